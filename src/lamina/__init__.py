@@ -1,0 +1,22 @@
+"""lamina: Keras's Sequential API for multilayer perceptrons, on NumPy.
+
+Change one import and a Keras MLP script runs: ``import lamina as tf`` (then ``tf.keras.X``)
+or ``import lamina as keras``.
+
+>>> import lamina as keras
+>>> model = keras.Sequential([keras.layers.Dense(10, activation="softmax", input_shape=(4,))])
+>>> model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+"""
+from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
+               optimizers, random, saving, utils)
+from .layers import Input
+from .models import Sequential
+from .variables import Variable
+
+__version__ = "0.1.0"
+
+__all__ = ["Sequential", "Input", "Variable", "activations", "backend", "callbacks", "datasets",
+           "initializers", "keras", "layers", "losses", "metrics", "models", "optimizers", "random",
+           "saving", "utils", "__version__"]
+
+from . import keras  # noqa: E402  (the same API again, for ``tf.keras.X``)

@@ -1,0 +1,24 @@
+"""``History``: what ``fit`` returns."""
+from __future__ import annotations
+
+from .callback import Callback
+
+
+class History(Callback):
+    """Records each epoch's logs: ``history.history["loss"]`` is one float per epoch,
+    ``history.epoch`` the epoch numbers (0-based), ``history.params`` the run's parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+        self.history = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key in sorted(logs or {}):
+            self.history.setdefault(key, []).append(float(logs[key]))
+        self.model.history = self

@@ -1,0 +1,15 @@
+"""``lamina.keras``: the whole API again, so ``import lamina as tf; tf.keras.layers.Dense`` and
+``from lamina.keras.datasets import mnist`` work as they do with TensorFlow."""
+import sys as _sys
+
+from .. import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
+                optimizers, random, saving, utils)
+from ..layers import Input
+from ..models import Sequential
+
+for _name in ("activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
+              "metrics", "models", "optimizers", "random", "saving", "utils"):
+    _sys.modules[f"{__name__}.{_name}"] = globals()[_name]
+
+__all__ = ["Sequential", "Input", "activations", "backend", "callbacks", "datasets", "initializers",
+           "layers", "losses", "metrics", "models", "optimizers", "random", "saving", "utils"]

@@ -1,0 +1,4 @@
+"""Models: ``Sequential``."""
+from .sequential import Sequential
+
+__all__ = ["Sequential"]

@@ -1,0 +1,77 @@
+"""Checking and batching the arrays given to ``fit`` / ``evaluate`` / ``predict``."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..layers.layer import to_array
+
+
+def check_batch_size(batch_size, argument="batch_size") -> int:
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"{argument} must be a positive int, got {batch_size!r}")
+    return int(batch_size)
+
+
+def features(x, what="x") -> np.ndarray:
+    """The user's features as an array, without copying float data of any precision."""
+    if x is None:
+        raise ValueError(f"{what} is required, got None")
+    array = to_array(x, what) if not (isinstance(x, np.ndarray) and x.dtype.kind in "biuf") else x
+    if array.ndim == 0:
+        raise ValueError(f"{what} must have a batch dimension, got a scalar")
+    if len(array) == 0:
+        raise ValueError(f"{what} is empty: expected at least one sample, got shape {array.shape}")
+    return array
+
+
+def targets(y, n: int, what="y") -> np.ndarray:
+    if y is None:
+        raise ValueError(f"{what} is required to compute the loss, got None")
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    array = np.asarray(y)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype}")
+    if array.ndim == 0 or len(array) != n:
+        raise ValueError(f"x and {what} must have the same number of samples, got x with {n} and "
+                         f"{what} with {array.shape[0] if array.ndim else 'a scalar'}")
+    return array
+
+
+def sample_weights(sample_weight, n: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.shape[:1] != (n,):
+        raise ValueError(f"sample_weight must have one weight per sample ({n}), got shape {weights.shape}")
+    return weights
+
+
+def split_validation(x, y, sample_weight, validation_split):
+    """Keras's split: the LAST ``validation_split`` of the rows, taken before shuffling."""
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+    n = len(x)
+    split_at = int(math.floor(n * (1 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(f"validation_split={validation_split} leaves no rows for "
+                         f"{'training' if split_at == 0 else 'validation'} out of {n} samples")
+    train = (x[:split_at], y[:split_at], None if sample_weight is None else sample_weight[:split_at])
+    val = (x[split_at:], y[split_at:], None if sample_weight is None else sample_weight[split_at:])
+    return train, val
+
+
+def unpack_validation_data(validation_data):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
+                         f"got {type(validation_data).__name__}")
+    x, y, *rest = validation_data
+    return x, y, rest[0] if rest else None
+
+
+def batch_slices(n: int, batch_size: int):
+    return [slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]

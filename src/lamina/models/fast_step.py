@@ -1,0 +1,238 @@
+"""The fused training step for stacks of ``Flatten`` and ``Dense`` layers.
+
+The general step (each layer's ``forward`` and ``backward``) allocates its arrays afresh and
+makes ~3x more NumPy calls than the products need. On the lesson's workload (batch 32) that
+overhead, not the arithmetic, is most of the time. This plan does the same computation with:
+
+- every buffer preallocated per batch size, reused across steps, float32 and C-contiguous;
+- the bias inside the kernel: a Dense's weights live in one ``(n_in + 1, units)`` array
+  (the layer's ``kernel`` and ``bias`` Variables become views of it), and its input buffer has
+  a last column of ones, so one product gives ``x @ W + b`` and one gives both gradients;
+- each batch gathered straight from the user's array (any dtype) into the input buffer;
+- softmax + crossentropy fused (gradient ``p - onehot``); the ``1 / batch`` of the mean is
+  folded into the products' ``alpha`` rather than spent on a pass over the gradient;
+- no input gradient for the first trainable layer, none at all below it;
+- plain SGD landing in the weights inside the gradient product (BLAS ``beta = 1``), SGD with
+  momentum inside the momentum product; other optimizers get gradient views and their usual
+  ``apply``;
+- loss and accuracy computed from the probabilities the step already has.
+
+``tests/test_fast_step.py`` holds it to the general step's weights, to float32 rounding.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend, losses
+from .. import metrics as metrics_module
+from ..layers.dense import Dense
+from ..layers.reshaping import Flatten
+from ..ops import gemm
+from ..optimizers.sgd import SGD
+
+_HIDDEN = ("relu", "tanh", "sigmoid", "linear")
+# (output activation, loss class): how the output gradient is formed from the probabilities
+_OUTPUTS = {
+    ("softmax", losses.SparseCategoricalCrossentropy): "sparse",
+    ("softmax", losses.CategoricalCrossentropy): "categorical",
+    ("sigmoid", losses.BinaryCrossentropy): "binary",
+    ("linear", losses.MeanSquaredError): "squared",
+}
+_FAST_METRICS = {metrics_module.SparseCategoricalAccuracy: "sparse",
+                 metrics_module.CategoricalAccuracy: "categorical",
+                 metrics_module.BinaryAccuracy: "binary"}
+
+
+class _Buffers:
+    """The arrays of one batch size: each Dense's input (with its ones column), the output,
+    and the gradients with respect to each hidden output."""
+
+    def __init__(self, plan: FastPlan, batch: int):
+        dtype = plan.dtype
+        self.inputs, self.input_grads = [], []
+        for layer in plan.dense:
+            buffer = np.empty((batch, layer.kernel.shape[0] + layer.use_bias), dtype)
+            if layer.use_bias:
+                buffer[:, -1] = 1
+            self.inputs.append(buffer)
+            self.input_grads.append(np.empty((batch, layer.kernel.shape[0]), dtype))
+        self.output = np.empty((batch, plan.dense[-1].units), dtype)
+        self.rows = np.arange(batch)
+        self.gather = {}  # a staging array per source dtype, for np.take's ``out``
+
+    def features(self, n_in: int):
+        return self.inputs[0][:, :n_in]
+
+
+class FastPlan:
+    @classmethod
+    def for_model(cls, model) -> FastPlan | None:
+        """The plan for ``model``, or None when it holds anything the plan does not cover."""
+        layers = model.layers
+        while layers and type(layers[0]) is Flatten:
+            layers = layers[1:]
+        if not layers or any(type(layer) is not Dense for layer in layers) or not model.trainable_weights:
+            return None
+        if any(getattr(layer, attr, None) is not None for layer in layers for attr in (
+                "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                "bias_constraint")):
+            return None
+        if any(layer.activation.name not in _HIDDEN for layer in layers[:-1]):
+            return None
+        kind = _OUTPUTS.get((layers[-1].activation.name, type(model.loss)))
+        dtypes = {layer.kernel.value.dtype for layer in layers}
+        if kind is None or len(dtypes) != 1 or dtypes.pop().kind != "f":
+            return None
+        return cls(model, layers, kind)
+
+    def __init__(self, model, dense_layers, kind):
+        self.model, self.dense, self.kind = model, list(dense_layers), kind
+        self.dtype = self.dense[0].kernel.value.dtype
+        self.n_in = self.dense[0].kernel.shape[0]
+        self.packed = []  # per Dense: [kernel; bias] in one array, the Variables viewing it
+        for layer in self.dense:
+            packed = np.empty((layer.kernel.shape[0] + layer.use_bias, layer.units), self.dtype)
+            layer.kernel.rebind(packed[:layer.kernel.shape[0]])
+            if layer.use_bias:
+                layer.bias.rebind(packed[-1])
+            self.packed.append(packed)
+        self.buffers: dict[int, _Buffers] = {}
+
+    # --- per fit ---------------------------------------------------------------------------------
+    def prepare(self, batch_size: int) -> None:
+        """Read the optimizer and the layers' trainable flags, which may change between fits."""
+        model, optimizer = self.model, self.model.optimizer
+        self.trainable = [layer.trainable and model.trainable for layer in self.dense]
+        first = self.trainable.index(True) if any(self.trainable) else len(self.dense)
+        self.first_trainable = first
+        self.grad_views, self.grad_vars, self.grads = [], [], [None] * len(self.dense)
+        self.fused = type(optimizer) is SGD and optimizer.plain and not optimizer.nesterov
+        self.momentum = None
+        if self.fused and optimizer.momentum:
+            self._bind_momentum(optimizer)
+        elif not self.fused:
+            for i, layer in enumerate(self.dense):
+                if self.trainable[i]:
+                    grad = self.grads[i] = np.empty_like(self.packed[i])
+                    self.grad_views += [grad[:layer.kernel.shape[0]]] + ([grad[-1]] if layer.use_bias else [])
+                    self.grad_vars += [layer.kernel] + ([layer.bias] if layer.use_bias else [])
+
+    def _bind_momentum(self, optimizer) -> None:
+        if not optimizer.built:
+            optimizer.build(self.model.trainable_weights)
+        self.momentum = [None] * len(self.dense)
+        for i, layer in enumerate(self.dense):
+            if self.trainable[i]:
+                packed = self.momentum[i] = np.empty_like(self.packed[i])
+                optimizer.slot(layer.kernel, "momentum").rebind(packed[:layer.kernel.shape[0]])
+                if layer.use_bias:
+                    optimizer.slot(layer.bias, "momentum").rebind(packed[-1])
+
+    def _buffers(self, batch: int) -> _Buffers:
+        buffers = self.buffers.get(batch)
+        if buffers is None:
+            buffers = self.buffers[batch] = _Buffers(self, batch)
+        return buffers
+
+    # --- the step ---------------------------------------------------------------------------------
+    def _load(self, x, index) -> _Buffers:
+        """Gather the rows ``index`` of ``x`` into the first input buffer, converting the dtype."""
+        x2d = x.reshape(len(x), -1)
+        if x2d.shape[1] != self.n_in:
+            raise ValueError(f"Dense '{self.dense[0].name}' expects inputs with last dimension "
+                             f"{self.n_in}, got {x.shape}")
+        if isinstance(index, slice):
+            rows = x2d[index]
+            buffers = self._buffers(len(rows))
+            np.copyto(buffers.features(self.n_in), rows, casting="unsafe")
+            return buffers
+        buffers = self._buffers(len(index))
+        staging = buffers.gather.get(x2d.dtype)
+        if staging is None:
+            staging = buffers.gather[x2d.dtype] = np.empty((len(index), self.n_in), x2d.dtype)
+        np.take(x2d, index, axis=0, out=staging)
+        np.copyto(buffers.features(self.n_in), staging, casting="unsafe")
+        return buffers
+
+    def _forward(self, buffers: _Buffers) -> np.ndarray:
+        last = len(self.dense) - 1
+        for i, layer in enumerate(self.dense):
+            out = buffers.output if i == last else buffers.inputs[i + 1][:, :layer.units]
+            gemm(buffers.inputs[i], self.packed[i], out)
+            layer.activation.forward(out, out)
+        return buffers.output
+
+    def _score(self, p, y_batch, loss_tracker, metrics) -> None:
+        """Add the batch's loss and metrics, from the probabilities ``p``."""
+        eps = backend.epsilon()
+        kind, batch = self.kind, len(p)
+        if kind == "sparse":
+            picked = np.clip(p[np.arange(batch), y_batch], eps, 1 - eps)
+            loss = -float(np.log(picked).sum())
+        elif kind == "categorical":
+            loss = -float((y_batch * np.log(np.clip(p, eps, 1 - eps))).sum())
+        elif kind == "binary":
+            q = np.clip(p, eps, 1 - eps)
+            t = y_batch.reshape(p.shape)
+            loss = -float((t * np.log(q) + (1 - t) * np.log(1 - q)).sum()) / p.shape[1]
+        else:
+            loss = float(np.square(p - y_batch.reshape(p.shape)).sum()) / p.shape[1]
+        loss_tracker.add(loss, batch)
+        for metric in metrics:
+            fast = _FAST_METRICS.get(type(metric))
+            if fast == "sparse" and kind == "sparse":
+                metric.add(float(np.count_nonzero(p.argmax(axis=1) == y_batch)), batch)
+            elif fast == "categorical" and kind == "categorical":
+                metric.add(float(np.count_nonzero(p.argmax(axis=1) == y_batch.argmax(axis=1))), batch)
+            else:
+                metric.update_state(y_batch, p)
+
+    def _output_grad(self, p, y_batch) -> float:
+        """Turn ``p`` into the (unscaled) gradient of the pre-activation; return the scale."""
+        if self.kind == "sparse":
+            p[np.arange(len(p)), y_batch] -= 1
+            return 1.0 / len(p)
+        targets = y_batch.reshape(p.shape)
+        if self.kind == "categorical":
+            p *= targets.sum(axis=1, keepdims=True)
+        p -= targets
+        return (2.0 if self.kind == "squared" else 1.0) / p.size
+
+    def train(self, x, y, index, loss_tracker, metrics) -> None:
+        buffers = self._load(x, index)
+        y_batch = y[index]
+        p = self._forward(buffers)
+        self._score(p, y_batch, loss_tracker, metrics)
+        scale = self._output_grad(p, y_batch)
+        optimizer = self.model.optimizer
+        learning_rate = optimizer.current_learning_rate()
+        grad = p
+        for i in range(len(self.dense) - 1, self.first_trainable - 1, -1):
+            inputs = buffers.inputs[i]
+            if i > self.first_trainable:  # the input gradient, from the weights before the update
+                below = buffers.input_grads[i]
+                gemm(grad, self.packed[i][:below.shape[1]], below, trans_b=True)
+                self.dense[i - 1].activation.backward(below, inputs[:, :below.shape[1]], None)
+            if not self.trainable[i]:
+                pass
+            elif not self.fused:
+                gemm(inputs, grad, self.grads[i], trans_a=True, alpha=scale)
+            elif self.momentum is None:
+                gemm(inputs, grad, self.packed[i], trans_a=True, alpha=-learning_rate * scale, beta=1.0)
+            else:
+                gemm(inputs, grad, self.momentum[i], trans_a=True, alpha=-learning_rate * scale,
+                     beta=optimizer.momentum)
+                self.packed[i] += self.momentum[i]
+            if i > self.first_trainable:
+                grad = buffers.input_grads[i]
+        if self.fused:
+            optimizer.iterations.value += 1
+        else:
+            optimizer.apply(self.grad_views, self.grad_vars)
+
+    def test(self, x, y, index, loss_tracker, metrics) -> None:
+        buffers = self._load(x, index)
+        self._score(self._forward(buffers), y[index], loss_tracker, metrics)
+
+    def predict(self, x, index) -> np.ndarray:
+        return self._forward(self._load(x, index))

@@ -1,0 +1,349 @@
+"""``compile`` / ``fit`` / ``evaluate`` / ``predict``: the training loop of a model.
+
+One training step is kept apart from the loop: ``_train_batch`` runs the general path (each
+layer's ``forward`` and ``backward``), or the fused fast path of ``fast_step.FastPlan`` when the
+model is a stack it covers. Both give the same weights (tests hold them to float32 rounding).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend, losses, optimizers
+from .. import metrics as metrics_module
+from ..callbacks.callback import CallbackList
+from ..callbacks.history import History
+from ..callbacks.progbar_logger import ProgbarLogger
+from . import data
+from .fast_step import FastPlan
+
+
+class Trainer:
+    def __init__(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._metric_ids: list = []
+        self._metrics: list | None = None  # resolved once the label and output shapes are known
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._plan: FastPlan | None = None
+        self._plan_checked = False
+
+    def _invalidate(self) -> None:
+        """The layers changed: rebuild the fast plan and re-resolve the metrics."""
+        self._plan, self._plan_checked, self._metrics = None, False, None
+
+    # --- compile -----------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Choose the optimizer, the loss and the metrics (names, functions or objects).
+
+        >>> import lamina
+        >>> model = lamina.Sequential([lamina.layers.Dense(1, input_shape=(3,))])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        """
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = None if loss is None else losses.get(loss)
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, dict):
+            raise TypeError("metrics given as a dict need a multi-output model; a Sequential has one "
+                            "output: pass a list such as metrics=['accuracy']")
+        elif not isinstance(metrics, (list, tuple)):
+            metrics = [metrics]
+        for metric in metrics:  # unknown names fail now, not at the first batch
+            if isinstance(metric, str) and metric not in ("accuracy", "acc"):
+                metrics_module.get(metric)
+        self._metric_ids = list(metrics)
+        self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics),
+                              "loss_weights": loss_weights, "weighted_metrics": weighted_metrics}
+        self.compiled = True
+        self._invalidate()
+
+    @property
+    def metrics(self) -> list:
+        return [self._loss_tracker, *(self._metrics or [])]
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled or self.loss is None:
+            raise ValueError(f"You must call compile() with a loss before {what}(): "
+                             "e.g. model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')")
+
+    def _prepare(self, x, y) -> None:
+        """Build for ``x``, check ``x`` and ``y`` against the model, resolve 'accuracy'."""
+        self._check_buildable()
+        if self.input_spec_shape is None:
+            self.build_for(x.shape[1:])
+        self._check_features(x)
+        out_shape = self.output_shape
+        if isinstance(self.loss, losses.SparseCategoricalCrossentropy) and out_shape[-1] is not None:
+            losses.check_sparse_labels(y, out_shape[-1])
+        if self._metrics is None:
+            self._metrics = [metrics_module.get(m, y.shape, (len(y), *out_shape[1:])) for m in self._metric_ids]
+
+    def _check_features(self, x) -> None:
+        expected = self.input_spec_shape
+        if x.ndim != len(expected) + 1 or any(e is not None and e != d for e, d in zip(expected, x.shape[1:])):
+            first = self.layers[0]
+            raise ValueError(f"{type(first).__name__} '{first.name}' of model '{self.name}' expects inputs of "
+                             f"shape {(None, *expected)}, got {x.shape}")
+
+    def _fast_plan(self) -> FastPlan | None:
+        if not self._plan_checked:
+            self._plan = FastPlan.for_model(self)
+            self._plan_checked = True
+        return self._plan
+
+    # --- one step ----------------------------------------------------------------------------
+    def _train_batch(self, x, y, index, sample_weight=None) -> None:
+        """Train on the rows ``index`` (a slice or an index array) of ``x`` and ``y``."""
+        plan = self._plan if sample_weight is None else None
+        if plan is not None:
+            plan.train(x, y, index, self._loss_tracker, self._metrics)
+            return
+        xb = np.asarray(x[index], dtype=self.dtype)
+        yb = y[index]
+        swb = None if sample_weight is None else sample_weight[index]
+        y_pred, contexts = self.forward(xb, training=True)
+        fused = self._fused_loss()
+        loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss()
+        dy = self.loss.gradient(yb, y_pred, swb, fused=fused)
+        _, grads = self.backward(contexts, dy, skip_activation=fused)
+        self.optimizer.apply(grads, self.trainable_weights)
+        self._loss_tracker.add(loss_value * len(yb), len(yb))
+        for metric in self._metrics:
+            metric.update_state(yb, y_pred, swb)
+
+    def _fused_loss(self) -> bool:
+        """Whether the loss's gradient can skip the output activation (softmax + crossentropy)."""
+        last = self.layers[-1]
+        activation = getattr(getattr(last, "activation", None), "name", None)
+        return activation is not None and activation == self.loss.fused_activation and hasattr(last, "units")
+
+    def _regularization_loss(self) -> float:
+        return 0.0
+
+    def _logs(self) -> dict:
+        logs = {m.name: float(m.result()) for m in self.metrics}
+        return dict(sorted(logs.items()))
+
+    def _reset_metrics(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+    # --- fit -----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` passes over ``(x, y)``; returns the ``History``.
+
+        >>> import numpy as np, lamina
+        >>> model = lamina.Sequential([lamina.layers.Dense(1, input_shape=(2,))])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 2)), np.ones(8), epochs=2, verbose=0)
+        >>> len(history.history["loss"])
+        2
+        """
+        self._require_compiled("fit")
+        batch_size = data.check_batch_size(batch_size)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+        x = data.features(x)
+        y = data.targets(y, len(x))
+        sample_weight = data.sample_weights(sample_weight, len(x))
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = data.unpack_validation_data(validation_data)
+            vx = data.features(vx, "validation x")
+            val = (vx, data.targets(vy, len(vx), "validation y"), data.sample_weights(vsw, len(vx)))
+        elif validation_split:
+            (x, y, sample_weight), val = data.split_validation(x, y, sample_weight, validation_split)
+        self._prepare(x, y)
+        if val is not None:
+            self._prepare(val[0], val[1])
+        verbose = 1 if verbose == "auto" else int(verbose)
+        slices = data.batch_slices(len(x), batch_size)
+        history = History()
+        progbar = ProgbarLogger() if verbose else None
+        callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or []), history], self,
+                                     {"verbose": verbose, "epochs": epochs, "steps": len(slices)})
+        batch_hooks = callback_list.wants_batch_logs("train")
+        plan = self._fast_plan()
+        if plan is not None:
+            plan.prepare(batch_size)
+        rng = backend.global_rng()
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            order = _epoch_order(len(x), batch_size, shuffle, rng)
+            for step, rows in enumerate(slices):
+                index = rows if order is None else order[rows]
+                if batch_hooks:
+                    callback_list.on_train_batch_begin(step)
+                self._train_batch(x, y, index, sample_weight)
+                if batch_hooks:
+                    callback_list.on_train_batch_end(step, self._logs())
+                if progbar is not None:
+                    progbar.update(step + 1, self._logs)
+                if self.stop_training:
+                    break
+            logs = self._logs()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(*val, data.check_batch_size(
+                    validation_batch_size or batch_size, "validation_batch_size"), callback_list)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        self.history = history
+        return history
+
+    # --- evaluate and predict --------------------------------------------------------------------
+    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, progbar=None) -> dict:
+        self._reset_metrics()
+        callback_list.on_test_begin()
+        batch_hooks = callback_list.wants_batch_logs("test")
+        plan = self._fast_plan() if sample_weight is None else None
+        for step, rows in enumerate(data.batch_slices(len(x), batch_size)):
+            if batch_hooks:
+                callback_list.on_test_batch_begin(step)
+            if plan is not None:
+                plan.test(x, y, rows, self._loss_tracker, self._metrics)
+            else:
+                xb, yb = np.asarray(x[rows], dtype=self.dtype), y[rows]
+                swb = None if sample_weight is None else sample_weight[rows]
+                y_pred = self.call(xb, training=False)
+                self._loss_tracker.add(float(self.loss(yb, y_pred, swb)) * len(yb), len(yb))
+                for metric in self._metrics:
+                    metric.update_state(yb, y_pred, swb)
+            if batch_hooks:
+                callback_list.on_test_batch_end(step, self._logs())
+            if progbar is not None:
+                progbar.update(step + 1, self._logs)
+        logs = self._logs()
+        callback_list.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """The loss and metrics on ``(x, y)``: a scalar without metrics, else ``[loss, *metrics]``
+        (or a dict with ``return_dict=True``)."""
+        self._require_compiled("evaluate")
+        batch_size = data.check_batch_size(batch_size)
+        x = data.features(x)
+        y = data.targets(y, len(x))
+        sample_weight = data.sample_weights(sample_weight, len(x))
+        self._prepare(x, y)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        steps = math.ceil(len(x) / batch_size)
+        progbar = ProgbarLogger() if verbose else None
+        callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or [])], self,
+                                     {"verbose": verbose, "epochs": 1, "steps": steps})
+        if progbar is not None:
+            progbar.on_epoch_begin(0)
+        plan = self._fast_plan()
+        if plan is not None:
+            plan.prepare(batch_size)
+        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, progbar)
+        if progbar is not None:
+            progbar.on_epoch_end(0, logs)
+        if return_dict:
+            return logs
+        values = [logs[m.name] for m in self.metrics]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
+        """The model's outputs for ``x``, computed in batches (default 32), as one array."""
+        self._check_buildable()
+        batch_size = data.check_batch_size(batch_size)
+        x = data.features(x)
+        if self.input_spec_shape is None:
+            self.build_for(x.shape[1:])
+        self._check_features(x)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        slices = data.batch_slices(len(x), batch_size)
+        progbar = ProgbarLogger() if verbose else None
+        callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or [])], self,
+                                     {"verbose": verbose, "epochs": 1, "steps": len(slices)})
+        batch_hooks = callback_list.wants_batch_logs("predict")
+        if progbar is not None:
+            progbar.on_epoch_begin(0)
+        callback_list.on_predict_begin()
+        plan = self._fast_plan()
+        out = None
+        for step, rows in enumerate(slices):
+            if batch_hooks:
+                callback_list.on_predict_batch_begin(step)
+            if plan is not None:
+                y_pred = plan.predict(x, rows)
+            else:
+                y_pred = self.call(np.asarray(x[rows], dtype=self.dtype), training=False)
+            if out is None:
+                out = np.empty((len(x), *y_pred.shape[1:]), y_pred.dtype)
+            out[rows] = y_pred
+            if batch_hooks:
+                callback_list.on_predict_batch_end(step, {"outputs": y_pred})
+            if progbar is not None:
+                progbar.update(step + 1, dict)
+        callback_list.on_predict_end()
+        if progbar is not None:
+            progbar.on_epoch_end(0, {})
+        return out
+
+    # --- single batches ------------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch; returns the batch's loss (and metrics)."""
+        self._require_compiled("train_on_batch")
+        x = data.features(x)
+        y = data.targets(y, len(x))
+        self._prepare(x, y)
+        self._reset_metrics()
+        plan = self._fast_plan()
+        if plan is not None:
+            plan.prepare(len(x))
+        self._train_batch(x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x)))
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) on one batch, without training."""
+        self._require_compiled("test_on_batch")
+        x = data.features(x)
+        y = data.targets(y, len(x))
+        self._prepare(x, y)
+        self._evaluate_arrays(x, y, data.sample_weights(sample_weight, len(x)), len(x), CallbackList([], self, {}))
+        return self._batch_result(return_dict)
+
+    def predict_on_batch(self, x) -> np.ndarray:
+        """The outputs for one batch."""
+        return self.predict(x, batch_size=len(data.features(x)), verbose=0)
+
+    def _batch_result(self, return_dict):
+        logs = {m.name: float(m.result()) for m in self.metrics}
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+
+def _epoch_order(n: int, batch_size: int, shuffle, rng) -> np.ndarray | None:
+    """Row order for one epoch: a fresh permutation, ``"batch"`` (shuffled within batches), or None."""
+    if shuffle == "batch":
+        order = np.arange(n)
+        full = n - n % batch_size
+        blocks = order[:full].reshape(-1, batch_size)
+        order[:full] = rng.permuted(blocks, axis=1).reshape(-1)
+        rng.shuffle(order[full:])
+        return order
+    return rng.permutation(n) if shuffle else None

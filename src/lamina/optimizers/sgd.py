@@ -1,0 +1,41 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum."""
+from __future__ import annotations
+
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Plain: ``w -= lr * g``. With momentum: ``m = momentum * m - lr * g; w += m``;
+    with nesterov: ``w += momentum * m - lr * g`` (using the new ``m``).
+
+    >>> import lamina
+    >>> lamina.optimizers.SGD(learning_rate=0.1, momentum=0.9).learning_rate
+    0.1
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"SGD expects momentum in [0, 1], got momentum={momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def build(self, variables):
+        if self.momentum:
+            for variable in variables:
+                self.add_slot(variable, "momentum")
+        super().build(variables)
+
+    def update_step(self, grad, variable, learning_rate):
+        if not self.momentum:
+            variable.value -= learning_rate * grad
+            return
+        m = self.slot(variable, "momentum").value
+        m *= self.momentum
+        m -= learning_rate * grad
+        if self.nesterov:
+            variable.value += self.momentum * m - learning_rate * grad
+        else:
+            variable.value += m
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

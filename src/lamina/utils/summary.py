@@ -1,0 +1,518 @@
+"""``model.summary()``: the table Keras 3 prints, drawn by hand.
+
+Keras 3 builds the summary as a ``rich`` table (heavy-headed box, a line
+between rows, one space of padding in each cell) and lets ``rich`` lay it
+out.  This module reproduces that layout without ``rich``: the column widths
+(including how ``rich`` shrinks fixed-width columns that do not fit), word
+wrapping and ``…`` truncation inside cells, cell alignment and the footer.
+Output to a terminal is styled with ANSI codes as Keras styles it; anything
+else (a pipe, a file, ``print_fn``) gets plain text.
+"""
+
+import os
+import re
+import shutil
+import sys
+
+__all__ = ["print_summary", "count_params", "weight_memory_size",
+           "readable_memory_size", "get_layer_index_bound_by_layer_name"]
+
+# Styles: None, or (bold, color) with color an xterm-256 index or None.
+_BOLD = (True, None)
+_NUMBER = (False, 34)
+_NONE = (False, 45)
+_SYMBOL = (False, 33)
+
+
+# --------------------------------------------------------------- numbers
+def _array_of(variable):
+    value = getattr(variable, "value", variable)
+    if callable(value) and not hasattr(value, "size"):
+        value = value()
+    return value
+
+
+def _unique(weights):
+    seen = {}
+    for w in weights:
+        seen.setdefault(id(w), w)
+    return list(seen.values())
+
+
+def count_params(weights):
+    """The number of scalars in a list of variables (each counted once)."""
+    total = 0
+    for w in _unique(weights):
+        total += int(_array_of(w).size)
+    return total
+
+
+def weight_memory_size(weights):
+    """The memory footprint of variables in bytes (each counted once)."""
+    total = 0
+    for w in _unique(weights):
+        value = _array_of(w)
+        total += int(value.size) * int(value.dtype.itemsize)
+    return total
+
+
+def readable_memory_size(size):
+    """``266610 * 4`` bytes -> ``'1.02 MB'`` (units of 1024, two decimals)."""
+    units = ["B", "KB", "MB", "GB", "TB", "PB"]
+    for unit in units:
+        if size / 1024 < 1:
+            return "{:.2f} {}".format(size, unit)
+        size /= 1024
+    return "{:.2f} {}".format(size, units[-1])
+
+
+def get_layer_index_bound_by_layer_name(layers, layer_range=None):
+    """``[first, last + 1]`` of the layers whose names match ``layer_range``."""
+    if layer_range is None:
+        return [0, len(layers)]
+    if len(layer_range) != 2:
+        raise ValueError(
+            "layer_range must be a list or tuple of length 2. Received: "
+            f"layer_range = {layer_range} of length {len(layer_range)}"
+        )
+    if not isinstance(layer_range[0], str) or not isinstance(
+        layer_range[1], str
+    ):
+        raise ValueError(
+            f"layer_range should contain string type only. Received: {layer_range}"
+        )
+    lower = [i for i, l in enumerate(layers) if re.match(layer_range[0], l.name)]
+    upper = [i for i, l in enumerate(layers) if re.match(layer_range[1], l.name)]
+    if not lower or not upper:
+        raise ValueError(
+            "Passed layer_names do not match the layer names in the model. "
+            f"Received: {layer_range}"
+        )
+    if min(lower) > max(upper):
+        return [min(upper), max(lower) + 1]
+    return [min(lower), max(upper) + 1]
+
+
+# ------------------------------------------------------------ styled text
+class _Text:
+    """A string with one style per character."""
+
+    __slots__ = ("chars", "styles")
+
+    def __init__(self, chars="", styles=None):
+        self.chars = chars
+        self.styles = styles if styles is not None else [None] * len(chars)
+
+    def add(self, text, style=None):
+        self.chars += text
+        self.styles = self.styles + [style] * len(text)
+        return self
+
+    def __len__(self):
+        return len(self.chars)
+
+    def slice(self, start, end=None):
+        return _Text(self.chars[start:end], self.styles[start:end])
+
+    def pad_right(self, n, style=None):
+        if n > 0:
+            self.add(" " * n, style)
+
+    def pad_left(self, n, style=None):
+        if n > 0:
+            self.chars = " " * n + self.chars
+            self.styles = [style] * n + self.styles
+
+    def rstrip(self):
+        keep = len(self.chars.rstrip())
+        self.chars, self.styles = self.chars[:keep], self.styles[:keep]
+
+    def truncate(self, width, pad=False):
+        # rich's "ellipsis" overflow
+        if len(self.chars) > width:
+            self.chars = self.chars[: width - 1] + "\u2026"
+            self.styles = self.styles[:width]
+        elif pad:
+            self.pad_right(width - len(self.chars))
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def _break_offsets(text, width):
+    """Where rich breaks a line to fit ``width`` (words are not folded)."""
+    offsets = []
+    cell_offset = 0
+    for match in _WORD.finditer(text):
+        start, word = match.start(), match.group(0)
+        word_length = len(word.rstrip())
+        if width - cell_offset >= word_length:
+            cell_offset += len(word)
+        elif word_length > width:
+            if start:
+                offsets.append(start)
+            cell_offset = len(word)
+        elif cell_offset and start:
+            offsets.append(start)
+            cell_offset = len(word)
+    return offsets
+
+
+def _wrap(text, width, justify):
+    """Lay ``text`` out in lines of exactly ``width`` characters."""
+    lines = []
+    start = 0
+    for part in text.chars.split("\n"):
+        end = start + len(part)
+        line = text.slice(start, end)
+        start = end + 1
+        bounds = [0] + _break_offsets(line.chars, width) + [len(line)]
+        for a, b in zip(bounds, bounds[1:]):
+            piece = line.slice(a, b)
+            excess = len(piece) - width
+            if excess > 0:
+                trailing = len(piece.chars) - len(piece.chars.rstrip())
+                cut = min(trailing, excess)
+                if cut:
+                    piece = piece.slice(0, len(piece) - cut)
+            if justify == "left":
+                piece.truncate(width, pad=True)
+            else:
+                piece.rstrip()
+                piece.truncate(width)
+                room = width - len(piece)
+                if justify == "right":
+                    piece.pad_left(room)
+                else:  # center
+                    piece.pad_left(room // 2)
+                    piece.pad_right(width - len(piece))
+            lines.append(piece)
+    return lines
+
+
+# ---------------------------------------------------------- column widths
+def _ratio_reduce(total, ratios, maximums, values):
+    ratios = [r if m else 0 for r, m in zip(ratios, maximums)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return list(values)
+    remaining = total
+    out = []
+    for ratio, maximum, value in zip(ratios, maximums, values):
+        if ratio and total_ratio > 0:
+            distributed = min(maximum, round(ratio * remaining / total_ratio))
+            out.append(value - distributed)
+            remaining -= distributed
+            total_ratio -= ratio
+        else:
+            out.append(value)
+    return out
+
+
+def _table_widths(column_widths, table_width):
+    """Widths (padding included) rich gives fixed-width columns in a table
+    of ``table_width`` characters, borders included."""
+    max_width = table_width - (len(column_widths) + 1)
+    widths = [min(w + 2, max_width) if max_width >= 1 else 0
+              for w in column_widths]
+    if max_width < 1:
+        return widths
+    if sum(widths) > max_width:
+        excess = sum(widths) - max_width
+        widths = _ratio_reduce(excess, [1] * len(widths), widths, widths)
+        widths = [min(w + 2, width) if width >= 1 else 0
+                  for w, width in zip(column_widths, widths)]
+    return widths
+
+
+# -------------------------------------------------------------- rendering
+def _render_table(header, alignment, column_widths, table_width, rows):
+    widths = _table_widths(column_widths, table_width)
+
+    def render_row(cells, header_row):
+        blocks = []
+        for cell, width, justify in zip(cells, widths, alignment):
+            inner = max(width - 2, 0)
+            lines = _wrap(cell, inner, justify) if inner else [_Text()]
+            blocks.append(lines)
+        height = max(len(b) for b in blocks)
+        out = []
+        for block, width in zip(blocks, widths):
+            inner = max(width - 2, 0)
+            blank = [_Text(" " * inner)] * (height - len(block))
+            block = blank + block if header_row else block + blank
+            out.append(block)
+        vertical = "\u2503" if header_row else "\u2502"
+        lines = []
+        for i in range(height):
+            line = _Text(vertical)
+            for block, width in zip(out, widths):
+                if width >= 2:
+                    piece = block[i]
+                    line.add(" ")
+                    line.chars += piece.chars
+                    line.styles = line.styles + piece.styles
+                    line.add(" ")
+                else:
+                    line.add(" " * width)
+                line.add(vertical)
+            lines.append(line)
+        return lines
+
+    def rule(left, fill, mid, right):
+        return _Text(left + mid.join(fill * w for w in widths) + right)
+
+    lines = [rule("\u250f", "\u2501", "\u2533", "\u2513")]
+    header_cells = [_Text(h, [_BOLD] * len(h)) for h in header]
+    lines += render_row(header_cells, True)
+    lines.append(rule("\u2521", "\u2501", "\u2547", "\u2529"))
+    for i, row in enumerate(rows):
+        if i:
+            lines.append(rule("\u251c", "\u2500", "\u253c", "\u2524"))
+        lines += render_row(row, False)
+    lines.append(rule("\u2514", "\u2500", "\u2534", "\u2518"))
+    return lines
+
+
+def _ansi(text, color_ok):
+    out = []
+    i, n = 0, len(text.chars)
+    while i < n:
+        style = text.styles[i]
+        j = i + 1
+        while j < n and text.styles[j] == style:
+            j += 1
+        chunk = text.chars[i:j]
+        if style is None:
+            out.append(chunk)
+        else:
+            bold, color = style
+            codes = []
+            if bold:
+                codes.append("1")
+            if color is not None and color_ok:
+                if color < 8:
+                    codes.append(str(30 + color))
+                elif color < 16:
+                    codes.append(str(90 + color - 8))
+                else:
+                    codes.append(f"38;5;{color}")
+            if codes:
+                out.append(f"\x1b[{';'.join(codes)}m{chunk}\x1b[0m")
+            else:
+                out.append(chunk)
+        i = j
+    return "".join(out)
+
+
+def _console_width():
+    """The width rich's Console would use (it crops longer lines)."""
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns)
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return 80
+
+
+def _is_tty(stream):
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+# ------------------------------------------------------------ layer rows
+def _format_shape(layer):
+    if not getattr(layer, "built", True):
+        return _Text("?")
+    try:
+        shape = layer.output_shape
+    except (AttributeError, ValueError, NotImplementedError, RuntimeError):
+        return _Text("?")
+    if shape is None:
+        return _Text("?")
+    if isinstance(shape, list) or (
+        isinstance(shape, tuple) and shape and isinstance(shape[0], (tuple, list))
+    ):
+        parts = [_format_shape_tuple(s) for s in shape]
+        text = _Text("[" if isinstance(shape, list) else "(")
+        for k, part in enumerate(parts):
+            if k:
+                text.add(", ")
+            text.chars += part.chars
+            text.styles = text.styles + part.styles
+        close = "]" if isinstance(shape, list) else ")"
+        return text.add(close)
+    return _format_shape_tuple(shape)
+
+
+def _format_shape_tuple(shape):
+    text = _Text("(")
+    for k, dim in enumerate(shape):
+        if k:
+            text.add(", ")
+        text.add(str(dim), _NONE if dim is None else _NUMBER)
+    return text.add(")")
+
+
+def _layer_fields(layer, prefix, show_trainable):
+    name = _Text(f"{prefix}{layer.name} (")
+    name.add(type(layer).__name__, _SYMBOL).add(")")
+    if not hasattr(layer, "built"):
+        params = _Text("0", [_NUMBER])
+    elif not layer.built:
+        params = _Text("0", [_NUMBER]).add(" (unbuilt)")
+    else:
+        count = f"{layer.count_params():,}"
+        params = _Text(count, [_NUMBER] * len(count))
+    fields = [name, _format_shape(layer), params]
+    if show_trainable:
+        if len(getattr(layer, "weights", None) or []) > 0:
+            fields.append(
+                _Text("Y", [(True, 34)]) if layer.trainable
+                else _Text("N", [(True, 9)])
+            )
+        else:
+            fields.append(_Text("-", [_BOLD]))
+    return fields
+
+
+def _layer_rows(layer, expand_nested, show_trainable, nested_level=0):
+    prefix = "   " * nested_level + "\u2514 " if nested_level else ""
+    rows = [_layer_fields(layer, prefix, show_trainable)]
+    sublayers = getattr(layer, "layers", None) if expand_nested else None
+    if sublayers:
+        for sub in sublayers:
+            rows.extend(
+                _layer_rows(sub, expand_nested, show_trainable, nested_level + 1)
+            )
+    return rows
+
+
+def _model_weights(model, attr):
+    weights = getattr(model, attr, None)
+    if weights is not None:
+        return list(weights)
+    out = []
+    for layer in model.layers:
+        out.extend(getattr(layer, attr, None) or [])
+    return out
+
+
+def _count_line(label, count, size):
+    text = _Text(label, [_BOLD] * len(label))
+    number = f"{count:,}"
+    text.add(number, _NUMBER)
+    return text.add(f" ({readable_memory_size(size)})")
+
+
+# ------------------------------------------------------------------ API
+def print_summary(
+    model,
+    line_length=None,
+    positions=None,
+    print_fn=None,
+    expand_nested=False,
+    show_trainable=False,
+    layer_range=None,
+):
+    """Prints a summary of a model, as Keras 3's ``model.summary()``.
+
+    Args:
+        model: The model (something with ``name`` and ``layers``).
+        line_length: Total width of the table. Defaults to 88 (100 with
+            ``show_trainable``), or the terminal width less 4 if smaller.
+        positions: Right edges of the columns as fractions of
+            ``line_length``. Defaults to ``[0.45, 0.80, 1.0]``.
+        print_fn: Called once with the whole summary (a string ending in a
+            newline), as Keras does. Defaults to writing to ``sys.stdout``.
+        expand_nested: Whether to list the layers of nested models.
+        show_trainable: Whether to add a "Trainable" column.
+        layer_range: Two names (or regexes): the first and last layer shown.
+    """
+    layers = list(model.layers)
+    default_line_length = 88
+    positions = list(positions or [0.45, 0.80, 1.0])
+    header = ["Layer (type)", "Output Shape", "Param #"]
+    alignment = ["left", "left", "right"]
+    if show_trainable:
+        default_line_length += 12
+        positions = [p * 0.90 for p in positions] + [1.0]
+        header.append("Trainable")
+        alignment.append("center")
+
+    default_line_length = min(
+        default_line_length, shutil.get_terminal_size().columns - 4
+    )
+    line_length = line_length or default_line_length
+    column_widths = []
+    current = 0
+    for pos in positions:
+        width = int(pos * line_length) - current
+        if width < 4:
+            raise ValueError("Insufficient console width to print summary.")
+        column_widths.append(width)
+        current += width
+
+    bounds = get_layer_index_bound_by_layer_name(layers, layer_range)
+    rows = []
+    for layer in layers[bounds[0]:bounds[1]]:
+        rows.extend(_layer_rows(layer, expand_nested, show_trainable))
+
+    trainable = _model_weights(model, "trainable_weights")
+    non_trainable = _model_weights(model, "non_trainable_weights")
+    trainable_count = count_params(trainable)
+    trainable_size = weight_memory_size(trainable)
+    non_trainable_count = count_params(non_trainable)
+    non_trainable_size = weight_memory_size(non_trainable)
+
+    optimizer = getattr(model, "optimizer", None)
+    optimizer_built = bool(
+        getattr(model, "compiled", False)
+        and optimizer is not None
+        and getattr(optimizer, "built", False)
+    )
+    if optimizer_built:
+        opt_vars = list(optimizer.variables)
+        optimizer_count = count_params(opt_vars)
+        optimizer_size = weight_memory_size(opt_vars)
+    else:
+        optimizer_count = optimizer_size = 0
+
+    title = f'Model: "{model.name}"'
+    lines = [_Text(title, [_BOLD] * len(title))]
+    lines += _render_table(header, alignment, column_widths, line_length, rows)
+    lines.append(_count_line(
+        " Total params: ",
+        trainable_count + non_trainable_count + optimizer_count,
+        trainable_size + non_trainable_size + optimizer_size,
+    ))
+    lines.append(_count_line(" Trainable params: ", trainable_count,
+                             trainable_size))
+    lines.append(_count_line(" Non-trainable params: ", non_trainable_count,
+                             non_trainable_size))
+    if optimizer_built:
+        lines.append(_count_line(" Optimizer params: ", optimizer_count,
+                                 optimizer_size))
+
+    console_width = _console_width()
+    if print_fn is not None:
+        print_fn("".join(l.chars[:console_width] + "\n" for l in lines))
+        return
+    stream = sys.stdout
+    if _is_tty(stream) and os.environ.get("TERM") != "dumb":
+        color_ok = "NO_COLOR" not in os.environ
+        text = "".join(
+            _ansi(l.slice(0, console_width), color_ok) + "\n" for l in lines
+        )
+    else:
+        text = "".join(l.chars[:console_width] + "\n" for l in lines)
+    stream.write(text)
+    try:
+        stream.flush()
+    except (AttributeError, ValueError, OSError):
+        pass
