@@ -149,7 +149,7 @@ class Sequential(Trainer, Layer):
 
     # --- forward and backward ----------------------------------------------------------------
     def __call__(self, inputs, training: bool = False):
-        x = to_array(inputs, f"the input of model '{self.name}'")
+        x = to_array(inputs, f"the input of model '{self.name}'").astype(self.dtype, copy=False)
         self._check_buildable()
         if self.input_spec_shape is None:
             self.build_for(x.shape[1:])

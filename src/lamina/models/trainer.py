@@ -76,17 +76,22 @@ class Trainer:
             raise ValueError(f"You must call compile() with a loss before {what}(): "
                              "e.g. model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')")
 
-    def _prepare(self, x, y) -> None:
-        """Build for ``x``, check ``x`` and ``y`` against the model, resolve 'accuracy'."""
+    def _prepare(self, x, y) -> np.ndarray:
+        """Build for ``x``, check ``x`` and ``y`` against the model, resolve 'accuracy'; return
+        ``y`` ready for the loss (sparse labels as integers, a trailing 1 squeezed)."""
         self._check_buildable()
         if self.input_spec_shape is None:
             self.build_for(x.shape[1:])
         self._check_features(x)
         out_shape = self.output_shape
-        if isinstance(self.loss, losses.SparseCategoricalCrossentropy) and out_shape[-1] is not None:
-            losses.check_sparse_labels(y, out_shape[-1])
         if self._metrics is None:
             self._metrics = [metrics_module.get(m, y.shape, (len(y), *out_shape[1:])) for m in self._metric_ids]
+        if isinstance(self.loss, losses.SparseCategoricalCrossentropy) and out_shape[-1] is not None:
+            losses.check_sparse_labels(y, out_shape[-1])
+            if y.ndim == len(out_shape) and y.shape[-1] == 1:
+                y = y[..., 0]
+            y = y.astype(np.intp, copy=False)
+        return y
 
     def _check_features(self, x) -> None:
         expected = self.input_spec_shape
@@ -166,9 +171,9 @@ class Trainer:
             val = (vx, data.targets(vy, len(vx), "validation y"), data.sample_weights(vsw, len(vx)))
         elif validation_split:
             (x, y, sample_weight), val = data.split_validation(x, y, sample_weight, validation_split)
-        self._prepare(x, y)
+        y = self._prepare(x, y)
         if val is not None:
-            self._prepare(val[0], val[1])
+            val = (val[0], self._prepare(val[0], val[1]), val[2])
         verbose = 1 if verbose == "auto" else int(verbose)
         slices = data.batch_slices(len(x), batch_size)
         history = History()
@@ -245,7 +250,7 @@ class Trainer:
         x = data.features(x)
         y = data.targets(y, len(x))
         sample_weight = data.sample_weights(sample_weight, len(x))
-        self._prepare(x, y)
+        y = self._prepare(x, y)
         verbose = 1 if verbose == "auto" else int(verbose)
         steps = math.ceil(len(x) / batch_size)
         progbar = ProgbarLogger() if verbose else None
@@ -307,8 +312,7 @@ class Trainer:
         """One optimizer step on one batch; returns the batch's loss (and metrics)."""
         self._require_compiled("train_on_batch")
         x = data.features(x)
-        y = data.targets(y, len(x))
-        self._prepare(x, y)
+        y = self._prepare(x, data.targets(y, len(x)))
         self._reset_metrics()
         plan = self._fast_plan()
         if plan is not None:
@@ -320,8 +324,7 @@ class Trainer:
         """The loss (and metrics) on one batch, without training."""
         self._require_compiled("test_on_batch")
         x = data.features(x)
-        y = data.targets(y, len(x))
-        self._prepare(x, y)
+        y = self._prepare(x, data.targets(y, len(x)))
         self._evaluate_arrays(x, y, data.sample_weights(sample_weight, len(x)), len(x), CallbackList([], self, {}))
         return self._batch_result(return_dict)
 
