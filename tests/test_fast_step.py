@@ -1,0 +1,127 @@
+"""The fused fast step gives the same weights as the general (layer-by-layer) step."""
+import numpy as np
+import pytest
+
+import lamina
+from lamina import layers
+from lamina.models.fast_step import FastPlan
+from lamina.ops import _gemm_numpy, gemm
+
+
+def build(hidden=("relu", "tanh"), output="softmax", loss="sparse_categorical_crossentropy", optimizer="sgd",
+          n_out=3, use_bias=True):
+    lamina.backend.clear_session()
+    lamina.random.set_seed(11)
+    model = lamina.Sequential([layers.Flatten(input_shape=(2, 3))]
+                              + [layers.Dense(7, activation=a, use_bias=use_bias) for a in hidden]
+                              + [layers.Dense(n_out, activation=output)])
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"] if "crossentropy" in loss else ["mse"])
+    return model
+
+
+def train_both(make, x, y, epochs=3, batch_size=8):
+    fast = make()  # each make() reseeds, so both runs shuffle alike
+    assert fast._fast_plan() is not None
+    h_fast = fast.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, validation_data=(x, y))
+    general = make()
+    general._plan_checked = True  # no plan: every step takes the general path
+    h_general = general.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, validation_data=(x, y))
+    return fast, general, h_fast, h_general
+
+
+def assert_same(fast, general, h_fast, h_general):
+    for a, b in zip(fast.get_weights(), general.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+    for key in h_general.history:
+        np.testing.assert_allclose(h_fast.history[key], h_general.history[key], rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(fast.predict(np.ones((3, 2, 3)), verbose=0),
+                               general.predict(np.ones((3, 2, 3)), verbose=0), rtol=2e-5, atol=1e-6)
+
+
+X = np.random.default_rng(0).standard_normal((37, 2, 3))  # 37 rows: the last batch is partial
+Y = (X[:, 0, 0] > 0).astype(int) + (X[:, 1, 2] > 0)
+
+
+@pytest.mark.parametrize("optimizer", [
+    "sgd", lambda: lamina.optimizers.SGD(0.05, momentum=0.9), lambda: lamina.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+    "adam", "rmsprop", lambda: lamina.optimizers.SGD(0.1, clipnorm=0.5)])
+def test_optimizers_match_general_step(optimizer):
+    def make():
+        return build(optimizer=optimizer() if callable(optimizer) else optimizer)
+    assert_same(*train_both(make, X, Y))
+
+
+@pytest.mark.parametrize("hidden,output,loss,target", [
+    (("relu",), "softmax", "categorical_crossentropy", np.eye(3)[Y]),
+    (("sigmoid",), "sigmoid", "binary_crossentropy", (Y > 0).astype(float)[:, None]),
+    (("tanh", "linear"), "linear", "mse", np.c_[X[:, 0, 0], X[:, 1, 1]]),
+])
+def test_outputs_and_losses_match_general_step(hidden, output, loss, target):
+    n_out = target.shape[1]
+    assert_same(*train_both(lambda: build(hidden, output, loss, n_out=n_out), X, target))
+
+
+def test_without_bias_and_with_frozen_layer_match_general_step():
+    assert_same(*train_both(lambda: build(use_bias=False), X, Y))
+
+    def frozen():
+        model = build()
+        model.layers[1].trainable = False
+        return model
+    fast, general, *histories = train_both(frozen, X, Y)
+    assert_same(fast, general, *histories)
+    # the frozen layer kept its initial weights
+    np.testing.assert_array_equal(fast.layers[1].kernel.value, build().layers[1].kernel.value)
+
+
+def test_float64_inputs_are_not_copied_whole_and_uint8_works():
+    model = build()
+    x8 = (np.abs(X) * 40).astype(np.uint8)
+    history = model.fit(x8, Y, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_kernel_and_bias_become_views_of_one_packed_array():
+    model = build()
+    plan = model._fast_plan()
+    dense = model.layers[1]
+    assert dense.kernel.value.base is plan.packed[0] and dense.bias.value.base is plan.packed[0]
+    dense.set_weights([np.ones((6, 7)), np.full(7, 2.0)])
+    np.testing.assert_array_equal(plan.packed[0][:6], 1)
+    np.testing.assert_array_equal(plan.packed[0][6], 2)
+
+
+def test_plan_is_not_used_for_layers_it_does_not_cover():
+    model = lamina.Sequential([layers.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    assert model._fast_plan() is not None
+    model.compile(optimizer="sgd", loss="mse")  # softmax + mse: no fused gradient
+    assert model._fast_plan() is None
+
+
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_matches_numpy_including_strided_output(trans_a, trans_b, dtype):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((5, 4) if not trans_a else (4, 5)).astype(dtype)
+    b = rng.standard_normal((4, 6) if not trans_b else (6, 4)).astype(dtype)
+    wide = rng.standard_normal((5, 7)).astype(dtype)
+    out = wide[:, :6]  # a column slice: rows contiguous, row stride 7
+    expected = 0.5 * (a.T if trans_a else a) @ (b.T if trans_b else b) + 2.0 * out
+    gemm(a, b, out, trans_a, trans_b, alpha=0.5, beta=2.0)
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+    assert (wide[:, 6] == wide[:, 6]).all()
+    c = np.empty((5, 6), dtype)
+    _gemm_numpy(a, b, c, trans_a, trans_b, 1.0, 0.0)
+    np.testing.assert_allclose(c, (a.T if trans_a else a) @ (b.T if trans_b else b), rtol=1e-5)
+
+
+def test_numpy_fallback_gives_same_training(monkeypatch):
+    import lamina.ops as ops
+    fast = build()
+    fast.fit(X, Y, epochs=2, batch_size=8, verbose=0)
+    monkeypatch.setattr(ops, "_CBLAS", None)
+    fallback = build()
+    fallback.fit(X, Y, epochs=2, batch_size=8, verbose=0)
+    for a, b in zip(fast.get_weights(), fallback.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
