@@ -1,0 +1,188 @@
+"""Benchmarks: lamina's epoch time against the BLAS floor measured in the same process.
+
+Run by hand (not by CI): ``python bench/bench.py`` (``--quick`` for fewer sizes). The floor of a
+training step is its eight matrix products alone (three forward, five backward), run back to
+back in NumPy; the ratio is lamina's steady-state epoch time over that floor. The machine is
+shared and noisy: compare ratios measured in one run, not seconds across runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "src"))
+
+
+def floor_seconds(sizes, batch, n_rows, repeats=3) -> float:
+    """The products of one epoch of training (no input gradient for the first layer)."""
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, sizes[0]), dtype=np.float32)
+    ws = [rng.standard_normal((a, b), dtype=np.float32) * 0.05 for a, b in zip(sizes[:-1], sizes[1:])]
+    steps = -(-n_rows // batch)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            acts = [x]
+            for w in ws:
+                acts.append(acts[-1] @ w)
+            g = acts[-1]
+            for i in range(len(ws) - 1, -1, -1):
+                acts[i].T @ g
+                if i:
+                    g = g @ ws[i].T
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def forward_floor_seconds(sizes, batch, n_rows, repeats=3) -> float:
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, sizes[0]), dtype=np.float32)
+    ws = [rng.standard_normal((a, b), dtype=np.float32) * 0.05 for a, b in zip(sizes[:-1], sizes[1:])]
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(-(-n_rows // batch)):
+            h = x
+            for w in ws:
+                h = h @ w
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def lamina_epoch_seconds(x, y, sizes, batch, optimizer="sgd", epochs=3) -> float:
+    import lamina
+
+    lamina.backend.clear_session()
+    lamina.random.set_seed(0)
+    model = lamina.Sequential([lamina.layers.Flatten(input_shape=x.shape[1:])]
+                              + [lamina.layers.Dense(n, activation="relu") for n in sizes[1:-1]]
+                              + [lamina.layers.Dense(sizes[-1], activation="softmax")])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    times = []
+
+    class Timer(lamina.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Timer()])
+    return min(times[1:]) if len(times) > 1 else times[0]
+
+
+def lamina_inference_seconds(x, y, sizes):
+    import lamina
+
+    model = lamina.Sequential([lamina.layers.Flatten(input_shape=x.shape[1:])]
+                              + [lamina.layers.Dense(n, activation="relu") for n in sizes[1:-1]]
+                              + [lamina.layers.Dense(sizes[-1], activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.evaluate(x, y, verbose=0)
+    best_eval = best_pred = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        model.evaluate(x, y, verbose=0)
+        best_eval = min(best_eval, time.perf_counter() - start)
+        start = time.perf_counter()
+        model.predict(x, verbose=0)
+        best_pred = min(best_pred, time.perf_counter() - start)
+    return best_eval, best_pred
+
+
+def import_seconds() -> float:
+    code = "import time; t = time.perf_counter(); import lamina; print(time.perf_counter() - t)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 env={**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")}, check=True).stdout)
+            for _ in range(3)]
+    return min(runs)
+
+
+LESSON_CODE = """
+import resource, sys, time, json
+import lamina as tf
+start = time.perf_counter()
+(X_train_full, y_train_full), (X_test, y_test) = tf.keras.datasets.fashion_mnist.load_data()
+X_train, y_train = X_train_full[:-5000] / 255., y_train_full[:-5000]
+X_valid, y_valid = X_train_full[-5000:] / 255., y_train_full[-5000:]
+X_test = X_test / 255.
+data_rss = int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20
+tf.random.set_seed(42)
+model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=[28, 28]),
+    tf.keras.layers.Dense(300, activation="relu"), tf.keras.layers.Dense(100, activation="relu"),
+    tf.keras.layers.Dense(10, activation="softmax")])
+model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+model.fit(X_train, y_train, epochs=EPOCHS, validation_data=(X_valid, y_valid), verbose=0)
+loss, acc = model.evaluate(X_test, y_test, verbose=0)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": time.perf_counter() - start, "accuracy": acc, "data_mb": data_rss, "peak_mb": peak}))
+"""
+
+
+def lesson_run(epochs: int) -> dict:
+    out = subprocess.run([sys.executable, "-c", LESSON_CODE.replace("EPOCHS", str(epochs))], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")}, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the lesson's setup, no full lesson run")
+    args = parser.parse_args(argv)
+    import lamina
+    from lamina.ops import HAVE_CBLAS
+
+    (x_full, y_full), (x_test, y_test) = lamina.datasets.fashion_mnist.load_data()
+    x, y = x_full[:-5000] / 255.0, y_full[:-5000]
+    x_test = x_test / 255.0
+    print(f"# lamina benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
+          f"numpy {np.__version__}, BLAS via {'NumPy OpenBLAS cblas' if HAVE_CBLAS else 'numpy.matmul'}")
+    print()
+    print("| workload | lamina s/epoch | floor s/epoch | ratio |")
+    print("|---|---|---|---|")
+    lesson = [784, 300, 100, 10]
+    cases = [("lesson 784-300-100-10, SGD, batch 32", lesson, 32, "sgd")]
+    if not args.quick:
+        cases += [("lesson, SGD momentum 0.9, batch 32", lesson, 32, lamina.optimizers.SGD(momentum=0.9)),
+                  ("lesson, Adam, batch 32", lesson, 32, "adam"),
+                  ("lesson, SGD, batch 128", lesson, 128, "sgd"),
+                  ("lesson, SGD, batch 1024", lesson, 1024, "sgd"),
+                  ("wide 784-2048-2048-10, SGD, batch 32", [784, 2048, 2048, 10], 32, "sgd")]
+    sgd_time = None
+    for name, sizes, batch, optimizer in cases:
+        epochs = 2 if sizes[1] == 2048 else 3
+        floor = floor_seconds(sizes, batch, len(x), repeats=1 if sizes[1] == 2048 else 3)
+        seconds = lamina_epoch_seconds(x, y, sizes, batch, optimizer, epochs=epochs)
+        sgd_time = sgd_time or seconds
+        extra = f" ({seconds / sgd_time:.2f}x plain SGD)" if "Adam" in name or "momentum" in name else ""
+        print(f"| {name} | {seconds:.3f} | {floor:.3f} | {seconds / floor:.2f}{extra} |", flush=True)
+    evaluate_s, predict_s = lamina_inference_seconds(x_test, y_test, lesson)
+    forward_floor = forward_floor_seconds(lesson, 32, len(x_test))
+    print(f"| evaluate, 10,000 test images | {evaluate_s:.3f} | {forward_floor:.3f} | {evaluate_s / forward_floor:.2f} |")
+    print(f"| predict, 10,000 test images | {predict_s:.3f} | {forward_floor:.3f} | {predict_s / forward_floor:.2f} |")
+    print()
+    print(f"import lamina: {import_seconds():.3f} s")
+    if not args.quick:
+        run = lesson_run(30)
+        print(f"whole lesson (load, 30 epochs, evaluate): {run['seconds']:.1f} s, test accuracy {run['accuracy']:.4f}, "
+              f"peak RSS {run['peak_mb']:.0f} MB, of which data {run['data_mb']:.0f} MB "
+              f"(+{run['peak_mb'] - run['data_mb']:.0f} MB)")
+    for peer in ("keras", "torch", "sklearn"):
+        try:
+            __import__(peer)
+        except ImportError:
+            print(f"{peer}: not installed, skipped")
+
+
+if __name__ == "__main__":
+    main()
