@@ -223,3 +223,47 @@ def test_nan_inputs_give_nan_loss_not_silence():
     x[3, 0] = np.nan
     history = classifier().fit(x, y, epochs=1, shuffle=False, verbose=0)
     assert np.isnan(history.history["loss"][0])
+
+
+def test_class_weight_equals_matching_sample_weight():
+    x, y = data()
+    a = classifier()
+    lamina.random.set_seed(9)
+    ha = a.fit(x, y, epochs=2, class_weight={0: 1.0, 1: 2.0, 2: 0.5}, verbose=0, shuffle=False)
+    lamina.backend.clear_session()
+    lamina.random.set_seed(1234)
+    b = classifier()
+    hb = b.fit(x, y, epochs=2, sample_weight=np.array([1.0, 2.0, 0.5])[y], verbose=0, shuffle=False)
+    np.testing.assert_allclose(ha.history["loss"], hb.history["loss"], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"class_weight has no weight for class\(es\) \[2\]"):
+        classifier().fit(x, y, class_weight={0: 1.0, 1: 1.0}, verbose=0)
+
+
+def test_sample_weight_zero_rows_do_not_train():
+    x, y = data(n=8)
+    model = classifier()
+    before = model.get_weights()
+    model.fit(x, y, sample_weight=np.zeros(8), epochs=1, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_ctrl_c_stops_after_the_batch_and_keeps_history():
+    import os
+    import signal
+
+    x, y = data(n=100)
+
+    class Interrupt(lamina.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1 and self.params and len(seen) == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(epoch)
+
+    seen = []
+    history = classifier().fit(x, y, batch_size=10, epochs=5, verbose=0, callbacks=[Interrupt()])
+    assert seen == [0] and history.epoch == [0]  # epoch 0 ended after batch 1, its logs kept
+    assert len(history.history["loss"]) == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -73,5 +73,54 @@ def unpack_validation_data(validation_data):
     return x, y, rest[0] if rest else None
 
 
+def class_sample_weights(class_weight, y, sample_weight):
+    """Per-sample weights from ``class_weight`` (``{class: weight}``), times any ``sample_weight``."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}")
+    labels = np.asarray(y)
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(axis=-1)
+    labels = labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
+    missing = sorted(set(np.unique(labels).tolist()) - set(class_weight))
+    if missing:
+        raise ValueError(f"class_weight has no weight for class(es) {missing}; it has {sorted(class_weight)}")
+    lookup = np.zeros(max(class_weight) + 1)
+    for label, weight in class_weight.items():
+        lookup[label] = weight
+    weights = lookup[labels]
+    return weights if sample_weight is None else weights * sample_weight
+
+
+class StopOnInterrupt:
+    """Ctrl-C during ``fit`` stops after the current batch, keeping the History so far; a
+    second Ctrl-C interrupts at once."""
+
+    def __init__(self, model):
+        self.model = model
+        self.previous = None
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        import signal
+
+        signal.signal(signal.SIGINT, self.previous)
+        print("\nInterrupted: stopping after this batch (Ctrl-C again to abort now)")
+        self.model.stop_training = True
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
 def batch_slices(n: int, batch_size: int):
     return [slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]

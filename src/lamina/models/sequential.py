@@ -169,6 +169,15 @@ class Sequential(Trainer, Layer):
             contexts.append(ctx)
         return x, contexts
 
+    def activity_penalty(self, contexts) -> float:
+        """The activity regularization of this forward pass (layers that define one)."""
+        total = 0.0
+        for layer, ctx in zip(self._layers, contexts):
+            penalty = getattr(layer, "activity_penalty", None)
+            if penalty is not None:
+                total += penalty(ctx)
+        return total
+
     def backward(self, contexts, dy, skip_activation=False):
         """Backpropagate through every layer; ``grads`` follows ``trainable_weights``."""
         grads_per_layer = []

@@ -118,10 +118,12 @@ class Trainer:
         swb = None if sample_weight is None else sample_weight[index]
         y_pred, contexts = self.forward(xb, training=True)
         fused = self._fused_loss()
-        loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss()
+        loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss(contexts)
         dy = self.loss.gradient(yb, y_pred, swb, fused=fused)
         _, grads = self.backward(contexts, dy, skip_activation=fused)
-        self.optimizer.apply(grads, self.trainable_weights)
+        variables = self.trainable_weights
+        grads = [g if v.regularizer is None else g + v.regularizer.grad(v.value) for g, v in zip(grads, variables)]
+        self.optimizer.apply(grads, variables)
         self._loss_tracker.add(loss_value * len(yb), len(yb))
         for metric in self._metrics:
             metric.update_state(yb, y_pred, swb)
@@ -132,8 +134,13 @@ class Trainer:
         activation = getattr(getattr(last, "activation", None), "name", None)
         return activation is not None and activation == self.loss.fused_activation and hasattr(last, "units")
 
-    def _regularization_loss(self) -> float:
-        return 0.0
+    def _regularization_loss(self, contexts=None) -> float:
+        """The weight penalties (``kernel_regularizer`` ...) plus the layers' activity penalties,
+        added to the loss as Keras adds them; their gradients join in ``backward`` and above."""
+        total = sum(float(v.regularizer(v.value)) for v in self.trainable_weights if v.regularizer is not None)
+        if contexts is not None:
+            total += self.activity_penalty(contexts)
+        return total
 
     def _logs(self) -> dict:
         logs = {m.name: float(m.result()) for m in self.metrics}
@@ -164,6 +171,8 @@ class Trainer:
         x = data.features(x)
         y = data.targets(y, len(x))
         sample_weight = data.sample_weights(sample_weight, len(x))
+        if class_weight is not None:
+            sample_weight = data.class_sample_weights(class_weight, y, sample_weight)
         val = None
         if validation_data is not None:
             vx, vy, vsw = data.unpack_validation_data(validation_data)
@@ -187,6 +196,19 @@ class Trainer:
         rng = backend.global_rng()
         self.stop_training = False
         callback_list.on_train_begin()
+        initial_epoch = max([initial_epoch, *(getattr(cb, "resume_epoch", None) or 0 for cb in callback_list.callbacks)])
+        logs = {}
+        with data.StopOnInterrupt(self):
+            logs = self._fit_epochs(x, y, sample_weight, val, slices, batch_size, shuffle, rng, initial_epoch, epochs,
+                                    validation_freq, validation_batch_size, callback_list, progbar, batch_hooks)
+        if getattr(self.optimizer, "use_ema", False) and hasattr(self.optimizer, "finalize_variable_values"):
+            self.optimizer.finalize_variable_values(self.trainable_weights)
+        callback_list.on_train_end(logs)
+        self.history = history
+        return history
+
+    def _fit_epochs(self, x, y, sample_weight, val, slices, batch_size, shuffle, rng, initial_epoch, epochs,
+                    validation_freq, validation_batch_size, callback_list, progbar, batch_hooks) -> dict:
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
@@ -211,9 +233,7 @@ class Trainer:
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        callback_list.on_train_end(logs)
-        self.history = history
-        return history
+        return logs
 
     # --- evaluate and predict --------------------------------------------------------------------
     def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, progbar=None) -> dict:
