@@ -217,8 +217,8 @@ class FastPlan:
                 self.dense[i - 1].activation.backward(below, inputs[:, :below.shape[1]], None)
             if not self.trainable[i]:
                 pass
-            elif not self.fused:
-                gemm(inputs, grad, self.grads[i], trans_a=True, alpha=scale)
+            elif not self.fused:  # a loss scale factor is undone by the optimizer
+                gemm(inputs, grad, self.grads[i], trans_a=True, alpha=scale * (optimizer.loss_scale_factor or 1.0))
             elif self.momentum is None:
                 gemm(inputs, grad, self.packed[i], trans_a=True, alpha=-learning_rate * scale, beta=1.0)
             else:

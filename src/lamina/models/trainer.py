@@ -123,6 +123,8 @@ class Trainer:
         _, grads = self.backward(contexts, dy, skip_activation=fused)
         variables = self.trainable_weights
         grads = [g if v.regularizer is None else g + v.regularizer.grad(v.value) for g, v in zip(grads, variables)]
+        if self.optimizer.loss_scale_factor:  # Keras scales the loss; the optimizer unscales
+            grads = [g * self.optimizer.loss_scale_factor for g in grads]
         self.optimizer.apply(grads, variables)
         self._loss_tracker.add(loss_value * len(yb), len(yb))
         for metric in self._metrics:

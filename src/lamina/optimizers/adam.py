@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_range
 
 
 class Adam(Optimizer):
     """``m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2``;
     ``w -= lr * sqrt(1-b2**t) / (1-b1**t) * m / (sqrt(v) + eps)`` (with amsgrad, ``v`` is the
-    running max of ``v``).
+    running max of ``v``), ``t`` the 1-based update count.
+
+    Slots (saved in this order): ``momentum``, ``velocity`` for each variable in turn, then
+    (amsgrad) ``velocity_hat`` for each variable.
 
     >>> import lamina
     >>> lamina.optimizers.Adam().learning_rate
@@ -19,24 +22,22 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  name="adam", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        for arg, value in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0 <= value < 1:
-                raise ValueError(f"{type(self).__name__} expects {arg} in [0, 1), got {arg}={value}")
-        if not epsilon >= 0:
-            raise ValueError(f"{type(self).__name__} expects epsilon >= 0, got epsilon={epsilon}")
+        _check_adam_args(type(self).__name__, beta_1, beta_2, epsilon)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
 
     def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
         for variable in variables:
             self.add_slot(variable, "momentum")
             self.add_slot(variable, "velocity")
         if self.amsgrad:
             for variable in variables:
                 self.add_slot(variable, "velocity_hat")
-        super().build(variables)
 
     def update_step(self, grad, variable, learning_rate):
-        t = int(self.iterations.value) + 1
+        t = self.updates_applied + 1
         alpha = learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         m = self.slot(variable, "momentum").value
         v = self.slot(variable, "velocity").value
@@ -46,8 +47,15 @@ class Adam(Optimizer):
             v_hat = self.slot(variable, "velocity_hat").value
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        variable.value -= (alpha * m) / (np.sqrt(v) + self.epsilon)
+        variable.value -= (m * alpha) / (np.sqrt(v) + self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+def _check_adam_args(cls: str, beta_1, beta_2, epsilon) -> None:
+    _check_range(cls, "beta_1", beta_1, 0, 1)
+    _check_range(cls, "beta_2", beta_2, 0, 1)
+    if not epsilon >= 0:
+        raise ValueError(f"{cls} expects epsilon >= 0, got epsilon={epsilon}")

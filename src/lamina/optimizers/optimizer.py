@@ -1,46 +1,91 @@
-"""``Optimizer``: the base every optimizer shares.
+"""``Optimizer``: the base every optimizer shares (Keras's ``BaseOptimizer``).
 
-It owns what is common: the learning rate (a float or a schedule), ``iterations``, gradient
-clipping (``clipnorm``, ``clipvalue``, ``global_clipnorm``), decoupled weight decay, and the
-slots' bookkeeping. A subclass creates its slots in ``build`` and writes one update rule in
-``update_step(grad, variable, learning_rate)``, changing ``variable.value`` in place.
+It owns what is common: the learning rate (a float or a schedule), ``iterations``, loss-scale
+undoing, gradient accumulation, gradient clipping (``clipnorm``, ``clipvalue``,
+``global_clipnorm``), decoupled weight decay, the exponential moving average of the weights
+(``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build`` (after
+``super().build``) and writes one update rule in ``update_step(grad, variable, learning_rate)``,
+changing ``variable.value`` in place.
+
+``variables`` lists the state in Keras's order, which is the order of ``optimizer/vars/<i>``
+in a saved file: ``iteration``, then ``learning_rate`` (only while the rate is a float, not a
+schedule), then per model variable its ``average`` (``use_ema``) and ``gradient_accumulator``
+(``gradient_accumulation_steps``), then the subclass's slots.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
 from .. import backend
 from ..variables import Variable
+from .schedules import LearningRateSchedule, deserialize, serialize
 
 
 class Optimizer:
+    """The base class; use a subclass such as ``SGD`` or ``Adam``.
+
+    >>> import numpy as np, lamina
+    >>> w = lamina.Variable(np.array([1.0, 2.0], "float32"), name="w")
+    >>> opt = lamina.optimizers.SGD(learning_rate=0.1)
+    >>> opt.apply([np.array([1.0, 1.0], "float32")], [w]); w.numpy()
+    array([0.9, 1.9], dtype=float32)
+    """
+
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
                  loss_scale_factor=None, gradient_accumulation_steps=None, name=None, **kwargs):
+        cls = type(self).__name__
         if kwargs:
-            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}")
-        self.name = name or backend.snake_case(type(self).__name__)
+            raise TypeError(f"{cls} got unexpected keyword argument(s) {sorted(kwargs)}")
+        self.name = name or backend.snake_case(cls)
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
-            raise ValueError(f"{type(self).__name__}: set at most one of clipnorm, clipvalue and "
-                             f"global_clipnorm, got clipnorm={clipnorm}, clipvalue={clipvalue}, "
-                             f"global_clipnorm={global_clipnorm}")
+            raise ValueError(f"{cls}: set at most one of clipnorm, clipvalue and global_clipnorm, got "
+                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
         for arg, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm),
-                           ("weight_decay", weight_decay)):
+                           ("weight_decay", weight_decay), ("loss_scale_factor", loss_scale_factor)):
             if value is not None and not value >= 0:
-                raise ValueError(f"{type(self).__name__} expects {arg} >= 0, got {arg}={value}")
-        if not 0 <= ema_momentum <= 1:
-            raise ValueError(f"{type(self).__name__} expects ema_momentum in [0, 1], got {ema_momentum}")
+                raise ValueError(f"{cls} expects {arg} >= 0, got {arg}={value}")
+        if loss_scale_factor == 0:
+            raise ValueError(f"{cls} expects loss_scale_factor > 0 or None, got loss_scale_factor=0")
+        if gradient_accumulation_steps and not (_is_int(gradient_accumulation_steps)
+                                                and gradient_accumulation_steps >= 2):
+            raise ValueError(f"{cls} expects gradient_accumulation_steps to be an integer >= 2 or None, "
+                             f"got gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            _check_range(cls, "ema_momentum", ema_momentum, 0, 1, closed=True)
+            if ema_overwrite_frequency and not (_is_int(ema_overwrite_frequency) and ema_overwrite_frequency >= 1):
+                raise ValueError(f"{cls} expects ema_overwrite_frequency to be an integer >= 1 or None, "
+                                 f"got ema_overwrite_frequency={ema_overwrite_frequency}")
         self.weight_decay, self.clipnorm, self.clipvalue = weight_decay, clipnorm, clipvalue
         self.global_clipnorm, self.use_ema, self.ema_momentum = global_clipnorm, use_ema, ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor, self.gradient_accumulation_steps = loss_scale_factor, gradient_accumulation_steps
-        self._learning_rate = None
-        self.learning_rate = learning_rate
         self.iterations = Variable(np.zeros((), np.int64), name="iteration", trainable=False)
+        self._variables: list[Variable] = [self.iterations]
+        self._learning_rate = None
+        self._learning_rate_variable: Variable | None = None
+        self.learning_rate = learning_rate
         self.built = False
         self._slots: dict[int, dict[str, Variable]] = {}
-        self.variables: list[Variable] = []  # iteration, learning rate, then the slots in order
-        self._exclude_from_weight_decay: set[str] = set()
+        self._index: dict[int, int] = {}  # id(model variable) -> its position in the built list
+        self._trainable_variables: list[Variable] = []
+        self._averages: list[Variable] = []
+        self._accumulators: list[Variable] = []
+        self._exclude_from_weight_decay: set[int] = set()
+        self._exclude_pattern = None
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The optimizer's state, in the order Keras saves it (see the module docstring)."""
+        return list(self._variables)
+
+    @property
+    def updates_applied(self) -> int:
+        """Update steps applied so far: ``iterations``, divided by ``gradient_accumulation_steps``
+        when accumulating (Keras's ``optimizer.iterations`` in that case)."""
+        return int(self.iterations.value) // (self.gradient_accumulation_steps or 1)
 
     # --- learning rate -----------------------------------------------------------------------
     @property
@@ -50,59 +95,124 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
+        cls = type(self).__name__
         if callable(value):
+            if self._learning_rate_variable is not None:  # Keras stops saving the float once a schedule replaces it
+                self._variables.remove(self._learning_rate_variable)
+                self._learning_rate_variable = None
             self._learning_rate = value
             return
+        if self._learning_rate is not None and self._learning_rate_variable is None:
+            raise TypeError(f"{cls} was created with a learning-rate schedule, so its learning_rate cannot be "
+                            f"set to a number (got {value!r}); create the optimizer with a float learning_rate")
         try:
             value = float(value)
         except (TypeError, ValueError):
-            raise TypeError(f"{type(self).__name__} expects learning_rate to be a float or a schedule, "
-                            f"got {value!r}") from None
+            raise TypeError(f"{cls} expects learning_rate to be a float or a schedule, got {value!r}") from None
         if not value >= 0:
-            raise ValueError(f"{type(self).__name__} expects learning_rate >= 0, got {value}")
+            raise ValueError(f"{cls} expects learning_rate >= 0, got learning_rate={value}")
+        if self._learning_rate_variable is None:
+            self._learning_rate_variable = Variable(np.array(value, backend.floatx()), name="learning_rate",
+                                                    trainable=False)
+            self._variables.insert(1, self._learning_rate_variable)
+        else:
+            self._learning_rate_variable.assign(value)
         self._learning_rate = value
 
     def current_learning_rate(self) -> float:
-        if callable(self._learning_rate):
-            return float(self._learning_rate(int(self.iterations.value)))
-        return self._learning_rate
+        """The rate for the next update, as a Python float."""
+        rate = self._learning_rate
+        if isinstance(rate, LearningRateSchedule):
+            return float(rate(int(self.iterations.value)))
+        if callable(rate):  # Keras calls a plain callable with no arguments
+            return float(rate())
+        stored = self._learning_rate_variable.value
+        # The variable is what gets saved and loaded; the float keeps the rate exactly as written
+        # unless loading a file has changed the variable since.
+        if stored != np.asarray(rate, stored.dtype):
+            self._learning_rate = rate = float(stored)
+        return rate
 
     # --- slots -------------------------------------------------------------------------------
     def build(self, variables: list[Variable]) -> None:
-        """Create the slots for ``variables``; subclasses call ``add_slot`` for each."""
+        """Create the state for ``variables``. Subclasses return early when ``built``, call
+        ``super().build(variables)`` first, then ``add_slot`` for their slots."""
+        if self.built:
+            return
+        for i, variable in enumerate(variables):
+            self._index[id(variable)] = i
+            if self.use_ema:
+                self._averages.append(self.add_slot(variable, "average"))
+            if self.gradient_accumulation_steps:
+                self._accumulators.append(self.add_slot(variable, "gradient_accumulator"))
+        self._trainable_variables = list(variables)
         self.built = True
 
-    def add_slot(self, variable: Variable, slot: str, initial=0.0) -> Variable:
+    def add_slot(self, variable: Variable, slot: str, initial: float = 0.0) -> Variable:
+        """A state array shaped like ``variable`` (Keras's ``add_variable_from_reference``)."""
         slot_var = Variable(np.full(variable.shape, initial, variable.value.dtype),
                             name=f"{variable.path.replace('/', '_')}_{slot}", trainable=False)
         self._slots.setdefault(id(variable), {})[slot] = slot_var
-        self.variables.append(slot_var)
+        self._variables.append(slot_var)
         return slot_var
+
+    def add_variable(self, value, name: str) -> Variable:
+        """A state array not tied to one model variable (Nadam's running product)."""
+        variable = Variable(np.array(value), name=name, trainable=False)
+        self._variables.append(variable)
+        return variable
 
     def slot(self, variable: Variable, name: str) -> Variable:
         return self._slots[id(variable)][name]
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
-        """Do not decay these variables (by object or by name substring)."""
-        self._exclude_from_weight_decay |= {id(v) for v in var_list or ()}
-        self._exclude_names = tuple(var_names or ())
+        """Do not decay these variables (by object, or by a regex found in the variable's name)."""
+        if self.built:
+            raise ValueError(f"{type(self).__name__}.exclude_from_weight_decay() must be called before the "
+                             "optimizer is built (before the first training step)")
+        self._exclude_from_weight_decay = {id(v) for v in var_list or ()}
+        self._exclude_pattern = re.compile("|".join(var_names)) if var_names else None
+
+    def _decays(self, variable) -> bool:
+        if id(variable) in self._exclude_from_weight_decay:
+            return False
+        return self._exclude_pattern is None or self._exclude_pattern.search(variable.name) is None
 
     # --- applying gradients --------------------------------------------------------------------
-    def apply(self, grads, variables) -> None:
-        """One step: clip, decay, then ``update_step`` for each (grad, variable) pair."""
-        variables = list(variables)
-        if not self.built:
+    def apply(self, grads, variables=None) -> None:
+        """One step: undo the loss scale, accumulate (if asked), clip, decay, ``update_step`` for
+        each (grad, variable) pair, update the moving average, apply constraints. ``None``
+        gradients are skipped."""
+        grads = list(grads)
+        if variables is None:
+            if not self.built:
+                raise ValueError(f"{type(self).__name__}.apply(grads) without variables needs a built optimizer; "
+                                 "call optimizer.build(variables) first or pass the variables")
+            variables = self._trainable_variables
+        else:
+            variables = list(variables)
             self.build(variables)
-        grads = self._clip(list(grads))
-        learning_rate = self.current_learning_rate()
-        for grad, variable in zip(grads, variables):
-            if grad is None:
-                continue
-            if self.weight_decay and self._decays(variable):
-                variable.value -= variable.value * (self.weight_decay * learning_rate)
-            self.update_step(grad, variable, learning_rate)
-            if variable.constraint is not None:
-                variable.value[...] = variable.constraint(variable.value)
+            unknown = [v.path for v in variables if id(v) not in self._index]
+            if unknown:
+                raise ValueError(f"{type(self).__name__} was built for other variables and does not know "
+                                 f"{unknown}; create a new optimizer for a new set of variables")
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}.apply got {len(grads)} gradients for "
+                             f"{len(variables)} variables")
+        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        if pairs:
+            grads, variables = [g for g, _ in pairs], [v for _, v in pairs]
+            if self.loss_scale_factor is not None:
+                grads = [g / self.loss_scale_factor for g in grads]
+            if self.gradient_accumulation_steps:
+                self._accumulate_or_update(grads, variables)
+            else:
+                self._update(grads, variables)
+            if self.use_ema:
+                self._update_moving_average()
+            for variable in variables:
+                if variable.constraint is not None:
+                    variable.value[...] = variable.constraint(variable.value)
         self.iterations.value += 1
 
     def apply_gradients(self, grads_and_vars) -> None:
@@ -110,19 +220,67 @@ class Optimizer:
         pairs = list(grads_and_vars)
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
-    def _decays(self, variable) -> bool:
-        if id(variable) in self._exclude_from_weight_decay:
-            return False
-        return not any(name in variable.name for name in getattr(self, "_exclude_names", ()))
+    def _update(self, grads, variables) -> None:
+        grads = self._clip(grads)
+        learning_rate = self.current_learning_rate()
+        if self.weight_decay:
+            for variable in variables:
+                if self._decays(variable):
+                    variable.value -= variable.value * (self.weight_decay * learning_rate)
+        self.update_steps(grads, variables, learning_rate)
+
+    def update_steps(self, grads, variables, learning_rate) -> None:
+        """``update_step`` for each pair; Nadam first advances its shared running product here."""
+        for grad, variable in zip(grads, variables):
+            self.update_step(grad, variable, learning_rate)
+
+    def _accumulate_or_update(self, grads, variables) -> None:
+        steps = self.gradient_accumulation_steps
+        sums = [self._accumulators[self._index[id(v)]].value for v in variables]
+        if (int(self.iterations.value) + 1) % steps:
+            for grad, total in zip(grads, sums):
+                total += grad
+            return
+        self._update([(g + total) / steps for g, total in zip(grads, sums)], variables)
+        for accumulator in self._accumulators:
+            accumulator.value[...] = 0
+
+    def _update_moving_average(self) -> None:
+        step = self.updates_applied
+        momentum = self.ema_momentum if step else 0.0  # the first average is the weights themselves
+        for variable, average in zip(self._trainable_variables, self._averages):
+            average.value[...] = momentum * average.value + (1 - momentum) * variable.value
+        if self.ema_overwrite_frequency and (step + 1) % self.ema_overwrite_frequency == 0:
+            self.finalize_variable_values(self._trainable_variables)
+
+    def finalize_variable_values(self, variables) -> None:
+        """With ``use_ema``, write the moving averages into ``variables`` (the model's trainable
+        weights); ``fit`` calls this once training ends. Without EMA it does nothing.
+
+        >>> import numpy as np, lamina
+        >>> w = lamina.Variable(np.zeros(1, "float32"), name="w")
+        >>> opt = lamina.optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5)
+        >>> for _ in range(2): opt.apply([np.ones(1, "float32")], [w])
+        >>> opt.finalize_variable_values([w]); w.numpy()
+        array([-1.5], dtype=float32)
+        """
+        if not (self.use_ema and self.built):
+            return
+        for variable in variables:
+            variable.value[...] = self._averages[self._index[id(variable)]].value
+
+    def scale_loss(self, loss):
+        """Multiply ``loss`` (or its gradient) by ``loss_scale_factor``; ``apply`` divides it out."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
     def _clip(self, grads):
-        if self.clipvalue is not None:
-            grads = [None if g is None else np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        if self.clipnorm is not None:
-            grads = [None if g is None else _scale_to_norm(g, np.sqrt(np.sum(g * g)), self.clipnorm) for g in grads]
-        if self.global_clipnorm is not None:
-            norm = np.sqrt(sum(float(np.sum(g * g)) for g in grads if g is not None))
-            grads = [None if g is None else _scale_to_norm(g, norm, self.global_clipnorm) for g in grads]
+        if self.clipnorm:
+            return [_scale_to_norm(g, float(np.sqrt(np.sum(g * g))), self.clipnorm) for g in grads]
+        if self.global_clipnorm:
+            norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+            return [_scale_to_norm(g, norm, self.global_clipnorm) for g in grads]
+        if self.clipvalue:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
     def update_step(self, grad, variable, learning_rate) -> None:
@@ -130,13 +288,15 @@ class Optimizer:
 
     @property
     def plain(self) -> bool:
-        """True when no clipping, weight decay or EMA applies, so updates may be fused."""
+        """True when nothing but ``update_step`` applies (no clipping, weight decay, EMA, loss
+        scale or accumulation), so updates may be fused."""
         return (self.clipnorm is None and self.clipvalue is None and self.global_clipnorm is None
-                and not self.weight_decay and not self.use_ema)
+                and not self.weight_decay and not self.use_ema and self.loss_scale_factor is None
+                and not self.gradient_accumulation_steps)
 
     def get_config(self) -> dict:
-        lr = self._learning_rate
-        return {"name": self.name, "learning_rate": lr.get_config() if hasattr(lr, "get_config") else lr,
+        rate = self._learning_rate
+        return {"name": self.name, "learning_rate": serialize(rate) if isinstance(rate, LearningRateSchedule) else rate,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
                 "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
@@ -146,8 +306,24 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = deserialize(config["learning_rate"])
         return cls(**config)
 
 
 def _scale_to_norm(grad, norm, limit):
     return grad * (limit / norm) if norm > limit else grad
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_range(cls: str, arg: str, value, low, high, closed: bool = False, open_low: bool = False) -> None:
+    """Raise unless ``low <= value < high`` (``<= high`` when ``closed``; ``low < value`` when ``open_low``)."""
+    above = value > low if open_low else value >= low
+    below = value <= high if closed else value < high
+    if not (above and below):
+        interval = f"{'(' if open_low else '['}{low}, {high}{']' if closed else ')'}"
+        raise ValueError(f"{cls} expects {arg} in {interval}, got {arg}={value}")

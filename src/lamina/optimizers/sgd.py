@@ -1,12 +1,14 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum."""
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_range
 
 
 class SGD(Optimizer):
     """Plain: ``w -= lr * g``. With momentum: ``m = momentum * m - lr * g; w += m``;
     with nesterov: ``w += momentum * m - lr * g`` (using the new ``m``).
+
+    Slots (saved in this order): ``momentum`` for each variable, only when ``momentum > 0``.
 
     >>> import lamina
     >>> lamina.optimizers.SGD(learning_rate=0.1, momentum=0.9).learning_rate
@@ -15,15 +17,16 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"SGD expects momentum in [0, 1], got momentum={momentum}")
+        _check_range("SGD", "momentum", momentum, 0, 1, closed=True)
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
         if self.momentum:
             for variable in variables:
                 self.add_slot(variable, "momentum")
-        super().build(variables)
 
     def update_step(self, grad, variable, learning_rate):
         if not self.momentum:

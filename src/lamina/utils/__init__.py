@@ -2,5 +2,8 @@
 from ..backend import set_seed as set_random_seed
 from .progbar import Progbar
 from .summary import print_summary
+from .dataset_utils import split_dataset
+from .numerical import normalize, to_categorical
 
 __all__ = ["Progbar", "print_summary", "set_random_seed"]
+__all__ += ["normalize", "split_dataset", "to_categorical"]

@@ -1,0 +1,60 @@
+"""Nadam: Adam with Nesterov momentum, in Keras's momentum-cache form."""
+from __future__ import annotations
+
+import numpy as np
+
+from .adam import _check_adam_args
+from .optimizer import Optimizer
+
+
+class Nadam(Optimizer):
+    """With ``u_t = b1 * (1 - 0.5 * 0.96 ** t)`` (Keras 3's exponent is ``t`` itself, not the
+    ``0.004 * t`` of Keras 2's Nadam) and ``U_t = u_1 * ... * u_t``:
+    ``m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2``;
+    ``m_hat = u_{t+1} * m / (1 - U_t * u_{t+1}) + (1 - u_t) * g / (1 - U_t)``;
+    ``w -= lr * m_hat / (sqrt(v / (1 - b2**t)) + eps)``.
+
+    State (saved in this order): the running product ``U`` (one scalar, created before the
+    slots, as Keras 3.0-3.8 did), then ``momentum``, ``velocity`` for each variable in turn.
+
+    >>> import lamina
+    >>> lamina.optimizers.get("nadam").beta_1
+    0.9
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="nadam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        _check_adam_args("Nadam", beta_1, beta_2, epsilon)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        dtype = variables[0].value.dtype if variables else np.dtype(np.float32)
+        self._u_product = self.add_variable(np.ones((), dtype), name="u_product")
+        for variable in variables:
+            self.add_slot(variable, "momentum")
+            self.add_slot(variable, "velocity")
+
+    def _u(self, t: int) -> float:
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+
+    def update_steps(self, grads, variables, learning_rate):
+        self._u_product.value *= self._u(self.updates_applied + 1)  # once per step, shared by all variables
+        super().update_steps(grads, variables, learning_rate)
+
+    def update_step(self, grad, variable, learning_rate):
+        t = self.updates_applied + 1
+        u_t, u_next = self._u(t), self._u(t + 1)
+        u_product = float(self._u_product.value)
+        m = self.slot(variable, "momentum").value
+        v = self.slot(variable, "velocity").value
+        m += (grad - m) * (1 - self.beta_1)
+        v += (np.square(grad) - v) * (1 - self.beta_2)
+        m_hat = m * (u_next / (1 - u_product * u_next)) + grad * ((1 - u_t) / (1 - u_product))
+        v_hat = v / (1 - self.beta_2 ** t)
+        variable.value -= (m_hat * learning_rate) / (np.sqrt(v_hat) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
