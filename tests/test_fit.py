@@ -267,3 +267,19 @@ def test_ctrl_c_stops_after_the_batch_and_keeps_history():
     assert seen == [0] and history.epoch == [0]  # epoch 0 ended after batch 1, its logs kept
     assert len(history.history["loss"]) == 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_loss_scale_factor_does_not_change_training(fast):
+    x, y = data()
+    weights = []
+    for factor in (None, 128.0):
+        lamina.backend.clear_session()
+        lamina.random.set_seed(2)
+        model = classifier()
+        model.compile(optimizer=lamina.optimizers.Adam(loss_scale_factor=factor), loss="sparse_categorical_crossentropy")
+        model._plan_checked = not fast
+        model.fit(x, y, epochs=2, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
