@@ -283,3 +283,22 @@ def test_loss_scale_factor_does_not_change_training(fast):
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_ignore_class_labels_and_per_class_metrics_in_fit():
+    x, y = data()
+    y = y.copy()
+    y[:5] = -1
+    model = classifier()
+    model.compile(optimizer="sgd", loss=lamina.losses.SparseCategoricalCrossentropy(ignore_class=-1))
+    assert model._fast_plan() is None  # the fused plan does not cover ignore_class
+    assert np.isfinite(model.fit(x, y, epochs=1, verbose=0).history["loss"][0])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=[lamina.metrics.F1Score()])
+    history = model.fit(x, np.eye(3)[np.abs(y)], epochs=1, verbose=0)
+    assert history.history["f1_score"][0].shape == (3,)
+
+
+def test_from_logits_behind_softmax_takes_the_general_path():
+    model = classifier()
+    model.compile(optimizer="sgd", loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert model._fast_plan() is None

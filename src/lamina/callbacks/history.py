@@ -1,6 +1,8 @@
 """``History``: what ``fit`` returns."""
 from __future__ import annotations
 
+import numpy as np
+
 from .callback import Callback
 
 
@@ -20,5 +22,6 @@ class History(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key in sorted(logs or {}):
-            self.history.setdefault(key, []).append(float(logs[key]))
+            value = logs[key]
+            self.history.setdefault(key, []).append(float(value) if np.size(value) == 1 else value)
         self.model.history = self

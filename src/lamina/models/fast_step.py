@@ -79,7 +79,12 @@ class FastPlan:
             return None
         if any(layer.activation.name not in _HIDDEN for layer in layers[:-1]):
             return None
-        kind = _OUTPUTS.get((layers[-1].activation.name, type(model.loss)))
+        loss = model.loss
+        kind = _OUTPUTS.get((layers[-1].activation.name, type(loss)))
+        if kind != "squared" and getattr(loss, "fused_activation", None) != layers[-1].activation.name:
+            return None  # e.g. from_logits=True behind a softmax
+        if getattr(loss, "ignore_class", None) is not None or getattr(loss, "label_smoothing", 0):
+            return None
         dtypes = {layer.kernel.value.dtype for layer in layers}
         if kind is None or len(dtypes) != 1 or dtypes.pop().kind != "f":
             return None

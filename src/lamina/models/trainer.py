@@ -87,7 +87,7 @@ class Trainer:
         if self._metrics is None:
             self._metrics = [metrics_module.get(m, y.shape, (len(y), *out_shape[1:])) for m in self._metric_ids]
         if isinstance(self.loss, losses.SparseCategoricalCrossentropy) and out_shape[-1] is not None:
-            losses.check_sparse_labels(y, out_shape[-1])
+            losses.check_sparse_labels(y, out_shape[-1], ignore_class=self.loss.ignore_class)
             if y.ndim == len(out_shape) and y.shape[-1] == 1:
                 y = y[..., 0]
             y = y.astype(np.intp, copy=False)
@@ -145,7 +145,7 @@ class Trainer:
         return total
 
     def _logs(self) -> dict:
-        logs = {m.name: float(m.result()) for m in self.metrics}
+        logs = {m.name: _log_value(m.result()) for m in self.metrics}
         return dict(sorted(logs.items()))
 
     def _reset_metrics(self) -> None:
@@ -355,11 +355,17 @@ class Trainer:
         return self.predict(x, batch_size=len(data.features(x)), verbose=0)
 
     def _batch_result(self, return_dict):
-        logs = {m.name: float(m.result()) for m in self.metrics}
+        logs = {m.name: _log_value(m.result()) for m in self.metrics}
         if return_dict:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
+
+
+def _log_value(result):
+    """A metric's result for the logs: a float, or an array for per-class metrics (F1Score)."""
+    result = np.asarray(result)
+    return float(result) if result.size == 1 else result
 
 
 def _epoch_order(n: int, batch_size: int, shuffle, rng) -> np.ndarray | None:
