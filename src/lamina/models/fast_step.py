@@ -4,7 +4,8 @@ The general step (each layer's ``forward`` and ``backward``) allocates its array
 makes ~3x more NumPy calls than the products need. On the lesson's workload (batch 32) that
 overhead, not the arithmetic, is most of the time. This plan does the same computation with:
 
-- every buffer preallocated per batch size, reused across steps, float32 and C-contiguous;
+- every buffer preallocated per batch size, reused across steps, C-contiguous, and every
+  matrix product bound to its buffers once (``ops.bind_gemm``);
 - the bias inside the kernel: a Dense's weights live in one ``(n_in + 1, units)`` array
   (the layer's ``kernel`` and ``bias`` Variables become views of it), and its input buffer has
   a last column of ones, so one product gives ``x @ W + b`` and one gives both gradients;
@@ -27,7 +28,7 @@ from .. import backend, losses
 from .. import metrics as metrics_module
 from ..layers.dense import Dense
 from ..layers.reshaping import Flatten
-from ..ops import gemm
+from ..ops import bind_gemm
 from ..optimizers.sgd import SGD
 
 _HIDDEN = ("relu", "tanh", "sigmoid", "linear")
@@ -39,29 +40,37 @@ _OUTPUTS = {
     ("linear", losses.MeanSquaredError): "squared",
 }
 _FAST_METRICS = {metrics_module.SparseCategoricalAccuracy: "sparse",
-                 metrics_module.CategoricalAccuracy: "categorical",
-                 metrics_module.BinaryAccuracy: "binary"}
+                 metrics_module.CategoricalAccuracy: "categorical"}
 
 
 class _Buffers:
-    """The arrays of one batch size: each Dense's input (with its ones column), the output,
-    and the gradients with respect to each hidden output."""
+    """The arrays of one batch size and the products bound to them.
+
+    ``inputs[i]`` is Dense ``i``'s input (with its ones column), ``hidden[i]`` the view of
+    ``inputs[i + 1]`` that Dense ``i`` writes, ``input_grads[i]`` the gradient with respect to
+    Dense ``i``'s input (without the ones column)."""
 
     def __init__(self, plan: FastPlan, batch: int):
-        dtype = plan.dtype
-        self.inputs, self.input_grads = [], []
-        for layer in plan.dense:
+        dtype, dense = plan.dtype, plan.dense
+        self.inputs = []
+        for layer in dense:
             buffer = np.empty((batch, layer.kernel.shape[0] + layer.use_bias), dtype)
             if layer.use_bias:
                 buffer[:, -1] = 1
             self.inputs.append(buffer)
-            self.input_grads.append(np.empty((batch, layer.kernel.shape[0]), dtype))
-        self.output = np.empty((batch, plan.dense[-1].units), dtype)
+        self.output = np.empty((batch, dense[-1].units), dtype)
+        self.hidden = [self.inputs[i + 1][:, :layer.units] for i, layer in enumerate(dense[:-1])] + [self.output]
+        self.features = self.inputs[0][:, :plan.n_in]
+        self.input_grads = [np.empty((batch, layer.kernel.shape[0]), dtype) for layer in dense]
+        # the gradient arriving at Dense i's output (pre-activation): the output buffer for the last
+        self.output_grads = self.input_grads[1:] + [self.output]
+        self.forward_calls = [bind_gemm(self.inputs[i], plan.packed[i], self.hidden[i]) for i in range(len(dense))]
+        self.input_grad_calls = [bind_gemm(self.output_grads[i], plan.kernels[i], self.input_grads[i], trans_b=True)
+                                 for i in range(len(dense))]
+        self.weight_calls = [None if target is None else
+                             bind_gemm(self.inputs[i], self.output_grads[i], target, trans_a=True)
+                             for i, target in enumerate(plan.weight_targets)]
         self.rows = np.arange(batch)
-        self.gather = {}  # a staging array per source dtype, for np.take's ``out``
-
-    def features(self, n_in: int):
-        return self.inputs[0][:, :n_in]
 
 
 class FastPlan:
@@ -101,37 +110,48 @@ class FastPlan:
             if layer.use_bias:
                 layer.bias.rebind(packed[-1])
             self.packed.append(packed)
+        self.kernels = [packed[:layer.kernel.shape[0]] for packed, layer in zip(self.packed, self.dense)]
+        self.mode = None
+        self.weight_targets = [None] * len(self.dense)
         self.buffers: dict[int, _Buffers] = {}
 
     # --- per fit ---------------------------------------------------------------------------------
     def prepare(self, batch_size: int) -> None:
-        """Read the optimizer and the layers' trainable flags, which may change between fits."""
+        """Read the optimizer and the layers' trainable flags, which may change between fits,
+        and decide where each weight-gradient product lands."""
         model, optimizer = self.model, self.model.optimizer
-        self.trainable = [layer.trainable and model.trainable for layer in self.dense]
-        first = self.trainable.index(True) if any(self.trainable) else len(self.dense)
-        self.first_trainable = first
-        self.grad_views, self.grad_vars, self.grads = [], [], [None] * len(self.dense)
-        self.fused = type(optimizer) is SGD and optimizer.plain and not optimizer.nesterov
+        trainable = tuple(layer.trainable and model.trainable for layer in self.dense)
+        fused = type(optimizer) is SGD and optimizer.plain and not optimizer.nesterov
+        mode = (trainable, "momentum" if fused and optimizer.momentum else "sgd" if fused else "apply", id(optimizer))
+        if mode == self.mode:
+            return
+        self.mode, self.trainable, self.fused = mode, trainable, fused
+        self.first_trainable = trainable.index(True) if any(trainable) else len(self.dense)
         self.momentum = None
-        if self.fused and optimizer.momentum:
-            self._bind_momentum(optimizer)
-        elif not self.fused:
-            for i, layer in enumerate(self.dense):
-                if self.trainable[i]:
-                    grad = self.grads[i] = np.empty_like(self.packed[i])
+        self.grad_views, self.grad_vars = [], []
+        if mode[1] == "sgd":
+            self.weight_targets = [p if t else None for p, t in zip(self.packed, trainable)]
+        elif mode[1] == "momentum":
+            self.weight_targets = self.momentum = self._bind_momentum(optimizer)
+        else:
+            self.weight_targets = [np.empty_like(p) if t else None for p, t in zip(self.packed, trainable)]
+            for layer, grad in zip(self.dense, self.weight_targets):
+                if grad is not None:
                     self.grad_views += [grad[:layer.kernel.shape[0]]] + ([grad[-1]] if layer.use_bias else [])
                     self.grad_vars += [layer.kernel] + ([layer.bias] if layer.use_bias else [])
+        self.buffers.clear()  # their bound products point at the old targets
 
-    def _bind_momentum(self, optimizer) -> None:
+    def _bind_momentum(self, optimizer) -> list:
         if not optimizer.built:
             optimizer.build(self.model.trainable_weights)
-        self.momentum = [None] * len(self.dense)
+        momentum = [None] * len(self.dense)
         for i, layer in enumerate(self.dense):
             if self.trainable[i]:
-                packed = self.momentum[i] = np.empty_like(self.packed[i])
+                packed = momentum[i] = np.empty_like(self.packed[i])
                 optimizer.slot(layer.kernel, "momentum").rebind(packed[:layer.kernel.shape[0]])
                 if layer.use_bias:
                     optimizer.slot(layer.bias, "momentum").rebind(packed[-1])
+        return momentum
 
     def _buffers(self, batch: int) -> _Buffers:
         buffers = self.buffers.get(batch)
@@ -146,24 +166,14 @@ class FastPlan:
         if x2d.shape[1] != self.n_in:
             raise ValueError(f"Dense '{self.dense[0].name}' expects inputs with last dimension "
                              f"{self.n_in}, got {x.shape}")
-        if isinstance(index, slice):
-            rows = x2d[index]
-            buffers = self._buffers(len(rows))
-            np.copyto(buffers.features(self.n_in), rows, casting="unsafe")
-            return buffers
-        buffers = self._buffers(len(index))
-        staging = buffers.gather.get(x2d.dtype)
-        if staging is None:
-            staging = buffers.gather[x2d.dtype] = np.empty((len(index), self.n_in), x2d.dtype)
-        np.take(x2d, index, axis=0, out=staging)
-        np.copyto(buffers.features(self.n_in), staging, casting="unsafe")
+        rows = x2d[index]  # fancy indexing gathers faster than np.take into a staging array
+        buffers = self._buffers(len(rows))
+        np.copyto(buffers.features, rows, casting="unsafe")
         return buffers
 
     def _forward(self, buffers: _Buffers) -> np.ndarray:
-        last = len(self.dense) - 1
-        for i, layer in enumerate(self.dense):
-            out = buffers.output if i == last else buffers.inputs[i + 1][:, :layer.units]
-            gemm(buffers.inputs[i], self.packed[i], out)
+        for layer, product, out in zip(self.dense, buffers.forward_calls, buffers.hidden):
+            product()
             layer.activation.forward(out, out)
         return buffers.output
 
@@ -212,26 +222,19 @@ class FastPlan:
         self._score(p, y_batch, loss_tracker, metrics)
         scale = self._output_grad(p, y_batch)
         optimizer = self.model.optimizer
-        learning_rate = optimizer.current_learning_rate()
-        grad = p
-        for i in range(len(self.dense) - 1, self.first_trainable - 1, -1):
-            inputs = buffers.inputs[i]
-            if i > self.first_trainable:  # the input gradient, from the weights before the update
-                below = buffers.input_grads[i]
-                gemm(grad, self.packed[i][:below.shape[1]], below, trans_b=True)
-                self.dense[i - 1].activation.backward(below, inputs[:, :below.shape[1]], None)
-            if not self.trainable[i]:
-                pass
-            elif not self.fused:  # a loss scale factor is undone by the optimizer
-                gemm(inputs, grad, self.grads[i], trans_a=True, alpha=scale * (optimizer.loss_scale_factor or 1.0))
-            elif self.momentum is None:
-                gemm(inputs, grad, self.packed[i], trans_a=True, alpha=-learning_rate * scale, beta=1.0)
-            else:
-                gemm(inputs, grad, self.momentum[i], trans_a=True, alpha=-learning_rate * scale,
-                     beta=optimizer.momentum)
-                self.packed[i] += self.momentum[i]
-            if i > self.first_trainable:
-                grad = buffers.input_grads[i]
+        if self.fused:  # the update itself: alpha = -lr / batch, beta = 1 (or the momentum)
+            alpha, beta = -optimizer.current_learning_rate() * scale, optimizer.momentum or 1.0
+        else:  # a gradient for ``apply``; a loss scale factor is undone by the optimizer
+            alpha, beta = scale * (optimizer.loss_scale_factor or 1.0), 0.0
+        first, dense = self.first_trainable, self.dense
+        for i in range(len(dense) - 1, first - 1, -1):
+            if i > first:  # the input gradient, from the weights before their update
+                buffers.input_grad_calls[i]()
+                dense[i - 1].activation.backward(buffers.input_grads[i], buffers.hidden[i - 1], None)
+            if self.trainable[i]:
+                buffers.weight_calls[i](alpha, beta)
+                if self.momentum is not None:
+                    self.packed[i] += self.momentum[i]
         if self.fused:
             optimizer.iterations.value += 1
         else:
