@@ -302,3 +302,23 @@ def test_from_logits_behind_softmax_takes_the_general_path():
     model = classifier()
     model.compile(optimizer="sgd", loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True))
     assert model._fast_plan() is None
+
+
+def test_blocked_inference_equals_batch_by_batch():
+    x, y = data(n=2500)
+    model = classifier()
+    steps = []
+
+    class Watch(lamina.callbacks.Callback):  # observing batches forces batch-by-batch evaluation
+        def on_test_batch_end(self, batch, logs=None):
+            steps.append(batch)
+
+        def on_predict_batch_end(self, batch, logs=None):
+            steps.append(batch)
+
+    blocked = model.evaluate(x, y, verbose=0)
+    single = model.evaluate(x, y, verbose=0, callbacks=[Watch()])
+    assert len(steps) == 79
+    np.testing.assert_allclose(blocked, single, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(x, verbose=0), model.predict(x, verbose=0, callbacks=[Watch()]),
+                               rtol=1e-6)

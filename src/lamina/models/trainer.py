@@ -243,7 +243,7 @@ class Trainer:
         callback_list.on_test_begin()
         batch_hooks = callback_list.wants_batch_logs("test")
         plan = self._fast_plan() if sample_weight is None else None
-        for step, rows in enumerate(data.batch_slices(len(x), batch_size)):
+        for step, (done, rows) in enumerate(data.inference_blocks(len(x), batch_size, not batch_hooks)):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
             if plan is not None:
@@ -258,7 +258,7 @@ class Trainer:
             if batch_hooks:
                 callback_list.on_test_batch_end(step, self._logs())
             if progbar is not None:
-                progbar.update(step + 1, self._logs)
+                progbar.update(done, self._logs)
         logs = self._logs()
         callback_list.on_test_end(logs)
         return logs
@@ -310,7 +310,7 @@ class Trainer:
         callback_list.on_predict_begin()
         plan = self._fast_plan()
         out = None
-        for step, rows in enumerate(slices):
+        for step, (done, rows) in enumerate(data.inference_blocks(len(x), batch_size, not batch_hooks)):
             if batch_hooks:
                 callback_list.on_predict_batch_begin(step)
             if plan is not None:
@@ -323,7 +323,7 @@ class Trainer:
             if batch_hooks:
                 callback_list.on_predict_batch_end(step, {"outputs": y_pred})
             if progbar is not None:
-                progbar.update(step + 1, dict)
+                progbar.update(done, dict)
         callback_list.on_predict_end()
         if progbar is not None:
             progbar.on_epoch_end(0, {})
