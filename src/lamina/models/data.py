@@ -124,11 +124,3 @@ class StopOnInterrupt:
 
 def batch_slices(n: int, batch_size: int):
     return [slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
-
-
-def inference_blocks(n: int, batch_size: int, blocked: bool):
-    """``(steps done, rows)`` for evaluate/predict. With ``blocked`` (nothing observes single
-    batches) the rows come in blocks of whole batches: the results are the same, and products
-    on ~1024 rows run at several times the speed of 32-row ones."""
-    block = batch_size * max(1, 1024 // batch_size) if blocked else batch_size
-    return [(math.ceil(s.stop / batch_size), s) for s in batch_slices(n, block)]

@@ -15,7 +15,7 @@ from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
-from . import data
+from . import data, sources
 from .fast_step import FastPlan
 
 
@@ -79,10 +79,9 @@ class Trainer:
     def _prepare(self, x, y) -> np.ndarray:
         """Build for ``x``, check ``x`` and ``y`` against the model, resolve 'accuracy'; return
         ``y`` ready for the loss (sparse labels as integers, a trailing 1 squeezed)."""
-        self._check_buildable()
-        if self.input_spec_shape is None:
-            self.build_for(x.shape[1:])
-        self._check_features(x)
+        self._prepare_features(x)
+        if y is None:
+            return None
         out_shape = self.output_shape
         if self._metrics is None:
             self._metrics = [metrics_module.get(m, y.shape, (len(y), *out_shape[1:])) for m in self._metric_ids]
@@ -159,6 +158,9 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` passes over ``(x, y)``; returns the ``History``.
 
+        ``x`` may be arrays (with ``y``), or a generator / ``PyDataset`` / sequence of batches
+        ``(x, y[, sample_weight])`` (then ``steps_per_epoch`` for a generator).
+
         >>> import numpy as np, lamina
         >>> model = lamina.Sequential([lamina.layers.Dense(1, input_shape=(2,))])
         >>> model.compile(optimizer="sgd", loss="mse")
@@ -170,54 +172,73 @@ class Trainer:
         batch_size = data.check_batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-        x = data.features(x)
-        y = data.targets(y, len(x))
-        sample_weight = data.sample_weights(sample_weight, len(x))
-        if class_weight is not None:
-            sample_weight = data.class_sample_weights(class_weight, y, sample_weight)
-        val = None
-        if validation_data is not None:
-            vx, vy, vsw = data.unpack_validation_data(validation_data)
-            vx = data.features(vx, "validation x")
-            val = (vx, data.targets(vy, len(vx), "validation y"), data.sample_weights(vsw, len(vx)))
-        elif validation_split:
-            (x, y, sample_weight), val = data.split_validation(x, y, sample_weight, validation_split)
-        y = self._prepare(x, y)
-        if val is not None:
-            val = (val[0], self._prepare(val[0], val[1]), val[2])
+        train, val = self._fit_sources(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
+                                       validation_split, validation_data, validation_steps,
+                                       data.check_batch_size(validation_batch_size or batch_size,
+                                                             "validation_batch_size"))
         verbose = 1 if verbose == "auto" else int(verbose)
-        slices = data.batch_slices(len(x), batch_size)
         history = History()
         progbar = ProgbarLogger() if verbose else None
         callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or []), history], self,
-                                     {"verbose": verbose, "epochs": epochs, "steps": len(slices)})
-        batch_hooks = callback_list.wants_batch_logs("train")
+                                     {"verbose": verbose, "epochs": epochs, "steps": train.steps})
         plan = self._fast_plan()
         if plan is not None:
             plan.prepare(batch_size)
-        rng = backend.global_rng()
         self.stop_training = False
         callback_list.on_train_begin()
         initial_epoch = max([initial_epoch, *(getattr(cb, "resume_epoch", None) or 0 for cb in callback_list.callbacks)])
         logs = {}
         with data.StopOnInterrupt(self):
-            logs = self._fit_epochs(x, y, sample_weight, val, slices, batch_size, shuffle, rng, initial_epoch, epochs,
-                                    validation_freq, validation_batch_size, callback_list, progbar, batch_hooks)
+            logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar)
         if getattr(self.optimizer, "use_ema", False) and hasattr(self.optimizer, "finalize_variable_values"):
             self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(logs)
         self.history = history
         return history
 
-    def _fit_epochs(self, x, y, sample_weight, val, slices, batch_size, shuffle, rng, initial_epoch, epochs,
-                    validation_freq, validation_batch_size, callback_list, progbar, batch_hooks) -> dict:
+    def _fit_sources(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
+                     validation_split, validation_data, validation_steps, validation_batch_size):
+        """The training and validation data as ``ArrayData`` or ``BatchData``, checked."""
+        if sources.is_batch_source(x):
+            if y is not None or sample_weight is not None or class_weight is not None:
+                raise ValueError("when x is a generator or dataset its batches carry the targets and weights: "
+                                 "pass y=None, sample_weight=None and class_weight=None")
+            if validation_split:
+                raise ValueError("validation_split needs arrays; with a generator or dataset pass validation_data")
+            train = sources.BatchData(x, steps_per_epoch, self._prepare, "x")
+        else:
+            x = data.features(x)
+            y = data.targets(y, len(x))
+            sample_weight = data.sample_weights(sample_weight, len(x))
+            if class_weight is not None:
+                sample_weight = data.class_sample_weights(class_weight, y, sample_weight)
+            if validation_split and validation_data is None:
+                (x, y, sample_weight), validation_data = data.split_validation(x, y, sample_weight, validation_split)
+            train = sources.ArrayData(x, self._prepare(x, y), sample_weight, batch_size, shuffle, steps_per_epoch)
+        if validation_data is None:
+            return train, None
+        return train, self._evaluation_source(validation_data, None, None, validation_batch_size, validation_steps,
+                                              "validation_data")
+
+    def _evaluation_source(self, x, y, sample_weight, batch_size, steps, what):
+        if isinstance(x, (tuple, list)) and what == "validation_data" and not sources.is_batch_source(x):
+            x, y, sample_weight = data.unpack_validation_data(x)
+        if sources.is_batch_source(x):
+            return sources.BatchData(x, steps, self._prepare, what)
+        prefix = "validation " if what == "validation_data" else ""
+        x = data.features(x, f"{prefix}x")
+        y = data.targets(y, len(x), f"{prefix}y")
+        return sources.ArrayData(x, self._prepare(x, y), data.sample_weights(sample_weight, len(x)), batch_size,
+                                 False, steps)
+
+    def _fit_epochs(self, train, val, initial_epoch, epochs, validation_freq, callback_list, progbar) -> dict:
+        batch_hooks = callback_list.wants_batch_logs("train")
+        rng = backend.global_rng()
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            order = _epoch_order(len(x), batch_size, shuffle, rng)
-            for step, rows in enumerate(slices):
-                index = rows if order is None else order[rows]
+            for step, (x, y, index, sample_weight) in enumerate(train.epoch(rng)):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
                 self._train_batch(x, y, index, sample_weight)
@@ -227,26 +248,25 @@ class Trainer:
                     progbar.update(step + 1, self._logs)
                 if self.stop_training:
                     break
+            train.on_epoch_end()
             logs = self._logs()
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, data.check_batch_size(
-                    validation_batch_size or batch_size, "validation_batch_size"), callback_list)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                logs.update({f"val_{k}": v for k, v in self._evaluate_source(val, callback_list).items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         return logs
 
     # --- evaluate and predict --------------------------------------------------------------------
-    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, progbar=None) -> dict:
+    def _evaluate_source(self, source, callback_list, progbar=None) -> dict:
         self._reset_metrics()
         callback_list.on_test_begin()
         batch_hooks = callback_list.wants_batch_logs("test")
-        plan = self._fast_plan() if sample_weight is None else None
-        for step, (done, rows) in enumerate(data.inference_blocks(len(x), batch_size, not batch_hooks)):
+        plan = self._fast_plan()
+        for step, (done, x, y, rows, sample_weight) in enumerate(source.inference(not batch_hooks)):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            if plan is not None:
+            if plan is not None and sample_weight is None:
                 plan.test(x, y, rows, self._loss_tracker, self._metrics)
             else:
                 xb, yb = np.asarray(x[rows], dtype=self.dtype), y[rows]
@@ -266,24 +286,22 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """The loss and metrics on ``(x, y)``: a scalar without metrics, else ``[loss, *metrics]``
-        (or a dict with ``return_dict=True``)."""
+        (or a dict with ``return_dict=True``). ``x`` may also be a source of batches."""
         self._require_compiled("evaluate")
         batch_size = data.check_batch_size(batch_size)
-        x = data.features(x)
-        y = data.targets(y, len(x))
-        sample_weight = data.sample_weights(sample_weight, len(x))
-        y = self._prepare(x, y)
+        if sources.is_batch_source(x) and (y is not None or sample_weight is not None):
+            raise ValueError("when x is a generator or dataset its batches carry the targets: pass y=None")
+        source = self._evaluation_source(x, y, sample_weight, batch_size, steps, "x")
         verbose = 1 if verbose == "auto" else int(verbose)
-        steps = math.ceil(len(x) / batch_size)
         progbar = ProgbarLogger() if verbose else None
         callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or [])], self,
-                                     {"verbose": verbose, "epochs": 1, "steps": steps})
+                                     {"verbose": verbose, "epochs": 1, "steps": source.steps})
         if progbar is not None:
             progbar.on_epoch_begin(0)
         plan = self._fast_plan()
         if plan is not None:
             plan.prepare(batch_size)
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, progbar)
+        logs = self._evaluate_source(source, callback_list, progbar)
         if progbar is not None:
             progbar.on_epoch_end(0, logs)
         if return_dict:
@@ -292,34 +310,34 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
-        """The model's outputs for ``x``, computed in batches (default 32), as one array."""
+        """The model's outputs for ``x`` (arrays or a source of batches), in batches of
+        ``batch_size`` (default 32), as one array."""
         self._check_buildable()
         batch_size = data.check_batch_size(batch_size)
-        x = data.features(x)
-        if self.input_spec_shape is None:
-            self.build_for(x.shape[1:])
-        self._check_features(x)
+        if sources.is_batch_source(x):
+            source = sources.BatchData(x, steps, lambda xb, yb: self._prepare_features(xb), "x")
+        else:
+            x = data.features(x)
+            self._prepare_features(x)
+            source = sources.ArrayData(x, None, None, batch_size, False, steps)
         verbose = 1 if verbose == "auto" else int(verbose)
-        slices = data.batch_slices(len(x), batch_size)
         progbar = ProgbarLogger() if verbose else None
         callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or [])], self,
-                                     {"verbose": verbose, "epochs": 1, "steps": len(slices)})
+                                     {"verbose": verbose, "epochs": 1, "steps": source.steps})
         batch_hooks = callback_list.wants_batch_logs("predict")
         if progbar is not None:
             progbar.on_epoch_begin(0)
         callback_list.on_predict_begin()
         plan = self._fast_plan()
-        out = None
-        for step, (done, rows) in enumerate(data.inference_blocks(len(x), batch_size, not batch_hooks)):
+        outputs = []
+        for step, (done, x, _, rows, _) in enumerate(source.inference(not batch_hooks)):
             if batch_hooks:
                 callback_list.on_predict_batch_begin(step)
             if plan is not None:
-                y_pred = plan.predict(x, rows)
+                y_pred = plan.predict(x, rows).copy()
             else:
                 y_pred = self.call(np.asarray(x[rows], dtype=self.dtype), training=False)
-            if out is None:
-                out = np.empty((len(x), *y_pred.shape[1:]), y_pred.dtype)
-            out[rows] = y_pred
+            outputs.append(y_pred)
             if batch_hooks:
                 callback_list.on_predict_batch_end(step, {"outputs": y_pred})
             if progbar is not None:
@@ -327,7 +345,13 @@ class Trainer:
         callback_list.on_predict_end()
         if progbar is not None:
             progbar.on_epoch_end(0, {})
-        return out
+        return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
+
+    def _prepare_features(self, x) -> None:
+        self._check_buildable()
+        if self.input_spec_shape is None:
+            self.build_for(x.shape[1:])
+        self._check_features(x)
 
     # --- single batches ------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -347,7 +371,8 @@ class Trainer:
         self._require_compiled("test_on_batch")
         x = data.features(x)
         y = self._prepare(x, data.targets(y, len(x)))
-        self._evaluate_arrays(x, y, data.sample_weights(sample_weight, len(x)), len(x), CallbackList([], self, {}))
+        source = sources.ArrayData(x, y, data.sample_weights(sample_weight, len(x)), len(x), False)
+        self._evaluate_source(source, CallbackList([], self, {}))
         return self._batch_result(return_dict)
 
     def predict_on_batch(self, x) -> np.ndarray:
@@ -366,15 +391,3 @@ def _log_value(result):
     """A metric's result for the logs: a float, or an array for per-class metrics (F1Score)."""
     result = np.asarray(result)
     return float(result) if result.size == 1 else result
-
-
-def _epoch_order(n: int, batch_size: int, shuffle, rng) -> np.ndarray | None:
-    """Row order for one epoch: a fresh permutation, ``"batch"`` (shuffled within batches), or None."""
-    if shuffle == "batch":
-        order = np.arange(n)
-        full = n - n % batch_size
-        blocks = order[:full].reshape(-1, batch_size)
-        order[:full] = rng.permuted(blocks, axis=1).reshape(-1)
-        rng.shuffle(order[full:])
-        return order
-    return rng.permutation(n) if shuffle else None

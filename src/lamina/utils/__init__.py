@@ -1,9 +1,12 @@
 """Utilities: the progress bar, the model summary, seeding."""
 from ..backend import set_seed as set_random_seed
 from .progbar import Progbar
+from .py_dataset import PyDataset
 from .summary import print_summary
 from .dataset_utils import split_dataset
 from .numerical import normalize, to_categorical
 
-__all__ = ["Progbar", "print_summary", "set_random_seed"]
+Sequence = PyDataset  # the older Keras name
+
+__all__ = ["Progbar", "PyDataset", "Sequence", "print_summary", "set_random_seed"]
 __all__ += ["normalize", "split_dataset", "to_categorical"]

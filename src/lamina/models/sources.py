@@ -1,0 +1,130 @@
+"""Where batches come from: arrays (indexed a batch at a time), or a source of ready batches
+(a generator, a ``PyDataset``, or any object with ``__len__``/``__getitem__`` giving batches).
+
+Either way an epoch is a sequence of ``(x, y, index, sample_weight)``: the trainer trains on
+rows ``index`` of ``x`` and ``y``. Arrays are never copied whole: a ``np.memmap`` is read a
+batch at a time, so a file far larger than memory trains with flat memory use.
+"""
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+
+from ..utils.py_dataset import PyDataset
+from . import data
+
+
+def is_batch_source(x) -> bool:
+    """A generator, iterator, PyDataset or batch sequence (not arrays, lists or pandas objects)."""
+    if isinstance(x, PyDataset) or inspect.isgenerator(x) or hasattr(x, "__next__"):
+        return True
+    if isinstance(x, (np.ndarray, list, tuple, dict, str, bytes)) or hasattr(x, "to_numpy"):
+        return False
+    return hasattr(x, "__getitem__") and hasattr(x, "__len__") and not hasattr(x, "shape")
+
+
+class ArrayData:
+    """``x``, ``y`` and optional sample weights as arrays; batches index into them."""
+
+    def __init__(self, x, y, sample_weight, batch_size: int, shuffle, steps=None):
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.slices = data.batch_slices(len(x), batch_size)
+        if steps is not None:
+            if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+                raise ValueError(f"steps must be a positive int, got {steps!r}")
+            self.slices = self.slices[:steps]
+        self.steps = len(self.slices)
+
+    def epoch(self, rng):
+        order = epoch_order(len(self.x), self.batch_size, self.shuffle, rng)
+        for rows in self.slices:
+            yield self.x, self.y, rows if order is None else order[rows], self.sample_weight
+
+    def inference(self, blocked: bool):
+        """``(steps done, x, y, rows, sample_weight)`` in order; in blocks of whole batches when
+        ``blocked`` (nothing observes single batches): same results, and products on ~1024 rows
+        run several times faster than on 32."""
+        end = self.slices[-1].stop
+        block = self.batch_size * max(1, 1024 // self.batch_size) if blocked else self.batch_size
+        for rows in data.batch_slices(end, block):
+            yield -(-rows.stop // self.batch_size), self.x, self.y, rows, self.sample_weight
+
+    def on_epoch_end(self) -> None:
+        pass
+
+
+class BatchData:
+    """Ready-made batches; ``prepare(x, y)`` checks each against the model and returns ``y``
+    ready for the loss. A batch that disagrees with the first one is named in the error."""
+
+    def __init__(self, source, steps, prepare, what: str = "x"):
+        self.source, self.prepare, self.what = source, prepare, what
+        if steps is None:
+            if not hasattr(source, "__len__"):
+                raise ValueError(f"{what} is a generator or iterator without a length: pass steps_per_epoch "
+                                 "(and validation_steps for validation data), since lamina cannot tell an "
+                                 "endless generator from a finite one")
+            steps = len(source)
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps for {what} must be a positive int, got {steps!r}")
+        self.steps = int(steps)
+        self.iterator = None if hasattr(source, "__getitem__") and hasattr(source, "__len__") else iter(source)
+        self.sample_shape = None
+
+    def _batch(self, step: int):
+        if self.iterator is None:
+            return self.source[step % len(self.source)]
+        return next(self.iterator)
+
+    def epoch(self, rng=None):
+        for step in range(self.steps):
+            try:
+                batch = self._batch(step)
+            except StopIteration:
+                warnings.warn(f"{self.what} ran out of data after {step} batches of the {self.steps} asked "
+                              "for; training stops here", stacklevel=4)
+                return
+            x, y, sample_weight = unpack_batch(batch)
+            x = data.features(x, f"batch {step} of {self.what}")
+            if self.sample_shape is None:
+                self.sample_shape = x.shape[1:]
+            elif x.shape[1:] != self.sample_shape:
+                raise ValueError(f"batch {step} of {self.what} has x of shape {x.shape}, but the earlier batches "
+                                 f"had samples of shape {self.sample_shape}")
+            try:
+                y = self.prepare(x, None if y is None else data.targets(y, len(x), f"y in batch {step}"))
+            except ValueError as error:
+                raise ValueError(f"batch {step} of {self.what}: {error}") from None
+            yield x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x))
+
+    def inference(self, blocked: bool):
+        for step, (x, y, rows, sample_weight) in enumerate(self.epoch()):
+            yield step + 1, x, y, rows, sample_weight
+
+    def on_epoch_end(self) -> None:
+        if hasattr(self.source, "on_epoch_end"):
+            self.source.on_epoch_end()
+
+
+def unpack_batch(batch):
+    """``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
+    if isinstance(batch, tuple):
+        if not 1 <= len(batch) <= 3:
+            raise ValueError(f"a batch must be x, (x, y) or (x, y, sample_weight), got a tuple of {len(batch)}")
+        return (*batch, *([None] * (3 - len(batch))))
+    return batch, None, None
+
+
+def epoch_order(n: int, batch_size: int, shuffle, rng) -> np.ndarray | None:
+    """Row order for one epoch: a fresh permutation, ``"batch"`` (shuffled within batches), or None."""
+    if shuffle == "batch":
+        order = np.arange(n)
+        full = n - n % batch_size
+        blocks = order[:full].reshape(-1, batch_size)
+        order[:full] = rng.permuted(blocks, axis=1).reshape(-1)
+        rng.shuffle(order[full:])
+        return order
+    return rng.permutation(n) if shuffle else None
