@@ -41,13 +41,23 @@ class Adam(Optimizer):
         alpha = learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         m = self.slot(variable, "momentum").value
         v = self.slot(variable, "velocity").value
-        m += (grad - m) * (1 - self.beta_1)
-        v += (np.square(grad) - v) * (1 - self.beta_2)
+        work = self.scratch(variable)
+        np.subtract(grad, m, out=work)  # m += (g - m) * (1 - b1)
+        work *= 1 - self.beta_1
+        m += work
+        np.multiply(grad, grad, out=work)  # v += (g**2 - v) * (1 - b2)
+        work -= v
+        work *= 1 - self.beta_2
+        v += work
         if self.amsgrad:
             v_hat = self.slot(variable, "velocity_hat").value
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        variable.value -= (m * alpha) / (np.sqrt(v) + self.epsilon)
+        np.sqrt(v, out=work)  # w -= alpha * m / (sqrt(v) + eps)
+        work += self.epsilon
+        np.divide(m, work, out=work)
+        work *= alpha
+        variable.value -= work
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

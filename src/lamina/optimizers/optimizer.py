@@ -165,6 +165,18 @@ class Optimizer:
     def slot(self, variable: Variable, name: str) -> Variable:
         return self._slots[id(variable)][name]
 
+    def scratch(self, variable: Variable) -> np.ndarray:
+        """A work array shaped like ``variable``, reused every step (not state, not saved): an
+        update written with ``out=`` into it allocates nothing, which on a 784x300 kernel saves
+        more time than the arithmetic costs."""
+        scratch = getattr(self, "_scratch", None)
+        if scratch is None:
+            scratch = self._scratch = {}
+        work = scratch.get(id(variable))
+        if work is None or work.shape != variable.shape:
+            work = scratch[id(variable)] = np.empty_like(variable.value)
+        return work
+
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
         """Do not decay these variables (by object, or by a regex found in the variable's name)."""
         if self.built:
