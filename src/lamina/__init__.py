@@ -9,6 +9,7 @@ or ``import lamina as keras``.
 """
 from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
                optimizers, random, saving, utils)
+from . import constraints, regularizers
 from .layers import Input
 from .models import Sequential
 from .variables import Variable
@@ -17,6 +18,6 @@ __version__ = "0.1.0"
 
 __all__ = ["Sequential", "Input", "Variable", "activations", "backend", "callbacks", "datasets",
            "initializers", "keras", "layers", "losses", "metrics", "models", "optimizers", "random",
-           "saving", "utils", "__version__"]
+           "saving", "utils", "__version__", "constraints", "regularizers"]
 
 from . import keras  # noqa: E402  (the same API again, for ``tf.keras.X``)

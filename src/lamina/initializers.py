@@ -1,8 +1,9 @@
 """Weight initializers with Keras's names, formulas and defaults.
 
 Each is a class (``GlorotUniform(seed=None)``) whose call ``init(shape, dtype)`` returns a new
-array; ``get("glorot_uniform")`` resolves a name. An unseeded initializer draws from the global
-generator that ``lamina.random.set_seed`` seeds.
+array; ``get("glorot_uniform")`` resolves a name. An initializer with an int ``seed`` returns the
+same values at every call (as in Keras); an unseeded one draws from the global generator that
+``lamina.random.set_seed`` seeds.
 
 >>> w = GlorotUniform(seed=1)((784, 300))
 >>> bool(abs(w).max() <= (6 / (784 + 300)) ** 0.5)
@@ -47,28 +48,52 @@ class Initializer(abc.ABC):
 
 
 class _Seeded(Initializer):
-    def __init__(self, seed=None):
-        self.seed = seed
-        self._rng = None if seed is None else backend.make_rng(seed)
+    """An initializer drawing random numbers.
 
-    def rng(self):
-        return self._rng if self._rng is not None else backend.global_rng()
+    With an int ``seed`` every call returns the same values, as in Keras; unseeded, each call
+    draws afresh from the global generator that ``lamina.random.set_seed`` seeds.
+    """
+
+    def __init__(self, seed=None):
+        backend.make_rng(seed)  # rejects a seed that is neither an int nor None
+        self.seed = seed
+
+    def rng(self) -> np.random.Generator:
+        return backend.make_rng(self.seed)
 
     def get_config(self):
         return {"seed": self.seed}
 
 
 class Zeros(Initializer):
+    """All zeros.
+
+    >>> Zeros()((2,)).tolist()
+    [0.0, 0.0]
+    """
+
     def __call__(self, shape, dtype=None):
         return np.zeros(shape, backend.standardize_dtype(dtype))
 
 
 class Ones(Initializer):
+    """All ones.
+
+    >>> Ones()((2,)).tolist()
+    [1.0, 1.0]
+    """
+
     def __call__(self, shape, dtype=None):
         return np.ones(shape, backend.standardize_dtype(dtype))
 
 
 class Constant(Initializer):
+    """Every entry ``value``.
+
+    >>> Constant(0.5)((2,)).tolist()
+    [0.5, 0.5]
+    """
+
     def __init__(self, value=0.0):
         self.value = value
 
@@ -79,7 +104,34 @@ class Constant(Initializer):
         return {"value": self.value}
 
 
+class Identity(Initializer):
+    """``gain`` times the identity matrix (``np.eye``); only for 2D shapes.
+
+    >>> Identity(gain=2.0)((2, 3)).tolist()
+    [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    """
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        if len(shape) != 2:
+            raise ValueError(f"Identity initializer expects a 2D shape, got shape={shape} of rank {len(shape)}")
+        return (self.gain * np.eye(*shape)).astype(backend.standardize_dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
 class RandomUniform(_Seeded):
+    """Uniform draws in ``[minval, maxval)``.
+
+    >>> w = RandomUniform(seed=1)((100,))
+    >>> bool(-0.05 <= w.min() and w.max() < 0.05)
+    True
+    """
+
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
         self.minval, self.maxval = minval, maxval
@@ -93,6 +145,12 @@ class RandomUniform(_Seeded):
 
 
 class RandomNormal(_Seeded):
+    """Normal draws with ``mean`` and ``stddev``.
+
+    >>> RandomNormal(seed=1)((3,)).shape
+    (3,)
+    """
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
@@ -106,30 +164,48 @@ class RandomNormal(_Seeded):
 
 
 class TruncatedNormal(RandomNormal):
-    """Normal draws, redrawn until within two standard deviations of the mean."""
+    """Normal draws, redrawn until within two standard deviations of the mean.
+
+    >>> bool(abs(TruncatedNormal(seed=1)((1000,))).max() <= 0.1)
+    True
+    """
 
     def __call__(self, shape, dtype=None):
-        rng = self.rng()
+        return self._draw(self.rng(), shape).astype(backend.standardize_dtype(dtype))
+
+    def _draw(self, rng, shape):
         values = rng.normal(0.0, 1.0, size=shape)
         bad = np.abs(values) > 2
         while bad.any():
             values[bad] = rng.normal(0.0, 1.0, size=int(bad.sum()))
             bad = np.abs(values) > 2
-        return (self.mean + self.stddev * values).astype(backend.standardize_dtype(dtype))
+        return self.mean + self.stddev * values
 
 
 class VarianceScaling(_Seeded):
-    """Draws with variance ``scale / n`` where ``n`` is fan_in, fan_out or their mean (``mode``)."""
+    """Draws with variance ``scale / n`` where ``n`` is fan_in, fan_out or their mean (``mode``).
+
+    ``distribution`` is ``"truncated_normal"`` (``"normal"`` means the same, as in Keras),
+    ``"untruncated_normal"`` or ``"uniform"`` (in ``[-limit, limit]``, ``limit = sqrt(3 * scale / n)``).
+
+    >>> VarianceScaling(scale=2.0, distribution="uniform", seed=1)((4, 3)).shape
+    (4, 3)
+    """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
-        if scale <= 0.0:
-            raise ValueError(f"VarianceScaling expects scale > 0, got scale={scale}")
+        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.number)) or not scale > 0.0:
+            raise ValueError(f"VarianceScaling expects scale to be a positive float, got scale={scale!r}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"VarianceScaling mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
+            raise ValueError(f"VarianceScaling expects mode 'fan_in', 'fan_out' or 'fan_avg', got mode={mode!r}")
+        if not isinstance(distribution, str):
+            raise ValueError(f"VarianceScaling expects distribution to be a string, got distribution={distribution!r}")
+        distribution = distribution.lower()
+        if distribution == "normal":
+            distribution = "truncated_normal"
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
-            raise ValueError("VarianceScaling distribution must be 'truncated_normal', "
-                             f"'untruncated_normal' or 'uniform', got {distribution!r}")
+            raise ValueError("VarianceScaling expects distribution 'truncated_normal', "
+                             f"'untruncated_normal' or 'uniform', got distribution={distribution!r}")
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype=None):
@@ -143,7 +219,7 @@ class VarianceScaling(_Seeded):
         elif self.distribution == "untruncated_normal":
             values = rng.normal(0.0, math.sqrt(variance), size=shape)
         else:  # 0.879... is the stddev of a unit normal truncated to [-2, 2]
-            values = TruncatedNormal(0.0, math.sqrt(variance) / 0.87962566103423978, seed=rng)(shape, "float64")
+            values = TruncatedNormal(0.0, math.sqrt(variance) / 0.87962566103423978)._draw(rng, shape)
         return values.astype(backend.standardize_dtype(dtype))
 
     def get_config(self):
@@ -168,16 +244,53 @@ HeNormal = _preset("HeNormal", 2.0, "fan_in", "truncated_normal")
 LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
 LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
 
-_CLASSES = [Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling,
-            GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal]
+
+class Orthogonal(_Seeded):
+    """A random orthogonal matrix (``gain`` times it), from the QR decomposition of normal draws.
+
+    Shapes of rank above 2 are flattened to ``(prod(shape[:-1]), shape[-1])``. The columns are
+    orthonormal when there are at least as many rows as columns, else the rows. Signs follow
+    ``diag(R)`` so that the result is uniformly distributed, as in Keras.
+
+    >>> q = Orthogonal(seed=1)((4, 3))
+    >>> bool(np.allclose(q.T @ q, np.eye(3), atol=1e-6))
+    True
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal initializer expects a shape of rank 2 or more, got shape={shape}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        q, r = np.linalg.qr(self.rng().normal(size=(max(rows, cols), min(rows, cols))))
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(backend.standardize_dtype(dtype))
+
+    def get_config(self):
+        return {"seed": self.seed, "gain": self.gain}
+
+
+_CLASSES = [Zeros, Ones, Constant, Identity, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling,
+            GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal]
 _REGISTRY = {backend.snake_case(c.__name__): c for c in _CLASSES} | {c.__name__: c for c in _CLASSES}
+# the other names Keras accepts
+_REGISTRY |= {"uniform": RandomUniform, "normal": RandomNormal, "one": Ones, "zero": Zeros,
+              "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
 
 # the function-style aliases Keras exports (``keras.initializers.glorot_uniform``)
-zeros, ones, constant = Zeros, Ones, Constant
+zeros, ones, constant, identity = Zeros, Ones, Constant, Identity
 random_uniform, random_normal, truncated_normal = RandomUniform, RandomNormal, TruncatedNormal
 variance_scaling = VarianceScaling
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+orthogonal = OrthogonalInitializer = Orthogonal
+IdentityInitializer = Identity
 
 
 def register(cls):
@@ -187,6 +300,11 @@ def register(cls):
 
 
 def serialize(initializer) -> dict:
+    """The Keras config of an initializer object.
+
+    >>> serialize(Zeros())["class_name"]
+    'Zeros'
+    """
     return {"module": "keras.initializers", "class_name": type(initializer).__name__,
             "config": initializer.get_config(), "registered_name": None}
 
@@ -204,11 +322,13 @@ def get(identifier) -> Initializer:
     if isinstance(identifier, dict):
         cls = _REGISTRY.get(identifier.get("class_name"))
         if cls is None:
-            raise ValueError(f"Unknown initializer class {identifier.get('class_name')!r}")
+            names = sorted(k for k in _REGISTRY if k[0].isupper())
+            raise ValueError(f"Unknown initializer class {identifier.get('class_name')!r}. "
+                             f"Valid classes: {', '.join(names)}")
         return cls.from_config(identifier.get("config", {}))
     if isinstance(identifier, str):
         if identifier in _REGISTRY:
             return _REGISTRY[identifier]()
-        names = sorted(k for k in _REGISTRY if k.islower())
+        names = sorted(k for k in _REGISTRY if k[0].islower())
         raise ValueError(f"Unknown initializer {identifier!r}. Valid names: {', '.join(names)}")
     raise TypeError(f"initializer must be a name, a dict or an Initializer, got {identifier!r}")

@@ -4,12 +4,14 @@ import sys as _sys
 
 from .. import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
                 optimizers, random, saving, utils)
+from .. import constraints, regularizers
 from ..layers import Input
 from ..models import Sequential
 
 for _name in ("activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
-              "metrics", "models", "optimizers", "random", "saving", "utils"):
+              "metrics", "models", "optimizers", "random", "saving", "utils", "constraints", "regularizers"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]
 
 __all__ = ["Sequential", "Input", "activations", "backend", "callbacks", "datasets", "initializers",
-           "layers", "losses", "metrics", "models", "optimizers", "random", "saving", "utils"]
+           "layers", "losses", "metrics", "models", "optimizers", "random", "saving", "utils",
+           "constraints", "regularizers"]

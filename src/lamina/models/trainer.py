@@ -133,7 +133,8 @@ class Trainer:
         """Whether the loss's gradient can skip the output activation (softmax + crossentropy)."""
         last = self.layers[-1]
         activation = getattr(getattr(last, "activation", None), "name", None)
-        return activation is not None and activation == self.loss.fused_activation and hasattr(last, "units")
+        return (activation is not None and activation == self.loss.fused_activation and hasattr(last, "units")
+                and getattr(last, "activity_regularizer", None) is None)
 
     def _regularization_loss(self, contexts=None) -> float:
         """The weight penalties (``kernel_regularizer`` ...) plus the layers' activity penalties,

@@ -1,0 +1,227 @@
+"""Weight regularizers: penalties added to the loss, with Keras's names, defaults and formulas.
+
+A regularizer is called on a weight array and returns the penalty, a float; ``grad`` returns the
+penalty's gradient with respect to that array, which the trainer adds to the weight's gradient.
+
+>>> import numpy as np
+>>> L2(2.0)(np.ones((5, 5)))
+50.0
+>>> L2(2.0).grad(np.ones(2)).tolist()
+[4.0, 4.0]
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import backend
+
+
+def _non_negative(value, name: str, owner: str) -> float:
+    """``value`` as a float, or a ValueError naming the argument (Keras's check)."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value) or value < 0):
+        raise ValueError(f"{owner} expects {name} to be a non-negative float, got {name}={value!r}")
+    return float(value)
+
+
+class Regularizer:
+    """Base class: ``__call__(x)`` is the penalty, ``grad(x)`` its gradient with respect to ``x``.
+
+    >>> class Half(Regularizer):
+    ...     def __call__(self, x):
+    ...         return 0.5 * float(np.sum(x))
+    ...     def grad(self, x):
+    ...         return np.full_like(x, 0.5)
+    >>> Half()(np.ones(4))
+    2.0
+    """
+
+    def __call__(self, x: np.ndarray) -> float:
+        return 0.0
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return np.zeros_like(x)
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Regularizer:
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    """``l1 * sum(abs(x)) + l2 * sum(square(x))``.
+
+    ``L1L2()`` penalizes nothing (both factors default to 0, as in Keras); the name ``"l1_l2"``
+    gives ``L1L2(l1=0.01, l2=0.01)``.
+
+    >>> L1L2(l1=0.5, l2=0.25)(np.array([-2.0, 2.0]))
+    4.0
+    """
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0):
+        self.l1 = _non_negative(0.0 if l1 is None else l1, "l1", "L1L2")
+        self.l2 = _non_negative(0.0 if l2 is None else l2, "l2", "L1L2")
+
+    def __call__(self, x):
+        x = np.asarray(x)
+        return self.l1 * float(np.sum(np.abs(x))) + self.l2 * float(np.sum(np.square(x)))
+
+    def grad(self, x):
+        x = np.asarray(x)
+        return (self.l1 * np.sign(x) + (2.0 * self.l2) * x).astype(x.dtype, copy=False)
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(Regularizer):
+    """``l1 * sum(abs(x))``; its gradient ``l1 * sign(x)`` (0 at 0).
+
+    >>> L1(0.5)(np.array([-2.0, 1.0]))
+    1.5
+    """
+
+    def __init__(self, l1: float = 0.01):
+        self.l1 = _non_negative(0.01 if l1 is None else l1, "l1", "L1")
+
+    def __call__(self, x):
+        return self.l1 * float(np.sum(np.abs(x)))
+
+    def grad(self, x):
+        x = np.asarray(x)
+        return (self.l1 * np.sign(x)).astype(x.dtype, copy=False)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(Regularizer):
+    """``l2 * sum(square(x))``; its gradient ``2 * l2 * x``.
+
+    >>> L2(0.5)(np.array([-2.0, 1.0]))
+    2.5
+    """
+
+    def __init__(self, l2: float = 0.01):
+        self.l2 = _non_negative(0.01 if l2 is None else l2, "l2", "L2")
+
+    def __call__(self, x):
+        return self.l2 * float(np.sum(np.square(x)))
+
+    def grad(self, x):
+        x = np.asarray(x)
+        return ((2.0 * self.l2) * x).astype(x.dtype, copy=False)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (``mode="rows"``) or columns (``"columns"``) of a 2D weight to be orthogonal.
+
+    With ``v_i`` the vectors scaled to unit norm (``v / max(norm(v), epsilon)``) and ``n`` of them,
+    the penalty is ``factor * 0.5 * sum_{i != j} |v_i . v_j| / (n * (n - 1) / 2)``, Keras's formula.
+    With fewer than two vectors there are no pairs and the penalty is 0 (Keras divides 0 by 0).
+
+    >>> OrthogonalRegularizer(factor=1.0)(np.array([[1.0, 0.0], [1.0, 1.0]])).__round__(4)
+    0.7071
+    """
+
+    def __init__(self, factor: float = 0.01, mode: str = "rows"):
+        self.factor = _non_negative(factor, "factor", "OrthogonalRegularizer")
+        if mode not in ("rows", "columns"):
+            raise ValueError(f"OrthogonalRegularizer expects mode 'rows' or 'columns', got mode={mode!r}")
+        self.mode = mode
+
+    def _vectors(self, x):
+        x = np.asarray(x)
+        if x.ndim != 2:
+            raise ValueError(f"OrthogonalRegularizer expects a weight of rank 2, got shape {x.shape}")
+        return x if self.mode == "rows" else x.T
+
+    def _scale(self, n: int) -> float:
+        return 0.0 if n < 2 else self.factor * 0.5 / (n * (n - 1) / 2.0)
+
+    def __call__(self, x):
+        v = self._vectors(x)
+        unit = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), backend.epsilon())
+        product = unit @ unit.T
+        np.fill_diagonal(product, 0.0)
+        return self._scale(len(v)) * float(np.sum(np.abs(product)))
+
+    def grad(self, x):
+        v = self._vectors(x)
+        norms = np.linalg.norm(v, axis=1, keepdims=True)
+        scale = np.maximum(norms, backend.epsilon())
+        unit = v / scale
+        signs = np.sign(unit @ unit.T)
+        np.fill_diagonal(signs, 0.0)
+        d_unit = (2.0 * self._scale(len(v))) * (signs @ unit)  # the product is symmetric
+        # through v / norm(v): remove the radial part; below epsilon the scale is a constant
+        radial = np.sum(d_unit * unit, axis=1, keepdims=True) * (norms > backend.epsilon())
+        d_v = (d_unit - unit * radial) / scale
+        d_v = d_v if self.mode == "rows" else d_v.T
+        return d_v.astype(np.asarray(x).dtype, copy=False)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+# the function-style aliases Keras exports (``keras.regularizers.l2(0.01)``)
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+
+_CLASSES = [Regularizer, L1, L2, L1L2, OrthogonalRegularizer]
+_REGISTRY = {c.__name__: c for c in _CLASSES} | {backend.snake_case(c.__name__): c for c in _CLASSES}
+_REGISTRY |= {"l1l2": L1L2}
+_BY_NAME = {"l1_l2": lambda: L1L2(l1=0.01, l2=0.01)}  # Keras documents 0.01 for both by name
+
+
+def serialize(regularizer: Regularizer | None) -> dict | None:
+    """The Keras config of a regularizer (None stays None).
+
+    >>> serialize(L2(0.5))["config"]
+    {'l2': 0.5}
+    """
+    if regularizer is None:
+        return None
+    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
+            "config": regularizer.get_config(), "registered_name": None}
+
+
+def deserialize(config: dict) -> Regularizer:
+    """The regularizer a Keras config describes."""
+    return get(config)
+
+
+def get(identifier) -> Regularizer | None:
+    """Resolve None, a name (``"l2"``), a config dict, a class or an instance.
+
+    >>> get("l2").l2
+    0.01
+    """
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, dict):
+        cls = _REGISTRY.get(identifier.get("class_name"))
+        if cls is None:
+            names = sorted(k for k in _REGISTRY if k[0].isupper())
+            raise ValueError(f"Unknown regularizer class {identifier.get('class_name')!r}. "
+                             f"Valid classes: {', '.join(names)}")
+        return cls.from_config(identifier.get("config") or {})
+    if isinstance(identifier, str):
+        if identifier in _BY_NAME:
+            return _BY_NAME[identifier]()
+        if identifier in _REGISTRY:
+            return _REGISTRY[identifier]()
+        names = sorted(k for k in _REGISTRY if k[0].islower())
+        raise ValueError(f"Unknown regularizer {identifier!r}. Valid names: {', '.join(names)}")
+    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
+        return identifier()
+    if callable(identifier):
+        raise TypeError(f"regularizer {identifier!r} is a plain function: lamina needs its gradient too; "
+                        "subclass lamina.regularizers.Regularizer and define __call__ and grad")
+    raise TypeError(f"regularizer must be a name, a dict or a Regularizer, got {identifier!r}")

@@ -1,0 +1,43 @@
+"""Weight and activity regularization in training: the loss Keras shows and its gradient."""
+import numpy as np
+import pytest
+
+import lamina
+from lamina import layers, regularizers
+from gradcheck import numeric_grad
+
+
+def test_kernel_regularizer_penalty_is_in_the_loss_and_its_gradient_in_the_step(float64):
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    y = np.random.default_rng(1).standard_normal((6, 2))
+    model = lamina.Sequential([layers.Dense(2, input_shape=(3,), kernel_regularizer=regularizers.L2(0.1),
+                                            activity_regularizer=regularizers.L1(0.01))])
+    model.compile(optimizer=lamina.optimizers.SGD(learning_rate=0.1), loss="mse")
+    kernel, bias = (v.value for v in model.weights)
+
+    def total_loss():
+        out = x @ kernel + bias
+        return float(np.mean((out - y) ** 2) + 0.1 * np.sum(kernel ** 2) + 0.01 * np.sum(np.abs(out)))
+
+    expected_loss = total_loss()
+    g_kernel = numeric_grad(total_loss, kernel)
+    g_bias = numeric_grad(total_loss, bias)
+    k0, b0 = kernel.copy(), bias.copy()
+    loss = model.train_on_batch(x, y)
+    assert loss == pytest.approx(expected_loss, rel=1e-6)
+    np.testing.assert_allclose(model.weights[0].value, k0 - 0.1 * g_kernel, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.weights[1].value, b0 - 0.1 * g_bias, rtol=1e-5, atol=1e-7)
+
+
+def test_regularized_softmax_output_is_not_fused():
+    model = lamina.Sequential([layers.Dense(3, activation="softmax", input_shape=(2,),
+                                            activity_regularizer="l2")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    assert not model._fused_loss() and model._fast_plan() is None
+
+
+def test_constraint_applies_after_each_step():
+    model = lamina.Sequential([layers.Dense(4, input_shape=(3,), kernel_constraint=lamina.constraints.NonNeg())])
+    model.compile(optimizer=lamina.optimizers.SGD(learning_rate=1.0), loss="mse")
+    model.fit(np.ones((8, 3)), -np.ones((8, 4)) * 10, epochs=2, verbose=0)
+    assert (model.layers[0].kernel.value >= 0).all()
