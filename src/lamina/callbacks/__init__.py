@@ -2,5 +2,15 @@
 from .callback import Callback, CallbackList
 from .history import History
 from .progbar_logger import ProgbarLogger
+from .backup_and_restore import BackupAndRestore
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
+from .lambda_callback import LambdaCallback
+from .learning_rate_scheduler import LearningRateScheduler
+from .model_checkpoint import ModelCheckpoint
+from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger"]
+__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger",
+           "BackupAndRestore", "CSVLogger", "EarlyStopping", "LambdaCallback", "LearningRateScheduler",
+           "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN"]

@@ -47,6 +47,8 @@ _BATCH_HOOKS = {
 
 
 def overrides(callback, hook: str) -> bool:
+    if hook in vars(callback):  # a hook set on the instance, as LambdaCallback does
+        return True
     return getattr(type(callback), hook, None) is not getattr(Callback, hook)
 
 
@@ -67,7 +69,11 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
+        # Keras passes logs (None when there are none) to every hook: (logs) or (epoch|batch, logs).
+        arity = 2 if "epoch" in hook or "batch" in hook else 1
+
         def call(*args):
+            args = args + (None,) * (arity - len(args))
             for callback in self.callbacks:
                 getattr(callback, hook)(*args)
         return call

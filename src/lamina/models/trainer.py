@@ -187,7 +187,10 @@ class Trainer:
             plan.prepare(batch_size)
         self.stop_training = False
         callback_list.on_train_begin()
-        initial_epoch = max([initial_epoch, *(getattr(cb, "resume_epoch", None) or 0 for cb in callback_list.callbacks)])
+        for callback in callback_list.callbacks:
+            if getattr(callback, "resume_epoch", None) is not None:  # BackupAndRestore found a backup
+                initial_epoch = callback.resume_epoch
+                callback.restore_history(history)
         logs = {}
         with data.StopOnInterrupt(self):
             logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar)
