@@ -25,10 +25,7 @@ class Adadelta(Optimizer):
             raise ValueError(f"Adadelta expects epsilon >= 0, got epsilon={epsilon}")
         self.rho, self.epsilon = rho, epsilon
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def build_slots(self, variables):
         for variable in variables:
             self.add_slot(variable, "accumulated_grad")
             self.add_slot(variable, "accumulated_delta_var")

@@ -25,10 +25,7 @@ class Adagrad(Optimizer):
             raise ValueError(f"Adagrad expects epsilon >= 0, got epsilon={epsilon}")
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def build_slots(self, variables):
         for variable in variables:
             self.add_slot(variable, "accumulator", self.initial_accumulator_value)
 

@@ -22,10 +22,7 @@ class Adamax(Optimizer):
         _check_adam_args("Adamax", beta_1, beta_2, epsilon)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def build_slots(self, variables):
         for variable in variables:
             self.add_slot(variable, "momentum")
             self.add_slot(variable, "norm")

@@ -39,10 +39,7 @@ class Ftrl(Optimizer):
         self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
         self.beta = beta
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def build_slots(self, variables):
         for variable in variables:
             self.add_slot(variable, "accumulator", self.initial_accumulator_value)
             self.add_slot(variable, "linear")

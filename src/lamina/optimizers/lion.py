@@ -23,10 +23,7 @@ class Lion(Optimizer):
         _check_range("Lion", "beta_2", beta_2, 0, 1, closed=True)
         self.beta_1, self.beta_2 = beta_1, beta_2
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def build_slots(self, variables):
         for variable in variables:
             self.add_slot(variable, "momentum")
 

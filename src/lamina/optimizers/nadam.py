@@ -27,10 +27,7 @@ class Nadam(Optimizer):
         _check_adam_args("Nadam", beta_1, beta_2, epsilon)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def build_slots(self, variables):
         dtype = variables[0].value.dtype if variables else np.dtype(np.float32)
         self._u_product = self.add_variable(np.ones((), dtype), name="u_product")
         for variable in variables:

@@ -3,8 +3,7 @@
 It owns what is common: the learning rate (a float or a schedule), ``iterations``, loss-scale
 undoing, gradient accumulation, gradient clipping (``clipnorm``, ``clipvalue``,
 ``global_clipnorm``), decoupled weight decay, the exponential moving average of the weights
-(``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build`` (after
-``super().build``) and writes one update rule in ``update_step(grad, variable, learning_rate)``,
+(``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build_slots`` and writes one update rule in ``update_step(grad, variable, learning_rate)``,
 changing ``variable.value`` in place.
 
 ``variables`` lists the state in Keras's order, which is the order of ``optimizer/vars/<i>``
@@ -135,8 +134,8 @@ class Optimizer:
 
     # --- slots -------------------------------------------------------------------------------
     def build(self, variables: list[Variable]) -> None:
-        """Create the state for ``variables``. Subclasses return early when ``built``, call
-        ``super().build(variables)`` first, then ``add_slot`` for their slots."""
+        """Create the state for ``variables`` once: the base's own slots (EMA, accumulation),
+        then the subclass's from ``build_slots``, in Keras's order."""
         if self.built:
             return
         for i, variable in enumerate(variables):
@@ -146,7 +145,11 @@ class Optimizer:
             if self.gradient_accumulation_steps:
                 self._accumulators.append(self.add_slot(variable, "gradient_accumulator"))
         self._trainable_variables = list(variables)
+        self.build_slots(variables)
         self.built = True
+
+    def build_slots(self, variables: list[Variable]) -> None:
+        """Subclasses create their slots here with ``add_slot`` (plain SGD has none)."""
 
     def add_slot(self, variable: Variable, slot: str, initial: float = 0.0) -> Variable:
         """A state array shaped like ``variable`` (Keras's ``add_variable_from_reference``)."""

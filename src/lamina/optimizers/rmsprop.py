@@ -28,10 +28,7 @@ class RMSprop(Optimizer):
             raise ValueError(f"RMSprop expects epsilon >= 0, got epsilon={epsilon}")
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def build_slots(self, variables):
         for variable in variables:
             self.add_slot(variable, "velocity")
         if self.momentum > 0:

@@ -20,10 +20,7 @@ class SGD(Optimizer):
         _check_range("SGD", "momentum", momentum, 0, 1, closed=True)
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def build_slots(self, variables):
         if self.momentum:
             for variable in variables:
                 self.add_slot(variable, "momentum")
