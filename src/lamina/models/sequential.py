@@ -5,10 +5,11 @@ import numpy as np
 
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, to_array
+from ..saving.model_io import ModelIO
 from .trainer import Trainer
 
 
-class Sequential(Trainer, Layer):
+class Sequential(ModelIO, Trainer, Layer):
     """A linear stack of layers; also a layer itself, so it can sit inside another model.
 
     >>> import lamina

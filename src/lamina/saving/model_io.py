@@ -1,0 +1,151 @@
+"""``ModelIO``: what a model adds to be saved and rebuilt (``save``, ``save_weights``,
+``load_weights``, ``get_config`` / ``from_config``, ``to_json``, the compile and build configs).
+
+``Sequential`` mixes it in; the work happens in ``saving_lib`` and ``serialization_lib``.
+
+>>> import lamina
+>>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
+>>> [layer["class_name"] for layer in model.get_config()["layers"]]
+['InputLayer', 'Dense']
+"""
+from __future__ import annotations
+
+import inspect
+import json
+
+from . import limits, saving_lib
+from .serialization_lib import deserialize_keras_object, serialize_keras_object
+
+
+class ModelIO:
+    """Saving, loading and configs for a model of stacked layers."""
+
+    # --- files ---------------------------------------------------------------------------------
+    def save(self, filepath, overwrite: bool = True) -> None:
+        """Save architecture, weights, compile settings and optimizer state to a ``.keras`` file.
+
+        >>> import os, tempfile, lamina
+        >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
+        >>> model.save(os.path.join(tempfile.mkdtemp(), "model.keras"))
+        """
+        saving_lib.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Save the weights (and optimizer state) to a file whose name ends in ``.weights.h5``."""
+        saving_lib.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath) -> None:
+        """Load weights saved by ``save_weights`` (or from a ``.keras`` file) into this model."""
+        saving_lib.load_weights(self, filepath)
+
+    # --- configs -------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """Keras's Sequential config: name, trainable, dtype, the serialized layers (an
+        ``InputLayer`` first when the input shape is known) and ``build_input_shape``."""
+        layers = []
+        if self._input_layer is not None:
+            layers.append(serialize_keras_object(self._input_layer))
+        elif self.input_spec_shape is not None:
+            layers.append({"module": "keras.layers", "class_name": "InputLayer",
+                           "config": {"batch_shape": [None, *self.input_spec_shape], "dtype": self.dtype,
+                                      "sparse": False, "name": "input_layer"},
+                           "registered_name": None})
+        layers += [serialize_keras_object(layer) for layer in self.layers]
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype, "layers": layers}
+        if self.input_spec_shape is not None:
+            config["build_input_shape"] = [None, *self.input_spec_shape]
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """A new, unbuilt-weights model from ``get_config()`` output (a Keras config works too).
+
+        >>> import lamina
+        >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
+        >>> lamina.Sequential.from_config(model.get_config()).output_shape
+        (None, 2)
+        """
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError(f"{cls.__name__}.from_config expects a dict with a 'layers' list, got {config!r:.200}")
+        with _scope(custom_objects):
+            input_layer, layers, first_build_shape = None, [], None
+            for layer_config in config["layers"]:
+                if not isinstance(layer_config, dict):
+                    raise ValueError(f"{cls.__name__}.from_config: each layer must be a serialized dict, "
+                                     f"got {layer_config!r:.200}")
+                if layer_config.get("class_name") == "InputLayer" and input_layer is None and not layers:
+                    input_layer = deserialize_keras_object(layer_config, custom_objects)
+                    continue
+                if not layers and isinstance(layer_config.get("build_config"), dict):
+                    first_build_shape = layer_config["build_config"].get("input_shape")
+                unbuilt = {k: v for k, v in layer_config.items() if k != "build_config"}
+                layers.append(deserialize_keras_object(unbuilt, custom_objects))
+            dtype = deserialize_keras_object(config.get("dtype"), custom_objects)
+            shape = _input_shape(input_layer, config.get("build_input_shape"), first_build_shape)
+            if shape is not None:
+                limits.check_chain(layers, shape)
+            model = cls(name=config.get("name"), trainable=config.get("trainable", True),
+                        **({"dtype": dtype} if isinstance(dtype, str) else {}))
+            for layer in ([input_layer] if input_layer is not None else []) + layers:
+                model.add(layer)
+            if shape is not None and not model.built:
+                model.build(shape)
+        return model
+
+    def to_json(self, **kwargs) -> str:
+        """The serialized model as JSON (``json.dumps`` options pass through).
+
+        >>> import lamina
+        >>> lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)]).to_json()[:30]
+        '{"module": "keras", "class_nam'
+        """
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    def get_build_config(self) -> dict | None:
+        """``{"input_shape": [None, ...]}`` once built, as Keras writes it."""
+        if self.input_spec_shape is None:
+            return None
+        return {"input_shape": [None, *self.input_spec_shape]}
+
+    def build_from_config(self, config: dict) -> None:
+        if config and config.get("input_shape") is not None:
+            shape = limits.check_shape(config["input_shape"], f"the build_config of model '{self.name}'")
+            limits.check_chain(self.layers, shape)
+            self.build(shape)
+
+    def get_compile_config(self) -> dict | None:
+        """The arguments ``compile`` got, serialized (the optimizer as the object in use)."""
+        if not getattr(self, "compiled", False):
+            return None
+        args = getattr(self, "_compile_args", {})
+        return {"optimizer": serialize_keras_object(self.optimizer),
+                "loss": serialize_keras_object(args.get("loss")),
+                "loss_weights": serialize_keras_object(args.get("loss_weights")),
+                "metrics": serialize_keras_object(args.get("metrics") or None),
+                "weighted_metrics": serialize_keras_object(args.get("weighted_metrics")),
+                "run_eagerly": False, "steps_per_execution": 1, "jit_compile": "auto"}
+
+    def compile_from_config(self, config: dict) -> None:
+        """``compile`` with a ``get_compile_config()`` dict; the optimizer is built so saved
+        state can be loaded into it."""
+        if not isinstance(config, dict):
+            raise ValueError(f"compile_config must be a dict, got {config!r:.200}")
+        config = deserialize_keras_object(config)
+        accepted = inspect.signature(self.compile).parameters
+        self.compile(**{key: value for key, value in config.items() if key in accepted})
+        if self.built:
+            self.optimizer.build(self.trainable_weights)
+
+
+def _input_shape(input_layer, build_input_shape, first_build_shape):
+    if input_layer is not None:
+        return (None, *input_layer.shape)
+    for shape, what in ((build_input_shape, "build_input_shape"), (first_build_shape, "the first layer's build_config")):
+        if shape is not None:
+            return limits.check_shape(shape, what)
+    return None
+
+
+def _scope(custom_objects):
+    from .object_registration import CustomObjectScope
+    return CustomObjectScope(custom_objects)

@@ -1,0 +1,213 @@
+"""``save_model`` / ``load_model`` (the ``.keras`` zip) and ``save_weights`` / ``load_weights``
+(a ``.weights.h5`` file), in Keras 3's native format.
+
+A ``.keras`` file is a zip of ``metadata.json``, ``config.json`` (the model serialized by
+``serialize_keras_object``) and ``model.weights.h5`` (``weights_store``), stored uncompressed
+as Keras writes it. Files are written atomically: a failure midway leaves the previous file.
+Loading treats the file as untrusted (see ``archive``, ``limits``, ``serialization_lib`` and
+``weights_store``): any problem with its content is a ``ValueError`` naming the file.
+
+>>> import os, tempfile, numpy as np, lamina
+>>> model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+>>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+>>> model.save(path)
+>>> restored = load_model(path)
+>>> bool(np.array_equal(restored.predict(np.ones((1, 3)), verbose=0), model.predict(np.ones((1, 3)), verbose=0)))
+True
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import zipfile
+
+from .._atomic import atomic_write
+from . import limits, weights_store
+from .archive import SafeArchive
+from .serialization_lib import deserialize_keras_object, serialize_keras_object
+
+CONFIG_FILENAME = "config.json"
+METADATA_FILENAME = "metadata.json"
+WEIGHTS_FILENAME = "model.weights.h5"
+# The Keras version lamina's files claim: they hold only the keys Keras 3.8 knew, and every
+# Keras from 3.8 on reads them.
+KERAS_VERSION = "3.8.0"
+_SLACK_ELEMENTS = 1 << 20  # headroom over the weights file's size for layers without weights
+
+
+def _path(filepath, argument: str = "filepath") -> str:
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError(f"{argument} must be a path (str or os.PathLike), got {filepath!r}")
+    return os.fspath(filepath)
+
+
+def _check_overwrite(path: str, overwrite: bool) -> None:
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"'{path}' exists and overwrite=False; pass overwrite=True to replace it")
+
+
+def _weights_bytes(model) -> bytes:
+    import h5py
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5file:
+        weights_store.write_model(h5file, model)
+    return buffer.getvalue()
+
+
+# --- .keras --------------------------------------------------------------------------------------
+def save_model(model, filepath, overwrite: bool = True) -> None:
+    """Write ``model`` to a ``.keras`` file that lamina and Keras 3 (3.8 on) both load.
+
+    >>> import lamina
+    >>> save_model(lamina.Sequential([lamina.layers.Dense(1)]), "m.h5")
+    Traceback (most recent call last):
+    ...
+    ValueError: save_model writes Keras's native format: filepath must end in '.keras', got 'm.h5'
+    """
+    path = _path(filepath)
+    if not path.endswith(".keras"):
+        raise ValueError(f"save_model writes Keras's native format: filepath must end in '.keras', got {path!r}")
+    _check_overwrite(path, overwrite)
+    config = json.dumps(serialize_keras_object(model))
+    metadata = json.dumps({"keras_version": KERAS_VERSION,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    weights = _weights_bytes(model)
+    with atomic_write(path) as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(METADATA_FILENAME, metadata)
+        zf.writestr(CONFIG_FILENAME, config)
+        zf.writestr(WEIGHTS_FILENAME, weights)
+
+
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
+    """The model saved in a ``.keras`` file (by lamina or Keras 3), compiled as it was saved,
+    with its optimizer state, unless ``compile=False``. ``custom_objects`` maps names to the
+    user's own classes and functions; nothing else outside lamina is ever built.
+
+    >>> load_model("weights.h5")
+    Traceback (most recent call last):
+    ...
+    ValueError: load_model reads '.keras' files, got 'weights.h5' (use model.load_weights for '.weights.h5')
+    """
+    path = _path(filepath)
+    if not path.endswith(".keras"):
+        raise ValueError(f"load_model reads '.keras' files, got {path!r} (use model.load_weights for '.weights.h5')")
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(f"custom_objects must be a dict, got {custom_objects!r}")
+    with open(path, "rb") as file:
+        return _guarded(path, _load_from_file, file, path, custom_objects, compile, safe_mode)
+
+
+def _load_from_file(file, path, custom_objects, compile, safe_mode):
+    import h5py
+    with SafeArchive(file, path) as archive:
+        config_bytes = archive.read(CONFIG_FILENAME, limits.MAX_CONFIG_BYTES)
+        if WEIGHTS_FILENAME not in archive.names():
+            raise ValueError(f"'{path}' has no {WEIGHTS_FILENAME} (lamina reads Keras's HDF5 weights only)")
+        weights = archive.read(WEIGHTS_FILENAME, limits.MAX_ARCHIVE_BYTES)
+    config = _parse_config(config_bytes, path)
+    if not compile:
+        config.pop("compile_config", None)
+    with h5py.File(io.BytesIO(weights), "r") as h5file:
+        reader = weights_store.Reader(h5file, path)
+        with limits.build_budget(reader.declared_elements() + _SLACK_ELEMENTS):
+            model = deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+        _check_is_layer(model, path)
+        weights_store.read_model(reader, model, load_optimizer=compile)
+    return model
+
+
+def _parse_config(data: bytes, path: str) -> dict:
+    try:
+        config = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"'{path}': {CONFIG_FILENAME} is not valid JSON: {error}") from None
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"'{path}': {CONFIG_FILENAME} must hold a serialized model (a dict with class_name)")
+    return config
+
+
+def _check_is_layer(model, path: str) -> None:
+    from ..layers.layer import Layer
+    if not isinstance(model, Layer):
+        raise ValueError(f"'{path}' holds a {type(model).__name__}, not a model")
+
+
+def _guarded(path: str, load, *args):
+    """Run ``load``; any failure caused by the file's content becomes a ValueError naming it."""
+    try:
+        return load(*args)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except ValueError as error:
+        if path in str(error):
+            raise
+        raise ValueError(f"Cannot load '{path}': {error}") from error
+    except Exception as error:  # noqa: BLE001 - h5py, zipfile and constructors fail in many ways
+        raise ValueError(f"Cannot load '{path}': {type(error).__name__}: {error}") from error
+
+
+# --- weights only --------------------------------------------------------------------------------
+def save_weights(model, filepath, overwrite: bool = True) -> None:
+    """Write the weights (and optimizer state) to a ``.weights.h5`` file, in Keras's layout.
+
+    >>> import lamina
+    >>> save_weights(lamina.Sequential([lamina.layers.Dense(1)]), "w.h5")
+    Traceback (most recent call last):
+    ...
+    ValueError: The filename must end in '.weights.h5', got 'w.h5'
+    """
+    path = _path(filepath)
+    if not path.endswith(".weights.h5"):
+        raise ValueError(f"The filename must end in '.weights.h5', got {path!r}")
+    _check_overwrite(path, overwrite)
+    data = _weights_bytes(model)
+    with atomic_write(path) as file:
+        file.write(data)
+
+
+def load_weights(model, filepath) -> None:
+    """Set ``model``'s weights (and optimizer state, when compiled) from a ``.weights.h5`` file
+    or the weights inside a ``.keras`` file; nothing changes if any array does not fit."""
+    path = _path(filepath)
+    if not (path.endswith(".weights.h5") or path.endswith(".keras")):
+        raise ValueError(f"load_weights reads a file ending in '.weights.h5' (or '.keras'), got {path!r}")
+    if not model.built:
+        raise ValueError(f"Model '{model.name}' is not built, so it has no weights to load into: give it an "
+                         "input shape (or call it on data) first")
+    with open(path, "rb") as file:
+        _guarded(path, _load_weights_from_file, model, file, path)
+
+
+def _load_weights_from_file(model, file, path) -> None:
+    import h5py
+    if path.endswith(".keras"):
+        with SafeArchive(file, path) as archive:
+            data = archive.read(WEIGHTS_FILENAME, limits.MAX_ARCHIVE_BYTES)
+    else:
+        data = file.read(limits.MAX_ARCHIVE_BYTES + 1)
+        if len(data) > limits.MAX_ARCHIVE_BYTES:
+            raise ValueError(f"'{path}' is larger than {limits.MAX_ARCHIVE_BYTES:,} bytes")
+    with h5py.File(io.BytesIO(data), "r") as h5file:
+        reader = weights_store.Reader(h5file, path)
+        reader.declared_elements()
+        weights_store.read_model(reader, model)
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+def model_from_json(json_string: str, custom_objects: dict | None = None):
+    """A new model from ``model.to_json()`` (architecture only, fresh weights).
+
+    >>> import lamina
+    >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2, name="out")])
+    >>> model_from_json(model.to_json()).layers[0].name
+    'out'
+    """
+    if not isinstance(json_string, (str, bytes)):
+        raise TypeError(f"model_from_json expects a JSON string, got {type(json_string).__name__}")
+    try:
+        config = json.loads(json_string)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"model_from_json got invalid JSON: {error}") from None
+    return deserialize_keras_object(config, custom_objects=custom_objects)

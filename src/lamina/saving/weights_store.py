@@ -1,0 +1,233 @@
+"""The weights file (HDF5) in Keras 3's layout, written and read.
+
+``vars`` holds the model's own variables (none for a ``Sequential``), ``layers/<name>/vars/<i>``
+each layer's, where ``<name>`` is the snake_case class name with a per-class counter in model
+order (``dense``, ``dense_1``...), never ``layer.name``; a nested model repeats the layout under
+its own path (``layers/sequential/layers/dense/vars/0``). ``optimizer/vars/<i>`` holds the
+optimizer's ``variables`` in Keras's order. A layer's variables are its trainable ones, then the
+others, each in creation order (Dense: kernel, bias).
+
+Reading trusts nothing: links to other files, soft links, external or virtual datasets, arrays
+that are not plain numbers, and shapes that differ from the model's are refused with a
+``ValueError`` naming the file, and every array is checked before any weight changes.
+
+>>> own_variables(__import__("lamina").layers.Dense(2)) == []
+True
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from . import limits
+
+_MAX_OBJECTS = 1_000_000  # groups and datasets visited when sizing a file
+_MAX_DEPTH = 64
+
+
+def is_model(obj) -> bool:
+    """A container of layers saved with its own ``layers/`` folder (a ``Sequential``)."""
+    return hasattr(obj, "add") and isinstance(getattr(obj, "layers", None), list)
+
+
+def own_variables(obj) -> list:
+    """The variables ``obj`` itself saves, in Keras's order: trainable first, then the others."""
+    if is_model(obj):
+        return []
+    variables = list(getattr(obj, "variables", []))
+    return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]
+
+
+def child_paths(layers) -> list[tuple[str, object]]:
+    """``(path name, layer)`` per layer: snake_case class name plus a per-class counter."""
+    counts: dict[str, int] = {}
+    named = []
+    for layer in layers:
+        base = backend.snake_case(type(layer).__name__)
+        count = counts.get(base, -1) + 1
+        counts[base] = count
+        named.append((base if count == 0 else f"{base}_{count}", layer))
+    return named
+
+
+def _join(*parts: str) -> str:
+    return "/".join(p for p in parts if p)
+
+
+def optimizer_state(model) -> list[np.ndarray]:
+    """The optimizer's variables as saved. An optimizer not yet built is saved as it will be
+    once built (zero slots), so Keras and lamina both load the file without skipping it."""
+    optimizer = model.optimizer
+    current = [v.value for v in optimizer.variables]
+    if optimizer.built:
+        return current
+    fresh = type(optimizer).from_config(optimizer.get_config())
+    fresh.build(model.trainable_weights)
+    return current + [v.value for v in fresh.variables[len(current):]]
+
+
+# --- writing ---------------------------------------------------------------------------------
+def write_model(h5file, model) -> None:
+    """Write ``model``'s weights (and its optimizer's state, if compiled) into an open HDF5 file."""
+    _write(h5file, model, "")
+
+
+def _write(h5file, obj, path: str) -> None:
+    group = h5file.create_group(_join(path, "vars"))
+    group.attrs["name"] = obj.name
+    for i, variable in enumerate(own_variables(obj)):
+        group.create_dataset(str(i), data=variable.value)
+    if not is_model(obj):
+        return
+    for name, layer in child_paths(obj.layers):
+        _write(h5file, layer, _join(path, "layers", name))
+    if getattr(obj, "optimizer", None) is not None and getattr(obj, "compiled", False) and obj.built:
+        group = h5file.create_group(_join(path, "optimizer", "vars"))
+        group.attrs["name"] = obj.optimizer.name
+        for i, value in enumerate(optimizer_state(obj)):
+            group.create_dataset(str(i), data=value)
+
+
+# --- reading ---------------------------------------------------------------------------------
+class Reader:
+    """Checked access to an open HDF5 file that came from ``filename``."""
+
+    def __init__(self, h5file, filename: str):
+        import h5py
+        self._h5py = h5py
+        self.file = h5file
+        self.filename = filename
+        self.prefix = "layers"
+        if "layers" not in h5file and "_layer_checkpoint_dependencies" in h5file:
+            self.prefix = "_layer_checkpoint_dependencies"  # files from Keras 2.13
+
+    def fail(self, message: str) -> ValueError:
+        return ValueError(f"Invalid weights in '{self.filename}': {message}")
+
+    def child(self, parent, name: str):
+        """``parent[name]`` after checking the link stays inside this file; None if absent."""
+        link = parent.get(name, getlink=True)
+        if link is None:
+            return None
+        if not isinstance(link, self._h5py.HardLink):
+            raise self.fail(f"'{name}' is a {type(link).__name__}; links are not allowed in a weights file")
+        return parent[name]
+
+    def group(self, path: str):
+        node = self.file
+        for part in path.split("/"):
+            node = self.child(node, part)
+            if node is None:
+                return None
+            if not isinstance(node, self._h5py.Group):
+                raise self.fail(f"'{path}' should be a group, found a {type(node).__name__}")
+        return node
+
+    def dataset(self, group, name: str, path: str):
+        node = self.child(group, name)
+        if node is None:
+            raise self.fail(f"missing array '{path}'")
+        if not isinstance(node, self._h5py.Dataset):
+            raise self.fail(f"'{path}' should be an array, found a {type(node).__name__}")
+        if node.external:
+            raise self.fail(f"'{path}' is an external dataset stored in other files ({node.external!r:.100})")
+        if node.is_virtual:
+            raise self.fail(f"'{path}' is a virtual dataset mapped from other files")
+        if node.dtype.kind not in "biuf":
+            raise self.fail(f"'{path}' holds {node.dtype} values, not numbers")
+        return node
+
+    def declared_elements(self) -> int:
+        """How many numbers the file's arrays declare, checking each for a shape bomb."""
+        total, seen = 0, 0
+        stack = [(self.file, "", 0)]
+        while stack:
+            group, path, depth = stack.pop()
+            if depth > _MAX_DEPTH:
+                raise self.fail(f"groups nested deeper than {_MAX_DEPTH} levels at '{path}'")
+            for name in group:
+                seen += 1
+                if seen > _MAX_OBJECTS:
+                    raise self.fail(f"more than {_MAX_OBJECTS} objects")
+                node = self.child(group, name)
+                if isinstance(node, self._h5py.Group):
+                    stack.append((node, _join(path, name), depth + 1))
+                    continue
+                node = self.dataset(group, name, _join(path, name))
+                elements = math.prod(node.shape or ())
+                nbytes = elements * node.dtype.itemsize
+                if nbytes > limits.RATIO_FLOOR_BYTES and nbytes > limits.MAX_RATIO * node.id.get_storage_size():
+                    raise self.fail(f"array '{_join(path, name)}' declares {nbytes:,} bytes but stores only "
+                                    f"{node.id.get_storage_size():,}: refusing a potential shape bomb")
+                total += elements
+        if total * 8 > limits.MAX_ARCHIVE_BYTES * 2:
+            raise self.fail(f"its arrays declare {total:,} numbers, beyond the {limits.MAX_ARCHIVE_BYTES:,}-byte bound")
+        return total
+
+    def read_into(self, path: str, variables: list, what: str, pending: list) -> bool:
+        """Queue ``(variable, array)`` pairs for the arrays under ``path``; False if absent."""
+        group = self.group(path)
+        if group is None:
+            if variables:
+                raise self.fail(f"no weights for {what}: expected {len(variables)} arrays under '{path}'")
+            return False
+        names = list(group)
+        if len(names) != len(variables):
+            raise self.fail(f"{what} has {len(variables)} weights "
+                            f"({[tuple(v.shape) for v in variables]}) but '{path}' holds {len(names)} arrays")
+        for i, variable in enumerate(variables):
+            dataset = self.dataset(group, str(i), f"{path}/{i}")
+            if tuple(dataset.shape) != tuple(variable.shape):
+                raise self.fail(f"'{path}/{i}' has shape {tuple(dataset.shape)} but weight {i} of {what} "
+                                f"('{variable.name}') has shape {tuple(variable.shape)}")
+            pending.append((variable, np.asarray(dataset[()]).astype(variable.value.dtype, copy=False)))
+        return True
+
+
+def read_model(reader: Reader, model, load_optimizer: bool = True) -> None:
+    """Load ``model``'s weights (and optimizer state) from ``reader``, all or nothing."""
+    pending: list = []
+    _read(reader, model, "", pending, load_optimizer, top=True)
+    for variable, value in pending:
+        variable.assign(value)
+    for layer in _all_layers(model):  # Keras's hook for state derived from loaded weights
+        if callable(getattr(layer, "finalize_state", None)) and own_variables(layer):
+            layer.finalize_state()
+
+
+def _all_layers(obj) -> list:
+    if not is_model(obj):
+        return [obj]
+    return [inner for layer in obj.layers for inner in _all_layers(layer)]
+
+
+def _read(reader: Reader, obj, path: str, pending: list, load_optimizer: bool, top: bool = False) -> None:
+    what = f"{type(obj).__name__} '{obj.name}'"
+    variables = own_variables(obj)
+    if variables or not top:
+        reader.read_into(_join(path, "vars"), variables, what, pending)
+    if not is_model(obj):
+        return
+    prefix = reader.prefix if top else "layers"
+    for name, layer in child_paths(obj.layers):
+        _read(reader, layer, _join(path, prefix, name), pending, load_optimizer)
+    optimizer = getattr(obj, "optimizer", None)
+    if load_optimizer and optimizer is not None and getattr(obj, "compiled", False):
+        _read_optimizer(reader, obj, _join(path, "optimizer", "vars"), pending)
+
+
+def _read_optimizer(reader: Reader, model, path: str, pending: list) -> None:
+    group = reader.group(path)
+    if group is None:
+        return  # a file saved without optimizer state: the optimizer starts fresh
+    optimizer = model.optimizer
+    unbuilt_count = len(optimizer.variables) if not optimizer.built else None
+    saved = len(list(group))
+    if not optimizer.built:
+        optimizer.build(model.trainable_weights)
+    variables = optimizer.variables
+    if saved == unbuilt_count:  # saved before its first step: only iteration (and learning rate)
+        variables = variables[:saved]
+    reader.read_into(path, variables, f"optimizer '{optimizer.name}'", pending)
