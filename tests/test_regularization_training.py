@@ -41,3 +41,12 @@ def test_constraint_applies_after_each_step():
     model.compile(optimizer=lamina.optimizers.SGD(learning_rate=1.0), loss="mse")
     model.fit(np.ones((8, 3)), -np.ones((8, 4)) * 10, epochs=2, verbose=0)
     assert (model.layers[0].kernel.value >= 0).all()
+
+
+def test_activity_regularization_layer_penalty_is_in_the_training_loss():
+    x = np.ones((4, 3))
+    model = lamina.Sequential([layers.Dense(2, input_shape=(3,), kernel_initializer="ones"),
+                               layers.ActivityRegularization(l1=0.5)])
+    model.compile(optimizer=lamina.optimizers.SGD(learning_rate=0.0), loss="mse")
+    loss = model.train_on_batch(x, np.zeros((4, 2)))
+    assert loss == pytest.approx(9.0 + 0.5 * 3.0 * 8)  # mse of 3s, plus 0.5 * sum|y| over 4x2 outputs

@@ -8,5 +8,13 @@ from .dense import Dense
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .reshaping import Flatten
+from .core import Activation, Identity
+from .normalization import BatchNormalization, LayerNormalization, UnitNormalization
+from .preprocessing import Normalization, Rescaling
+from .regularization import ActivityRegularization, AlphaDropout, Dropout, GaussianDropout, GaussianNoise
+from .reshaping import Reshape
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Flatten"]
+__all__ += ["Activation", "Identity", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+            "ActivityRegularization", "BatchNormalization", "LayerNormalization", "UnitNormalization",
+            "Normalization", "Rescaling", "Reshape"]

@@ -74,7 +74,7 @@ class Layer:
         shape = tuple(int(d) for d in shape)
         value = initializers.get(initializer)(shape, dtype or self.dtype)
         name = name or f"variable_{len(self._variables)}"
-        variable = Variable(np.ascontiguousarray(value), name=name, trainable=trainable,
+        variable = Variable(np.array(value, order="C"), name=name, trainable=trainable,
                             path=f"{self.name}/{name}", regularizer=regularizer, constraint=constraint)
         self._variables.append(variable)
         return variable

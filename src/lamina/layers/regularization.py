@@ -1,0 +1,215 @@
+"""Layers that regularize while training: ``Dropout``, ``GaussianNoise``, ``GaussianDropout``,
+``AlphaDropout`` (active only with ``training=True``) and ``ActivityRegularization``.
+
+The noise drawn in ``forward`` is returned in the context, so ``backward`` reuses the very same mask.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from .layer import Layer
+
+
+def _check_number(owner: str, argument: str, value, low: float, high: float | None = None) -> float:
+    """``value`` as a float in ``[low, high)`` (``[low, inf)`` without ``high``), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner} expects {argument} to be a float, got {value!r}")
+    if not (low <= value and (high is None or value < high)):
+        expected = f"in [{low}, {high})" if high is not None else f">= {low}"
+        raise ValueError(f"{owner} expects {argument} {expected}, got {argument}={value}")
+    return float(value)
+
+
+def _check_noise_shape(owner: str, noise_shape) -> tuple | None:
+    if noise_shape is None:
+        return None
+    if isinstance(noise_shape, str) or not hasattr(noise_shape, "__iter__"):
+        raise ValueError(f"{owner} expects noise_shape to be a tuple of ints or None, got noise_shape={noise_shape!r}")
+    noise_shape = tuple(noise_shape)
+    for dim in noise_shape:
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1):
+            raise ValueError(f"{owner} expects noise_shape to hold positive ints or None, "
+                             f"got noise_shape={noise_shape}")
+    return noise_shape
+
+
+class _RandomLayer(Layer):
+    """A layer drawing noise: its own stream for an int ``seed``, else the global one."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self._generator = None if seed is None else backend.make_rng(seed)
+
+    def _rng(self) -> np.random.Generator:
+        return self._generator if self._generator is not None else backend.global_rng()
+
+    def _mask_shape(self, x, noise_shape) -> tuple:
+        """The concrete mask shape: ``noise_shape`` with its None entries taken from ``x``."""
+        if noise_shape is None:
+            return x.shape
+        if len(noise_shape) != x.ndim:
+            raise ValueError(f"{type(self).__name__} '{self.name}' has noise_shape={noise_shape}, which does not "
+                             f"match the rank of its input of shape {x.shape}")
+        shape = tuple(d if n is None else n for n, d in zip(noise_shape, x.shape))
+        if any(n != 1 and n != d for n, d in zip(shape, x.shape)):
+            raise ValueError(f"{type(self).__name__} '{self.name}' has noise_shape={noise_shape}, which does not "
+                             f"broadcast to its input of shape {x.shape}")
+        return shape
+
+    def backward(self, ctx, dy):
+        """Every noise layer here is ``x * multiplier + something``: ``ctx`` is the multiplier."""
+        if ctx is not None:
+            dy *= ctx
+        return dy, []
+
+
+class Dropout(_RandomLayer):
+    """Sets a fraction ``rate`` of its inputs to 0 while training, scaling the rest by ``1 / (1 - rate)``
+    so that the expected sum is unchanged; does nothing at inference.
+
+    >>> import numpy as np, lamina
+    >>> layer = lamina.layers.Dropout(0.5, seed=0)
+    >>> y = layer(np.ones((1, 6)), training=True)
+    >>> sorted(set(y.ravel().tolist()))
+    [0.0, 2.0]
+    >>> layer(np.ones((1, 6))).tolist()     # inference: the identity
+    [[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]
+    """
+
+    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+        super().__init__(seed, **kwargs)
+        owner = f"Dropout '{self.name}'"
+        self.rate = _check_number(owner, "rate", rate, 0.0, 1.0)
+        self.noise_shape = _check_noise_shape(owner, noise_shape)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            return x, None
+        keep = self._rng().random(self._mask_shape(x, self.noise_shape), dtype=np.float64) >= self.rate
+        multiplier = keep * np.asarray(1.0 / (1.0 - self.rate), x.dtype)
+        return x * multiplier, multiplier
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}
+
+
+class GaussianNoise(_RandomLayer):
+    """Adds zero-centred Gaussian noise of standard deviation ``stddev`` while training.
+
+    >>> import numpy as np, lamina
+    >>> layer = lamina.layers.GaussianNoise(0.1, seed=0)
+    >>> bool(np.all(layer(np.ones((2, 3)), training=True) != 1.0))
+    True
+    """
+
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs):
+        super().__init__(seed, **kwargs)
+        self.stddev = _check_number(f"GaussianNoise '{self.name}'", "stddev", stddev, 0.0)
+
+    def forward(self, x, training=False):
+        if not training or self.stddev == 0.0:
+            return x, None
+        noise = self._rng().standard_normal(x.shape).astype(x.dtype, copy=False)
+        noise *= self.stddev
+        return x + noise, None  # additive: the gradient passes through unchanged
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+
+
+class GaussianDropout(_RandomLayer):
+    """Multiplies its inputs by noise drawn from ``N(1, rate / (1 - rate))`` while training.
+
+    >>> import numpy as np, lamina
+    >>> lamina.layers.GaussianDropout(0.2, seed=0)(np.ones((2, 3)), training=True).shape
+    (2, 3)
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(seed, **kwargs)
+        self.rate = _check_number(f"GaussianDropout '{self.name}'", "rate", rate, 0.0, 1.0)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            return x, None
+        stddev = math.sqrt(self.rate / (1.0 - self.rate))
+        multiplier = self._rng().normal(1.0, stddev, x.shape).astype(x.dtype, copy=False)
+        return x * multiplier, multiplier
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+# SELU's constants: dropped units are set to SELU's negative saturation value alpha' = -scale * alpha.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class AlphaDropout(_RandomLayer):
+    """Dropout for self-normalizing (SELU) networks: dropped units become ``alpha' = -scale * alpha``,
+    then ``a * x + b`` restores the input's mean and variance, with
+    ``a = ((1 - rate) * (1 + rate * alpha'**2)) ** -0.5`` and ``b = -a * alpha' * rate``.
+
+    >>> import numpy as np, lamina
+    >>> lamina.layers.AlphaDropout(0.1, seed=0)(np.zeros((2, 3)), training=True).shape
+    (2, 3)
+    """
+
+    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+        super().__init__(seed, **kwargs)
+        owner = f"AlphaDropout '{self.name}'"
+        self.rate = _check_number(owner, "rate", rate, 0.0, 1.0)
+        self.noise_shape = _check_noise_shape(owner, noise_shape)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            return x, None
+        alpha_p = -_SELU_ALPHA * _SELU_SCALE
+        a = ((1.0 - self.rate) * (1.0 + self.rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * self.rate
+        keep = self._rng().random(self._mask_shape(x, self.noise_shape), dtype=np.float64) >= self.rate
+        multiplier = (a * keep).astype(x.dtype)
+        return x * multiplier + (a * alpha_p * ~keep + b).astype(x.dtype), multiplier
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}
+
+
+class ActivityRegularization(Layer):
+    """Passes its input through and penalizes its size: ``l1 * sum|y| + l2 * sum y**2``.
+
+    The penalty (``activity_penalty``) is added to the training loss and its gradient is part
+    of ``backward``. Keras 3 adds it undivided (tf.keras 2 divided it by the batch size).
+
+    >>> import numpy as np, lamina
+    >>> layer = lamina.layers.ActivityRegularization(l1=0.1)
+    >>> round(layer.activity_penalty(np.array([[1.0, -2.0], [0.0, 3.0]])), 6)   # 0.1 * 6
+    0.6
+    """
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        owner = f"ActivityRegularization '{self.name}'"
+        self.l1 = _check_number(owner, "l1", l1, 0.0)
+        self.l2 = _check_number(owner, "l2", l2, 0.0)
+
+    def activity_penalty(self, ctx) -> float:
+        """The penalty for one batch's output (the context ``forward`` returned)."""
+        return float(self.l1 * np.abs(ctx).sum() + self.l2 * np.square(ctx).sum())
+
+    def forward(self, x, training=False):
+        return x, x
+
+    def backward(self, ctx, dy):
+        if self.l1:
+            dy += self.l1 * np.sign(ctx)
+        if self.l2:
+            dy += 2.0 * self.l2 * ctx
+        return dy, []
+
+    def get_config(self):
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
