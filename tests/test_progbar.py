@@ -197,3 +197,14 @@ def test_nothing_drawn_at_zero_progress_width():
 def test_stateful_and_stateless_exclusive():
     with pytest.raises(ValueError):
         Progbar(3, stateful_metrics=["a"], stateless_metrics=["b"])
+
+
+def test_plain_stream_stays_plain_when_ipykernel_is_imported(monkeypatch):
+    """Keras treats any process that imported ipykernel as a notebook; lamina looks at the stream."""
+    monkeypatch.setitem(__import__("sys").modules, "ipykernel", object())
+    pb, buf, clock = make(2)
+    clock.t = 1001.0
+    pb.update(1, [("loss", 0.5)])
+    clock.t = 1002.0
+    pb.update(2, [("loss", 0.5)])
+    assert "\x1b" not in buf.getvalue() and "\r" not in buf.getvalue()

@@ -32,7 +32,11 @@ def _stream_is_dynamic(stream):
             return True
     except (AttributeError, ValueError, OSError):
         pass
-    return "ipykernel" in sys.modules or "PYCHARM_HOSTED" in os.environ
+    # A notebook's output stream redraws too; judged by the stream itself, not by whether
+    # ipykernel happens to be imported somewhere in the process (as Keras does).
+    if type(stream).__module__.startswith("ipykernel"):
+        return True
+    return "PYCHARM_HOSTED" in os.environ and stream is sys.__stdout__
 
 
 def _format_value(avg, signed=True):
