@@ -4,7 +4,6 @@ import pytest
 
 import lamina
 from lamina import layers
-from lamina.models.fast_step import FastPlan
 from lamina.ops import _gemm_numpy, gemm
 
 

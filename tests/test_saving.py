@@ -11,7 +11,7 @@ import pytest
 
 import lamina
 from lamina import layers
-from lamina.saving import registries, weights_store
+from lamina.saving import registries
 
 h5py = pytest.importorskip("h5py")
 

@@ -1,7 +1,6 @@
 """``Sequential``: a plain stack of layers, each with one input and one output."""
 from __future__ import annotations
 
-import numpy as np
 
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, to_array

@@ -6,7 +6,6 @@ model is a stack it covers. Both give the same weights (tests hold them to float
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from .. import backend
 
 NEG_INF = -1e10  # what top_k filtering puts in place of the predictions it drops, as Keras does
 

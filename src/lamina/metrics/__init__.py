@@ -1,0 +1,118 @@
+"""Stateful metrics (``update_state`` / ``result`` / ``reset_state``) with Keras's names.
+
+>>> import numpy as np
+>>> m = SparseCategoricalAccuracy()
+>>> m.update_state(np.array([1, 0]), np.array([[0.1, 0.9], [0.2, 0.8]]))
+>>> float(m.result())
+0.5
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .. import backend, losses
+from .accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+                               SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
+                               categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+                               top_k_categorical_accuracy)
+from .confusion_metrics import AUC, F1Score, FBetaScore, Precision, Recall
+from .metric import Mean, MeanMetricWrapper, Metric, MetricVariable, Sum
+from .regression_metrics import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity,
+                                 Hinge, KLDivergence, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
+                                 MeanSquaredError, MeanSquaredLogarithmicError, Poisson, R2Score,
+                                 RootMeanSquaredError, SparseCategoricalCrossentropy, SquaredHinge)
+
+# --- names ---------------------------------------------------------------------------------------
+_FUNCTION_CLASSES = {
+    accuracy: Accuracy,
+    sparse_categorical_accuracy: SparseCategoricalAccuracy,
+    categorical_accuracy: CategoricalAccuracy,
+    binary_accuracy: BinaryAccuracy,
+    top_k_categorical_accuracy: TopKCategoricalAccuracy,
+    sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy,
+}
+_CLASSES = (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+            TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall, AUC, F1Score, FBetaScore,
+            MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+            RootMeanSquaredError, R2Score, CosineSimilarity, LogCoshError, Hinge, SquaredHinge, CategoricalHinge,
+            KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)
+_ALIASES = {"mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+            "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+            "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+            "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "auc": AUC, "fbeta_score": FBetaScore}
+_REGISTRY = ({cls.__name__: cls for cls in _CLASSES} | {backend.snake_case(cls.__name__): cls for cls in _CLASSES}
+             | {fn.__name__: cls for fn, cls in _FUNCTION_CLASSES.items()} | _ALIASES)
+
+
+def register(name: str, cls: type, function: Callable | None = None) -> None:
+    """Make a ``Metric`` class resolvable by name (and its per-sample function, if any)."""
+    _REGISTRY[name] = _REGISTRY[cls.__name__] = cls
+    if function is not None:
+        _FUNCTION_CLASSES[function] = cls
+
+
+def resolve_accuracy(name: str, y_true_shape: tuple, y_pred_shape: tuple) -> Metric:
+    """``"accuracy"`` becomes binary, sparse categorical or categorical accuracy from the shapes,
+    as Keras decides it; the logged name stays as given."""
+    if y_pred_shape[-1] == 1:
+        return BinaryAccuracy(name=name)
+    sparse = len(y_true_shape) < len(y_pred_shape) or (
+        len(y_true_shape) == len(y_pred_shape) and y_true_shape[-1] == 1)
+    return SparseCategoricalAccuracy(name=name) if sparse else CategoricalAccuracy(name=name)
+
+
+def get(identifier, y_true_shape=None, y_pred_shape=None) -> Metric:
+    """Resolve a metric name, function, class, config dict or object; a loss (name, function or
+    ``Loss``) becomes the mean of its per-sample values. A name given as a string is the name
+    the metric is logged under, as in Keras. ``"accuracy"`` needs the shapes to pick its kind.
+
+    >>> get("mae").name, type(get("mae")).__name__
+    ('mae', 'MeanAbsoluteError')
+    >>> type(get("huber")).__name__
+    'MeanMetricWrapper'
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if isinstance(identifier, dict):
+        cls = _REGISTRY.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"Unknown metric class {identifier.get('class_name')!r}")
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, losses.Loss):
+        return MeanMetricWrapper(identifier.call, name=identifier.name)
+    if isinstance(identifier, str):
+        return _from_name(identifier, y_true_shape, y_pred_shape)
+    if callable(identifier):
+        if identifier in _FUNCTION_CLASSES:
+            return _FUNCTION_CLASSES[identifier]()
+        return MeanMetricWrapper(identifier)
+    raise TypeError(f"metric must be a name, a function or a Metric, got {identifier!r}")
+
+
+def _from_name(name: str, y_true_shape, y_pred_shape) -> Metric:
+    if name in ("accuracy", "acc"):
+        if y_true_shape is None or y_pred_shape is None:
+            return Accuracy(name=name)
+        return resolve_accuracy(name, y_true_shape, y_pred_shape)
+    if name in _REGISTRY:
+        metric = _REGISTRY[name]()
+        metric.name = name
+        return metric
+    if name in losses._REGISTRY:
+        return MeanMetricWrapper(losses.get(name).call, name=name)
+    names = sorted({"accuracy", "acc", *(k for k in _REGISTRY if k[0].islower()),
+                    *(k for k in losses._REGISTRY if k[0].islower())})
+    raise ValueError(f"Unknown metric {name!r}. Valid names: {', '.join(names)}")
+
+
+__all__ = ["Metric", "MetricVariable", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
+           "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
+           "SparseTopKCategoricalAccuracy", "Precision", "Recall", "AUC", "F1Score", "FBetaScore",
+           "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+           "RootMeanSquaredError", "R2Score", "CosineSimilarity", "LogCoshError", "Hinge", "SquaredHinge",
+           "CategoricalHinge", "KLDivergence", "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy",
+           "SparseCategoricalCrossentropy", "accuracy", "binary_accuracy", "categorical_accuracy",
+           "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+           "get", "register", "resolve_accuracy"]
