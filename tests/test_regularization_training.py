@@ -50,3 +50,11 @@ def test_activity_regularization_layer_penalty_is_in_the_training_loss():
     model.compile(optimizer=lamina.optimizers.SGD(learning_rate=0.0), loss="mse")
     loss = model.train_on_batch(x, np.zeros((4, 2)))
     assert loss == pytest.approx(9.0 + 0.5 * 3.0 * 8)  # mse of 3s, plus 0.5 * sum|y| over 4x2 outputs
+
+
+def test_evaluate_loss_includes_the_penalties_as_in_keras():
+    x, y = np.ones((4, 3)), np.zeros((4, 2))
+    model = lamina.Sequential([layers.Dense(2, input_shape=(3,), kernel_initializer="ones",
+                                            kernel_regularizer=regularizers.L2(0.1))])
+    model.compile(optimizer="sgd", loss="mse")
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(9.0 + 0.1 * 6)

@@ -274,8 +274,9 @@ class Trainer:
             else:
                 xb, yb = np.asarray(x[rows], dtype=self.dtype), y[rows]
                 swb = None if sample_weight is None else sample_weight[rows]
-                y_pred = self.call(xb, training=False)
-                self._loss_tracker.add(float(self.loss(yb, y_pred, swb)) * len(yb), len(yb))
+                y_pred, contexts = self.forward(xb, training=False)  # Keras counts penalties here too
+                loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss(contexts)
+                self._loss_tracker.add(loss_value * len(yb), len(yb))
                 for metric in self._metrics:
                     metric.update_state(yb, y_pred, swb)
             if batch_hooks:
