@@ -116,7 +116,7 @@ class FastPlan:
         self.buffers: dict[int, _Buffers] = {}
 
     # --- per fit ---------------------------------------------------------------------------------
-    def prepare(self, batch_size: int) -> None:
+    def prepare(self) -> None:
         """Read the optimizer and the layers' trainable flags, which may change between fits,
         and decide where each weight-gradient product lands."""
         model, optimizer = self.model, self.model.optimizer

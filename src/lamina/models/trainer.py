@@ -183,7 +183,7 @@ class Trainer:
                                      {"verbose": verbose, "epochs": epochs, "steps": train.steps})
         plan = self._fast_plan()
         if plan is not None:
-            plan.prepare(batch_size)
+            plan.prepare()
         self.stop_training = False
         callback_list.on_train_begin()
         for callback in callback_list.callbacks:
@@ -193,8 +193,7 @@ class Trainer:
         logs = {}
         with data.StopOnInterrupt(self):
             logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar)
-        if getattr(self.optimizer, "use_ema", False) and hasattr(self.optimizer, "finalize_variable_values"):
-            self.optimizer.finalize_variable_values(self.trainable_weights)
+        self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA weights, when asked
         callback_list.on_train_end(logs)
         self.history = history
         return history
@@ -302,9 +301,6 @@ class Trainer:
                                      {"verbose": verbose, "epochs": 1, "steps": source.steps})
         if progbar is not None:
             progbar.on_epoch_begin(0)
-        plan = self._fast_plan()
-        if plan is not None:
-            plan.prepare(batch_size)
         logs = self._evaluate_source(source, callback_list, progbar)
         if progbar is not None:
             progbar.on_epoch_end(0, logs)
@@ -366,7 +362,7 @@ class Trainer:
         self._reset_metrics()
         plan = self._fast_plan()
         if plan is not None:
-            plan.prepare(len(x))
+            plan.prepare()
         self._train_batch(x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x)))
         return self._batch_result(return_dict)
 
