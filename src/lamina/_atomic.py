@@ -5,11 +5,11 @@ file system), is flushed and fsynced, then ``os.replace`` swaps it in and the fo
 fsynced so the rename survives a power loss. A reader sees the old file or the new one, never a
 half-written one.
 
->>> import os, tempfile
+>>> import os, pathlib, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
 >>> with atomic_write(path, "w") as f:
 ...     _ = f.write("all or nothing")
->>> open(path).read()
+>>> pathlib.Path(path).read_text()
 'all or nothing'
 """
 from __future__ import annotations

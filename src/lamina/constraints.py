@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from ._resolve import UNRESOLVED, from_registry
 
 
 def _axis(axis):
@@ -150,22 +151,11 @@ def get(identifier) -> Constraint | None:
     >>> get("non_neg").__class__.__name__
     'NonNeg'
     """
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = _REGISTRY.get(identifier.get("class_name"))
-        if cls is None:
-            names = sorted(k for k in _REGISTRY if k[0].isupper())
-            raise ValueError(f"Unknown constraint class {identifier.get('class_name')!r}. "
-                             f"Valid classes: {', '.join(names)}")
-        return cls.from_config(identifier.get("config") or {})
-    if isinstance(identifier, str):
-        if identifier in _REGISTRY:
-            return _REGISTRY[identifier]()
-        names = sorted(k for k in _REGISTRY if k[0].islower())
-        raise ValueError(f"Unknown constraint {identifier!r}. Valid names: {', '.join(names)}")
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
+    if identifier is None:
+        return None
+    resolved = from_registry(identifier, Constraint, _REGISTRY, "constraint")
+    if resolved is not UNRESOLVED:
+        return resolved
     if callable(identifier):
         return identifier  # a projection needs no gradient: any function of w will do
     raise TypeError(f"constraint must be a name, a dict or a Constraint, got {identifier!r}")

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from . import backend
+from ._resolve import UNRESOLVED, from_registry
 
 
 def compute_fans(shape) -> tuple[float, float]:
@@ -315,20 +316,9 @@ def get(identifier) -> Initializer:
     >>> type(get("zeros")).__name__
     'Zeros'
     """
-    if isinstance(identifier, Initializer) or (callable(identifier) and not isinstance(identifier, type)):
+    resolved = from_registry(identifier, Initializer, _REGISTRY, "initializer")
+    if resolved is not UNRESOLVED:
+        return resolved
+    if callable(identifier) and not isinstance(identifier, type):
         return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, dict):
-        cls = _REGISTRY.get(identifier.get("class_name"))
-        if cls is None:
-            names = sorted(k for k in _REGISTRY if k[0].isupper())
-            raise ValueError(f"Unknown initializer class {identifier.get('class_name')!r}. "
-                             f"Valid classes: {', '.join(names)}")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        if identifier in _REGISTRY:
-            return _REGISTRY[identifier]()
-        names = sorted(k for k in _REGISTRY if k[0].islower())
-        raise ValueError(f"Unknown initializer {identifier!r}. Valid names: {', '.join(names)}")
     raise TypeError(f"initializer must be a name, a dict or an Initializer, got {identifier!r}")

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from . import backend
+from ._resolve import UNRESOLVED, from_registry
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -811,20 +812,9 @@ def get(identifier) -> Loss:
     >>> type(get("sparse_categorical_crossentropy")).__name__
     'SparseCategoricalCrossentropy'
     """
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, dict):
-        cls = _REGISTRY.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown loss class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        if identifier in _REGISTRY:
-            return _REGISTRY[identifier]()
-        names = sorted(k for k in _REGISTRY if k[0].islower())
-        raise ValueError(f"Unknown loss {identifier!r}. Valid names: {', '.join(names)}")
+    resolved = from_registry(identifier, Loss, _REGISTRY, "loss")
+    if resolved is not UNRESOLVED:
+        return resolved
     if callable(identifier):
         if identifier in _FUNCTION_CLASSES:
             return _FUNCTION_CLASSES[identifier]()

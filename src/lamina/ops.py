@@ -60,7 +60,7 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, trans_a: bool = False, t
     column slice ``buf[:, :n]`` of such an array); ``out`` is written in place.
 
     >>> a = np.ones((2, 3), "float32"); b = np.ones((3, 4), "float32"); c = np.ones((2, 4), "float32")
-    >>> gemm(a, b, c, beta=1.0)[0, 0]
+    >>> float(gemm(a, b, c, beta=1.0)[0, 0])
     4.0
     """
     fn = _CBLAS.get(out.dtype) if _CBLAS is not None else None

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from . import backend
+from ._resolve import UNRESOLVED, from_registry
 
 
 def _non_negative(value, name: str, owner: str) -> float:
@@ -203,24 +204,13 @@ def get(identifier) -> Regularizer | None:
     >>> get("l2").l2
     0.01
     """
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = _REGISTRY.get(identifier.get("class_name"))
-        if cls is None:
-            names = sorted(k for k in _REGISTRY if k[0].isupper())
-            raise ValueError(f"Unknown regularizer class {identifier.get('class_name')!r}. "
-                             f"Valid classes: {', '.join(names)}")
-        return cls.from_config(identifier.get("config") or {})
-    if isinstance(identifier, str):
-        if identifier in _BY_NAME:
-            return _BY_NAME[identifier]()
-        if identifier in _REGISTRY:
-            return _REGISTRY[identifier]()
-        names = sorted(k for k in _REGISTRY if k[0].islower())
-        raise ValueError(f"Unknown regularizer {identifier!r}. Valid names: {', '.join(names)}")
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
+    if identifier is None:
+        return None
+    if isinstance(identifier, str) and identifier in _BY_NAME:
+        return _BY_NAME[identifier]()
+    resolved = from_registry(identifier, Regularizer, _REGISTRY, "regularizer")
+    if resolved is not UNRESOLVED:
+        return resolved
     if callable(identifier):
         raise TypeError(f"regularizer {identifier!r} is a plain function: lamina needs its gradient too; "
                         "subclass lamina.regularizers.Regularizer and define __call__ and grad")

@@ -65,10 +65,10 @@ def write_report(path: str | os.PathLike, title: str, metrics: dict, settings: d
     to a picture file (PNG or SVG), embedded in the page; ``summary`` is ``model.summary()``'s
     text and ``history`` the ``History.history`` dict (one row per epoch).
 
-    >>> import os, tempfile
+    >>> import os, pathlib, tempfile
     >>> page = write_report(os.path.join(tempfile.mkdtemp(), "report.html"), "Run",
     ...                     {"test_accuracy": 0.875})
-    >>> "0.8750" in open(page).read()
+    >>> "0.8750" in pathlib.Path(page).read_text()
     True
     """
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

@@ -11,16 +11,41 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import backend, losses
-from .accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-                               SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
-                               categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
-                               top_k_categorical_accuracy)
+from .._resolve import UNRESOLVED, from_registry
+from .accuracy_metrics import (
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
 from .confusion_metrics import AUC, F1Score, FBetaScore, Precision, Recall
 from .metric import Mean, MeanMetricWrapper, Metric, MetricVariable, Sum
-from .regression_metrics import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity,
-                                 Hinge, KLDivergence, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
-                                 MeanSquaredError, MeanSquaredLogarithmicError, Poisson, R2Score,
-                                 RootMeanSquaredError, SparseCategoricalCrossentropy, SquaredHinge)
+from .regression_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    R2Score,
+    RootMeanSquaredError,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
 
 # --- names ---------------------------------------------------------------------------------------
 _FUNCTION_CLASSES = {
@@ -71,19 +96,13 @@ def get(identifier, y_true_shape=None, y_pred_shape=None) -> Metric:
     >>> type(get("huber")).__name__
     'MeanMetricWrapper'
     """
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if isinstance(identifier, dict):
-        cls = _REGISTRY.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown metric class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, losses.Loss):
-        return MeanMetricWrapper(identifier.call, name=identifier.name)
     if isinstance(identifier, str):
         return _from_name(identifier, y_true_shape, y_pred_shape)
+    if isinstance(identifier, losses.Loss):
+        return MeanMetricWrapper(identifier.call, name=identifier.name)
+    resolved = from_registry(identifier, Metric, _REGISTRY, "metric")
+    if resolved is not UNRESOLVED:
+        return resolved
     if callable(identifier):
         if identifier in _FUNCTION_CLASSES:
             return _FUNCTION_CLASSES[identifier]()

@@ -4,6 +4,7 @@
 >>> type(lamina.optimizers.get("sgd")).__name__
 'SGD'
 """
+from .._resolve import UNRESOLVED, from_registry
 from . import schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
@@ -32,21 +33,9 @@ def get(identifier) -> Optimizer:
     >>> get("adamw").weight_decay
     0.004
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, dict):
-        cls = _REGISTRY.get(str(identifier.get("class_name", "")).lower())
-        if cls is None:
-            raise ValueError(f"Unknown optimizer class {identifier.get('class_name')!r}. "
-                             f"Valid names: {', '.join(sorted(_REGISTRY))}")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        cls = _REGISTRY.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"Unknown optimizer {identifier!r}. Valid names: {', '.join(sorted(_REGISTRY))}")
-        return cls()
+    resolved = from_registry(identifier, Optimizer, _REGISTRY, "optimizer", key=str.lower)
+    if resolved is not UNRESOLVED:
+        return resolved
     raise TypeError(f"optimizer must be a name or an Optimizer, got {identifier!r}")
 
 
