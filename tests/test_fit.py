@@ -322,3 +322,11 @@ def test_blocked_inference_equals_batch_by_batch():
     np.testing.assert_allclose(blocked, single, rtol=1e-6)
     np.testing.assert_allclose(model.predict(x, verbose=0), model.predict(x, verbose=0, callbacks=[Watch()]),
                                rtol=1e-6)
+
+
+def test_epoch_line_shows_what_callbacks_add_to_the_logs(capsys):
+    x, y = data()
+    schedule = lamina.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)
+    classifier().fit(x, y, epochs=2, verbose=2, callbacks=[schedule])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith("learning_rate: 0.0050") and lines[3].endswith("learning_rate: 0.0025"), lines

@@ -179,7 +179,9 @@ class Trainer:
         verbose = 1 if verbose == "auto" else int(verbose)
         history = History()
         progbar = ProgbarLogger() if verbose else None
-        callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or []), history], self,
+        # Keras's order: the user's callbacks, then History, then the progress bar (so an epoch's
+        # line shows what the user's callbacks added to the logs, such as learning_rate)
+        callback_list = CallbackList([*(callbacks or []), history, *([progbar] if progbar else [])], self,
                                      {"verbose": verbose, "epochs": epochs, "steps": train.steps})
         plan = self._fast_plan()
         if plan is not None:
