@@ -70,7 +70,7 @@ class _Buffers:
         self.weight_calls = [None if target is None else
                              bind_gemm(self.inputs[i], self.output_grads[i], target, trans_a=True)
                              for i, target in enumerate(plan.weight_targets)]
-        self.rows = np.arange(batch)
+        self.rows = np.arange(batch)  # for picking each row's label column
 
 
 class FastPlan:
@@ -177,12 +177,12 @@ class FastPlan:
             layer.activation.forward(out, out)
         return buffers.output
 
-    def _score(self, p, y_batch, loss_tracker, metrics) -> None:
+    def _score(self, p, rows, y_batch, loss_tracker, metrics) -> None:
         """Add the batch's loss and metrics, from the probabilities ``p``."""
         eps = backend.epsilon()
         kind, batch = self.kind, len(p)
         if kind == "sparse":
-            picked = np.clip(p[np.arange(batch), y_batch], eps, 1 - eps)
+            picked = np.clip(p[rows, y_batch], eps, 1 - eps)
             loss = -float(np.log(picked).sum())
         elif kind == "categorical":
             loss = -float((y_batch * np.log(np.clip(p, eps, 1 - eps))).sum())
@@ -202,10 +202,10 @@ class FastPlan:
             else:
                 metric.update_state(y_batch, p)
 
-    def _output_grad(self, p, y_batch) -> float:
+    def _output_grad(self, p, rows, y_batch) -> float:
         """Turn ``p`` into the (unscaled) gradient of the pre-activation; return the scale."""
         if self.kind == "sparse":
-            p[np.arange(len(p)), y_batch] -= 1
+            p[rows, y_batch] -= 1
             return 1.0 / len(p)
         targets = y_batch.reshape(p.shape)
         if self.kind == "categorical":
@@ -219,8 +219,8 @@ class FastPlan:
         buffers = self._load(x, index)
         y_batch = y[index]
         p = self._forward(buffers)
-        self._score(p, y_batch, loss_tracker, metrics)
-        scale = self._output_grad(p, y_batch)
+        self._score(p, buffers.rows, y_batch, loss_tracker, metrics)
+        scale = self._output_grad(p, buffers.rows, y_batch)
         optimizer = self.model.optimizer
         if self.fused:  # the update itself: alpha = -lr / batch, beta = 1 (or the momentum)
             alpha, beta = -optimizer.current_learning_rate() * scale, optimizer.momentum or 1.0
@@ -242,7 +242,7 @@ class FastPlan:
 
     def test(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
-        self._score(self._forward(buffers), y[index], loss_tracker, metrics)
+        self._score(self._forward(buffers), buffers.rows, y[index], loss_tracker, metrics)
 
     def predict(self, x, index) -> np.ndarray:
         return self._forward(self._load(x, index))
