@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from .callback import Callback
-from .early_stopping import check_mode, improves_upward
+from .monitor_callback import check_mode, improves_upward
 
 _FIELD = re.compile(r"\{[^{}]*\}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .callback import Callback
-from .early_stopping import MonitorWarning, check_mode, improves_upward
+from .monitor_callback import MonitorWarning, check_mode, improves_upward
 
 
 class ReduceLROnPlateau(Callback):

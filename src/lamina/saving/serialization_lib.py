@@ -205,21 +205,21 @@ def _special(class_name, module, inner):
 
 
 def _find_class(module, class_name, registered_name, custom_objects):
-    for key in (registered_name, class_name):
-        if key is not None and key in custom_objects:
-            return custom_objects[key]
-    if registered_name is not None:
-        found = object_registration.get_registered_object(registered_name)
-        if found is not None:
-            return found
-    cls = registries.find_class(module, class_name)
-    if cls is None:
-        raise ValueError(f"Refusing to build {module}.{class_name} from a config: it is not a lamina class, "
-                         "not registered with register_keras_serializable, and not in custom_objects")
-    return cls
+    return _find(module, class_name, registered_name, custom_objects, registries.find_class,
+                 f"Refusing to build {module}.{class_name} from a config: it is not a lamina class, "
+                 "not registered with register_keras_serializable, and not in custom_objects")
 
 
 def _find_function(module, name, registered_name, custom_objects):
+    return _find(module, name, registered_name, custom_objects, registries.find_function,
+                 f"Refusing to use function {module}.{name} from a config: it is not one of lamina's "
+                 "losses, metrics or activations, not registered, and not in custom_objects")
+
+
+def _find(module, name, registered_name, custom_objects, find_in_lamina, refusal: str):
+    """The object a config names: the caller's ``custom_objects`` first, then classes registered
+    with ``register_keras_serializable``, then lamina's own; anything else is refused, since
+    a model file is untrusted and nothing it names is imported."""
     for key in (registered_name, name):
         if isinstance(key, str) and key in custom_objects:
             return custom_objects[key]
@@ -227,11 +227,10 @@ def _find_function(module, name, registered_name, custom_objects):
         found = object_registration.get_registered_object(registered_name)
         if found is not None:
             return found
-    fn = registries.find_function(module, name)
-    if fn is None:
-        raise ValueError(f"Refusing to use function {module}.{name} from a config: it is not one of lamina's "
-                         "losses, metrics or activations, not registered, and not in custom_objects")
-    return fn
+    found = find_in_lamina(module, name)
+    if found is None:
+        raise ValueError(refusal)
+    return found
 
 
 def _nested(value, custom_objects):

@@ -331,7 +331,7 @@ def _format_shape(layer):
         return _Text("?")
     try:
         shape = layer.output_shape
-    except (AttributeError, ValueError, NotImplementedError, RuntimeError):
+    except (AttributeError, ValueError, RuntimeError):
         return _Text("?")
     if shape is None:
         return _Text("?")
