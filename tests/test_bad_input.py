@@ -129,3 +129,26 @@ def test_get_layer_errors():
 def test_bad_epochs():
     with pytest.raises(ValueError, match=r"epochs must be a non-negative int, got -1"):
         lesson_model().fit(np.zeros((4, 28, 28)), np.zeros(4), epochs=-1, verbose=0)
+
+
+def test_targets_that_do_not_match_the_output_are_named():
+    model = lesson_model()
+    x = np.zeros((4, 28, 28))
+    with pytest.raises(ValueError, match=r"sparse_categorical_crossentropy expects integer class labels of shape "
+                                         r"\(n,\) or \(n, 1\), got y of shape \(4, 10\) \(one-hot labels need "
+                                         r"categorical_crossentropy\)"):
+        model.fit(x, np.eye(10)[[0, 1, 2, 3]], verbose=0)
+    with pytest.raises(ValueError, match=r"got y of shape \(4, 1, 1\)"):
+        model.fit(x, np.zeros((4, 1, 1)), verbose=0)
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"categorical_crossentropy compares y with the model's output of shape "
+                                         r"\(None, 10\), got y of shape \(4,\) \(integer class labels need "
+                                         r"sparse_categorical_crossentropy\)"):
+        model.fit(x, np.arange(4), verbose=0)
+
+
+def test_validation_data_lengths_differ():
+    with pytest.raises(ValueError, match=r"validation x and validation y must have the same number of samples, "
+                                         r"got validation x with 3 and validation y with 2"):
+        lesson_model().fit(np.zeros((3, 28, 28)), np.zeros(3), validation_data=(np.zeros((3, 28, 28)), np.zeros(2)),
+                           verbose=0)

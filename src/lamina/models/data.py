@@ -28,7 +28,7 @@ def features(x, what="x") -> np.ndarray:
     return array
 
 
-def targets(y, n: int, what="y") -> np.ndarray:
+def targets(y, n: int, what="y", x_what="x") -> np.ndarray:
     if y is None:
         raise ValueError(f"{what} is required to compute the loss, got None")
     if hasattr(y, "to_numpy"):
@@ -37,9 +37,27 @@ def targets(y, n: int, what="y") -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype}")
     if array.ndim == 0 or len(array) != n:
-        raise ValueError(f"x and {what} must have the same number of samples, got x with {n} and "
+        raise ValueError(f"{x_what} and {what} must have the same number of samples, got {x_what} with {n} and "
                          f"{what} with {array.shape[0] if array.ndim else 'a scalar'}")
     return array
+
+
+def check_target_shape(y, output_shape: tuple, sparse: bool, loss_name: str) -> None:
+    """Targets that cannot pair with the model's output get a clear error here, not a NumPy
+    broadcasting error (or silently wrong numbers) in the middle of training."""
+    if sparse:
+        if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
+            hint = " (one-hot labels need categorical_crossentropy)" if y.shape[1:] == tuple(output_shape[1:]) else ""
+            raise ValueError(f"{loss_name} expects integer class labels of shape (n,) or (n, 1), got y of shape "
+                             f"{y.shape}{hint}")
+        return
+    expected = tuple(output_shape[1:])
+    if y.shape[1:] == expected or (y.ndim == len(output_shape) - 1 and expected[-1:] == (1,)
+                                   and y.shape[1:] == expected[:-1]):
+        return
+    hint = " (integer class labels need sparse_categorical_crossentropy)" if y.ndim == 1 and expected[-1] != 1 else ""
+    raise ValueError(f"{loss_name} compares y with the model's output of shape {(None, *expected)}, got y of "
+                     f"shape {y.shape}{hint}")
 
 
 def sample_weights(sample_weight, n: int) -> np.ndarray | None:

@@ -84,7 +84,10 @@ class Trainer:
         out_shape = self.output_shape
         if self._metrics is None:
             self._metrics = [metrics_module.get(m, y.shape, (len(y), *out_shape[1:])) for m in self._metric_ids]
-        if isinstance(self.loss, losses.SparseCategoricalCrossentropy) and out_shape[-1] is not None:
+        sparse = isinstance(self.loss, losses.SparseCategoricalCrossentropy)
+        if not isinstance(self.loss, losses.CustomLoss):  # a user's function decides its own shapes
+            data.check_target_shape(y, out_shape, sparse, self.loss.name)
+        if sparse and out_shape[-1] is not None:
             losses.check_sparse_labels(y, out_shape[-1], ignore_class=self.loss.ignore_class)
             if y.ndim == len(out_shape) and y.shape[-1] == 1:
                 y = y[..., 0]
@@ -231,7 +234,7 @@ class Trainer:
             return sources.BatchData(x, steps, self._prepare, what)
         prefix = "validation " if what == "validation_data" else ""
         x = data.features(x, f"{prefix}x")
-        y = data.targets(y, len(x), f"{prefix}y")
+        y = data.targets(y, len(x), f"{prefix}y", f"{prefix}x")
         return sources.ArrayData(x, self._prepare(x, y), data.sample_weights(sample_weight, len(x)), batch_size,
                                  False, steps)
 
