@@ -124,3 +124,27 @@ def test_numpy_fallback_gives_same_training(monkeypatch):
     fallback.fit(X, Y, epochs=2, batch_size=8, verbose=0)
     for a, b in zip(fast.get_weights(), fallback.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [None, 5])
+def test_dropout_between_dense_layers_matches_general_step(seed):
+    def make():
+        lamina.backend.clear_session()
+        lamina.random.set_seed(11)
+        model = lamina.Sequential([layers.Flatten(input_shape=(2, 3)), layers.Dense(9, activation="relu"),
+                                   layers.Dropout(0.3, seed=seed), layers.Dense(7, activation="linear"),
+                                   layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+    fast, general, h_fast, h_general = train_both(make, X, Y)
+    assert fast._fast_plan().dropouts.keys() == {0, 1}
+    assert_same(fast, general, h_fast, h_general)
+
+
+def test_dropout_the_plan_does_not_cover_takes_the_general_path():
+    for stack in ([layers.Dense(5, activation="tanh"), layers.Dropout(0.2), layers.Dense(3, activation="softmax")],
+                  [layers.Dense(5), layers.Dropout(0.2, noise_shape=(None, 1)), layers.Dense(3, activation="softmax")],
+                  [layers.Dense(3, activation="softmax"), layers.Dropout(0.2)]):
+        model = lamina.Sequential([layers.Input((4,)), *stack])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        assert model._fast_plan() is None

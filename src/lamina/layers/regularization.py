@@ -86,11 +86,16 @@ class Dropout(_RandomLayer):
         self.rate = _check_number(owner, "rate", rate, 0.0, 1.0)
         self.noise_shape = _check_noise_shape(owner, noise_shape)
 
+    def multiplier(self, shape: tuple, dtype) -> np.ndarray:
+        """``keep / (1 - rate)`` for inputs of ``shape``: the one draw both training paths make
+        (the fused step in ``models/fast_step.py`` calls it too)."""
+        keep = self._rng().random(shape, dtype=np.float64) >= self.rate
+        return keep * np.asarray(1.0 / (1.0 - self.rate), dtype)
+
     def forward(self, x, training=False):
         if not training or self.rate == 0.0:
             return x, None
-        keep = self._rng().random(self._mask_shape(x, self.noise_shape), dtype=np.float64) >= self.rate
-        multiplier = keep * np.asarray(1.0 / (1.0 - self.rate), x.dtype)
+        multiplier = self.multiplier(self._mask_shape(x, self.noise_shape), x.dtype)
         return x * multiplier, multiplier
 
     def get_config(self):

@@ -1,4 +1,4 @@
-"""The fused training step for stacks of ``Flatten`` and ``Dense`` layers.
+"""The fused training step for stacks of ``Flatten``, ``Dense`` and ``Dropout`` layers.
 
 The general step (each layer's ``forward`` and ``backward``) allocates its arrays afresh and
 makes ~3x more NumPy calls than the products need. On the lesson's workload (batch 32) that
@@ -16,7 +16,9 @@ overhead, not the arithmetic, is most of the time. This plan does the same compu
 - plain SGD landing in the weights inside the gradient product (BLAS ``beta = 1``), SGD with
   momentum inside the momentum product; other optimizers get gradient views and their usual
   ``apply``;
-- loss and accuracy computed from the probabilities the step already has.
+- loss and accuracy computed from the probabilities the step already has;
+- a ``Dropout`` after a relu or linear Dense applied in place on that layer's output buffer,
+  drawing its mask through the layer (so both paths draw the same masks).
 
 ``tests/test_fast_step.py`` holds it to the general step's weights, to float32 rounding.
 """
@@ -27,6 +29,7 @@ import numpy as np
 from .. import backend, losses
 from .. import metrics as metrics_module
 from ..layers.dense import Dense
+from ..layers.regularization import Dropout
 from ..layers.reshaping import Flatten
 from ..ops import bind_gemm
 from ..optimizers.sgd import SGD
@@ -70,7 +73,8 @@ class _Buffers:
         self.weight_calls = [None if target is None else
                              bind_gemm(self.inputs[i], self.output_grads[i], target, trans_a=True)
                              for i, target in enumerate(plan.weight_targets)]
-        self.rows = np.arange(batch)  # for picking each row's label column
+        self.rows = np.arange(batch)
+        self.dropped = {}  # Dense index -> this step's dropout multiplier after it  # for picking each row's label column
 
 
 class FastPlan:
@@ -80,7 +84,18 @@ class FastPlan:
         layers = model.layers
         while layers and type(layers[0]) is Flatten:
             layers = layers[1:]
-        if not layers or any(type(layer) is not Dense for layer in layers) or not model.trainable_weights:
+        dense, dropouts = [], {}  # dropouts: Dense index -> the Dropout right after it
+        for previous, layer in zip([None, *layers], layers):
+            if type(layer) is Dense:
+                dense.append(layer)
+            elif (type(layer) is Dropout and type(previous) is Dense and layer is not layers[-1]
+                  and layer.noise_shape is None and previous.activation.name in ("relu", "linear")):
+                # after relu or linear only: their derivative reads the same from the dropped output
+                dropouts[len(dense) - 1] = layer
+            else:
+                return None
+        layers = dense
+        if not layers or not model.trainable_weights:
             return None
         if any(getattr(layer, attr, None) is not None for layer in layers for attr in (
                 "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
@@ -97,10 +112,11 @@ class FastPlan:
         dtypes = {layer.kernel.value.dtype for layer in layers}
         if kind is None or len(dtypes) != 1 or dtypes.pop().kind != "f":
             return None
-        return cls(model, layers, kind)
+        return cls(model, layers, kind, dropouts)
 
-    def __init__(self, model, dense_layers, kind):
+    def __init__(self, model, dense_layers, kind, dropouts=None):
         self.model, self.dense, self.kind = model, list(dense_layers), kind
+        self.dropouts = dropouts or {}
         self.dtype = self.dense[0].kernel.value.dtype
         self.n_in = self.dense[0].kernel.shape[0]
         self.packed = []  # per Dense: [kernel; bias] in one array, the Variables viewing it
@@ -171,10 +187,14 @@ class FastPlan:
         np.copyto(buffers.features, rows, casting="unsafe")
         return buffers
 
-    def _forward(self, buffers: _Buffers) -> np.ndarray:
-        for layer, product, out in zip(self.dense, buffers.forward_calls, buffers.hidden):
+    def _forward(self, buffers: _Buffers, training: bool = False) -> np.ndarray:
+        for i, (layer, product, out) in enumerate(zip(self.dense, buffers.forward_calls, buffers.hidden)):
             product()
             layer.activation.forward(out, out)
+            dropout = self.dropouts.get(i) if training else None
+            if dropout is not None and dropout.rate:
+                buffers.dropped[i] = dropout.multiplier(out.shape, out.dtype)
+                out *= buffers.dropped[i]
         return buffers.output
 
     def _score(self, p, rows, y_batch, loss_tracker, metrics) -> None:
@@ -218,7 +238,7 @@ class FastPlan:
     def train(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
         y_batch = y[index]
-        p = self._forward(buffers)
+        p = self._forward(buffers, training=True)
         self._score(p, buffers.rows, y_batch, loss_tracker, metrics)
         scale = self._output_grad(p, buffers.rows, y_batch)
         optimizer = self.model.optimizer
@@ -230,6 +250,8 @@ class FastPlan:
         for i in range(len(dense) - 1, first - 1, -1):
             if i > first:  # the input gradient, from the weights before their update
                 buffers.input_grad_calls[i]()
+                if i - 1 in buffers.dropped:
+                    buffers.input_grads[i] *= buffers.dropped[i - 1]
                 dense[i - 1].activation.backward(buffers.input_grads[i], buffers.hidden[i - 1], None)
             if self.trainable[i]:
                 buffers.weight_calls[i](alpha, beta)
