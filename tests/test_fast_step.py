@@ -43,7 +43,9 @@ Y = (X[:, 0, 0] > 0).astype(int) + (X[:, 1, 2] > 0)
 
 @pytest.mark.parametrize("optimizer", [
     "sgd", lambda: lamina.optimizers.SGD(0.05, momentum=0.9), lambda: lamina.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
-    "adam", "rmsprop", lambda: lamina.optimizers.SGD(0.1, clipnorm=0.5)])
+    "adam", "rmsprop", lambda: lamina.optimizers.SGD(0.1, clipnorm=0.5), "nadam", "adamax", "adagrad", "adadelta",
+    "lion", "ftrl", lambda: lamina.optimizers.RMSprop(centered=True, momentum=0.5),
+    lambda: lamina.optimizers.Adam(amsgrad=True), lambda: lamina.optimizers.AdamW()])
 def test_optimizers_match_general_step(optimizer):
     def make():
         return build(optimizer=optimizer() if callable(optimizer) else optimizer)
@@ -84,7 +86,8 @@ def test_kernel_and_bias_become_views_of_one_packed_array():
     model = build()
     plan = model._fast_plan()
     dense = model.layers[1]
-    assert dense.kernel.value.base is plan.packed[0] and dense.bias.value.base is plan.packed[0]
+    assert np.shares_memory(dense.kernel.value, plan.packed[0]) and np.shares_memory(dense.bias.value, plan.packed[0])
+    assert all(np.shares_memory(packed, plan.flat) for packed in plan.packed)
     dense.set_weights([np.ones((6, 7)), np.full(7, 2.0)])
     np.testing.assert_array_equal(plan.packed[0][:6], 1)
     np.testing.assert_array_equal(plan.packed[0][6], 2)
@@ -148,3 +151,20 @@ def test_dropout_the_plan_does_not_cover_takes_the_general_path():
         model = lamina.Sequential([layers.Input((4,)), *stack])
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
         assert model._fast_plan() is None
+
+
+def test_elementwise_optimizers_update_all_weights_in_one_packed_pass():
+    model = build(optimizer="adam")
+    model.fit(X, Y, epochs=1, verbose=0)
+    plan = model._fast_plan()
+    assert plan.mode[1] == "whole"
+    slot = model.optimizer.slot(model.layers[1].kernel, "momentum")
+    assert np.shares_memory(slot.value, model.optimizer.slot(plan.flat_variable, "momentum").value)
+    assert np.abs(slot.value).sum() > 0  # the per-variable slots (what is saved) hold the state
+
+
+def test_pack_refuses_variables_that_are_not_laid_out_in_the_buffer():
+    a = lamina.Variable(np.zeros(3, "float32"), name="a")
+    b = lamina.Variable(np.zeros(2, "float32"), name="b")
+    with pytest.raises(ValueError, match=r"pack: variable 'a' is not at offset 0 of the buffer"):
+        lamina.optimizers.Adam().pack([a, b], np.zeros(5, "float32"))

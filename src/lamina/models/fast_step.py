@@ -14,8 +14,9 @@ overhead, not the arithmetic, is most of the time. This plan does the same compu
   folded into the products' ``alpha`` rather than spent on a pass over the gradient;
 - no input gradient for the first trainable layer, none at all below it;
 - plain SGD landing in the weights inside the gradient product (BLAS ``beta = 1``), SGD with
-  momentum inside the momentum product; other optimizers get gradient views and their usual
-  ``apply``;
+  momentum inside the momentum product; the other elementwise optimizers (Adam, RMSprop...)
+  update all the weights, laid out in one array, in one pass (``Optimizer.pack``); anything
+  else (clipping, weight decay, frozen layers) gets gradient views and the usual ``apply``;
 - loss and accuracy computed from the probabilities the step already has;
 - a ``Dropout`` after a relu or linear Dense applied in place on that layer's output buffer,
   drawing its mask through the layer (so both paths draw the same masks).
@@ -32,6 +33,7 @@ from ..layers.dense import Dense
 from ..layers.regularization import Dropout
 from ..layers.reshaping import Flatten
 from ..ops import bind_gemm
+from ..optimizers import Adadelta, Adagrad, Adam, Adamax, Ftrl, Lion, Nadam, RMSprop
 from ..optimizers.sgd import SGD
 
 _HIDDEN = ("relu", "tanh", "sigmoid", "linear")
@@ -42,6 +44,8 @@ _OUTPUTS = {
     ("sigmoid", losses.BinaryCrossentropy): "binary",
     ("linear", losses.MeanSquaredError): "squared",
 }
+# optimizers whose rule is elementwise, so one update over all the weights at once is exact
+_ELEMENTWISE = (SGD, Adam, Nadam, Adamax, RMSprop, Adagrad, Adadelta, Lion, Ftrl)
 _FAST_METRICS = {metrics_module.SparseCategoricalAccuracy: "sparse",
                  metrics_module.CategoricalAccuracy: "categorical"}
 
@@ -119,13 +123,17 @@ class FastPlan:
         self.dropouts = dropouts or {}
         self.dtype = self.dense[0].kernel.value.dtype
         self.n_in = self.dense[0].kernel.shape[0]
-        self.packed = []  # per Dense: [kernel; bias] in one array, the Variables viewing it
-        for layer in self.dense:
-            packed = np.empty((layer.kernel.shape[0] + layer.use_bias, layer.units), self.dtype)
+        # every weight in one flat array, so elementwise optimizers update all of it in one pass;
+        # per Dense a [kernel; bias] block of it, and the layer's Variables view that block
+        shapes = [(layer.kernel.shape[0] + layer.use_bias, layer.units) for layer in self.dense]
+        self.offsets = np.cumsum([0, *(rows * units for rows, units in shapes)])
+        self.flat = np.empty(self.offsets[-1], self.dtype)
+        self.packed = [self.flat[start:stop].reshape(shape)
+                       for start, stop, shape in zip(self.offsets, self.offsets[1:], shapes)]
+        for layer, packed in zip(self.dense, self.packed):
             layer.kernel.rebind(packed[:layer.kernel.shape[0]])
             if layer.use_bias:
                 layer.bias.rebind(packed[-1])
-            self.packed.append(packed)
         self.kernels = [packed[:layer.kernel.shape[0]] for packed, layer in zip(self.packed, self.dense)]
         self.mode = None
         self.weight_targets = [None] * len(self.dense)
@@ -138,7 +146,9 @@ class FastPlan:
         model, optimizer = self.model, self.model.optimizer
         trainable = tuple(layer.trainable and model.trainable for layer in self.dense)
         fused = type(optimizer) is SGD and optimizer.plain and not optimizer.nesterov
-        mode = (trainable, "momentum" if fused and optimizer.momentum else "sgd" if fused else "apply", id(optimizer))
+        whole = type(optimizer) in _ELEMENTWISE and optimizer.plain and all(trainable)
+        kind = "momentum" if fused and optimizer.momentum else "sgd" if fused else "whole" if whole else "apply"
+        mode = (trainable, kind, id(optimizer))
         if mode == self.mode:
             return
         self.mode, self.trainable, self.fused = mode, trainable, fused
@@ -149,6 +159,11 @@ class FastPlan:
             self.weight_targets = [p if t else None for p, t in zip(self.packed, trainable)]
         elif mode[1] == "momentum":
             self.weight_targets = self.momentum = self._bind_momentum(optimizer)
+        elif mode[1] == "whole":  # one gradient array and one update over all the weights
+            self.flat_grad = np.empty_like(self.flat)
+            self.weight_targets = [self.flat_grad[start:stop].reshape(packed.shape)
+                                   for start, stop, packed in zip(self.offsets, self.offsets[1:], self.packed)]
+            self.flat_variable = optimizer.pack(model.trainable_weights, self.flat)
         else:
             self.weight_targets = [np.empty_like(p) if t else None for p, t in zip(self.packed, trainable)]
             for layer, grad in zip(self.dense, self.weight_targets):
@@ -258,6 +273,9 @@ class FastPlan:
                 if self.momentum is not None:
                     self.packed[i] += self.momentum[i]
         if self.fused:
+            optimizer.iterations.value += 1
+        elif self.mode[1] == "whole":
+            optimizer.update_steps([self.flat_grad], [self.flat_variable], optimizer.current_learning_rate())
             optimizer.iterations.value += 1
         else:
             optimizer.apply(self.grad_views, self.grad_vars)

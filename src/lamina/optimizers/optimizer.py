@@ -168,6 +168,26 @@ class Optimizer:
     def slot(self, variable: Variable, name: str) -> Variable:
         return self._slots[id(variable)][name]
 
+    def pack(self, variables: list[Variable], buffer: np.ndarray) -> Variable:
+        """One variable over ``buffer``, whose consecutive pieces are ``variables`` (the fused
+        training step lays a model's weights out this way). Each slot of the variables moves into
+        a view of one array per slot name, and those arrays become the packed variable's slots, so
+        one ``update_steps`` on it updates every variable at once, with the same numbers as one
+        call per variable for the elementwise rules (all of lamina's)."""
+        self.build(variables)
+        offsets = np.cumsum([0, *(v.size for v in variables)])
+        for variable, start in zip(variables, offsets):
+            if not np.shares_memory(variable.value, buffer[start:start + 1]):
+                raise ValueError(f"pack: variable '{variable.path}' is not at offset {start} of the buffer")
+        packed = Variable(buffer, name="packed", trainable=True)
+        slots = self._slots.setdefault(id(packed), {})
+        for name in self._slots.get(id(variables[0]), {}):
+            whole = np.empty_like(buffer)
+            for variable, start, stop in zip(variables, offsets, offsets[1:]):
+                self._slots[id(variable)][name].rebind(whole[start:stop].reshape(variable.shape))
+            slots[name] = Variable(whole, name=f"packed_{name}", trainable=False)
+        return packed
+
     def scratch(self, variable: Variable) -> np.ndarray:
         """A work array shaped like ``variable``, reused every step (not state, not saved): an
         update written with ``out=`` into it allocates nothing, which on a 784x300 kernel saves
