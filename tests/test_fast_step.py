@@ -168,3 +168,13 @@ def test_pack_refuses_variables_that_are_not_laid_out_in_the_buffer():
     b = lamina.Variable(np.zeros(2, "float32"), name="b")
     with pytest.raises(ValueError, match=r"pack: variable 'a' is not at offset 0 of the buffer"):
         lamina.optimizers.Adam().pack([a, b], np.zeros(5, "float32"))
+
+
+def test_momentum_with_a_frozen_layer_matches_general_step():
+    def make():
+        model = build(optimizer=lamina.optimizers.SGD(0.05, momentum=0.9))
+        model.layers[2].trainable = False
+        return model
+    fast, general, *histories = train_both(make, X, Y)
+    assert fast._fast_plan().kind_of_update == "apply"
+    assert_same(fast, general, *histories)

@@ -142,28 +142,38 @@ class FastPlan:
     # --- per fit ---------------------------------------------------------------------------------
     def prepare(self) -> None:
         """Read the optimizer and the layers' trainable flags, which may change between fits,
-        and decide where each weight-gradient product lands."""
+        and decide where each weight-gradient product lands:
+
+        - ``"sgd"``: into the weights themselves (plain SGD, ``beta = 1``);
+        - ``"momentum"``: into the momentum (``beta = momentum``), added to the weights after;
+        - ``"whole"``: into one gradient array, then one elementwise update over all the weights;
+        - ``"apply"``: into per-layer gradients for the optimizer's ``apply`` (clipping, weight
+          decay, frozen layers, optimizers of the user's own).
+        """
         model, optimizer = self.model, self.model.optimizer
         trainable = tuple(layer.trainable and model.trainable for layer in self.dense)
-        fused = type(optimizer) is SGD and optimizer.plain and not optimizer.nesterov
-        whole = type(optimizer) in _ELEMENTWISE and optimizer.plain and all(trainable)
-        kind = "momentum" if fused and optimizer.momentum else "sgd" if fused else "whole" if whole else "apply"
+        plain_sgd = type(optimizer) is SGD and optimizer.plain and not optimizer.nesterov
+        if plain_sgd and not optimizer.momentum:
+            kind = "sgd"
+        elif optimizer.plain and all(trainable) and type(optimizer) in _ELEMENTWISE:
+            kind = "momentum" if plain_sgd else "whole"
+        else:
+            kind = "apply"
         mode = (trainable, kind, id(optimizer))
         if mode == self.mode:
             return
-        self.mode, self.trainable, self.fused = mode, trainable, fused
+        self.mode, self.kind_of_update, self.trainable = mode, kind, trainable
+        self.fused = kind in ("sgd", "momentum")
         self.first_trainable = trainable.index(True) if any(trainable) else len(self.dense)
-        self.momentum = None
         self.grad_views, self.grad_vars = [], []
-        if mode[1] == "sgd":
+        if kind == "sgd":
             self.weight_targets = [p if t else None for p, t in zip(self.packed, trainable)]
-        elif mode[1] == "momentum":
-            self.weight_targets = self.momentum = self._bind_momentum(optimizer)
-        elif mode[1] == "whole":  # one gradient array and one update over all the weights
-            self.flat_grad = np.empty_like(self.flat)
-            self.weight_targets = [self.flat_grad[start:stop].reshape(packed.shape)
-                                   for start, stop, packed in zip(self.offsets, self.offsets[1:], self.packed)]
+        elif kind in ("momentum", "whole"):  # the weights and their slots, each one flat array
             self.flat_variable = optimizer.pack(model.trainable_weights, self.flat)
+            self.flat_target = (optimizer.slot(self.flat_variable, "momentum").value if kind == "momentum"
+                                else np.empty_like(self.flat))
+            self.weight_targets = [self.flat_target[start:stop].reshape(packed.shape)
+                                   for start, stop, packed in zip(self.offsets, self.offsets[1:], self.packed)]
         else:
             self.weight_targets = [np.empty_like(p) if t else None for p, t in zip(self.packed, trainable)]
             for layer, grad in zip(self.dense, self.weight_targets):
@@ -171,18 +181,6 @@ class FastPlan:
                     self.grad_views += [grad[:layer.kernel.shape[0]]] + ([grad[-1]] if layer.use_bias else [])
                     self.grad_vars += [layer.kernel] + ([layer.bias] if layer.use_bias else [])
         self.buffers.clear()  # their bound products point at the old targets
-
-    def _bind_momentum(self, optimizer) -> list:
-        if not optimizer.built:
-            optimizer.build(self.model.trainable_weights)
-        momentum = [None] * len(self.dense)
-        for i, layer in enumerate(self.dense):
-            if self.trainable[i]:
-                packed = momentum[i] = np.empty_like(self.packed[i])
-                optimizer.slot(layer.kernel, "momentum").rebind(packed[:layer.kernel.shape[0]])
-                if layer.use_bias:
-                    optimizer.slot(layer.bias, "momentum").rebind(packed[-1])
-        return momentum
 
     def _buffers(self, batch: int) -> _Buffers:
         buffers = self.buffers.get(batch)
@@ -270,15 +268,15 @@ class FastPlan:
                 dense[i - 1].activation.backward(buffers.input_grads[i], buffers.hidden[i - 1], None)
             if self.trainable[i]:
                 buffers.weight_calls[i](alpha, beta)
-                if self.momentum is not None:
-                    self.packed[i] += self.momentum[i]
-        if self.fused:
-            optimizer.iterations.value += 1
-        elif self.mode[1] == "whole":
-            optimizer.update_steps([self.flat_grad], [self.flat_variable], optimizer.current_learning_rate())
-            optimizer.iterations.value += 1
-        else:
+        kind = self.kind_of_update
+        if kind == "apply":
             optimizer.apply(self.grad_views, self.grad_vars)
+            return
+        if kind == "momentum":  # each layer's gradient product left the new momentum
+            self.flat += self.flat_target
+        elif kind == "whole":
+            optimizer.update_steps([self.flat_target], [self.flat_variable], optimizer.current_learning_rate())
+        optimizer.iterations.value += 1
 
     def test(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
