@@ -457,3 +457,18 @@ def test_every_optimizer_trains_a_dense_regression(name, rng):
     after = model.evaluate(x, y, verbose=0)
     assert after < 0.7 * before, (name, before, after)
     assert all(w.value.dtype == np.float32 for w in model.weights + model.optimizer.variables[2:])
+
+
+def test_state_that_decays_is_flushed_before_it_turns_subnormal():
+    """A weight whose gradient is always 0 (a kernel row for an always-black pixel) has momentum
+    that decays forever; below 1e-30 it is zeroed every 64 steps, so float32 never goes subnormal
+    (slow on x86), as TensorFlow and JAX flush subnormals to zero."""
+    w = lamina.Variable(np.zeros(2, "float32"), name="w")
+    opt = lamina.optimizers.SGD(0.1, momentum=0.5)
+    opt.apply([np.ones(2, "float32")], [w])
+    for _ in range(126):
+        opt.apply([np.zeros(2, "float32")], [w])
+    momentum = opt.slot(w, "momentum").value  # 0.1 * 0.5**126: a subnormal float32
+    assert (momentum != 0).all() and (np.abs(momentum) < np.finfo(np.float32).tiny).all()
+    opt.apply([np.zeros(2, "float32")], [w])  # step 128: the flush
+    assert (momentum == 0).all() and opt.iterations.value == 128

@@ -276,7 +276,7 @@ class FastPlan:
             self.flat += self.flat_target
         elif kind == "whole":
             optimizer.update_steps([self.flat_target], [self.flat_variable], optimizer.current_learning_rate())
-        optimizer.iterations.value += 1
+        optimizer.finish_step()
 
     def test(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)

@@ -248,7 +248,22 @@ class Optimizer:
             for variable in variables:
                 if variable.constraint is not None:
                     variable.value[...] = variable.constraint(variable.value)
+        self.finish_step()
+
+    def finish_step(self) -> None:
+        """Count the step, and every 64 steps zero the state values below 1e-30.
+
+        State that only decays (the momentum of a weight whose gradient is always 0, such as a
+        kernel row for an always-black pixel) sinks into float32's subnormal range, where each
+        operation takes ~100x longer on x86 CPUs: measured, it doubled an Adam epoch. TensorFlow
+        and JAX avoid it by flushing subnormals to zero in the CPU's own mode; 1e-30 is far below
+        anything that moves a weight and far above the subnormals (< 1.2e-38)."""
         self.iterations.value += 1
+        if self.iterations.value % 64 == 0:
+            for variable in self._variables:
+                value = variable.value
+                if value.dtype.kind == "f" and value.ndim:
+                    np.putmask(value, np.abs(value) < 1e-30, 0)
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Keras's spelling: ``apply_gradients(zip(grads, variables))``."""
