@@ -146,3 +146,13 @@ def test_confusion_matrix_bad_input():
         plot_confusion_matrix([0, 1, 2], [0, 1, 2], class_names=["a", "b"])
     with pytest.raises(ValueError, match=r"class ids >= 0"):
         plot_confusion_matrix([0, -1], [0, 1])
+
+
+def test_missing_matplotlib_is_an_install_hint(monkeypatch):
+    import sys
+
+    import lamina
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"Plotting needs matplotlib, which is not installed: "
+                                          r"pip install 'lamina\[plot\]'"):
+        lamina.utils.plot_history({"loss": [1.0, 0.5]})

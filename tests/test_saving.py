@@ -418,3 +418,12 @@ def test_register_checks_its_arguments():
         lamina.saving.register_keras_serializable(package="a>b")
     with pytest.raises(ValueError, match="must implement get_config"):
         lamina.saving.register_keras_serializable()(type("NoConfig", (), {}))
+
+
+def test_missing_h5py_is_an_install_hint(tmp_path, monkeypatch):
+    import sys
+
+    model = lamina.Sequential([layers.Dense(2, input_shape=(3,))])
+    monkeypatch.setitem(sys.modules, "h5py", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=r"needs h5py, which is not installed: pip install 'lamina\[files\]'"):
+        model.save(str(tmp_path / "m.keras"))

@@ -12,9 +12,21 @@ classes and those the user registers or passes in ``custom_objects`` are ever bu
 (None, 2)
 """
 from .model_io import ModelIO
-from .object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
-                                  get_registered_name, get_registered_object, register_keras_serializable)
-from .saving_lib import load_model, load_weights, model_from_json, save_model, save_weights
+from .object_registration import (
+                                  CustomObjectScope,
+                                  custom_object_scope,
+                                  get_custom_objects,
+                                  get_registered_name,
+                                  get_registered_object,
+                                  register_keras_serializable,
+)
+from .saving_lib import (
+                                  load_model,
+                                  load_weights,
+                                  model_from_json,
+                                  save_model,
+                                  save_weights,
+)
 from .serialization_lib import deserialize_keras_object, serialize_keras_object
 
 __all__ = ["load_model", "save_model", "save_weights", "load_weights", "model_from_json",

@@ -24,6 +24,7 @@ import os
 import zipfile
 
 from .._atomic import atomic_write
+from .._optional import require
 from . import limits, weights_store
 from .archive import SafeArchive
 from .serialization_lib import deserialize_keras_object, serialize_keras_object
@@ -49,7 +50,7 @@ def _check_overwrite(path: str, overwrite: bool) -> None:
 
 
 def _weights_bytes(model) -> bytes:
-    import h5py
+    h5py = require("h5py", "Reading and writing .keras and .weights.h5 files")
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5file:
         weights_store.write_model(h5file, model)
@@ -100,7 +101,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
 
 
 def _load_from_file(file, path, custom_objects, compile, safe_mode):
-    import h5py
+    h5py = require("h5py", "Reading and writing .keras and .weights.h5 files")
     with SafeArchive(file, path) as archive:
         config_bytes = archive.read(CONFIG_FILENAME, limits.MAX_CONFIG_BYTES)
         if WEIGHTS_FILENAME not in archive.names():
@@ -181,7 +182,7 @@ def load_weights(model, filepath) -> None:
 
 
 def _load_weights_from_file(model, file, path) -> None:
-    import h5py
+    h5py = require("h5py", "Reading and writing .keras and .weights.h5 files")
     if path.endswith(".keras"):
         with SafeArchive(file, path) as archive:
             data = archive.read(WEIGHTS_FILENAME, limits.MAX_ARCHIVE_BYTES)

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from .. import backend
+from .._optional import require
 from . import limits
 
 _MAX_OBJECTS = 1_000_000  # groups and datasets visited when sizing a file
@@ -95,8 +96,7 @@ class Reader:
     """Checked access to an open HDF5 file that came from ``filename``."""
 
     def __init__(self, h5file, filename: str):
-        import h5py
-        self._h5py = h5py
+        self._h5py = require("h5py", "Reading .weights.h5 data")
         self.file = h5file
         self.filename = filename
         self.prefix = "layers"

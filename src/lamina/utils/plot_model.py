@@ -12,6 +12,8 @@ import io
 import os
 from dataclasses import dataclass, field
 
+from .._optional import require
+
 __all__ = ["ModelPlot", "plot_model"]
 
 # Sizes in points (1/72 inch), so the SVG and the matplotlib figure share one layout.
@@ -329,7 +331,7 @@ def _svg(layout) -> str:
 
 def _matplotlib(layout, fmt: str, dpi: float) -> bytes:
     """The picture drawn on a bare matplotlib Figure (pyplot and its backend stay untouched)."""
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plot_model to a PNG or PDF file (an .svg needs nothing)").Figure
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     w, h = layout.width, layout.height

@@ -11,15 +11,16 @@ import os
 
 import numpy as np
 
+from .._optional import require
+
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_images"]
 
 _MAX_ROWS = 10  # n_rows=None shows at most this many rows of images
 
 
 def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
+    figure = require("matplotlib.figure", "Plotting").Figure
+    return figure(figsize=(width, height), layout="constrained")
 
 
 def _save(figure, to_file) -> None:
