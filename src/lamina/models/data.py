@@ -8,12 +8,16 @@ import numpy as np
 from ..layers.layer import to_array
 
 
+def positive_int(value, argument: str) -> int:
+    """``value`` as an int, or a ValueError naming ``argument`` (bools and floats refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{argument} must be a positive int, got {value!r}")
+    return int(value)
+
+
 def check_batch_size(batch_size, argument="batch_size") -> int:
-    if batch_size is None:
-        return 32
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"{argument} must be a positive int, got {batch_size!r}")
-    return int(batch_size)
+    """Keras's default of 32 for None, else a positive int."""
+    return 32 if batch_size is None else positive_int(batch_size, argument)
 
 
 def features(x, what="x") -> np.ndarray:

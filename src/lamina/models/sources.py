@@ -33,9 +33,7 @@ class ArrayData:
         self.batch_size, self.shuffle = batch_size, shuffle
         self.slices = data.batch_slices(len(x), batch_size)
         if steps is not None:
-            if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-                raise ValueError(f"steps must be a positive int, got {steps!r}")
-            self.slices = self.slices[:steps]
+            self.slices = self.slices[:data.positive_int(steps, "steps")]
         self.steps = len(self.slices)
 
     def epoch(self, rng):
@@ -68,9 +66,7 @@ class BatchData:
                                  "(and validation_steps for validation data), since lamina cannot tell an "
                                  "endless generator from a finite one")
             steps = len(source)
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ValueError(f"steps for {what} must be a positive int, got {steps!r}")
-        self.steps = int(steps)
+        self.steps = data.positive_int(steps, f"steps for {what}")
         self.iterator = None if hasattr(source, "__getitem__") and hasattr(source, "__len__") else iter(source)
         self.sample_shape = None
 
