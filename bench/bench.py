@@ -186,7 +186,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="only the lesson's setup, no full lesson run")
     args = parser.parse_args(argv)
     import lamina
-    from lamina.ops import HAVE_CBLAS
+    from lamina.backend.blas import HAVE_CBLAS
 
     (x_full, y_full), (x_test, y_test) = lamina.datasets.fashion_mnist.load_data()
     x, y = x_full[:-5000] / 255.0, y_full[:-5000]

@@ -88,7 +88,7 @@ class Dropout(_RandomLayer):
 
     def multiplier(self, shape: tuple, dtype) -> np.ndarray:
         """``keep / (1 - rate)`` for inputs of ``shape``: the one draw both training paths make
-        (the fused step in ``models/fast_step.py`` calls it too)."""
+        (the fused step in ``trainers/fast_plan.py`` calls it too)."""
         keep = self._rng().random(shape, dtype=np.float64) >= self.rate
         return keep * np.asarray(1.0 / (1.0 - self.rate), dtype)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, to_array
 from ..saving.model_io import ModelIO
-from .trainer import Trainer
+from ..trainers.trainer import Trainer
 
 
 class Sequential(ModelIO, Trainer, Layer):

@@ -1,4 +1,4 @@
-"""Global state that Keras keeps in ``keras.backend``: float type, epsilon, layer names, seeding.
+"""The global settings Keras keeps in ``keras.backend``: float type, epsilon, layer names, seeding.
 
 >>> import lamina
 >>> lamina.backend.floatx()

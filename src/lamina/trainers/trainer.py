@@ -1,7 +1,7 @@
 """``compile`` / ``fit`` / ``evaluate`` / ``predict``: the training loop of a model.
 
 One training step is kept apart from the loop: ``_train_batch`` runs the general path (each
-layer's ``forward`` and ``backward``), or the fused fast path of ``fast_step.FastPlan`` when the
+layer's ``forward`` and ``backward``), or the fused fast path of ``fast_plan.FastPlan`` when the
 model is a stack it covers. Both give the same weights (tests hold them to float32 rounding).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
 from . import data, sources
-from .fast_step import FastPlan
+from .fast_plan import FastPlan
 
 
 class Trainer:

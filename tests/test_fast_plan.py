@@ -4,7 +4,7 @@ import pytest
 
 import lamina
 from lamina import layers
-from lamina.ops import _gemm_numpy, gemm
+from lamina.backend.blas import _gemm_numpy, gemm
 
 
 def build(hidden=("relu", "tanh"), output="softmax", loss="sparse_categorical_crossentropy", optimizer="sgd",
@@ -119,7 +119,7 @@ def test_gemm_matches_numpy_including_strided_output(trans_a, trans_b, dtype):
 
 
 def test_numpy_fallback_gives_same_training(monkeypatch):
-    import lamina.ops as ops
+    import lamina.backend.blas as ops
     fast = build()
     fast.fit(X, Y, epochs=2, batch_size=8, verbose=0)
     monkeypatch.setattr(ops, "_CBLAS", None)

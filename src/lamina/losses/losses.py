@@ -17,8 +17,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import backend
-from ._resolve import UNRESOLVED, from_registry
+from .. import backend
+from .._resolve import UNRESOLVED, from_registry
+
+__all__ = ['sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'binary_focal_crossentropy', 'categorical_focal_crossentropy', 'mean_squared_error', 'mean_absolute_error', 'mean_absolute_percentage_error', 'mean_squared_logarithmic_error', 'huber', 'log_cosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'Loss', 'LossFunctionWrapper', 'SparseCategoricalCrossentropy', 'CategoricalCrossentropy', 'BinaryCrossentropy', 'BinaryFocalCrossentropy', 'CategoricalFocalCrossentropy', 'MeanSquaredError', 'MeanAbsoluteError', 'MeanAbsolutePercentageError', 'MeanSquaredLogarithmicError', 'Huber', 'LogCosh', 'KLDivergence', 'Poisson', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'CategoricalHinge', 'CustomLoss', 'mse', 'MSE', 'mae', 'MAE', 'mape', 'MAPE', 'msle', 'MSLE', 'kld', 'KLD', 'bce', 'BCE', 'logcosh']
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 

@@ -21,7 +21,7 @@ overhead, not the arithmetic, is most of the time. This plan does the same compu
 - a ``Dropout`` after a relu or linear Dense applied in place on that layer's output buffer,
   drawing its mask through the layer (so both paths draw the same masks).
 
-``tests/test_fast_step.py`` holds it to the general step's weights, to float32 rounding.
+``tests/test_fast_plan.py`` holds it to the general step's weights, to float32 rounding.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from .. import metrics as metrics_module
 from ..layers.dense import Dense
 from ..layers.regularization import Dropout
 from ..layers.reshaping import Flatten
-from ..ops import bind_gemm
+from ..backend.blas import bind_gemm
 from ..optimizers import Adadelta, Adagrad, Adam, Adamax, Ftrl, Lion, Nadam, RMSprop
 from ..optimizers.sgd import SGD
 

@@ -1,0 +1,7 @@
+"""Losses with Keras's names, formulas and reductions (``lamina.losses``, as ``keras.losses``).
+
+``__all__`` is what a model file may name; the helpers below it are lamina's own.
+"""
+from .losses import *  # noqa: F401,F403  (the names in losses.__all__)
+from .losses import __all__  # noqa: F401
+from .losses import _FUNCTION_CLASSES, _GRADIENTS, _REGISTRY, check_label_smoothing, check_sparse_labels, get, register  # noqa: F401
