@@ -7,16 +7,17 @@ or ``import lamina as keras``.
 >>> model = keras.Sequential([keras.layers.Dense(10, activation="softmax", input_shape=(4,))])
 >>> model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 """
-from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
+from . import (activations, backend, ops, callbacks, datasets, initializers, layers, losses, metrics, models,
                optimizers, random, saving, utils)
 from . import constraints, regularizers
 from .layers import Input
 from .models import Sequential
 from .variables import Variable
+from .ops import GradientTape, Tensor
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "Input", "Variable", "activations", "backend", "callbacks", "datasets",
+__all__ = ["Sequential", "Input", "Variable", "GradientTape", "Tensor", "ops", "activations", "backend", "callbacks", "datasets",
            "initializers", "keras", "layers", "losses", "metrics", "models", "optimizers", "random",
            "saving", "utils", "__version__", "constraints", "regularizers"]
 

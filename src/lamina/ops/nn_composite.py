@@ -1,0 +1,170 @@
+"""The rest of ``keras.ops.nn``, written in other ops (so the tape differentiates them step by
+step): encodings, the three crossentropies, moments and the normalizations."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import config
+from . import convert
+from .tensor import Tensor
+
+
+def _ops():
+    from .. import ops
+    return ops
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """Integer labels ``x`` as one-hot vectors of ``num_classes`` along ``axis`` (a label out of
+    range gives a zero vector)."""
+    if sparse:
+        raise ValueError("one_hot(sparse=True) is not supported: lamina has no sparse tensors")
+    labels = convert.array(x).astype(np.int64)
+    classes = np.arange(int(num_classes))
+    out = (labels[..., None] == classes).astype(dtype or config.floatx())
+    return Tensor(out if axis == -1 else np.moveaxis(out, -1, axis))
+
+
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """Integer labels as multi-hot vectors: 1 for each class that occurs in a row."""
+    num_classes = kwargs.pop("num_tokens", num_classes)
+    if num_classes is None:
+        raise ValueError("multi_hot needs num_classes")
+    if kwargs:
+        raise TypeError(f"multi_hot got unexpected keyword argument(s) {sorted(kwargs)}")
+    encoded = one_hot(inputs, num_classes, axis=-1, dtype=dtype, sparse=sparse)._value
+    if encoded.ndim > 1:
+        encoded = encoded.max(axis=-2)
+    return Tensor(encoded if axis == -1 else np.moveaxis(encoded, -1, axis))
+
+
+def _check_same_shape(what: str, target, output) -> None:
+    if tuple(target.shape) != tuple(output.shape):
+        raise ValueError(f"{what}: target and output must have the same shape, got target {target.shape} "
+                         f"and output {output.shape}")
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Element-wise crossentropy between 0/1 targets and probabilities (or logits)."""
+    ops = _ops()
+    output = ops.convert_to_tensor(output)
+    target = ops.cast(target, output.dtype)
+    _check_same_shape("binary_crossentropy", target, output)
+    if from_logits:  # max(x, 0) - x * z + log(1 + exp(-|x|)), stable for any x
+        return ops.relu(output) - output * target + ops.log1p(ops.exp(-ops.abs(output)))
+    eps = config.epsilon()
+    p = ops.clip(output, eps, 1.0 - eps)
+    return -(target * ops.log(p) + (1.0 - target) * ops.log(1.0 - p))
+
+
+def _log_probabilities(ops, output, from_logits, axis):
+    if from_logits:
+        return ops.log_softmax(output, axis=axis)
+    eps = config.epsilon()
+    p = output / ops.sum(output, axis=axis, keepdims=True)
+    return ops.log(ops.clip(p, eps, 1.0 - eps))
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Crossentropy between class-probability targets and predictions along ``axis``; the
+    predictions are normalized to sum to 1 and clipped to ``[eps, 1 - eps]`` unless logits."""
+    ops = _ops()
+    output = ops.convert_to_tensor(output)
+    target = ops.cast(target, output.dtype)
+    _check_same_shape("categorical_crossentropy", target, output)
+    return -ops.sum(target * _log_probabilities(ops, output, from_logits, axis), axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """``categorical_crossentropy`` with integer class labels as the target."""
+    ops = _ops()
+    output = ops.convert_to_tensor(output)
+    labels = convert.array(target)
+    if labels.ndim == output.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if axis in (-1, output.ndim - 1) and labels.shape != output.shape[:-1]:
+        raise ValueError(f"sparse_categorical_crossentropy: the labels' shape {labels.shape} must be the "
+                         f"output's {output.shape} without its class axis")
+    encoded = one_hot(labels, output.shape[axis], axis=axis, dtype=output.dtype)
+    return -ops.sum(encoded * _log_probabilities(ops, output, from_logits, axis), axis=axis)
+
+
+def moments(x, axes, keepdims=False, synchronized=False):
+    """The mean and variance of ``x`` over ``axes``."""
+    ops = _ops()
+    x = ops.convert_to_tensor(x)
+    mean = ops.mean(x, axis=axes, keepdims=True)
+    variance = ops.var(x, axis=axes, keepdims=True)
+    if not keepdims:
+        mean, variance = ops.squeeze(mean, axis=axes), ops.squeeze(variance, axis=axes)
+    return mean, variance
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, the statistics given per
+    feature of ``axis``."""
+    ops = _ops()
+    x = ops.convert_to_tensor(x)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+
+    def broadcast(v):
+        v = ops.convert_to_tensor(v)
+        return ops.reshape(v, shape) if v.ndim == 1 and x.ndim > 1 else v
+    inv = ops.rsqrt(broadcast(variance) + epsilon)
+    if scale is not None:
+        inv = inv * broadcast(scale)
+    out = (x - broadcast(mean)) * inv
+    return out if offset is None else out + broadcast(offset)
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """``x`` divided by its ``order``-norm along ``axis`` (at least ``epsilon``)."""
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"normalize expects order to be an int >= 1, got order={order!r}")
+    ops = _ops()
+    x = ops.convert_to_tensor(x)
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    if order == 2:
+        inv = ops.minimum(ops.rsqrt(ops.sum(ops.square(x), axis=axis, keepdims=True)), 1.0 / epsilon)
+        return x * inv
+    return x / ops.maximum(ops.norm(x, ord=order, axis=axis, keepdims=True), epsilon)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
+    """``x`` standardized over ``axis`` (mean 0, variance 1), then ``* gamma + beta``."""
+    ops = _ops()
+    x = ops.convert_to_tensor(x)
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    axes = [axis] if isinstance(axis, int) else sorted(axis)
+    shape = [1] * x.ndim
+    for a in axes:
+        shape[a] = x.shape[a]
+
+    def broadcast(v):
+        v = ops.convert_to_tensor(v)
+        return ops.reshape(v, shape) if v.ndim != x.ndim and axes != [x.ndim - 1] else v
+    if rms_scaling:
+        out = x * ops.rsqrt(ops.var(x, axis=axes, keepdims=True) + epsilon)
+        return out if gamma is None else out * broadcast(gamma)
+    mean, variance = moments(x, axes, keepdims=True)
+    out = (x - mean) * ops.rsqrt(variance + epsilon)
+    if gamma is not None:
+        out = out * broadcast(gamma)
+    return out if beta is None else out + broadcast(beta)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """``x / sqrt(mean(x**2) + epsilon)`` over ``axis``, times ``scale``."""
+    ops = _ops()
+    x = ops.convert_to_tensor(x)
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    out = x * ops.rsqrt(ops.mean(ops.square(x), axis=axis, keepdims=True) + epsilon)
+    return out if scale is None else out * scale
+
+
+def psnr(x1, x2, max_val):
+    """The peak signal-to-noise ratio of ``x2`` against ``x1``, in dB."""
+    ops = _ops()
+    mse = ops.mean(ops.square(ops.subtract(x1, x2)))
+    return 20.0 * ops.log10(ops.convert_to_tensor(float(max_val))) - 10.0 * ops.log10(mse)

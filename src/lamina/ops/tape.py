@@ -1,0 +1,209 @@
+"""``GradientTape``: reverse-mode automatic differentiation over lamina's ops, as TensorFlow's.
+
+While a tape records, every differentiable op whose inputs the tape tracks (a watched tensor, a
+trainable ``Variable`` it reads, or the output of an op it recorded) is put on the tape as one
+node. ``gradient`` walks the nodes backwards from the target, calls each node's VJP, and *adds*
+each result into its input's gradient, so a value used twice gets the sum of both uses (no
+gradient is ever updated in place). Tapes nest: a tape recording while another computes its
+gradient records that backward pass, which gives second-order gradients.
+
+>>> from lamina import ops, Variable, GradientTape
+>>> w = Variable([1.0, 2.0], name="w")
+>>> with GradientTape() as tape:
+...     loss = ops.sum(w * w)
+>>> tape.gradient(loss, w).numpy().tolist()
+[2.0, 4.0]
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from .tensor import Tensor
+
+ACTIVE: list[GradientTape] = []  # the tapes recording now, innermost last
+
+
+class _Node:
+    __slots__ = ("prim", "args", "params", "outputs", "versions")
+
+    def __init__(self, prim, args, params, outputs, versions):
+        self.prim, self.args, self.params, self.outputs, self.versions = prim, args, params, outputs, versions
+
+
+def record(prim, args, params, result) -> None:
+    """Put one op call on every recording tape that tracks one of its inputs."""
+    outputs = result if type(result) is tuple else (result,)
+    node = None
+    for tape in ACTIVE:
+        tracked = tape._tracked
+        hit = False
+        for arg in args:
+            if id(arg) in tracked:
+                hit = True
+            elif tape._watch_variables and getattr(arg, "_is_variable", False) and arg.trainable:
+                tracked[id(arg)] = arg
+                hit = True
+        if hit:
+            if node is None:
+                versions = tuple((a, a._version) for a in args if getattr(a, "_is_variable", False))
+                node = _Node(prim, args, params, outputs, versions)
+            tape._nodes.append(node)
+            for out in outputs:
+                tracked[id(out)] = out
+
+
+def _flatten(structure) -> list:
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in _flatten(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    return [structure]
+
+
+def _pack_like(structure, leaves: list):
+    it = iter(leaves)
+
+    def build(s):
+        if isinstance(s, dict):
+            return {k: build(s[k]) for k in sorted(s)}
+        if isinstance(s, (list, tuple)):
+            return type(s)(build(item) for item in s)
+        return next(it)
+    return build(structure)
+
+
+def _is_float(x) -> bool:
+    value = x._value if isinstance(x, Tensor) else x
+    return getattr(value, "dtype", np.dtype(type(value))).kind == "f"
+
+
+class GradientTape:
+    """Records ops for automatic differentiation (TensorFlow's ``tf.GradientTape``).
+
+    ``persistent=True`` allows several ``gradient`` calls; ``watch_accessed_variables=False``
+    records only what ``watch`` was given.
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self._persistent = bool(persistent)
+        self._watch_variables = bool(watch_accessed_variables)
+        self._nodes: list[_Node] = []
+        self._tracked: dict[int, object] = {}
+        self._used = False
+
+    def __enter__(self) -> GradientTape:
+        ACTIVE.append(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self in ACTIVE:
+            ACTIVE.remove(self)
+
+    def watch(self, tensor) -> None:
+        """Track ``tensor`` (or each leaf of a nested structure) so gradients can be taken for it."""
+        for leaf in _flatten(tensor):
+            if leaf is None or isinstance(leaf, (bool, int, float)):
+                raise ValueError(f"GradientTape.watch expects tensors or Variables, got {leaf!r}")
+            self._tracked[id(leaf)] = leaf
+
+    def watched_variables(self) -> tuple:
+        """The Variables this tape tracked, in the order it met them."""
+        return tuple(v for v in self._tracked.values() if getattr(v, "_is_variable", False))
+
+    @contextlib.contextmanager
+    def stop_recording(self):
+        """Ops run inside this block are not recorded."""
+        was_active = self in ACTIVE
+        if was_active:
+            ACTIVE.remove(self)
+        try:
+            yield
+        finally:
+            if was_active:
+                ACTIVE.append(self)
+
+    def reset(self) -> None:
+        """Forget everything recorded so far."""
+        self._nodes.clear()
+        self._tracked.clear()
+        self._used = False
+
+    # --- gradients -----------------------------------------------------------------------------
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+        """The gradient of ``target`` (summed over its leaves) with respect to each of ``sources``,
+        in ``sources``' structure: ``None`` for a source the target does not depend on (or zeros
+        with ``unconnected_gradients="zero"``)."""
+        self._check_use("gradient")
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
+        targets = _flatten(target)
+        seeds = None if output_gradients is None else _flatten(output_gradients)
+        if seeds is not None and len(seeds) != len(targets):
+            raise ValueError(f"output_gradients has {len(seeds)} entries for {len(targets)} targets")
+        leaves = _flatten(sources)
+        grads = self._backward(targets, seeds, leaves)
+        if unconnected_gradients == "zero":
+            from . import zeros_like
+            grads = [zeros_like(s) if g is None else g for g, s in zip(grads, leaves)]
+        self._used = True
+        if not self._persistent:
+            self._nodes, self._tracked = [], {}
+        return _pack_like(sources, grads)
+
+    def jacobian(self, target, sources, unconnected_gradients="none", parallel_iterations=None,
+                 experimental_use_pfor=True):
+        """``d target[i...] / d source[j...]`` for every element pair: shape ``target.shape + source.shape``."""
+        from . import one_hot_like_rows, stack, zeros
+        self._check_use("jacobian")
+        leaves = _flatten(sources)
+        flat_target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+        rows = [self._backward([flat_target], [seed], leaves) for seed in one_hot_like_rows(flat_target)]
+        out = []
+        for j, source in enumerate(leaves):
+            shape = tuple(flat_target.shape) + tuple(np.shape(source._value if isinstance(source, Tensor) else source))
+            parts = [r[j] for r in rows]
+            if all(p is None for p in parts) and unconnected_gradients == "none":
+                out.append(None)
+                continue
+            filled = [zeros(shape[flat_target.ndim:], "float32") if p is None else p for p in parts]
+            out.append(stack(filled).reshape(shape) if filled else zeros(shape))
+        self._used = True
+        if not self._persistent:
+            self._nodes, self._tracked = [], {}
+        return _pack_like(sources, out)
+
+    def batch_jacobian(self, target, source, unconnected_gradients="none", parallel_iterations=None,
+                       experimental_use_pfor=True):
+        """Per example ``i``: ``d target[i, ...] / d source[i, ...]``, assuming examples are
+        independent; shape ``(batch,) + target.shape[1:] + source.shape[1:]``."""
+        from . import one_hot_columns, stack, zeros_like
+        self._check_use("batch_jacobian")
+        target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+        columns = [self._backward([target], [seed], [source])[0] for seed in one_hot_columns(target)]
+        self._used = True
+        if not self._persistent:
+            self._nodes, self._tracked = [], {}
+        if all(c is None for c in columns):
+            return None if unconnected_gradients == "none" else zeros_like(source)
+        columns = [zeros_like(source) if c is None else c for c in columns]
+        batch = target.shape[0]
+        stacked = stack(columns, axis=1)  # (batch, target features, *source features)
+        return stacked.reshape((batch, *target.shape[1:], *source.shape[1:]))
+
+    def _check_use(self, what: str) -> None:
+        if self._used and not self._persistent:
+            raise RuntimeError(f"GradientTape.{what} can only be called once on a non-persistent tape: "
+                               "create the tape with GradientTape(persistent=True) to take several gradients")
+
+    def _backward(self, targets, seeds, sources) -> list:
+        from . import backprop
+        was_active = self in ACTIVE
+        if was_active:
+            ACTIVE.remove(self)  # this tape does not record its own backward pass
+        try:
+            return backprop.backward(self._nodes, self._tracked, targets, seeds, sources, higher=bool(ACTIVE))
+        finally:
+            if was_active:
+                ACTIVE.append(self)

@@ -1,0 +1,230 @@
+"""``Tensor``: what every op returns, a NumPy array with Keras's and TensorFlow's tensor manners.
+
+A tensor holds one ``numpy.ndarray`` (``_value``) and never changes it. Python operators,
+indexing and NumPy's ufuncs on a tensor go through ``lamina.ops``, so a ``GradientTape``
+records them; ``np.asarray(t)`` gives the array itself (no copy) and any other NumPy function
+accepts a tensor through it.
+
+>>> import numpy as np
+>>> from lamina import ops
+>>> t = ops.convert_to_tensor([[1.0, 2.0], [3.0, 4.0]])
+>>> t.shape, t.dtype
+((2, 2), 'float32')
+>>> float(ops.sum(t * 2 + 1))
+24.0
+>>> (t @ t).numpy().tolist()
+[[7.0, 10.0], [15.0, 22.0]]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+
+_OPS = None  # lamina.ops, bound on first use (the ops import this module)
+
+
+def _ops():
+    global _OPS
+    if _OPS is None:
+        from .. import ops
+        _OPS = ops
+    return _OPS
+
+
+class Tensor:
+    """An immutable array value (eager, NumPy-backed)."""
+
+    __slots__ = ("_value", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, value) -> None:
+        if type(value) is not np.ndarray:
+            value = np.asarray(value)
+        self._value = value
+
+    # --- what it is ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._value.shape
+
+    @property
+    def dtype(self) -> str:
+        return self._value.dtype.name
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def size(self) -> int:
+        return self._value.size
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array (a copy, so changing it cannot change the tensor)."""
+        return self._value.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        value = self._value
+        if dtype is not None and value.dtype != np.dtype(dtype):
+            return value.astype(dtype)
+        return value.copy() if copy else value
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        op = _UFUNC_OPS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if op is not None:
+            return getattr(_ops(), op)(*inputs)
+        raw = [x._value if isinstance(x, Tensor) else x for x in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(x._value if isinstance(x, Tensor) else x for x in kwargs["out"])
+        return getattr(ufunc, method)(*raw, **kwargs)
+
+    def __len__(self) -> int:
+        if self._value.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._value)
+
+    def __iter__(self):
+        if self._value.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        ops = _ops()
+        return (ops.get_item(self, i) for i in range(len(self._value)))
+
+    def __float__(self) -> float:
+        return float(self._single("float"))
+
+    def __int__(self) -> int:
+        return int(self._single("int"))
+
+    def __index__(self) -> int:
+        if self._value.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, got dtype {self.dtype}")
+        return int(self._single("int"))
+
+    def __bool__(self) -> bool:
+        return bool(self._single("bool"))
+
+    def _single(self, what: str):
+        if self._value.size != 1:
+            raise TypeError(f"{what}() needs a tensor of one element, got shape {self.shape}")
+        return self._value.reshape(()).item()
+
+    def __format__(self, spec: str) -> str:
+        if self._value.size == 1 and spec:
+            return format(self._value.reshape(()).item(), spec)
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"<Tensor: shape={self.shape}, dtype={self.dtype}, numpy={np.array2string(self._value, separator=', ')}>"
+
+    def __str__(self) -> str:
+        return f"Tensor({self._value}, shape={self.shape}, dtype={self.dtype})"
+
+    __hash__ = object.__hash__  # by identity, so tensors can key the tape's dictionaries
+
+    # --- operators, through lamina.ops (so a tape records them) -------------------------------
+    def __add__(self, other): return _ops().add(self, other)
+    def __radd__(self, other): return _ops().add(other, self)
+    def __sub__(self, other): return _ops().subtract(self, other)
+    def __rsub__(self, other): return _ops().subtract(other, self)
+    def __mul__(self, other): return _ops().multiply(self, other)
+    def __rmul__(self, other): return _ops().multiply(other, self)
+    def __truediv__(self, other): return _ops().true_divide(self, other)
+    def __rtruediv__(self, other): return _ops().true_divide(other, self)
+    def __floordiv__(self, other): return _ops().floor_divide(self, other)
+    def __rfloordiv__(self, other): return _ops().floor_divide(other, self)
+    def __mod__(self, other): return _ops().mod(self, other)
+    def __rmod__(self, other): return _ops().mod(other, self)
+    def __pow__(self, other): return _ops().power(self, other)
+    def __rpow__(self, other): return _ops().power(other, self)
+    def __matmul__(self, other): return _ops().matmul(self, other)
+    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    def __neg__(self): return _ops().negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops().abs(self)
+    def __invert__(self): return _ops().logical_not(self) if self.dtype == "bool" else _ops().bitwise_invert(self)
+    def __and__(self, other): return _ops().logical_and(self, other)
+    def __rand__(self, other): return _ops().logical_and(other, self)
+    def __or__(self, other): return _ops().logical_or(self, other)
+    def __ror__(self, other): return _ops().logical_or(other, self)
+    def __xor__(self, other): return _ops().logical_xor(self, other)
+    def __rxor__(self, other): return _ops().logical_xor(other, self)
+    def __eq__(self, other): return _ops().equal(self, other)
+    def __ne__(self, other): return _ops().not_equal(self, other)
+    def __lt__(self, other): return _ops().less(self, other)
+    def __le__(self, other): return _ops().less_equal(self, other)
+    def __gt__(self, other): return _ops().greater(self, other)
+    def __ge__(self, other): return _ops().greater_equal(self, other)
+    def __getitem__(self, key): return _ops().get_item(self, key)
+
+    # --- a few array methods Keras's and TensorFlow's tensors have ------------------------------
+    @property
+    def T(self):
+        return _ops().transpose(self)
+
+    def astype(self, dtype) -> Tensor:
+        return _ops().cast(self, dtype)
+
+    def reshape(self, *shape) -> Tensor:
+        return _ops().reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def tolist(self):
+        return self._value.tolist()
+
+    def item(self):
+        return self._value.item()
+
+    def __copy__(self) -> Tensor:
+        return self
+
+    def __deepcopy__(self, memo) -> Tensor:
+        return Tensor(self._value.copy())
+
+    def __reduce__(self):
+        return (Tensor, (self._value,))
+
+
+# NumPy ufuncs that a tensor hands to the lamina op of the same meaning (so they are recorded)
+_UFUNC_OPS = {
+    "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "true_divide",
+    "true_divide": "true_divide", "floor_divide": "floor_divide", "power": "power", "matmul": "matmul",
+    "negative": "negative", "absolute": "abs", "exp": "exp", "log": "log", "sqrt": "sqrt",
+    "square": "square", "tanh": "tanh", "sin": "sin", "cos": "cos", "maximum": "maximum",
+    "minimum": "minimum", "log1p": "log1p", "expm1": "expm1", "equal": "equal", "not_equal": "not_equal",
+    "less": "less", "less_equal": "less_equal", "greater": "greater", "greater_equal": "greater_equal",
+    "sign": "sign", "reciprocal": "reciprocal", "mod": "mod", "remainder": "mod",
+}
+
+
+def raw(x):
+    """The NumPy value of a tensor (or of anything array-like), without copying."""
+    if isinstance(x, Tensor):
+        return x._value
+    return x
+
+
+def to_array(value, dtype=None) -> np.ndarray:
+    """``value`` as a NumPy array with Keras's dtype for Python data (floats as floatx, ints as
+    int32); NumPy arrays keep their dtype unless ``dtype`` is given."""
+    if isinstance(value, Tensor):
+        array = value._value
+    elif isinstance(value, np.ndarray):
+        array = value
+    else:
+        if hasattr(value, "to_numpy"):  # pandas
+            value = value.to_numpy()
+        if isinstance(value, (list, tuple)) and value and any(isinstance(v, Tensor) for v in value):
+            value = [raw(v) for v in value]
+        array = np.asarray(value)
+        if dtype is None and not isinstance(value, np.generic):  # Python data: Keras's dtypes
+            if array.dtype.kind == "f":
+                array = array.astype(dtypes.standardize_dtype(None))
+            elif array.dtype.kind in "iu":
+                array = array.astype("int32")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Expected numeric data, got an array of dtype {array.dtype}")
+    if dtype is not None:
+        name = dtypes.standardize_dtype(dtype)
+        if array.dtype.name != name:
+            array = array.astype(name)
+    return array
