@@ -11,13 +11,13 @@ from . import (activations, backend, ops, callbacks, datasets, initializers, lay
                optimizers, random, saving, utils)
 from . import constraints, regularizers
 from .layers import Input
-from .models import Sequential
+from .models import Model, Sequential
 from .variables import Variable
 from .ops import GradientTape, Tensor
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "Input", "Variable", "GradientTape", "Tensor", "ops", "activations", "backend", "callbacks", "datasets",
+__all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "Tensor", "ops", "activations", "backend", "callbacks", "datasets",
            "initializers", "keras", "layers", "losses", "metrics", "models", "optimizers", "random",
            "saving", "utils", "__version__", "constraints", "regularizers"]
 

@@ -28,3 +28,12 @@ def from_registry(identifier, base: type, registry: dict, kind: str, key=None):
             raise ValueError(f"Unknown {kind} {identifier!r}. Valid names: {', '.join(names)}")
         return cls()
     return UNRESOLVED
+
+
+def unknown_name(kind: str, name, valid) -> str:
+    """The message for an unknown ``name``: the valid names, the closest first when one is close."""
+    import difflib
+    names = sorted(str(v) for v in valid)
+    close = difflib.get_close_matches(str(name), names, n=1) if isinstance(name, str) else []
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"Unknown {kind} {name!r}.{hint} Valid names: {', '.join(names)}"

@@ -1,33 +1,32 @@
-"""Activation functions, each registered with its derivative.
+"""Activation functions with Keras's names, arguments and defaults (``keras.activations``).
 
-A public function (``relu(x)``) returns a new array, as in Keras. The training engine uses the
-registered pair: ``forward(z, out)`` writes the activation of ``z`` into ``out`` (which may be
-``z`` itself), and ``backward(dy, y, z)`` turns the gradient with respect to the output ``y``
-into the gradient with respect to the input ``z``, overwriting ``dy`` where it can. Derivatives
-come from the output when that is enough (``1 - y**2`` for tanh, ``y > 0`` for relu), so the
-input need not be kept (``Activation.needs_input`` says when it must).
-
-The registered pair computes a function with its default arguments (``relu`` without a leak,
-``gelu`` in its exact form); the public functions take Keras's arguments too.
+Each public function computes through ``lamina.ops`` (so a tape differentiates it) and returns
+a tensor. ``get(name)`` returns an ``Activation``: the function, plus, for the built-in ones,
+its raw rules (``kernel``: a forward that can write in place and a VJP, from ``ops/nn.py``),
+which ``Dense`` uses to apply and differentiate its activation inside its own fused node. Any
+other callable works as an activation too (differentiated op by op).
 
 >>> import numpy as np
->>> relu(np.array([-1.0, 2.0]))
-array([0., 2.])
+>>> relu(np.array([-1.0, 2.0])).numpy()
+array([0., 2.], dtype=float32)
 >>> get("relu").name
 'relu'
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from . import ops
+from .ops import nn as _nn
+
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation function with its derivative, as :func:`register` stores it.
+    """An activation: its name, its function and (built-ins) its raw rules and their arguments.
 
     >>> act = get("tanh")
     >>> float(act(np.array(0.0)))
@@ -35,521 +34,200 @@ class Activation:
     """
 
     name: str
-    function: Callable  # the public, allocating function
-    forward: Callable  # forward(z, out) -> out
-    backward: Callable  # backward(dy, y, z) -> dz
-    needs_input: bool = False
+    function: Callable
+    kernel: _nn.Kernel | None = None
+    params: dict = field(default_factory=dict)
 
     def __call__(self, x, **kwargs):
         return self.function(x, **kwargs)
 
+    @property
+    def needs_input(self) -> bool:
+        """Whether the derivative reads the activation's input (so it must be kept)."""
+        return self.kernel is None or self.kernel.needs_input
 
-_REGISTRY: dict[str, Activation] = {}
+    def into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The activation of the array ``z`` written into ``out`` (which may be ``z``)."""
+        return self.kernel.into(z, out, **self.params)
+
+    def vjp(self, F, g, y, z):
+        """The gradient with respect to the input, from the output's gradient ``g``."""
+        return self.kernel.vjp(F, g, y, z, **self.params)[0]
+
+    @property
+    def derivative_into(self) -> Callable | None:
+        """``f(dy, y)`` turning ``dy`` into the input's gradient in place, from the output alone
+        (what the fused training plan needs of a hidden activation), or None."""
+        return _IN_PLACE.get(self.name) if self.kernel is not None and not self.params else None
 
 
-def register(name, function, forward, backward, needs_input=False, aliases=()):
-    """Add an activation (with its derivative) under ``name``; ``get(name)`` then finds it."""
-    act = Activation(name, function, forward, backward, needs_input)
+_REGISTRY: dict = {}
+
+
+def register(name: str, function: Callable, kernel_name: str | None = None, aliases=(), **params) -> Activation:
+    """Make ``name`` (and ``aliases``) resolve to ``function``; ``kernel_name`` names its raw
+    rules in ``ops/nn.py`` (built-ins only)."""
+    act = Activation(name, function, _nn.KERNELS.get(kernel_name) if kernel_name else None, params)
     for key in (name, *aliases):
         _REGISTRY[key] = act
-    function.activation = act
     return act
 
 
-def _float(x):
-    x = np.asarray(x)
-    return x if x.dtype.kind == "f" else x.astype("float32")
-
-
-def _apply(forward, x):
-    """The public function of a registered ``forward``: a new array, ints made float."""
-    x = _float(x)
-    return forward(x, np.empty_like(x))
-
-
-# linear --------------------------------------------------------------------------------------
-def linear(x: np.ndarray) -> np.ndarray:
-    """The identity: ``linear(x) == x``.
-
-    >>> linear(np.array([-1.0, 2.0]))
-    array([-1.,  2.])
-    """
-    return _float(x)
-
-
-def _linear_forward(z, out):
-    if out is not z:
-        np.copyto(out, z)
-    return out
-
-
-register("linear", linear, _linear_forward, lambda dy, y, z: dy, aliases=(None,))
-
-
-# relu family ---------------------------------------------------------------------------------
-def relu(x: np.ndarray, negative_slope: float = 0.0, max_value: float | None = None,
-         threshold: float = 0.0) -> np.ndarray:
-    """``max(x, 0)``, as Keras computes it with its three options.
-
-    Values at or below ``threshold`` become 0 (above it ``x`` passes unchanged), the result is
-    clipped to ``[0, max_value]``, then ``negative_slope * (x - threshold)`` is added below the
-    threshold.
-
-    >>> relu(np.array([-10.0, -5.0, 0.0, 5.0, 10.0]), negative_slope=0.5)
-    array([-5. , -2.5,  0. ,  5. , 10. ])
-    >>> relu(np.array([-10.0, -5.0, 0.0, 5.0, 10.0]), threshold=5.0)
-    array([ 0.,  0.,  0.,  0., 10.])
-    """
-    x = _float(x)
-    if threshold != 0:
-        y = np.where(x > threshold, x, 0)
-    else:
-        y = np.maximum(x, 0)
-    if max_value is not None:
-        y = np.clip(y, 0, max_value)
-    if negative_slope != 0:
-        y = y - negative_slope * np.maximum(threshold - x, 0)
-    return y.astype(x.dtype, copy=False)
-
-
-def _relu_forward(z, out):
-    return np.maximum(z, 0, out=out)
-
-
-def _relu_backward(dy, y, z):
+def _relu_in_place(dy, y):
     dy *= y > 0
     return dy
 
 
-register("relu", relu, _relu_forward, _relu_backward)
-
-
-def relu6(x: np.ndarray) -> np.ndarray:
-    """``min(max(x, 0), 6)``.
-
-    >>> relu6(np.array([-1.0, 3.0, 9.0]))
-    array([0., 3., 6.])
-    """
-    return _apply(_relu6_forward, x)
-
-
-def _relu6_forward(z, out):
-    return np.clip(z, 0, 6, out=out)
-
-
-def _relu6_backward(dy, y, z):
-    dy *= (y > 0) & (y < 6)
-    return dy
-
-
-register("relu6", relu6, _relu6_forward, _relu6_backward)
-
-
-def leaky_relu(x: np.ndarray, negative_slope: float = 0.2) -> np.ndarray:
-    """``x`` where ``x >= 0``, else ``negative_slope * x`` (Keras 3's default slope is 0.2).
-
-    >>> leaky_relu(np.array([-1.0, 2.0]))
-    array([-0.2,  2. ])
-    """
-    x = _float(x)
-    return np.where(x >= 0, x, negative_slope * x).astype(x.dtype, copy=False)
-
-
-def _leaky_relu_forward(z, out):
-    return np.maximum(z, 0.2 * z, out=out)  # max(z, a z) is the leak for 0 <= a <= 1
-
-
-def _leaky_relu_backward(dy, y, z):
-    np.multiply(dy, 0.2, out=dy, where=y <= 0)
-    return dy
-
-
-register("leaky_relu", leaky_relu, _leaky_relu_forward, _leaky_relu_backward)
-
-
-# exponential linear units --------------------------------------------------------------------
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
-
-    >>> elu(np.array([-1.0, 2.0])).round(4)
-    array([-0.6321,  2.    ])
-    """
-    x = _float(x)
-    return _elu_into(x, np.empty_like(x), alpha)
-
-
-def _elu_into(z, out, alpha):
-    positive = np.maximum(z, 0)
-    np.minimum(z, 0, out=out)  # expm1 of a non-positive number cannot overflow
-    np.expm1(out, out=out)
-    out *= alpha
-    out += positive
-    return out
-
-
-def _elu_backward(dy, y, z):
-    # below zero the derivative alpha * exp(z) equals y + alpha
-    np.multiply(dy, y + 1.0, out=dy, where=y <= 0)
-    return dy
-
-
-register("elu", elu, lambda z, out: _elu_into(z, out, 1.0), _elu_backward)
-
-
-def selu(x: np.ndarray) -> np.ndarray:
-    """``scale * elu(x, alpha)`` with ``alpha = 1.67326324`` and ``scale = 1.05070098``.
-
-    >>> selu(np.array([0.0, 1.0])).round(4)
-    array([0.    , 1.0507])
-    """
-    return _apply(_selu_forward, x)
-
-
-def _selu_forward(z, out):
-    _elu_into(z, out, _SELU_ALPHA)
-    out *= _SELU_SCALE
-    return out
-
-
-def _selu_backward(dy, y, z):
-    slope = np.where(y > 0, _SELU_SCALE, y + _SELU_SCALE * _SELU_ALPHA)
-    dy *= slope
-    return dy
-
-
-register("selu", selu, _selu_forward, _selu_backward)
-
-
-# gelu ----------------------------------------------------------------------------------------
-# erfc(u) = t * exp(-u**2 + P(t)) with t = 2 / (2 + u), u >= 0 (the form Numerical Recipes uses).
-# P is a Chebyshev series in t over [2/27, 1], fitted to math.erfc; relative error < 1e-12 for
-# u in [0, 26], beyond which erfc underflows. NumPy has no erf, and math.erf per element is ~60x
-# slower than one tanh over a batch.
-_ERFC_T_LOW = 2.0 / 27.0
-_ERFC_CHEBYSHEV = np.array([
-    -0.6076849870752178, 0.6025711744860088, 0.013512625407920675, -0.008166407940761263,
-    -0.0005165702359101155, 0.0002826772769249618, 1.4175333248158498e-05, -1.3348597376414203e-05,
-    6.533534310753105e-08, 6.797476499623228e-07, -5.916116444899089e-08, -3.171875384384283e-08,
-    6.5555377089776956e-09, 1.060268925462822e-09, -5.00505843934142e-10, 3.5316215970821317e-12,
-    2.8041201397310577e-11, -4.1943979286499696e-12, -9.473614905603536e-13, 3.792327478652448e-13,
-    -9.791234622443118e-15])
-
-
-def _erfc_nonnegative(u: np.ndarray) -> np.ndarray:
-    """``erfc(u)`` for ``u >= 0``, in float64, accurate to ~1e-12 relative."""
-    u = np.minimum(u, 40.0)  # exp(-40**2) is 0 in float64; keeps u**2 finite
-    t = 2.0 / (2.0 + u)
-    s = (t - _ERFC_T_LOW) * (2.0 / (1.0 - _ERFC_T_LOW)) - 1.0
-    return t * np.exp(np.polynomial.chebyshev.chebval(s, _ERFC_CHEBYSHEV) - u * u)
-
-
-def _normal_cdf(x: np.ndarray) -> np.ndarray:
-    """``P(X <= x)`` for a unit normal, ``erfc(-x / sqrt(2)) / 2``, accurate in both tails."""
-    half_tail = 0.5 * _erfc_nonnegative(np.abs(x) * (1.0 / math.sqrt(2.0)))
-    return np.where(x < 0, half_tail, 1.0 - half_tail)
-
-
-def _normal_pdf(x: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * np.square(np.minimum(np.abs(x), 40.0))) * (1.0 / math.sqrt(2.0 * math.pi))
-
-
-def gelu(x: np.ndarray, approximate: bool = False) -> np.ndarray:
-    """Gaussian error linear unit: ``x * P(X <= x)`` for ``X ~ N(0, 1)``.
-
-    Exact (``0.5 * x * (1 + erf(x / sqrt(2)))``) by default, as Keras's ``activations.gelu``;
-    ``approximate=True`` uses ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``.
-
-    >>> gelu(np.array([-1.0, 0.0, 1.0])).round(4)
-    array([-0.1587,  0.    ,  0.8413])
-    """
-    x = _float(x)
-    if approximate:
-        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)
-        return (0.5 * x * (1.0 + np.tanh(inner))).astype(x.dtype, copy=False)
-    return _gelu_forward(x, np.empty_like(x))
-
-
-def _gelu_forward(z, out):
-    np.multiply(z, _normal_cdf(z), out=out, casting="unsafe")
-    return out
-
-
-def _gelu_backward(dy, y, z):
-    dy *= _normal_cdf(z) + z * _normal_pdf(z)
-    return dy
-
-
-register("gelu", gelu, _gelu_forward, _gelu_backward, needs_input=True)
-
-
-# sigmoid and the functions built on it -------------------------------------------------------
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-x))``, computed without overflow.
-
-    >>> sigmoid(np.array([0.0, 1000.0, -1000.0]))
-    array([0.5, 1. , 0. ])
-    """
-    return _apply(_sigmoid_forward, x)
-
-
-def _sigmoid_forward(z, out):
-    # exp of a non-positive number never overflows: split by sign.
-    e = np.exp(-np.abs(z))
-    np.divide(np.where(z >= 0, 1.0, e), 1.0 + e, out=out, casting="unsafe")
-    return out
-
-
-def _sigmoid_backward(dy, y, z):
-    dy *= y * (1 - y)
-    return dy
-
-
-register("sigmoid", sigmoid, _sigmoid_forward, _sigmoid_backward)
-
-
-def silu(x: np.ndarray) -> np.ndarray:
-    """``x * sigmoid(x)``, also called swish.
-
-    >>> silu(np.array([0.0, 1.0])).round(4)
-    array([0.    , 0.7311])
-    """
-    return _apply(_silu_forward, x)
-
-
-def _silu_forward(z, out):
-    return np.multiply(z, sigmoid(z), out=out)
-
-
-def _silu_backward(dy, y, z):
-    s = sigmoid(z)
-    dy *= s * (1 + z * (1 - s))
-    return dy
-
-
-register("silu", silu, _silu_forward, _silu_backward, needs_input=True, aliases=("swish",))
-swish = silu
-
-
-def hard_sigmoid(x: np.ndarray) -> np.ndarray:
-    """``relu6(x + 3) / 6``: 0 below -3, 1 above 3, ``x / 6 + 0.5`` between (Keras 3's formula).
-
-    >>> hard_sigmoid(np.array([-4.0, 0.0, 1.5, 4.0]))
-    array([0.  , 0.5 , 0.75, 1.  ])
-    """
-    return _apply(_hard_sigmoid_forward, x)
-
-
-def _hard_sigmoid_forward(z, out):
-    np.add(z, 3.0, out=out)
-    out /= 6.0
-    return np.clip(out, 0.0, 1.0, out=out)
-
-
-def _hard_sigmoid_backward(dy, y, z):
-    dy *= ((y > 0) & (y < 1)) * (1.0 / 6.0)
-    return dy
-
-
-register("hard_sigmoid", hard_sigmoid, _hard_sigmoid_forward, _hard_sigmoid_backward)
-
-
-def hard_silu(x: np.ndarray) -> np.ndarray:
-    """``x * hard_sigmoid(x)``, also called hard swish.
-
-    >>> hard_silu(np.array([-4.0, 1.0, 4.0])).round(4)
-    array([-0.    ,  0.6667,  4.    ])
-    """
-    return _apply(_hard_silu_forward, x)
-
-
-def _hard_silu_forward(z, out):
-    return np.multiply(z, hard_sigmoid(z), out=out)
-
-
-def _hard_silu_backward(dy, y, z):
-    # d/dz z * (z + 3) / 6 = (2z + 3) / 6 on (-3, 3); 0 below, 1 above
-    dy *= np.where(z <= -3, 0.0, np.where(z >= 3, 1.0, (2 * z + 3) / 6))
-    return dy
-
-
-register("hard_silu", hard_silu, _hard_silu_forward, _hard_silu_backward, needs_input=True,
-         aliases=("hard_swish",))
-hard_swish = hard_silu
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    """``log(exp(x) + 1)``, computed without overflow.
-
-    >>> softplus(np.array([0.0, 30.0])).round(4)
-    array([ 0.6931, 30.    ])
-    """
-    return _apply(_softplus_forward, x)
-
-
-def _softplus_forward(z, out):
-    positive = np.maximum(z, 0)
-    np.abs(z, out=out)
-    np.negative(out, out=out)
-    np.exp(out, out=out)
-    np.log1p(out, out=out)
-    out += positive
-    return out
-
-
-def _softplus_backward(dy, y, z):
-    # the derivative sigmoid(z) equals 1 - exp(-y)
-    dy *= -np.expm1(-y)
-    return dy
-
-
-register("softplus", softplus, _softplus_forward, _softplus_backward)
-
-
-def mish(x: np.ndarray) -> np.ndarray:
-    """``x * tanh(softplus(x))``.
-
-    >>> mish(np.array([0.0, 1.0])).round(4)
-    array([0.    , 0.8651])
-    """
-    return _apply(_mish_forward, x)
-
-
-def _mish_forward(z, out):
-    return np.multiply(z, np.tanh(softplus(z)), out=out)
-
-
-def _mish_backward(dy, y, z):
-    t = np.tanh(softplus(z))
-    dy *= t + z * (1 - t * t) * sigmoid(z)
-    return dy
-
-
-register("mish", mish, _mish_forward, _mish_backward, needs_input=True)
-
-
-# bounded and exponential ---------------------------------------------------------------------
-def softsign(x: np.ndarray) -> np.ndarray:
-    """``x / (abs(x) + 1)``.
-
-    >>> softsign(np.array([-1.0, 3.0]))
-    array([-0.5 ,  0.75])
-    """
-    return _apply(_softsign_forward, x)
-
-
-def _softsign_forward(z, out):
-    return np.divide(z, np.abs(z) + 1, out=out)
-
-
-def _softsign_backward(dy, y, z):
-    # 1 / (1 + |z|)**2 equals (1 - |y|)**2
-    dy *= np.square(1 - np.abs(y))
-    return dy
-
-
-register("softsign", softsign, _softsign_forward, _softsign_backward)
-
-
-def tanh(x: np.ndarray) -> np.ndarray:
-    """Hyperbolic tangent.
-
-    >>> tanh(np.array([0.0]))
-    array([0.])
-    """
-    return np.tanh(_float(x))
-
-
-def _tanh_backward(dy, y, z):
+def _tanh_in_place(dy, y):
     dy *= 1 - y * y
     return dy
 
 
-register("tanh", tanh, lambda z, out: np.tanh(z, out=out), _tanh_backward)
-
-
-def exponential(x: np.ndarray) -> np.ndarray:
-    """``exp(x)``; past the dtype's range the result is ``inf``, without a warning.
-
-    >>> exponential(np.array([0.0, 1.0])).round(4)
-    array([1.    , 2.7183])
-    """
-    return _apply(_exponential_forward, x)
-
-
-def _exponential_forward(z, out):
-    with np.errstate(over="ignore"):
-        return np.exp(z, out=out)
-
-
-def _exponential_backward(dy, y, z):
-    dy *= y
+def _sigmoid_in_place(dy, y):
+    dy *= y * (1 - y)
     return dy
 
 
-register("exponential", exponential, _exponential_forward, _exponential_backward)
+_IN_PLACE = {"relu": _relu_in_place, "tanh": _tanh_in_place, "sigmoid": _sigmoid_in_place,
+             "linear": lambda dy, y: dy}
 
 
-# softmax -------------------------------------------------------------------------------------
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max so it cannot overflow.
+# --- the functions, with Keras's arguments ------------------------------------------------------------
+def linear(x):
+    """The identity (floats are returned as they are, integers as floatx)."""
+    x = ops.convert_to_tensor(x)
+    return x if x.dtype.startswith("float") else ops.cast(x, float)
 
-    >>> softmax(np.array([0.0, 0.0]))
-    array([0.5, 0.5])
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """``max(x, 0)`` with Keras's options: values at or below ``threshold`` become 0 (above it
+    ``x`` passes), then a ``max_value`` cap, then ``negative_slope * (x - threshold)`` below it.
+
+    >>> relu(np.array([-10.0, -5.0, 0.0, 5.0, 10.0]), negative_slope=0.5).numpy().tolist()
+    [-5.0, -2.5, 0.0, 5.0, 10.0]
     """
-    x = _float(x)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return ops.relu(x)
+    x = ops.convert_to_tensor(x)
+    y = ops.where(x > threshold, x, 0.0) if threshold != 0 else ops.relu(x)
+    if max_value is not None:
+        y = ops.clip(y, 0.0, max_value)
+    if negative_slope != 0:
+        y = y - negative_slope * ops.relu(threshold - x)
+    return y
 
 
-def _softmax_forward(z, out):
-    np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-    np.exp(out, out=out)
-    out /= out.sum(axis=-1, keepdims=True)
-    return out
+def leaky_relu(x, negative_slope=0.2):
+    """``x`` where ``x >= 0``, else ``negative_slope * x`` (Keras 3's default slope is 0.2)."""
+    return ops.leaky_relu(x, negative_slope)
 
 
-def _softmax_backward(dy, y, z):
-    # Jacobian-vector product: y * (dy - <dy, y>)
-    dy -= (dy * y).sum(axis=-1, keepdims=True)
-    dy *= y
-    return dy
+def elu(x, alpha=1.0):
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    return ops.elu(x, alpha)
 
 
-register("softmax", softmax, _softmax_forward, _softmax_backward)
+def gelu(x, approximate=False):
+    """``x * P(X <= x)`` for a unit normal ``X``: exact by default (as Keras's activation), or the
+    tanh approximation.
 
-
-def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``x - log(sum(exp(x)))`` along ``axis``, without overflow.
-
-    >>> log_softmax(np.array([0.0, 0.0])).round(4)
-    array([-0.6931, -0.6931])
+    >>> gelu(np.array([-1.0, 0.0, 1.0])).numpy().round(4).tolist()
+    [-0.1587, 0.0, 0.8413]
     """
-    x = _float(x)
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return ops.gelu(x, approximate)
 
 
-def _log_softmax_forward(z, out):
-    np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-    out -= np.log(np.exp(out).sum(axis=-1, keepdims=True))
-    return out
+def softmax(x, axis=-1):
+    """``exp(x) / sum(exp(x))`` along ``axis``."""
+    return ops.softmax(x, axis)
 
 
-def _log_softmax_backward(dy, y, z):
-    # dz = dy - softmax(z) * sum(dy), and softmax(z) = exp(y)
-    total = dy.sum(axis=-1, keepdims=True)
-    dy -= np.exp(y) * total
-    return dy
+def log_softmax(x, axis=-1):
+    """``x - logsumexp(x)`` along ``axis``."""
+    return ops.log_softmax(x, axis)
 
 
-register("log_softmax", log_softmax, _log_softmax_forward, _log_softmax_backward)
+def celu(x, alpha=1.0):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return ops.celu(x, alpha)
 
 
-# lookup --------------------------------------------------------------------------------------
+def glu(x, axis=-1):
+    """``a * sigmoid(b)`` for the halves ``a, b`` of ``x`` along ``axis``."""
+    return ops.glu(x, axis)
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    return ops.hard_shrink(x, threshold)
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x`` moved ``threshold`` towards 0 (0 within ``threshold``)."""
+    return ops.soft_shrink(x, threshold)
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return ops.threshold(x, threshold, default_value)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2``."""
+    return ops.squareplus(x, b)
+
+
+def sparsemax(x, axis=-1):
+    """The projection of ``x`` onto the probability simplex along ``axis``."""
+    return ops.sparsemax(x, axis)
+
+
+def _plain(name: str, op: Callable, doc: str) -> Callable:
+    @functools.wraps(op)
+    def activation(x):
+        return op(x)
+    activation.__name__ = activation.__qualname__ = name
+    activation.__doc__ = doc
+    return activation
+
+
+relu6 = _plain("relu6", ops.relu6, "``min(max(x, 0), 6)``.")
+selu = _plain("selu", ops.selu, "``scale * elu(x, alpha)`` with SELU's constants.")
+sigmoid = _plain("sigmoid", ops.sigmoid, "``1 / (1 + exp(-x))``.")
+silu = _plain("silu", ops.silu, "``x * sigmoid(x)``.")
+swish = silu
+hard_sigmoid = _plain("hard_sigmoid", ops.hard_sigmoid, "``relu6(x + 3) / 6``.")
+hard_silu = _plain("hard_silu", ops.hard_silu, "``x * hard_sigmoid(x)``.")
+hard_swish = hard_silu
+softplus = _plain("softplus", ops.softplus, "``log(1 + exp(x))``.")
+softsign = _plain("softsign", ops.softsign, "``x / (1 + |x|)``.")
+tanh = _plain("tanh", ops.tanh, "The hyperbolic tangent.")
+exponential = _plain("exponential", _nn.exponential, "``exp(x)``.")
+mish = _plain("mish", _nn.mish, "``x * tanh(softplus(x))``.")
+log_sigmoid = _plain("log_sigmoid", ops.log_sigmoid, "``log(sigmoid(x))``.")
+hard_tanh = _plain("hard_tanh", ops.hard_tanh, "``x`` clipped to ``[-1, 1]``.")
+tanh_shrink = _plain("tanh_shrink", ops.tanh_shrink, "``x - tanh(x)``.")
+sparse_plus = _plain("sparse_plus", ops.sparse_plus, "0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between.")
+sparse_sigmoid = _plain("sparse_sigmoid", ops.sparse_sigmoid, "0 below -1, 1 above 1, ``(x + 1) / 2`` between.")
+
+register("linear", linear, "linear", aliases=(None,))
+for _name in ("relu", "relu6", "selu", "sigmoid", "softplus", "softsign", "tanh", "exponential", "mish",
+              "hard_sigmoid", "log_sigmoid"):
+    register(_name, globals()[_name], _name)
+register("silu", silu, "silu", aliases=("swish",))
+register("hard_silu", hard_silu, "hard_silu", aliases=("hard_swish",))
+register("leaky_relu", leaky_relu, "leaky_relu", negative_slope=0.2)
+register("elu", elu, "elu", alpha=1.0)
+register("gelu", gelu, "gelu", approximate=False)
+register("softmax", softmax, "softmax", axis=-1)
+register("log_softmax", log_softmax, "log_softmax", axis=-1)
+for _name in ("celu", "glu", "hard_shrink", "soft_shrink", "squareplus", "sparsemax", "hard_tanh", "tanh_shrink",
+              "sparse_plus", "sparse_sigmoid"):
+    register(_name, globals()[_name])
+del _name
+
+
+# --- lookup -------------------------------------------------------------------------------------------
 def serialize(activation) -> str:
     """The name Keras stores in a config for ``activation``.
 
@@ -559,13 +237,15 @@ def serialize(activation) -> str:
     return get(activation).name
 
 
-def deserialize(name: str) -> Activation:
+def deserialize(name, custom_objects=None) -> Activation:
     """The activation a config names (``get`` for a name)."""
+    if custom_objects and isinstance(name, str) and name in custom_objects:
+        return get(custom_objects[name])
     return get(name)
 
 
 def get(identifier) -> Activation:
-    """Resolve ``None``, a name, an ``Activation`` or a public activation function.
+    """Resolve ``None``, a name, an ``Activation``, a public activation function or any callable.
 
     >>> get("tanh").name
     'tanh'
@@ -577,11 +257,13 @@ def get(identifier) -> Activation:
     if isinstance(identifier, str) or identifier is None:
         if identifier in _REGISTRY:
             return _REGISTRY[identifier]
-        names = sorted(k for k in _REGISTRY if k is not None)
-        raise ValueError(f"Unknown activation {identifier!r}. Valid names: {', '.join(names)}")
+        from ._resolve import unknown_name
+        raise ValueError(unknown_name("activation", identifier, [k for k in _REGISTRY if k is not None]))
     if callable(identifier):
-        if hasattr(identifier, "activation"):
-            return identifier.activation
-        raise TypeError(f"activation {identifier!r} has no registered derivative; register it with "
-                        "lamina.activations.register(name, function, forward, backward)")
+        for act in _REGISTRY.values():
+            if act.function is identifier:
+                return act
+        from .saving.object_registration import registered_name_or_none
+        name = registered_name_or_none(identifier) or getattr(identifier, "__name__", type(identifier).__name__)
+        return Activation(name, identifier)
     raise TypeError(f"activation must be a name or a function, got {identifier!r}")

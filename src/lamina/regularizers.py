@@ -1,13 +1,12 @@
 """Weight regularizers: penalties added to the loss, with Keras's names, defaults and formulas.
 
-A regularizer is called on a weight array and returns the penalty, a float; ``grad`` returns the
-penalty's gradient with respect to that array, which the trainer adds to the weight's gradient.
+A regularizer is called on a weight (a Variable or a tensor) and returns the penalty as a
+scalar tensor, computed in ``lamina.ops``, so the tape differentiates it with everything else.
+Any callable ``weight -> scalar`` in ops is a regularizer too.
 
 >>> import numpy as np
->>> L2(2.0)(np.ones((5, 5)))
+>>> float(L2(2.0)(np.ones((5, 5))))
 50.0
->>> L2(2.0).grad(np.ones(2)).tolist()
-[4.0, 4.0]
 """
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import backend
+from . import backend, ops
 from ._resolve import UNRESOLVED, from_registry
 
 
@@ -28,22 +27,18 @@ def _non_negative(value, name: str, owner: str) -> float:
 
 
 class Regularizer:
-    """Base class: ``__call__(x)`` is the penalty, ``grad(x)`` its gradient with respect to ``x``.
+    """Base class: ``__call__(x)`` returns the penalty of the weight ``x`` (written in ops).
 
+    >>> from lamina import ops
     >>> class Half(Regularizer):
     ...     def __call__(self, x):
-    ...         return 0.5 * float(np.sum(x))
-    ...     def grad(self, x):
-    ...         return np.full_like(x, 0.5)
-    >>> Half()(np.ones(4))
+    ...         return 0.5 * ops.sum(x)
+    >>> float(Half()(np.ones(4)))
     2.0
     """
 
-    def __call__(self, x: np.ndarray) -> float:
-        return 0.0
-
-    def grad(self, x: np.ndarray) -> np.ndarray:
-        return np.zeros_like(x)
+    def __call__(self, x):
+        return ops.convert_to_tensor(0.0)
 
     def get_config(self) -> dict:
         return {}
@@ -59,7 +54,7 @@ class L1L2(Regularizer):
     ``L1L2()`` penalizes nothing (both factors default to 0, as in Keras); the name ``"l1_l2"``
     gives ``L1L2(l1=0.01, l2=0.01)``.
 
-    >>> L1L2(l1=0.5, l2=0.25)(np.array([-2.0, 2.0]))
+    >>> float(L1L2(l1=0.5, l2=0.25)(np.array([-2.0, 2.0])))
     4.0
     """
 
@@ -68,21 +63,21 @@ class L1L2(Regularizer):
         self.l2 = _non_negative(0.0 if l2 is None else l2, "l2", "L1L2")
 
     def __call__(self, x):
-        x = np.asarray(x)
-        return self.l1 * float(np.sum(np.abs(x))) + self.l2 * float(np.sum(np.square(x)))
-
-    def grad(self, x):
-        x = np.asarray(x)
-        return (self.l1 * np.sign(x) + (2.0 * self.l2) * x).astype(x.dtype, copy=False)
+        penalty = ops.convert_to_tensor(0.0)
+        if self.l1:
+            penalty = penalty + self.l1 * ops.sum(ops.abs(x))
+        if self.l2:
+            penalty = penalty + self.l2 * ops.sum(ops.square(x))
+        return penalty
 
     def get_config(self):
         return {"l1": self.l1, "l2": self.l2}
 
 
 class L1(Regularizer):
-    """``l1 * sum(abs(x))``; its gradient ``l1 * sign(x)`` (0 at 0).
+    """``l1 * sum(abs(x))`` (its gradient ``l1 * sign(x)``, 0 at 0).
 
-    >>> L1(0.5)(np.array([-2.0, 1.0]))
+    >>> float(L1(0.5)(np.array([-2.0, 1.0])))
     1.5
     """
 
@@ -90,20 +85,16 @@ class L1(Regularizer):
         self.l1 = _non_negative(0.01 if l1 is None else l1, "l1", "L1")
 
     def __call__(self, x):
-        return self.l1 * float(np.sum(np.abs(x)))
-
-    def grad(self, x):
-        x = np.asarray(x)
-        return (self.l1 * np.sign(x)).astype(x.dtype, copy=False)
+        return self.l1 * ops.sum(ops.abs(x))
 
     def get_config(self):
         return {"l1": self.l1}
 
 
 class L2(Regularizer):
-    """``l2 * sum(square(x))``; its gradient ``2 * l2 * x``.
+    """``l2 * sum(square(x))``.
 
-    >>> L2(0.5)(np.array([-2.0, 1.0]))
+    >>> float(L2(0.5)(np.array([-2.0, 1.0])))
     2.5
     """
 
@@ -111,11 +102,7 @@ class L2(Regularizer):
         self.l2 = _non_negative(0.01 if l2 is None else l2, "l2", "L2")
 
     def __call__(self, x):
-        return self.l2 * float(np.sum(np.square(x)))
-
-    def grad(self, x):
-        x = np.asarray(x)
-        return ((2.0 * self.l2) * x).astype(x.dtype, copy=False)
+        return self.l2 * ops.sum(ops.square(x))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -128,7 +115,7 @@ class OrthogonalRegularizer(Regularizer):
     the penalty is ``factor * 0.5 * sum_{i != j} |v_i . v_j| / (n * (n - 1) / 2)``, Keras's formula.
     With fewer than two vectors there are no pairs and the penalty is 0 (Keras divides 0 by 0).
 
-    >>> OrthogonalRegularizer(factor=1.0)(np.array([[1.0, 0.0], [1.0, 1.0]])).__round__(4)
+    >>> round(float(OrthogonalRegularizer(factor=1.0)(np.array([[1.0, 0.0], [1.0, 1.0]]))), 4)
     0.7071
     """
 
@@ -139,34 +126,20 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = mode
 
     def _vectors(self, x):
-        x = np.asarray(x)
+        x = ops.convert_to_tensor(x)
         if x.ndim != 2:
             raise ValueError(f"OrthogonalRegularizer expects a weight of rank 2, got shape {x.shape}")
-        return x if self.mode == "rows" else x.T
+        return x if self.mode == "rows" else ops.transpose(x)
 
     def _scale(self, n: int) -> float:
         return 0.0 if n < 2 else self.factor * 0.5 / (n * (n - 1) / 2.0)
 
     def __call__(self, x):
         v = self._vectors(x)
-        unit = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), backend.epsilon())
-        product = unit @ unit.T
-        np.fill_diagonal(product, 0.0)
-        return self._scale(len(v)) * float(np.sum(np.abs(product)))
-
-    def grad(self, x):
-        v = self._vectors(x)
-        norms = np.linalg.norm(v, axis=1, keepdims=True)
-        scale = np.maximum(norms, backend.epsilon())
-        unit = v / scale
-        signs = np.sign(unit @ unit.T)
-        np.fill_diagonal(signs, 0.0)
-        d_unit = (2.0 * self._scale(len(v))) * (signs @ unit)  # the product is symmetric
-        # through v / norm(v): remove the radial part; below epsilon the scale is a constant
-        radial = np.sum(d_unit * unit, axis=1, keepdims=True) * (norms > backend.epsilon())
-        d_v = (d_unit - unit * radial) / scale
-        d_v = d_v if self.mode == "rows" else d_v.T
-        return d_v.astype(np.asarray(x).dtype, copy=False)
+        unit = v / ops.maximum(ops.norm(v, axis=1, keepdims=True), backend.epsilon())
+        product = ops.abs(ops.matmul(unit, ops.transpose(unit)))
+        off_diagonal = ops.sum(product) - ops.trace(product)
+        return self._scale(v.shape[0]) * off_diagonal
 
     def get_config(self):
         return {"factor": self.factor, "mode": self.mode}
@@ -211,7 +184,6 @@ def get(identifier) -> Regularizer | None:
     resolved = from_registry(identifier, Regularizer, _REGISTRY, "regularizer")
     if resolved is not UNRESOLVED:
         return resolved
-    if callable(identifier):
-        raise TypeError(f"regularizer {identifier!r} is a plain function: lamina needs its gradient too; "
-                        "subclass lamina.regularizers.Regularizer and define __call__ and grad")
+    if callable(identifier):  # a function of the weight, written in ops
+        return identifier
     raise TypeError(f"regularizer must be a name, a dict or a Regularizer, got {identifier!r}")

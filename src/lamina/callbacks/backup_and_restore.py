@@ -137,11 +137,11 @@ class BackupAndRestore(Callback):
         """Write the training state now: the epoch to resume at is the next one not completed.
         ``rng`` (the generators' states) defaults to their current states."""
         model, optimizer = self.model, self.model.optimizer
-        arrays = {f"weight_{i}": variable.value for i, variable in enumerate(model.weights)}
+        arrays = {f"weight_{i}": variable._value for i, variable in enumerate(model.weights)}
         if optimizer is not None:
-            arrays["iterations"] = np.asarray(optimizer.iterations.value)
+            arrays["iterations"] = np.asarray(optimizer.iterations._value)
             for i, name, slot in _slots(model, optimizer):
-                arrays[f"slot_{i}_{name}"] = slot.value
+                arrays[f"slot_{i}_{name}"] = slot._value
         rate = None if optimizer is None or callable(optimizer._learning_rate) else float(optimizer.learning_rate)
         state = {"format": _FORMAT, "version": _VERSION, "epoch": self._next_epoch, "history": self._history,
                  "learning_rate": rate, "rng": rng if rng is not None else _rng_states(model)}
@@ -189,11 +189,11 @@ class BackupAndRestore(Callback):
                              "with the optimizer it was backed up with, or delete the folder to start afresh")
         # Values go into the existing arrays: the fast training step holds views of them.
         for i, variable in enumerate(weights):
-            variable.value[...] = arrays[f"weight_{i}"]
+            variable._value[...] = arrays[f"weight_{i}"]
         for key, slot in own_slots.items():
-            slot.value[...] = arrays[key]
+            slot._value[...] = arrays[key]
         if optimizer is not None and "iterations" in arrays:
-            optimizer.iterations.value[...] = arrays["iterations"]
+            optimizer.iterations._value[...] = arrays["iterations"]
             if state["learning_rate"] is not None and not callable(optimizer._learning_rate):
                 optimizer.learning_rate = state["learning_rate"]
         _set_rng_states(model, state["rng"])
@@ -219,7 +219,7 @@ class BackupAndRestore(Callback):
 
 def _iterations(model) -> int | None:
     optimizer = model.optimizer
-    return None if optimizer is None else int(optimizer.iterations.value)
+    return None if optimizer is None else int(optimizer.iterations._value)
 
 
 def _read(path: str) -> tuple[dict, dict]:

@@ -6,12 +6,15 @@ from .. import (activations, backend, callbacks, datasets, initializers, layers,
                 optimizers, random, saving, utils)
 from .. import constraints, regularizers
 from ..layers import Input
-from ..models import Sequential
+from ..models import Model, Sequential
+from ..ops import GradientTape
+from ..variables import Variable
+from .. import ops
 
-for _name in ("activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
+for _name in ("ops", "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
               "metrics", "models", "optimizers", "random", "saving", "utils", "constraints", "regularizers"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]
 
-__all__ = ["Sequential", "Input", "activations", "backend", "callbacks", "datasets", "initializers",
+__all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "ops", "activations", "backend", "callbacks", "datasets", "initializers",
            "layers", "losses", "metrics", "models", "optimizers", "random", "saving", "utils",
            "constraints", "regularizers"]

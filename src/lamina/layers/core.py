@@ -1,8 +1,6 @@
 """Layers that apply a fixed function: ``Activation`` and ``Identity``."""
 from __future__ import annotations
 
-import numpy as np
-
 from .. import activations
 from .layer import Layer
 
@@ -19,14 +17,11 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
 
-    def forward(self, x, training=False):
-        # A new output array: the input may be a previous layer's output that its backward still needs.
-        y = self.activation.forward(x, np.empty_like(x))
-        return y, (x, y)
+    def call(self, inputs):
+        return self.activation(inputs)
 
-    def backward(self, ctx, dy):
-        x, y = ctx
-        return self.activation.backward(dy, y, x), []
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
@@ -40,8 +35,8 @@ class Identity(Layer):
     (2, 3)
     """
 
-    def forward(self, x, training=False):
-        return x, None
+    def call(self, inputs):
+        return inputs
 
-    def backward(self, ctx, dy):
-        return dy, []
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)

@@ -1,16 +1,18 @@
-"""``Dense``: ``activation(inputs @ kernel + bias)``."""
+"""``Dense``: ``activation(inputs @ kernel + bias)``, one fused tape node per call."""
 from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations, constraints, initializers, ops, regularizers
+from ..ops.primitive import RAW
+from .fused import FusedCall
 from .layer import Layer
 
 
-class Dense(Layer):
-    """A fully connected layer.
+class Dense(FusedCall, Layer):
+    """A fully connected layer, applied to the last axis of its input.
 
-    >>> import lamina
+    >>> import numpy as np, lamina
     >>> layer = lamina.layers.Dense(300, activation="relu")
     >>> layer(np.zeros((32, 784))).shape
     (32, 300)
@@ -21,12 +23,14 @@ class Dense(Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+                 bias_constraint=None, lora_rank=None, lora_alpha=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)):
             raise TypeError(f"Dense '{self.name}' expects units to be a positive int, got {units!r}")
         if units < 1:
             raise ValueError(f"Dense '{self.name}' expects units to be a positive int, got units={units}")
+        if lora_rank:
+            raise ValueError(f"Dense '{self.name}': LoRA (lora_rank) is not supported by lamina")
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -34,7 +38,6 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = self.bias = None
@@ -50,35 +53,53 @@ class Dense(Layer):
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.built = True
 
-    def check_input(self, x):
-        if x.ndim < 2 or x.shape[-1] != self.kernel.shape[0]:
-            raise ValueError(f"Dense '{self.name}' expects inputs with last dimension "
-                             f"{self.kernel.shape[0]}, got {x.shape}")
-
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
 
+    @property
+    def fused(self) -> bool:
+        return self.activation.kernel is not None
+
+    def fused_role(self) -> str | None:
+        """``"dense"`` when the fused training plan may run this layer as written (no
+        regularizer, constraint or override of its computation)."""
+        plain = type(self).call is Dense.call and type(self).forward is Dense.forward and self.fused and all(
+            getattr(self, attr) is None for attr in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                                                     "kernel_constraint", "bias_constraint"))
+        return "dense" if plain else None
+
+    def call(self, inputs, training=None):
+        if inputs.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"Dense '{self.name}' expects inputs with last dimension {self.kernel.shape[0]}, "
+                             f"got inputs of shape {inputs.shape}")
+        return super().call(inputs, training)
+
+    # --- the fused node ------------------------------------------------------------------------
     def forward(self, x, training=False):
-        z = x @ self.kernel.value
+        z = np.matmul(x, self.kernel._value) if x.dtype == self.kernel._value.dtype else \
+            np.matmul(x.astype(self.kernel._value.dtype), self.kernel._value)
         if self.use_bias:
-            z += self.bias.value
-        y = self.activation.forward(z, np.empty_like(z) if self.activation.needs_input else z)
-        return y, (x, z, y)
+            z += self.bias._value
+        act = self.activation
+        if act.needs_input:
+            y = act.into(z, np.empty_like(z))
+            return y, (x, y, z)
+        y = act.into(z, z)
+        return y, (x, y, None)
 
-    def backward(self, ctx, dy, skip_activation=False):
-        """With ``skip_activation`` ``dy`` is already the gradient of the pre-activation."""
-        x, z, y = ctx
-        if self.activity_regularizer is not None and not skip_activation:
-            dy = dy + self.activity_regularizer.grad(y)
-        dz = dy if skip_activation else self.activation.backward(dy, y, z)
-        x2, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, self.units)
-        grads = [x2.T @ dz2, dz2.sum(axis=0)] if self.use_bias else [x2.T @ dz2]
-        return dz @ self.kernel.value.T, grads
+    def backward(self, ctx, dy, needs=(True, True, True)):
+        x, y, z = ctx
+        dz = self.activation.vjp(RAW, dy, y, z)
+        dz2 = dz.reshape(-1, self.units)
+        kernel_grad = x.reshape(-1, x.shape[-1]).T @ dz2 if needs[1] else None
+        grads = [kernel_grad, dz2.sum(axis=0) if needs[2] else None] if self.use_bias else [kernel_grad]
+        return (dz @ self.kernel._value.T if needs[0] else None), grads
 
-    def activity_penalty(self, ctx) -> float:
-        """``activity_regularizer(outputs)``, added to the loss as Keras 3 adds it (not divided
-        by the batch size, unlike tf.keras 2)."""
-        return 0.0 if self.activity_regularizer is None else float(self.activity_regularizer(ctx[2]))
+    def composite(self, x, training=None):
+        z = ops.matmul(x, self.kernel)
+        if self.use_bias:
+            z = z + self.bias
+        return self.activation(z)
 
     def get_config(self):
         config = {**super().get_config(), "units": self.units,

@@ -1,40 +1,73 @@
-"""``InputLayer`` and ``Input``: declare the shape of each sample."""
+"""``InputLayer`` and ``Input``: where a model's data comes in.
+
+``Input(shape)`` returns a symbolic tensor (``KerasTensor``) made by an ``InputLayer``; layers
+called on it build a Functional graph. A Sequential also takes the ``Input(...)`` tensor (or an
+``InputLayer``) as its first entry to know its input shape.
+"""
 from __future__ import annotations
 
 from .layer import Layer, as_shape
+from .node import Node, input_tensor
 
 
 class InputLayer(Layer):
-    """Declares the per-sample input shape of a model (``shape=`` or the older ``input_shape=``).
+    """The layer of a model's input: ``shape=`` per sample (or ``batch_shape=``).
 
     >>> import lamina
-    >>> lamina.layers.InputLayer(shape=(28, 28)).shape
-    (28, 28)
+    >>> layer = lamina.layers.InputLayer(shape=(28, 28))
+    >>> layer.shape, layer.batch_shape
+    ((28, 28), (None, 28, 28))
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
-                 input_shape=None, sparse=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
+                 optional=False, name=None, input_shape=None, **kwargs):
         super().__init__(name=name, dtype=dtype, **kwargs)
         given = [s for s in (shape, batch_shape, input_shape) if s is not None]
         if len(given) != 1:
             raise ValueError(f"InputLayer '{self.name}' expects exactly one of shape=, batch_shape= "
                              f"or input_shape=, got {len(given)}")
+        if sparse:
+            raise ValueError(f"InputLayer '{self.name}': sparse inputs are not supported (lamina has no sparse "
+                             "tensors); pass dense arrays")
         if batch_shape is not None:
             batch_shape = as_shape(batch_shape, "batch_shape", f"InputLayer '{self.name}'")
             batch_size, shape = batch_shape[0], batch_shape[1:]
         else:
             shape = as_shape(shape if shape is not None else input_shape, "shape", f"InputLayer '{self.name}'")
-        self.shape = shape
+        self.shape = tuple(shape)
         self.batch_size = batch_size
+        self.sparse = False
+        self.optional = bool(optional)
         self.built = True
-        self.input_spec_shape = self.shape
-        self.output_shape = (batch_size, *shape)
+        Node(self, (), {}, input_tensor_for(self))  # its output: ``self.output``
+
+    @property
+    def batch_shape(self) -> tuple:
+        return (self.batch_size, *self.shape)
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.batch_shape
 
     def get_config(self):
-        return {"batch_shape": [self.batch_size, *self.shape], "dtype": self.dtype, "sparse": False,
-                "name": self.name}
+        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False, "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None) -> InputLayer:
-    """The input of a model, as ``keras.Input``: ``Sequential([Input((28, 28)), ...])``."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
+def input_tensor_for(layer: InputLayer):
+    return input_tensor(layer.shape, layer.dtype, f"{layer.name}", layer.batch_size)
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
+          optional=False):
+    """A symbolic input of per-sample ``shape`` (``keras.Input``): call layers on it, then build
+    ``Model(inputs, outputs)``; or put it first in a ``Sequential``.
+
+    >>> import lamina
+    >>> lamina.Input(shape=(784,), name="digits").shape
+    (None, 784)
+    """
+    if tensor is not None:
+        raise ValueError("Input(tensor=...) is not supported: lamina's inputs are symbolic placeholders")
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                       name=name, optional=optional)
+    return layer.output

@@ -1,23 +1,30 @@
-"""``Layer``: the base of every layer. Weights, building on first call, config, and the
-forward/backward contract the training engine uses.
+"""``Layer``: the base of every layer and model, as Keras 3's.
 
-A layer implements:
-- ``build(input_shape)``: create weights with ``add_weight``;
-- ``forward(x, training) -> (y, ctx)``: the output, and whatever ``backward`` will need;
-- ``backward(ctx, dy) -> (dx, grads)``: the input gradient and one gradient per trainable weight.
-  The context is returned, not stored on the layer, so a layer can be used twice in one model.
-``call(x, training)`` is the forward pass alone (what ``layer(x)`` runs).
+A layer holds state (``add_weight`` in ``__init__`` or ``build``) and a computation (``call``,
+written in ``lamina.ops``). Calling it converts the inputs to tensors, builds it on the first
+call from the inputs' shapes, passes ``training`` (and ``mask``) only when ``call`` takes them,
+collects ``add_loss`` values and the activity regularizer's penalty, and, on symbolic inputs
+(``Input(...)``), records a node of a Functional graph instead of computing. A ``GradientTape``
+differentiates ``call`` op by op; built-in layers whose hand-written backward pass pays for
+itself call a fused op instead (see ``fused.py``).
 """
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
 
-from .. import backend, initializers
-from ..variables import Variable
+from .. import backend, regularizers
+from ..backend.keras_tensor import any_symbolic
+from ..ops.tensor import Tensor
+from . import call_context
+from .tracking import track, untrack
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
+_INTERNAL = frozenset(("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics", "_losses",
+                       "_call_signature", "_inbound_nodes", "_outbound_nodes"))
+_FLOAT_POLICIES = ("float16", "float32", "float64", "bfloat16", "mixed_float16", "mixed_bfloat16")
 
 
 def as_shape(shape, argument: str, owner: str) -> tuple:
@@ -33,16 +40,50 @@ def as_shape(shape, argument: str, owner: str) -> tuple:
     return shape
 
 
+def _dtype_name(dtype) -> str:
+    if isinstance(dtype, dict):  # a DTypePolicy config
+        dtype = (dtype.get("config") or {}).get("name")
+    dtype = getattr(dtype, "name", dtype)
+    if dtype is None:
+        return backend.floatx()
+    if dtype not in _FLOAT_POLICIES and np.dtype(dtype).kind != "f":
+        raise ValueError(f"layer dtype must be a float dtype (float16, float32, float64), got {dtype!r}")
+    return {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(dtype, np.dtype(dtype).name
+                                                                          if dtype != "bfloat16" else dtype)
+
+
 class Layer:
-    """Base class for layers.
+    """Base class for layers: subclass it with ``__init__``, optionally ``build``, and ``call``.
 
     >>> import lamina
-    >>> layer = lamina.layers.Dense(3)
-    >>> layer(np.ones((2, 4))).shape    # builds on first call
+    >>> from lamina import ops
+    >>> class Linear(lamina.layers.Layer):
+    ...     def __init__(self, units=4, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.units = units
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+    ...         self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+    ...     def call(self, inputs):
+    ...         return ops.matmul(inputs, self.w) + self.b
+    >>> layer = Linear(3)
+    >>> layer(ops.ones((2, 5))).shape
     (2, 3)
+    >>> [w.path for w in layer.weights]
+    ['linear/variable', 'linear/variable_1']
     """
 
-    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype=None, **kwargs):
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        for name in ("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics", "_losses",
+                     "_inbound_nodes"):
+            object.__setattr__(self, name, [])
+        object.__setattr__(self, "_trainable", True)
+        object.__setattr__(self, "built", False)
+        return self
+
+    def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None, autocast: bool = True,
+                 name: str | None = None, **kwargs):
         unknown = [k for k in kwargs if k not in _LAYER_KWARGS]
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) {unknown}")
@@ -50,12 +91,13 @@ class Layer:
             raise TypeError(f"{type(self).__name__} expects name to be a str, got {name!r}")
         self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = backend.standardize_dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, dict) else None)
-        self.built = False
+        self.dtype = _dtype_name(dtype)
+        self.autocast = bool(autocast)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = getattr(self, "built", False)
         self.input_shape_hint = self._input_shape_from(kwargs)
-        self.input_spec_shape: tuple | None = None  # the per-sample input shape once built
-        self.output_shape: tuple | None = None
-        self._variables: list[Variable] = []
+        self.supports_masking = False
+        self._build_shapes = None  # the input shapes build() was given, for get_build_config
 
     def _input_shape_from(self, kwargs) -> tuple | None:
         owner = f"{type(self).__name__} '{self.name}'"
@@ -67,16 +109,41 @@ class Layer:
             return as_shape(kwargs["input_dim"], "input_dim", owner)
         return None
 
+    def __setattr__(self, name, value):
+        if name not in _INTERNAL:
+            old = self.__dict__.get(name)
+            if old is not None and old is not value and not isinstance(old, (list, dict, tuple)):
+                untrack(self, old)
+            value = track(self, value)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        value = self.__dict__.get(name)
+        if value is not None:
+            untrack(self, value)
+        object.__delattr__(self, name)
+
     # --- weights ---------------------------------------------------------------------------
-    def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable=True, name=None,
-                   regularizer=None, constraint=None) -> Variable:
-        """Create a weight, initialized now, and track it on this layer."""
-        shape = tuple(int(d) for d in shape)
-        value = initializers.get(initializer)(shape, dtype or self.dtype)
-        name = name or f"variable_{len(self._variables)}"
-        variable = Variable(np.array(value, order="C"), name=name, trainable=trainable,
-                            path=f"{self.name}/{name}", regularizer=regularizer, constraint=constraint)
-        self._variables.append(variable)
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
+                   constraint=None, aggregation="none", overwrite_with_gradient=False, name=None):
+        """Create a weight of ``shape``, initialized now (``glorot_uniform`` for floats by
+        default), and track it on this layer. tf.keras's order (``add_weight("name", shape)``)
+        is accepted too."""
+        from .. import constraints, initializers
+        from ..variables import Variable
+        if isinstance(shape, str):  # tf.keras 2: add_weight(name, shape, ...)
+            shape, name, initializer = initializer, shape, None
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = self.dtype if dtype is None else np.dtype(dtype).name
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        value = initializers.get(initializer)(shape, dtype)
+        count = len(self._trainable_variables) + len(self._non_trainable_variables)
+        name = name or ("variable" if count == 0 else f"variable_{count}")
+        variable = Variable(np.asarray(value, dtype), name=name, trainable=trainable, path=f"{self.name}/{name}",
+                            regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint),
+                            aggregation=aggregation)
+        (self._trainable_variables if trainable else self._non_trainable_variables).append(variable)
         return variable
 
     @property
@@ -85,26 +152,47 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
+        """Freezing a layer freezes its weights and its sub-layers, as in Keras."""
+        value = bool(value)
+        self._trainable = value
+        for variable in self._trainable_variables:
+            variable.trainable = value
+        for layer in self._layers:
+            layer.trainable = value
 
     @property
-    def weights(self) -> list[Variable]:
-        """Trainable weights first, then the others, as Keras lists them."""
-        return self.trainable_weights + self.non_trainable_weights
+    def weights(self) -> list:
+        """This layer's weights (trainable, then the others, in creation order), then each
+        sub-layer's, without repeats."""
+        seen, out = set(), []
+        for v in self._own_weights():
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for layer in self._layers:
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    def _own_weights(self) -> list:
+        return self._trainable_variables + self._non_trainable_variables
 
     @property
-    def variables(self) -> list[Variable]:
-        return list(self._variables)
+    def variables(self) -> list:
+        return self.weights
 
     @property
-    def trainable_weights(self) -> list[Variable]:
-        return [v for v in self._variables if v.trainable] if self.trainable else []
+    def trainable_weights(self) -> list:
+        return [v for v in self.weights if v.trainable] if self.trainable else []
 
     @property
-    def non_trainable_weights(self) -> list[Variable]:
-        if not self.trainable:
-            return list(self._variables)
-        return [v for v in self._variables if not v.trainable]
+    def non_trainable_weights(self) -> list:
+        return self.weights if not self.trainable else [v for v in self.weights if not v.trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights' values, in ``weights`` order."""
@@ -112,16 +200,14 @@ class Layer:
 
     def set_weights(self, weights) -> None:
         """Set every weight from a list of arrays of matching shapes (``get_weights`` order)."""
-        own = self.weights
-        weights = list(weights)
+        own, weights = self.weights, list(weights)
         if len(weights) != len(own):
             raise ValueError(f"Layer '{self.name}' expects {len(own)} weight arrays "
                              f"({[v.shape for v in own]}), got {len(weights)}")
         for variable, value in zip(own, weights):
-            value = np.asarray(value)
-            if value.shape != variable.shape:
+            if np.shape(value) != variable.shape:
                 raise ValueError(f"Layer '{self.name}' weight '{variable.name}' has shape {variable.shape}, "
-                                 f"got an array of shape {value.shape}")
+                                 f"got an array of shape {np.shape(value)}")
         for variable, value in zip(own, weights):
             variable.assign(value)
 
@@ -131,63 +217,250 @@ class Layer:
                              "call it on data or build it first")
         return sum(math.prod(v.shape) for v in self.weights)
 
-    # --- building and calling --------------------------------------------------------------
+    @property
+    def metrics(self) -> list:
+        return list(self._metrics) + [m for layer in self._layers for m in layer.metrics]
+
+    # --- losses ----------------------------------------------------------------------------
+    def add_loss(self, loss) -> None:
+        """Add a scalar (or tensors to sum) to the losses of this call (``layer.losses``)."""
+        from .. import ops
+        values = loss if isinstance(loss, (list, tuple)) else [loss]
+        self._losses.extend(ops.convert_to_tensor(v) for v in values)
+
+    @property
+    def losses(self) -> list:
+        """The ``add_loss`` values of the last call (this layer's and its sub-layers'), then the
+        weight penalties (``kernel_regularizer``...), computed now."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+        for variable in self.trainable_weights:
+            if variable.regularizer is not None:
+                out.append(variable.regularizer(variable))
+        return out
+
+    def _flatten_layers(self, include_self: bool = True) -> list:
+        seen, out = set(), []
+        todo = [self] if include_self else list(self._layers)
+        while todo:
+            layer = todo.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            todo.extend(layer._layers)
+        return out
+
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._losses.clear()
+
+    # --- building ----------------------------------------------------------------------------
     def build(self, input_shape) -> None:
         """Create the weights for inputs of ``input_shape`` (batch dimension included)."""
         self.built = True
 
-    def compute_output_shape(self, input_shape) -> tuple:
-        return tuple(input_shape)
+    def _maybe_build(self, args: tuple) -> None:
+        if self.built:
+            return
+        from .shapes import shapes_for_build
+        shapes = shapes_for_build(self, args)
+        self._build_shapes = shapes
+        if isinstance(shapes, dict):
+            self.build(**shapes)
+        else:
+            self.build(shapes)
+        self.built = True
 
-    def build_for(self, sample_shape: tuple) -> None:
-        """Build for inputs whose per-sample shape is ``sample_shape`` and record the shapes."""
-        if not self.built:
-            self.build((None, *sample_shape))
-            self.built = True
-        self.input_spec_shape = tuple(sample_shape)
-        self.output_shape = tuple(self.compute_output_shape((None, *sample_shape)))
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape``: found by running ``call`` on stand-in inputs
+        when a layer does not say."""
+        from .shapes import infer_output_shape
+        return infer_output_shape(self, input_shape)
 
-    def check_input(self, x: np.ndarray) -> None:
-        """A clear error when ``x`` does not fit the shape this layer was built for."""
-        expected = self.input_spec_shape
-        if expected is not None and (x.ndim != len(expected) + 1 or any(
-                e is not None and e != d for e, d in zip(expected, x.shape[1:]))):
-            raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs of shape "
-                             f"{(None, *expected)}, got {x.shape}")
+    def compute_output_spec(self, *args, **kwargs):
+        from .shapes import output_spec
+        return output_spec(self, args, kwargs)
 
-    def __call__(self, inputs, training: bool = False):
-        x = to_array(inputs, f"the input of layer '{self.name}'").astype(self.dtype, copy=False)
-        if self.input_spec_shape is None:
-            self.build_for(x.shape[1:])
-        self.check_input(x)
-        return self.call(x, training=training)
+    # --- calling -----------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if any_symbolic(args, kwargs):
+            from .node import symbolic_call
+            return symbolic_call(self, args, kwargs)
+        args = tuple(_to_tensors(a, self) for a in args)
+        signature = _call_signature(type(self))
+        training = _resolve_training(signature, args, kwargs)
+        outer = call_context.current()
+        context = outer if outer is not None else call_context.CallContext(self, training)
+        if training is None:
+            training = context.training
+        if signature.takes_training:
+            kwargs["training"] = training
+        elif "training" in kwargs and not signature.takes_kwargs:
+            kwargs.pop("training")
+        if "mask" in kwargs and not (signature.takes_mask or signature.takes_kwargs):
+            kwargs.pop("mask")
+        with call_context.entered(context):
+            if outer is None:
+                self._clear_losses()
+            self._maybe_build(args)
+            outputs = self.call(*args, **kwargs)
+            if self.activity_regularizer is not None:
+                self._add_activity_penalty(outputs)
+        return _wrap_outputs(outputs)
 
-    def call(self, inputs, training: bool = False):
-        return self.forward(inputs, training)[0]
+    def _add_activity_penalty(self, outputs) -> None:
+        """Keras 3.14+: the activity penalty is divided by the batch size (keras PR #22021)."""
+        from .. import ops
+        for output in (outputs if isinstance(outputs, (list, tuple)) else [outputs]):
+            batch = output.shape[0] if output.ndim else 1
+            self.add_loss(ops.divide(self.activity_regularizer(output), float(batch)))
 
-    def forward(self, x, training: bool = False):
-        """``(output, ctx)``: the default layer passes its input through unchanged."""
-        return x, None
+    def fused_role(self) -> str | None:
+        """What this layer is to the fused training plan (``"dense"``, ``"dropout"``,
+        ``"flatten"``), or None: a layer not listed keeps a model on the general path."""
+        return None
 
-    def backward(self, ctx, dy):
-        """``(dx, grads)``: the default layer has no weights and passes the gradient through."""
-        return dy, []
+    def call(self, *args, **kwargs):
+        """The layer's computation; the base class passes its input through unchanged."""
+        return args[0] if len(args) == 1 else args
+
+    # --- in a graph --------------------------------------------------------------------------
+    def _node_outputs(self, index: int):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on symbolic tensors, so it has no "
+                                 "defined output (call it on Input(...) tensors, or use it in a Sequential)")
+        return self._inbound_nodes[index].output_structure
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call in a graph."""
+        return self._node_outputs(0)
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call in a graph."""
+        self._node_outputs(0)
+        node = self._inbound_nodes[0]
+        return node.call_args[0] if len(node.call_args) == 1 else list(node.call_args)
+
+    @property
+    def output_shape(self):
+        """The output shape in the graph it was last called in (None if never)."""
+        if not self._inbound_nodes:
+            return None
+        outputs = self._inbound_nodes[-1].outputs
+        return outputs[0].shape if len(outputs) == 1 else [t.shape for t in outputs]
+
+    @property
+    def input_shape(self):
+        if not self._inbound_nodes:
+            return None
+        inputs = self._inbound_nodes[-1].input_tensors
+        return inputs[0].shape if len(inputs) == 1 else [t.shape for t in inputs]
 
     # --- config ----------------------------------------------------------------------------
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None and type(self).__init__ is Layer.__init__:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
     def from_config(cls, config: dict):
         return cls(**config)
 
+    def get_build_config(self) -> dict | None:
+        if self._build_shapes is None:
+            return None
+        shapes = self._build_shapes
+        return {"input_shape": list(shapes) if isinstance(shapes, tuple) else shapes}
+
+    def build_from_config(self, config: dict) -> None:
+        shape = config.get("input_shape")
+        if shape is not None and not self.built:
+            shape = tuple(shape) if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape) \
+                else shape
+            self._build_shapes = shape
+            self.build(shape)
+            self.built = True
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+class _Signature:
+    __slots__ = ("takes_training", "takes_mask", "takes_kwargs", "training_index")
+
+    def __init__(self, call):
+        params = list(inspect.signature(call).parameters.values())[1:]  # without self
+        names = [p.name for p in params]
+        self.takes_training = "training" in names
+        self.takes_mask = "mask" in names
+        self.takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        positional = [p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                           inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        self.training_index = positional.index("training") if "training" in positional else None
+
+
+_SIGNATURES: dict[type, _Signature] = {}
+
+
+def _call_signature(cls) -> _Signature:
+    signature = _SIGNATURES.get(cls)
+    if signature is None:
+        signature = _SIGNATURES[cls] = _Signature(cls.call)
+    return signature
+
+
+def _resolve_training(signature: _Signature, args: tuple, kwargs: dict):
+    if "training" in kwargs:
+        return kwargs["training"]
+    index = signature.training_index
+    if index is not None and len(args) > index:  # passed positionally: leave it there
+        return args[index]
+    return None
+
+
+def _to_tensors(value, layer):
+    """Arrays and numbers as tensors (float ones in the layer's dtype); structures kept."""
+    if isinstance(value, Tensor):
+        if getattr(value, "_is_variable", False) or value.dtype == layer.dtype or value._value.dtype.kind != "f" \
+                or not layer.autocast:
+            return value
+        from .. import ops
+        return ops.cast(value, layer.dtype)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_tensors(v, layer) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_tensors(v, layer) for k, v in value.items()}
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    from ..ops.tensor import to_array
+    array = to_array(value)
+    if array.dtype.kind == "f" and array.dtype.name != layer.dtype and layer.autocast:
+        array = array.astype(layer.dtype)
+    return Tensor(array)
+
+
+def _wrap_outputs(value):
+    """What ``call`` returned, with arrays (a call written in NumPy) as tensors."""
+    if isinstance(value, Tensor) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_wrap_outputs(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _wrap_outputs(v) for k, v in value.items()}
+    if isinstance(value, (np.ndarray, np.generic, float, int)):
+        return Tensor(np.asarray(value))
+    return value
+
+
 def to_array(data, what: str) -> np.ndarray:
     """NumPy view of user data (lists, pandas objects): numeric, float kept, ints/bools as floatx."""
+    if isinstance(data, Tensor):
+        data = data._value
     if hasattr(data, "to_numpy"):
         data = data.to_numpy()
     array = np.asarray(data)

@@ -1,15 +1,18 @@
 """Layers that normalize: ``BatchNormalization`` (over the batch), ``LayerNormalization`` (over each
 sample's features) and ``UnitNormalization`` (to unit L2 norm).
 
-The backward passes are the closed forms. With ``xhat = (x - mean) * inv`` and ``inv = 1/sqrt(var + eps)``
-over ``N`` reduced entries, ``dx = inv * (g - mean(g) - xhat * mean(g * xhat))`` where ``g = dy * gamma``:
-the mean and variance depend on every reduced entry, hence the two correction terms.
+``BatchNormalization`` and ``LayerNormalization`` are fused nodes (``fused.py``) whose backward passes
+are the closed forms. With ``xhat = (x - mean) * inv`` and ``inv = 1/sqrt(var + eps)`` over ``N`` reduced
+entries, ``dx = inv * (g - mean(g) - xhat * mean(g * xhat))`` where ``g = dy * gamma``: the mean and
+variance depend on every reduced entry, hence the two correction terms. ``composite`` computes the
+same in ops (the tests hold the closed forms to its automatic gradient).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import initializers
+from .. import constraints, initializers, ops, regularizers
+from .fused import FusedCall
 from .layer import Layer
 
 
@@ -43,15 +46,7 @@ def _check_epsilon(owner: str, epsilon) -> float:
     return float(epsilon)
 
 
-def serialize_optional(obj):
-    """A regularizer or constraint for ``get_config``: None, a name, or Keras's dict form."""
-    if obj is None or isinstance(obj, (str, dict)):
-        return obj
-    return {"module": type(obj).__module__, "class_name": type(obj).__name__,
-            "config": obj.get_config() if hasattr(obj, "get_config") else {}, "registered_name": None}
-
-
-class BatchNormalization(Layer):
+class BatchNormalization(FusedCall, Layer):
     """Normalizes each feature (``axis``) with the batch's mean and variance while training, and with
     their moving averages at inference: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``.
 
@@ -86,8 +81,10 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(
+            gamma_regularizer)
+        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(
+            gamma_constraint)
         self.synchronized = bool(synchronized)  # one device here: nothing to synchronize
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
@@ -117,30 +114,39 @@ class BatchNormalization(Layer):
             mean = x.mean(axis=self._reduce)
             variance = x.var(axis=self._reduce)
             m = self.momentum
-            self.moving_mean.value *= m
-            self.moving_mean.value += (1.0 - m) * mean
-            self.moving_variance.value *= m
-            self.moving_variance.value += (1.0 - m) * variance
+            for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
+                moving._value *= m
+                moving._value += (1.0 - m) * batch
+                moving._written()
         else:
-            mean, variance = self.moving_mean.value, self.moving_variance.value
+            mean, variance = self.moving_mean._value, self.moving_variance._value
         inv = (1.0 / np.sqrt(variance + self.epsilon)).astype(x.dtype, copy=False).reshape(self._broadcast)
         xhat = (x - mean.reshape(self._broadcast).astype(x.dtype, copy=False)) * inv
-        y = xhat * self.gamma.value.reshape(self._broadcast) if self.scale else xhat.copy()
+        y = xhat * self.gamma._value.reshape(self._broadcast) if self.scale else xhat.copy()
         if self.center:
-            y += self.beta.value.reshape(self._broadcast)
+            y += self.beta._value.reshape(self._broadcast)
         return y, (xhat, inv, batch_mode)
 
-    def backward(self, ctx, dy):
+    def backward(self, ctx, dy, needs=None):
         xhat, inv, batch_mode = ctx
-        grads = []
-        if self.trainable:
-            grads = ([(dy * xhat).sum(axis=self._reduce)] if self.scale else []) + \
-                    ([dy.sum(axis=self._reduce)] if self.center else [])
-        g = dy * self.gamma.value.reshape(self._broadcast) if self.scale else dy
+        grads = ([(dy * xhat).sum(axis=self._reduce)] if self.scale else []) + \
+            ([dy.sum(axis=self._reduce)] if self.center else [])
+        g = dy * self.gamma._value.reshape(self._broadcast) if self.scale else dy
         if batch_mode:  # the batch statistics depend on x too
             g = g - g.mean(axis=self._reduce, keepdims=True) \
                 - xhat * (g * xhat).mean(axis=self._reduce, keepdims=True)
         return g * inv, grads
+
+    def composite(self, x, training=None):
+        if training and self.trainable:
+            mean, variance = ops.mean(x, axis=self._reduce), ops.var(x, axis=self._reduce)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        shape = self._broadcast
+        y = (x - ops.reshape(mean, shape)) * ops.rsqrt(ops.reshape(variance, shape) + self.epsilon)
+        if self.scale:
+            y = y * ops.reshape(self.gamma, shape)
+        return y + ops.reshape(self.beta, shape) if self.center else y
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
@@ -149,14 +155,14 @@ class BatchNormalization(Layer):
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-                "beta_regularizer": serialize_optional(self.beta_regularizer),
-                "gamma_regularizer": serialize_optional(self.gamma_regularizer),
-                "beta_constraint": serialize_optional(self.beta_constraint),
-                "gamma_constraint": serialize_optional(self.gamma_constraint),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint),
                 "synchronized": self.synchronized}
 
 
-class LayerNormalization(Layer):
+class LayerNormalization(FusedCall, Layer):
     """Normalizes each sample over ``axis`` (its features): ``gamma * (x - mean) / sqrt(var + epsilon) + beta``.
     With ``rms_scaling`` the output is ``gamma * x / sqrt(var + epsilon)`` (no centring, no beta), as Keras 3
     computes it.
@@ -178,8 +184,10 @@ class LayerNormalization(Layer):
         self.center, self.scale, self.rms_scaling = bool(center), bool(scale), bool(rms_scaling)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(
+            gamma_regularizer)
+        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(
+            gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -206,24 +214,31 @@ class LayerNormalization(Layer):
         inv = 1.0 / np.sqrt(x.var(axis=self._axes, keepdims=True) + self.epsilon)
         xhat = (x - mean) * inv
         scaled = x * inv if self.rms_scaling else xhat
-        y = scaled * self.gamma.value.reshape(self._broadcast) if self.gamma is not None else scaled.copy()
+        y = scaled * self.gamma._value.reshape(self._broadcast) if self.gamma is not None else scaled.copy()
         if self.beta is not None:
-            y += self.beta.value.reshape(self._broadcast)
+            y += self.beta._value.reshape(self._broadcast)
         return y, (scaled, xhat, inv)
 
-    def backward(self, ctx, dy):
+    def backward(self, ctx, dy, needs=None):
         scaled, xhat, inv = ctx
         grads = []
-        if self.trainable and self.weights:
+        if self._trainable_variables:
             shape = self._gamma_shape()
             grads = ([(dy * scaled).sum(axis=self._others).reshape(shape)] if self.gamma is not None else []) + \
                     ([dy.sum(axis=self._others).reshape(shape)] if self.beta is not None else [])
-        g = dy * self.gamma.value.reshape(self._broadcast) if self.gamma is not None else dy
+        g = dy * self.gamma._value.reshape(self._broadcast) if self.gamma is not None else dy
         if self.rms_scaling:  # d(x * inv): inv depends on x through the variance only
             dx = g - xhat * (g * scaled).mean(axis=self._axes, keepdims=True)
         else:
             dx = g - g.mean(axis=self._axes, keepdims=True) - xhat * (g * xhat).mean(axis=self._axes, keepdims=True)
         return dx * inv, grads
+
+    def composite(self, x, training=None):
+        inv = ops.rsqrt(ops.var(x, axis=self._axes, keepdims=True) + self.epsilon)
+        y = x * inv if self.rms_scaling else (x - ops.mean(x, axis=self._axes, keepdims=True)) * inv
+        if self.gamma is not None:
+            y = y * ops.reshape(self.gamma, self._broadcast)
+        return y + ops.reshape(self.beta, self._broadcast) if self.beta is not None else y
 
     def _gamma_shape(self):
         return (self.gamma if self.gamma is not None else self.beta).shape
@@ -233,10 +248,10 @@ class LayerNormalization(Layer):
                 "scale": self.scale, "rms_scaling": self.rms_scaling,
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": serialize_optional(self.beta_regularizer),
-                "gamma_regularizer": serialize_optional(self.gamma_regularizer),
-                "beta_constraint": serialize_optional(self.beta_constraint),
-                "gamma_constraint": serialize_optional(self.gamma_constraint)}
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
 
 
 # Keras's floor on the squared norm, so an all-zero input maps to zero rather than NaN.
@@ -260,17 +275,9 @@ class UnitNormalization(Layer):
         self._axes = resolve_axes(f"UnitNormalization '{self.name}'", self.axis, len(input_shape))
         self.built = True
 
-    def forward(self, x, training=False):
-        squared = np.square(x).sum(axis=self._axes, keepdims=True)
-        inv_norm = 1.0 / np.sqrt(np.maximum(squared, _MIN_SQUARED_NORM))
-        y = x * inv_norm
-        return y, (y, inv_norm, squared > _MIN_SQUARED_NORM)
-
-    def backward(self, ctx, dy):
-        y, inv_norm, unfloored = ctx
-        # Where the floor applied the norm is a constant: only the first term remains.
-        dx = dy - y * (dy * y).sum(axis=self._axes, keepdims=True) * unfloored
-        return dx * inv_norm, []
+    def call(self, inputs):
+        squared = ops.sum(ops.square(inputs), axis=self._axes, keepdims=True)
+        return inputs * ops.rsqrt(ops.maximum(squared, _MIN_SQUARED_NORM))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -74,10 +74,6 @@ class Normalization(Layer):
             self.adapt_mean = self.add_weight(self._stats_shape, "zeros", name="mean", trainable=False)
             self.adapt_variance = self.add_weight(self._stats_shape, "ones", name="variance", trainable=False)
             self.count = self.add_weight((), "zeros", dtype="int64", name="count", trainable=False)
-            # add_weight turns a 0-d shape into (1,); Keras keeps (and saves) scalars as scalars.
-            for variable, shape in ((self.adapt_mean, self._stats_shape), (self.adapt_variance, self._stats_shape),
-                                    (self.count, ())):
-                variable.value = variable.value.reshape(shape)
         else:
             self._given = self._aligned(self.input_mean), self._aligned(self.input_variance)
         self.built = True
@@ -139,7 +135,7 @@ class Normalization(Layer):
         self._adapted = True
 
     def _check_adapt_batch(self, batch) -> None:
-        shape = (None, *self.input_spec_shape) if self.input_spec_shape is not None else None
+        shape = self._build_shapes if isinstance(self._build_shapes, tuple) else None
         if batch.ndim != len(self._broadcast) or any(batch.shape[d] != self._broadcast[d] for d in self._keep):
             raise ValueError(f"Normalization '{self.name}' was built for inputs of shape "
                              f"{shape or self._broadcast}, but adapt() got data of shape {batch.shape}")
@@ -155,22 +151,18 @@ class Normalization(Layer):
     def _statistics(self, dtype) -> tuple[np.ndarray, np.ndarray]:
         if self.input_mean is not None:
             mean, variance = self._given
-        elif self._adapted or self.count.value.item() > 0:
-            mean = self.adapt_mean.value.reshape(self._broadcast)
-            variance = self.adapt_variance.value.reshape(self._broadcast)
+        elif self._adapted or self.count._value.item() > 0:
+            mean = self.adapt_mean._value.reshape(self._broadcast)
+            variance = self.adapt_variance._value.reshape(self._broadcast)
         else:
             raise ValueError(f"Normalization '{self.name}' has no mean and variance yet: call "
                              "layer.adapt(data) first, or pass mean= and variance=")
         std = np.maximum(np.sqrt(variance), backend.epsilon())
         return mean.astype(dtype, copy=False), std.astype(dtype, copy=False)
 
-    def forward(self, x, training=False):
-        mean, std = self._statistics(x.dtype)
-        return (mean + x * std if self.invert else (x - mean) / std), std
-
-    def backward(self, ctx, dy):
-        std = ctx
-        return (dy * std if self.invert else dy / std), []
+    def call(self, inputs):
+        mean, std = self._statistics(inputs.dtype)
+        return mean + inputs * std if self.invert else (inputs - mean) / std
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "invert": self.invert,
@@ -194,12 +186,8 @@ class Rescaling(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def forward(self, x, training=False):
-        scale = np.asarray(self.scale, x.dtype)
-        return x * scale + np.asarray(self.offset, x.dtype), scale
-
-    def backward(self, ctx, dy):
-        return dy * ctx, []
+    def call(self, inputs):
+        return inputs * np.asarray(self.scale, inputs.dtype) + np.asarray(self.offset, inputs.dtype)
 
     def get_config(self):
         return {**super().get_config(), "scale": _serialize_value(self.scale),

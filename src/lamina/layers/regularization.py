@@ -1,7 +1,8 @@
 """Layers that regularize while training: ``Dropout``, ``GaussianNoise``, ``GaussianDropout``,
 ``AlphaDropout`` (active only with ``training=True``) and ``ActivityRegularization``.
 
-The noise drawn in ``forward`` is returned in the context, so ``backward`` reuses the very same mask.
+Each draws its noise as an array and applies it with one op (``x * mask``, ``x + noise``), so the
+tape's gradient uses the very same mask: no hand-written backward pass is needed.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import backend, ops, regularizers
 from .layer import Layer
 
 
@@ -60,12 +61,6 @@ class _RandomLayer(Layer):
                              f"broadcast to its input of shape {x.shape}")
         return shape
 
-    def backward(self, ctx, dy):
-        """Every noise layer here is ``x * multiplier + something``: ``ctx`` is the multiplier."""
-        if ctx is not None:
-            dy *= ctx
-        return dy, []
-
 
 class Dropout(_RandomLayer):
     """Sets a fraction ``rate`` of its inputs to 0 while training, scaling the rest by ``1 / (1 - rate)``
@@ -92,11 +87,14 @@ class Dropout(_RandomLayer):
         keep = self._rng().random(shape, dtype=np.float64) >= self.rate
         return keep * np.asarray(1.0 / (1.0 - self.rate), dtype)
 
-    def forward(self, x, training=False):
+    def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
-            return x, None
-        multiplier = self.multiplier(self._mask_shape(x, self.noise_shape), x.dtype)
-        return x * multiplier, multiplier
+            return inputs
+        return inputs * self.multiplier(self._mask_shape(inputs, self.noise_shape), inputs.dtype)
+
+    def fused_role(self) -> str | None:
+        """``"dropout"``: the fused plan applies it through ``multiplier`` (the same masks)."""
+        return "dropout" if type(self).call is Dropout.call and self.noise_shape is None else None
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}
@@ -115,12 +113,12 @@ class GaussianNoise(_RandomLayer):
         super().__init__(seed, **kwargs)
         self.stddev = _check_number(f"GaussianNoise '{self.name}'", "stddev", stddev, 0.0)
 
-    def forward(self, x, training=False):
+    def call(self, inputs, training=None):
         if not training or self.stddev == 0.0:
-            return x, None
-        noise = self._rng().standard_normal(x.shape).astype(x.dtype, copy=False)
+            return inputs
+        noise = self._rng().standard_normal(inputs.shape).astype(inputs.dtype, copy=False)
         noise *= self.stddev
-        return x + noise, None  # additive: the gradient passes through unchanged
+        return inputs + noise
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
@@ -138,12 +136,11 @@ class GaussianDropout(_RandomLayer):
         super().__init__(seed, **kwargs)
         self.rate = _check_number(f"GaussianDropout '{self.name}'", "rate", rate, 0.0, 1.0)
 
-    def forward(self, x, training=False):
+    def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
-            return x, None
+            return inputs
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        multiplier = self._rng().normal(1.0, stddev, x.shape).astype(x.dtype, copy=False)
-        return x * multiplier, multiplier
+        return inputs * self._rng().normal(1.0, stddev, inputs.shape).astype(inputs.dtype, copy=False)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -170,51 +167,38 @@ class AlphaDropout(_RandomLayer):
         self.rate = _check_number(owner, "rate", rate, 0.0, 1.0)
         self.noise_shape = _check_noise_shape(owner, noise_shape)
 
-    def forward(self, x, training=False):
+    def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
-            return x, None
+            return inputs
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1.0 - self.rate) * (1.0 + self.rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * self.rate
-        keep = self._rng().random(self._mask_shape(x, self.noise_shape), dtype=np.float64) >= self.rate
-        multiplier = (a * keep).astype(x.dtype)
-        return x * multiplier + (a * alpha_p * ~keep + b).astype(x.dtype), multiplier
+        keep = self._rng().random(self._mask_shape(inputs, self.noise_shape), dtype=np.float64) >= self.rate
+        dtype = inputs.dtype
+        return inputs * (a * keep).astype(dtype) + (a * alpha_p * ~keep + b).astype(dtype)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}
 
 
 class ActivityRegularization(Layer):
-    """Passes its input through and penalizes its size: ``l1 * sum|y| + l2 * sum y**2``.
-
-    The penalty (``activity_penalty``) is added to the training loss and its gradient is part
-    of ``backward``. Keras 3 adds it undivided (tf.keras 2 divided it by the batch size).
+    """Passes its input through and adds ``l1 * sum|y| + l2 * sum y**2`` to the losses, divided
+    by the batch size (Keras 3.14+, as tf.keras 2).
 
     >>> import numpy as np, lamina
     >>> layer = lamina.layers.ActivityRegularization(l1=0.1)
-    >>> round(layer.activity_penalty(np.array([[1.0, -2.0], [0.0, 3.0]])), 6)   # 0.1 * 6
-    0.6
+    >>> _ = layer(np.array([[1.0, -2.0], [0.0, 3.0]]))
+    >>> round(float(layer.losses[0]), 6)   # 0.1 * 6 / 2 rows
+    0.3
     """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
-        super().__init__(**kwargs)
-        owner = f"ActivityRegularization '{self.name}'"
-        self.l1 = _check_number(owner, "l1", l1, 0.0)
-        self.l2 = _check_number(owner, "l2", l2, 0.0)
-
-    def activity_penalty(self, ctx) -> float:
-        """The penalty for one batch's output (the context ``forward`` returned)."""
-        return float(self.l1 * np.abs(ctx).sum() + self.l2 * np.square(ctx).sum())
-
-    def forward(self, x, training=False):
-        return x, x
-
-    def backward(self, ctx, dy):
-        if self.l1:
-            dy += self.l1 * np.sign(ctx)
-        if self.l2:
-            dy += 2.0 * self.l2 * ctx
-        return dy, []
+        owner = f"ActivityRegularization '{kwargs.get('name', '')}'"
+        l1, l2 = _check_number(owner, "l1", l1, 0.0), _check_number(owner, "l2", l2, 0.0)
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.l1, self.l2 = l1, l2
 
     def get_config(self):
-        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
+        config = super().get_config()
+        config.pop("activity_regularizer", None)
+        return {**config, "l1": self.l1, "l2": self.l2}

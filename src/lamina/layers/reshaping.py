@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .. import ops
 from .layer import Layer
 
 
@@ -24,11 +25,12 @@ class Flatten(Layer):
         rest = input_shape[1:]
         return (input_shape[0], None if None in rest else math.prod(rest))
 
-    def forward(self, x, training=False):
-        return x.reshape(x.shape[0], -1), x.shape
+    def call(self, inputs):
+        return ops.reshape(inputs, (inputs.shape[0], -1))
 
-    def backward(self, ctx, dy):
-        return dy.reshape(ctx), []
+    def fused_role(self) -> str | None:
+        """``"flatten"``: first in a chain, the fused plan reads the rows flattened."""
+        return "flatten" if type(self).call is Flatten.call else None
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
@@ -76,12 +78,9 @@ class Reshape(Layer):
         return (f"Reshape '{self.name}' cannot reshape inputs of shape {(None, *sample)} ({math.prod(sample)} "
                 f"values per sample) to target_shape={self.target_shape}")
 
-    def forward(self, x, training=False):
-        target = self.compute_output_shape(x.shape)[1:]
-        return x.reshape(x.shape[0], *target), x.shape
-
-    def backward(self, ctx, dy):
-        return dy.reshape(ctx), []
+    def call(self, inputs):
+        target = self.compute_output_shape(inputs.shape)[1:]
+        return ops.reshape(inputs, (inputs.shape[0], *target))
 
     def get_config(self):
         return {**super().get_config(), "target_shape": self.target_shape}

@@ -56,8 +56,8 @@ class Precision(_ThresholdMetric):
     """
 
     def result(self):
-        tp = self.true_positives.value
-        return self._single(_divide_no_nan(tp, tp + self.false_positives.value))
+        tp = self.true_positives._value
+        return self._single(_divide_no_nan(tp, tp + self.false_positives._value))
 
 
 class Recall(_ThresholdMetric):
@@ -71,8 +71,8 @@ class Recall(_ThresholdMetric):
     """
 
     def result(self):
-        tp = self.true_positives.value
-        return self._single(_divide_no_nan(tp, tp + self.false_negatives.value))
+        tp = self.true_positives._value
+        return self._single(_divide_no_nan(tp, tp + self.false_negatives._value))
 
 
 class AUC(Metric):

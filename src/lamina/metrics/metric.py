@@ -10,22 +10,7 @@ from .. import backend, initializers, losses  # noqa: F401  (losses: the doctest
 from ..variables import Variable
 
 
-class MetricVariable(np.lib.mixins.NDArrayOperatorsMixin, Variable):
-    """A metric's state: a ``Variable`` that also does arithmetic and ``assign_add``, as a
-    Keras metric's variables do (``self.total.assign_add(x)``, ``self.total + x``)."""
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        inputs = tuple(x.value if isinstance(x, Variable) else x for x in inputs)
-        return getattr(ufunc, method)(*inputs, **kwargs)
-
-    def assign_add(self, value) -> None:
-        self.assign(self.value + np.asarray(value))
-
-    def assign_sub(self, value) -> None:
-        self.assign(self.value - np.asarray(value))
-
-    def __float__(self) -> float:
-        return float(self.value)
+MetricVariable = Variable  # a metric's state is a Variable (``assign_add``, arithmetic), as in Keras
 
 
 class Metric:
@@ -60,8 +45,8 @@ class Metric:
         """A state variable (zeroed by ``reset_state``)."""
         shape = tuple(shape)
         value = initializers.get(initializer)(shape, dtype or self.dtype)
-        variable = MetricVariable(np.array(value), name=name or f"variable_{len(self._variables)}",
-                                  trainable=False, path=f"{self.name}/{name}")
+        variable = Variable(np.array(value), name=name or f"variable_{len(self._variables)}",
+                            trainable=False, path=f"{self.name}/{name}")
         self._variables.append(variable)
         return variable
 
@@ -77,11 +62,16 @@ class Metric:
 
     def reset_state(self) -> None:
         for variable in self._variables:
-            variable.assign(np.zeros(variable.shape, variable.value.dtype))
+            variable.assign(np.zeros(variable.shape, variable._value.dtype))
 
     def __call__(self, *args, **kwargs):
         self.update_state(*args, **kwargs)
         return self.result()
+
+    def fused_update(self, p, y_batch, link: str) -> bool:
+        """A shortcut the fused training plan may take (the batch's probabilities ``p`` as an
+        array, ``link`` the kind of output); False (the default): use ``update_state``."""
+        return False
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype}

@@ -1,7 +1,9 @@
-"""Models: ``Sequential``."""
+"""Models: ``Model`` (Functional or subclassed), ``Sequential``, and loading."""
+from .functional import Functional
+from .model import Model
 from .sequential import Sequential
 
-__all__ = ["Sequential"]
+__all__ = ["Model", "Sequential", "Functional"]
 from ..saving import load_model, model_from_json  # noqa: E402  (as keras.models has them)
 
 __all__ += ["load_model", "model_from_json"]

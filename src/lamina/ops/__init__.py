@@ -72,3 +72,27 @@ OUT_OF_SCOPE = {
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
     "annotations", "core", "creation", "indexing", "linalg_ops", "math_ops", "nn", "nn_composite", "reductions",
     "shape_ops", "tape", "tensor", "primitive", "backprop", "convert", "dtypes", "index_add", "OUT_OF_SCOPE"))
+
+
+def _symbolic_aware(fn):
+    """``fn`` that records a graph node when given symbolic tensors (``Input(...)``)."""
+    def op(*args, **kwargs):
+        if any_symbolic(args, kwargs):
+            from ..layers.op_layer import symbolic_op
+            return symbolic_op(fn, args, kwargs)
+        return fn(*args, **kwargs)
+    op.__name__, op.__qualname__, op.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    op.__wrapped__ = fn
+    return op
+
+
+from ..backend.keras_tensor import any_symbolic  # noqa: E402
+
+# these take functions, or answer questions about their argument, rather than compute
+_NOT_SYMBOLIC = {"GradientTape", "Tensor", "associative_scan", "cond", "custom_gradient", "fori_loop", "is_tensor",
+                 "jvp", "map", "scan", "switch", "vectorize", "vectorized_map", "while_loop", "dtype", "ndim",
+                 "shape", "size", "convert_to_numpy"}
+for _name in __all__:
+    if _name not in _NOT_SYMBOLIC:
+        globals()[_name] = _symbolic_aware(globals()[_name])
+del _name

@@ -17,8 +17,8 @@ def _value(x):
 
 
 def _dtype_of(x):
-    value = _value(x)
-    return value.dtype if isinstance(value, np.ndarray) else np.asarray(value).dtype
+    value = x._value if isinstance(x, Tensor) else x
+    return value.dtype if type(value) is np.ndarray else np.asarray(value).dtype
 
 
 def backward(nodes, tracked, targets, seeds, sources, higher: bool) -> list:
@@ -46,12 +46,16 @@ def backward(nodes, tracked, targets, seeds, sources, higher: bool) -> list:
         out_grads = [grads.get(id(o)) for o in node.outputs]
         if all(g is None for g in out_grads):
             continue
-        _check_versions(node)
-        for arg, g in zip(node.args, _node_vjp(node, out_grads, F, higher)):
-            if g is None or id(arg) not in reach or _dtype_of(arg).kind != "f":
+        if node.versions:
+            _check_versions(node)
+        needs = tuple(id(a) in reach and _dtype_of(a).kind == "f" for a in node.args)
+        for arg, g, needed in zip(node.args, _node_vjp(node, out_grads, F, higher, needs), needs):
+            if g is None or not needed:
                 continue
-            g = unbroadcast(F, g, shape_of(arg))
-            if _dtype_of(g) != _dtype_of(arg):
+            shape = shape_of(arg)
+            if tuple(g.shape) != shape:
+                g = unbroadcast(F, g, shape)
+            if g.dtype != _dtype_of(arg):
                 g = F.cast(g, _dtype_of(arg).name)
             _accumulate(grads, id(arg), g, F)
     return [_as_tensor(grads.get(id(s))) for s in sources]
@@ -83,7 +87,7 @@ def _check_versions(node) -> None:
                              "updating the variable")
 
 
-def _node_vjp(node, out_grads, F, higher: bool) -> tuple:
+def _node_vjp(node, out_grads, F, higher: bool, needs: tuple) -> tuple:
     prim, outputs = node.prim, node.outputs
     if prim.multi_output:
         out = outputs if higher else tuple(o._value for o in outputs)
@@ -92,12 +96,16 @@ def _node_vjp(node, out_grads, F, higher: bool) -> tuple:
         g, out = out_grads[0], (outputs[0] if higher else outputs[0]._value)
     if higher:
         if prim.vjp is not None:
-            return prim.vjp(F, g, out, *node.args, **node.params)
+            params = {**node.params, "needs": needs} if prim.takes_needs else node.params
+            return prim.vjp(F, g, out, *node.args, **params)
         return _composite_vjp(node, g)
     args = [_value(a) for a in node.args]
+    params = {**node.params, "needs": needs} if prim.takes_needs else node.params
     if prim.raw_vjp is not None:
-        return prim.raw_vjp(g, out, *args, **node.params)
-    return prim.vjp(F, g, out, *args, **node.params)
+        if prim.saves:
+            return prim.raw_vjp(g, out, node.residuals, *args, **params)
+        return prim.raw_vjp(g, out, *args, **params)
+    return prim.vjp(F, g, out, *args, **params)
 
 
 def _composite_vjp(node, g) -> tuple:

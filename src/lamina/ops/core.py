@@ -14,7 +14,7 @@ from .primitive import RAW, Primitive, defop
 from .tensor import Tensor, to_array
 
 _CAST = defop("cast", lambda a, dtype: convert.array(a).astype(dtype), lambda F, g, out, a, dtype: (g,))
-_READ = defop("read", lambda a: a, lambda F, g, out, a: (g,))
+_READ = defop("read", lambda a: a.copy(), lambda F, g, out, a: (g,))  # a snapshot: later writes do not show
 
 
 def cast(x, dtype):
@@ -59,12 +59,16 @@ def is_tensor(x) -> bool:
 
 
 def shape(x) -> tuple:
-    """The shape of ``x`` as a tuple of ints."""
-    return tuple(convert.array(x).shape) if not isinstance(x, Tensor) else x.shape
+    """The shape of ``x`` as a tuple of ints (None for a symbolic tensor's unknown dimension)."""
+    if isinstance(x, Tensor) or hasattr(x, "_keras_history"):
+        return tuple(x.shape)
+    return tuple(convert.array(x).shape)
 
 
 def dtype(x) -> str:
     """The Keras name of ``x``'s dtype (``"float32"``...)."""
+    if hasattr(x, "_keras_history"):
+        return x.dtype
     return dtypes.standardize_dtype(convert.array(x).dtype)
 
 

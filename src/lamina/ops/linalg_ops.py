@@ -21,8 +21,11 @@ def _swap_last(F, x):
     return F.swapaxes(x, -1, -2)
 
 
-def _matmul_vjp(F, g, out, a, b):
+def _matmul_vjp(F, g, out, a, b, needs=(True, True)):
     a_nd, b_nd = len(_shape(a)), len(_shape(b))
+    if a_nd >= 2 and b_nd >= 2:
+        return (F.matmul(g, _swap_last(F, b)) if needs[0] else None,
+                F.matmul(_swap_last(F, a), g) if needs[1] else None)
     if a_nd == 1 and b_nd == 1:
         return g * b, g * a
     if a_nd == 1:  # (k,) @ (..., k, n) -> (..., n); the tape sums the batch axes back
@@ -34,7 +37,7 @@ def _matmul_vjp(F, g, out, a, b):
     return F.matmul(g, _swap_last(F, b)), F.matmul(_swap_last(F, a), g)
 
 
-_MATMUL = defop("matmul", lambda a, b: np.matmul(*_pair(a, b)), _matmul_vjp)
+_MATMUL = defop("matmul", lambda a, b: np.matmul(*_pair(a, b)), _matmul_vjp, takes_needs=True)
 
 
 def matmul(x1, x2):

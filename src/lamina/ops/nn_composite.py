@@ -6,6 +6,7 @@ import numpy as np
 
 from ..backend import config
 from . import convert
+from .primitive import Primitive
 from .tensor import Tensor
 
 
@@ -39,22 +40,84 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
 
 
 def _check_same_shape(what: str, target, output) -> None:
-    if tuple(target.shape) != tuple(output.shape):
+    if tuple(np.shape(convert.value(target))) != tuple(output.shape):
         raise ValueError(f"{what}: target and output must have the same shape, got target {target.shape} "
                          f"and output {output.shape}")
+
+
+# --- the three crossentropies: fused nodes (forward and gradient in NumPy, one tape node each),
+# with the same computations in ops as their composites -----------------------------------------------
+def _bce_forward(target, output, from_logits):
+    t, o = np.asarray(target, output.dtype), output
+    if from_logits:  # max(x, 0) - x * z + log(1 + exp(-|x|)), stable for any x
+        return np.maximum(o, 0) - o * t + np.log1p(np.exp(-np.abs(o)))
+    eps = config.epsilon()
+    p = np.clip(o, eps, 1 - eps)
+    return -(t * np.log(p) + (1 - t) * np.log(1 - p))
+
+
+def _bce_vjp(g, out, target, output, from_logits):
+    t = np.asarray(target, output.dtype)
+    if from_logits:
+        return None, g * (np.exp(-np.logaddexp(0, -output)) - t)
+    eps = config.epsilon()
+    inside = (output > eps) & (output < 1 - eps)
+    p = np.clip(output, eps, 1 - eps)
+    return None, g * inside * (p - t) / (p * (1 - p))
+
+
+def _bce_composite(target, output, from_logits):
+    ops = _ops()
+    target = ops.cast(target, output.dtype)
+    if from_logits:
+        return ops.relu(output) - output * target + ops.log1p(ops.exp(-ops.abs(output)))
+    eps = config.epsilon()
+    p = ops.clip(output, eps, 1.0 - eps)
+    return -(target * ops.log(p) + (1.0 - target) * ops.log(1.0 - p))
+
+
+_BCE = Primitive("binary_crossentropy", _bce_forward, raw_vjp=_bce_vjp, composite=_bce_composite)
 
 
 def binary_crossentropy(target, output, from_logits=False):
     """Element-wise crossentropy between 0/1 targets and probabilities (or logits)."""
     ops = _ops()
     output = ops.convert_to_tensor(output)
-    target = ops.cast(target, output.dtype)
     _check_same_shape("binary_crossentropy", target, output)
-    if from_logits:  # max(x, 0) - x * z + log(1 + exp(-|x|)), stable for any x
-        return ops.relu(output) - output * target + ops.log1p(ops.exp(-ops.abs(output)))
+    return _BCE(target, output, from_logits=bool(from_logits))
+
+
+def _cce_forward(target, output, from_logits):
+    t = np.asarray(target, output.dtype)
+    if from_logits:
+        shifted = output - output.max(axis=-1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    else:
+        eps = config.epsilon()
+        log_p = np.log(np.clip(output / output.sum(axis=-1, keepdims=True), eps, 1 - eps))
+    return -(t * log_p).sum(axis=-1)
+
+
+def _cce_vjp(g, out, target, output, from_logits):
+    t = np.asarray(target, output.dtype)
+    g = np.asarray(g)[..., None]
+    if from_logits:
+        e = np.exp(output - output.max(axis=-1, keepdims=True))
+        return None, g * (e / e.sum(axis=-1, keepdims=True) * t.sum(axis=-1, keepdims=True) - t)
     eps = config.epsilon()
-    p = ops.clip(output, eps, 1.0 - eps)
-    return -(target * ops.log(p) + (1.0 - target) * ops.log(1.0 - p))
+    total = output.sum(axis=-1, keepdims=True)
+    q = output / total
+    inside = (q > eps) & (q < 1 - eps)  # the clip stops the gradient outside
+    d_q = -t * inside / np.where(inside, q, 1)
+    return None, g * (d_q - (d_q * q).sum(axis=-1, keepdims=True)) / total
+
+
+def _cce_composite(target, output, from_logits):
+    ops = _ops()
+    return -ops.sum(ops.cast(target, output.dtype) * _log_probabilities(ops, output, from_logits, -1), axis=-1)
+
+
+_CCE = Primitive("categorical_crossentropy", _cce_forward, raw_vjp=_cce_vjp, composite=_cce_composite)
 
 
 def _log_probabilities(ops, output, from_logits, axis):
@@ -70,9 +133,10 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     predictions are normalized to sum to 1 and clipped to ``[eps, 1 - eps]`` unless logits."""
     ops = _ops()
     output = ops.convert_to_tensor(output)
-    target = ops.cast(target, output.dtype)
     _check_same_shape("categorical_crossentropy", target, output)
-    return -ops.sum(target * _log_probabilities(ops, output, from_logits, axis), axis=axis)
+    if axis in (-1, output.ndim - 1):
+        return _CCE(target, output, from_logits=bool(from_logits))
+    return -ops.sum(ops.cast(target, output.dtype) * _log_probabilities(ops, output, from_logits, axis), axis=axis)
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
@@ -86,7 +150,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         raise ValueError(f"sparse_categorical_crossentropy: the labels' shape {labels.shape} must be the "
                          f"output's {output.shape} without its class axis")
     encoded = one_hot(labels, output.shape[axis], axis=axis, dtype=output.dtype)
-    return -ops.sum(encoded * _log_probabilities(ops, output, from_logits, axis), axis=axis)
+    return categorical_crossentropy(encoded, output, from_logits=from_logits, axis=axis)
 
 
 def moments(x, axes, keepdims=False, synchronized=False):

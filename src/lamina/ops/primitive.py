@@ -10,7 +10,9 @@ puts one node on the tape. Its gradient comes in one of two forms:
   is how second-order gradients come out). Operators (``g * out``) work the same in both.
 - ``raw_vjp(g, out, *inputs, **params)`` plus ``composite``: a hand-written NumPy backward pass
   for a fused op (a whole ``Dense`` call is one node), and the same computation written in ops,
-  which the tape differentiates instead when the backward pass must itself be recorded.
+  which the tape differentiates instead when the backward pass must itself be recorded. With
+  ``saves=True`` the forward rule returns ``(output, residuals)`` and ``raw_vjp`` takes the
+  residuals after ``out``: what the backward pass needs that is neither input nor output.
 
 A VJP returns one gradient per input (``None`` where there is none); the tape sums a
 broadcast input's gradient back to its shape and casts it to its dtype.
@@ -28,15 +30,19 @@ from .tensor import Tensor
 class Primitive:
     """An op the tape knows how to differentiate."""
 
-    __slots__ = ("name", "forward", "vjp", "raw_vjp", "composite", "multi_output")
+    __slots__ = ("name", "forward", "vjp", "raw_vjp", "composite", "multi_output", "saves", "takes_needs")
 
     def __init__(self, name: str, forward: Callable, vjp: Callable | None = None, *,
                  raw_vjp: Callable | None = None, composite: Callable | None = None,
-                 multi_output: bool = False):
+                 multi_output: bool = False, saves: bool = False, takes_needs: bool = False):
         if raw_vjp is not None and composite is None:
             raise ValueError(f"primitive {name!r}: a raw_vjp needs a composite for higher-order gradients")
         self.name, self.forward, self.vjp = name, forward, vjp
         self.raw_vjp, self.composite, self.multi_output = raw_vjp, composite, multi_output
+        self.saves = saves  # forward returns (output, residuals); raw_vjp gets the residuals
+        # the VJP gets needs=(bool per input): it may skip the gradients nobody asked for (the
+        # input gradient of a first layer is the largest product of a step)
+        self.takes_needs = takes_needs
 
     @property
     def differentiable(self) -> bool:
@@ -45,9 +51,12 @@ class Primitive:
     def __call__(self, *args, **params):
         values = [a._value if isinstance(a, Tensor) else a for a in args]
         out = self.forward(*values, **params)
+        residuals = None
+        if self.saves:
+            out, residuals = out
         result = tuple(Tensor(o) for o in out) if self.multi_output else Tensor(out)
         if _tape.ACTIVE and self.differentiable:
-            _tape.record(self, args, params, result)
+            _tape.record(self, args, params, result, residuals)
         return result
 
     def __repr__(self) -> str:

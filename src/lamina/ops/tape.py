@@ -26,13 +26,14 @@ ACTIVE: list[GradientTape] = []  # the tapes recording now, innermost last
 
 
 class _Node:
-    __slots__ = ("prim", "args", "params", "outputs", "versions")
+    __slots__ = ("prim", "args", "params", "outputs", "versions", "residuals")
 
-    def __init__(self, prim, args, params, outputs, versions):
-        self.prim, self.args, self.params, self.outputs, self.versions = prim, args, params, outputs, versions
+    def __init__(self, prim, args, params, outputs, versions, residuals):
+        self.prim, self.args, self.params, self.outputs = prim, args, params, outputs
+        self.versions, self.residuals = versions, residuals
 
 
-def record(prim, args, params, result) -> None:
+def record(prim, args, params, result, residuals=None) -> None:
     """Put one op call on every recording tape that tracks one of its inputs."""
     outputs = result if type(result) is tuple else (result,)
     node = None
@@ -48,7 +49,7 @@ def record(prim, args, params, result) -> None:
         if hit:
             if node is None:
                 versions = tuple((a, a._version) for a in args if getattr(a, "_is_variable", False))
-                node = _Node(prim, args, params, outputs, versions)
+                node = _Node(prim, args, params, outputs, versions, residuals)
             tape._nodes.append(node)
             for out in outputs:
                 tracked[id(out)] = out

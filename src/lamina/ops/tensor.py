@@ -37,6 +37,7 @@ class Tensor:
 
     __slots__ = ("_value", "__weakref__")
     __array_priority__ = 100
+    _is_variable = False
 
     def __init__(self, value) -> None:
         if type(value) is not np.ndarray:
@@ -173,6 +174,21 @@ class Tensor:
 
     def item(self):
         return self._value.item()
+
+    def assign(self, value):
+        """TensorFlow's ``v[i].assign(value)``: only a slice taken from a Variable can be assigned."""
+        from ..variables import slice_assign
+        return slice_assign(self, "assign", value)
+
+    def assign_add(self, value):
+        """``v[i].assign_add(value)`` on a slice taken from a Variable."""
+        from ..variables import slice_assign
+        return slice_assign(self, "assign_add", value)
+
+    def assign_sub(self, value):
+        """``v[i].assign_sub(value)`` on a slice taken from a Variable."""
+        from ..variables import slice_assign
+        return slice_assign(self, "assign_sub", value)
 
     def __copy__(self) -> Tensor:
         return self

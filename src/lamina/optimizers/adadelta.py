@@ -31,14 +31,16 @@ class Adadelta(Optimizer):
             self.add_slot(variable, "accumulated_delta_var")
 
     def update_step(self, grad, variable, learning_rate):
-        grads_sq = self.slot(variable, "accumulated_grad").value
-        deltas_sq = self.slot(variable, "accumulated_delta_var").value
+        grads_sq = self.slot(variable, "accumulated_grad")._value
+        deltas_sq = self.slot(variable, "accumulated_delta_var")._value
         grads_sq *= self.rho
         grads_sq += (1 - self.rho) * np.square(grad)
         delta = -np.sqrt(deltas_sq + self.epsilon) * grad / np.sqrt(grads_sq + self.epsilon)
         deltas_sq *= self.rho
         deltas_sq += (1 - self.rho) * np.square(delta)
-        variable.value += learning_rate * delta
+        variable._value += learning_rate * delta
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -30,9 +30,11 @@ class Adagrad(Optimizer):
             self.add_slot(variable, "accumulator", self.initial_accumulator_value)
 
     def update_step(self, grad, variable, learning_rate):
-        a = self.slot(variable, "accumulator").value
+        a = self.slot(variable, "accumulator")._value
         a += np.square(grad)
-        variable.value -= (learning_rate * grad) / np.sqrt(a + self.epsilon)
+        variable._value -= (learning_rate * grad) / np.sqrt(a + self.epsilon)
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,

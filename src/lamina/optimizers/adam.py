@@ -15,7 +15,7 @@ class Adam(Optimizer):
     (amsgrad) ``velocity_hat`` for each variable.
 
     >>> import lamina
-    >>> lamina.optimizers.Adam().learning_rate
+    >>> float(lamina.optimizers.Adam().learning_rate)
     0.001
     """
 
@@ -36,8 +36,8 @@ class Adam(Optimizer):
     def update_step(self, grad, variable, learning_rate):
         t = self.updates_applied + 1
         alpha = learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        m = self.slot(variable, "momentum").value
-        v = self.slot(variable, "velocity").value
+        m = self.slot(variable, "momentum")._value
+        v = self.slot(variable, "velocity")._value
         work = self.scratch(variable)
         np.subtract(grad, m, out=work)  # m += (g - m) * (1 - b1)
         work *= 1 - self.beta_1
@@ -47,14 +47,16 @@ class Adam(Optimizer):
         work *= 1 - self.beta_2
         v += work
         if self.amsgrad:
-            v_hat = self.slot(variable, "velocity_hat").value
+            v_hat = self.slot(variable, "velocity_hat")._value
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
         np.sqrt(v, out=work)  # w -= alpha * m / (sqrt(v) + eps)
         work += self.epsilon
         np.divide(m, work, out=work)
         work *= alpha
-        variable.value -= work
+        variable._value -= work
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

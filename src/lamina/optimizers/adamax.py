@@ -29,11 +29,13 @@ class Adamax(Optimizer):
 
     def update_step(self, grad, variable, learning_rate):
         t = self.updates_applied + 1
-        m = self.slot(variable, "momentum").value
-        u = self.slot(variable, "norm").value
+        m = self.slot(variable, "momentum")._value
+        u = self.slot(variable, "norm")._value
         m += (grad - m) * (1 - self.beta_1)
         np.maximum(u * self.beta_2, np.abs(grad), out=u)
-        variable.value -= (m * learning_rate) / ((u + self.epsilon) * (1 - self.beta_1 ** t))
+        variable._value -= (m * learning_rate) / ((u + self.epsilon) * (1 - self.beta_1 ** t))
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -45,18 +45,20 @@ class Ftrl(Optimizer):
             self.add_slot(variable, "linear")
 
     def update_step(self, grad, variable, learning_rate):
-        n = self.slot(variable, "accumulator").value
-        z = self.slot(variable, "linear").value
+        n = self.slot(variable, "accumulator")._value
+        z = self.slot(variable, "linear")._value
         power = -self.learning_rate_power
         l1 = self.l1_regularization_strength
         l2 = self.l2_regularization_strength + self.beta / (2.0 * learning_rate)
-        w = variable.value
+        w = variable._value
         shrunk_grad = grad + (2 * self.l2_shrinkage_regularization_strength) * w
         n_new = n + np.square(grad)
         z += shrunk_grad - (np.power(n_new, power) - np.power(n, power)) / learning_rate * w
         quadratic = np.power(n_new, power) / learning_rate + 2 * l2
         w[...] = (np.clip(z, -l1, l1) - z) / quadratic
         n[...] = n_new
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "learning_rate_power": self.learning_rate_power,

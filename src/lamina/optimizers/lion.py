@@ -28,10 +28,12 @@ class Lion(Optimizer):
             self.add_slot(variable, "momentum")
 
     def update_step(self, grad, variable, learning_rate):
-        m = self.slot(variable, "momentum").value
-        variable.value -= learning_rate * np.sign(m * self.beta_1 + grad * (1.0 - self.beta_1))
+        m = self.slot(variable, "momentum")._value
+        variable._value -= learning_rate * np.sign(m * self.beta_1 + grad * (1.0 - self.beta_1))
         m *= self.beta_2
         m += grad * (1.0 - self.beta_2)
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

@@ -28,7 +28,7 @@ class Nadam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def build_slots(self, variables):
-        dtype = variables[0].value.dtype if variables else np.dtype(np.float32)
+        dtype = variables[0]._value.dtype if variables else np.dtype(np.float32)
         self._u_product = self.add_variable(np.ones((), dtype), name="u_product")
         for variable in variables:
             self.add_slot(variable, "momentum")
@@ -38,20 +38,22 @@ class Nadam(Optimizer):
         return self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
 
     def update_steps(self, grads, variables, learning_rate):
-        self._u_product.value *= self._u(self.updates_applied + 1)  # once per step, shared by all variables
+        self._u_product._value *= self._u(self.updates_applied + 1)  # once per step, shared by all variables
         super().update_steps(grads, variables, learning_rate)
 
     def update_step(self, grad, variable, learning_rate):
         t = self.updates_applied + 1
         u_t, u_next = self._u(t), self._u(t + 1)
-        u_product = float(self._u_product.value)
-        m = self.slot(variable, "momentum").value
-        v = self.slot(variable, "velocity").value
+        u_product = float(self._u_product._value)
+        m = self.slot(variable, "momentum")._value
+        v = self.slot(variable, "velocity")._value
         m += (grad - m) * (1 - self.beta_1)
         v += (np.square(grad) - v) * (1 - self.beta_2)
         m_hat = m * (u_next / (1 - u_product * u_next)) + grad * ((1 - u_t) / (1 - u_product))
         v_hat = v / (1 - self.beta_2 ** t)
-        variable.value -= (m_hat * learning_rate) / (np.sqrt(v_hat) + self.epsilon)
+        variable._value -= (m_hat * learning_rate) / (np.sqrt(v_hat) + self.epsilon)
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -4,7 +4,7 @@ It owns what is common: the learning rate (a float or a schedule), ``iterations`
 undoing, gradient accumulation, gradient clipping (``clipnorm``, ``clipvalue``,
 ``global_clipnorm``), decoupled weight decay, the exponential moving average of the weights
 (``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build_slots`` and writes one update rule in ``update_step(grad, variable, learning_rate)``,
-changing ``variable.value`` in place.
+changing ``variable._value`` in place.
 
 ``variables`` lists the state in Keras's order, which is the order of ``optimizer/vars/<i>``
 in a saved file: ``iteration``, then ``learning_rate`` (only while the rate is a float, not a
@@ -84,13 +84,17 @@ class Optimizer:
     def updates_applied(self) -> int:
         """Update steps applied so far: ``iterations``, divided by ``gradient_accumulation_steps``
         when accumulating (Keras's ``optimizer.iterations`` in that case)."""
-        return int(self.iterations.value) // (self.gradient_accumulation_steps or 1)
+        return int(self.iterations._value) // (self.gradient_accumulation_steps or 1)
 
     # --- learning rate -----------------------------------------------------------------------
     @property
-    def learning_rate(self) -> float:
-        """The current rate: a schedule is evaluated at ``iterations``."""
-        return self.current_learning_rate()
+    def learning_rate(self):
+        """The rate as a ``Variable`` (``float()``, ``.numpy()`` and ``assign`` work, as in Keras);
+        with a schedule, its value at ``iterations`` as a tensor."""
+        if self._learning_rate_variable is not None:
+            return self._learning_rate_variable
+        from ..ops.tensor import Tensor
+        return Tensor(np.asarray(self.current_learning_rate(), backend.floatx()))
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
@@ -101,6 +105,8 @@ class Optimizer:
                 self._learning_rate_variable = None
             self._learning_rate = value
             return
+        if getattr(value, "_is_variable", False) or hasattr(value, "_value"):
+            value = float(value)
         if self._learning_rate is not None and self._learning_rate_variable is None:
             raise TypeError(f"{cls} was created with a learning-rate schedule, so its learning_rate cannot be "
                             f"set to a number (got {value!r}); create the optimizer with a float learning_rate")
@@ -122,10 +128,10 @@ class Optimizer:
         """The rate for the next update, as a Python float."""
         rate = self._learning_rate
         if isinstance(rate, LearningRateSchedule):
-            return float(rate(int(self.iterations.value)))
+            return float(rate(int(self.iterations._value)))
         if callable(rate):  # Keras calls a plain callable with no arguments
             return float(rate())
-        stored = self._learning_rate_variable.value
+        stored = self._learning_rate_variable._value
         # The variable is what gets saved and loaded; the float keeps the rate exactly as written
         # unless loading a file has changed the variable since.
         if stored != np.asarray(rate, stored.dtype):
@@ -153,7 +159,7 @@ class Optimizer:
 
     def add_slot(self, variable: Variable, slot: str, initial: float = 0.0) -> Variable:
         """A state array shaped like ``variable`` (Keras's ``add_variable_from_reference``)."""
-        slot_var = Variable(np.full(variable.shape, initial, variable.value.dtype),
+        slot_var = Variable(np.full(variable.shape, initial, variable._value.dtype),
                             name=f"{variable.path.replace('/', '_')}_{slot}", trainable=False)
         self._slots.setdefault(id(variable), {})[slot] = slot_var
         self._variables.append(slot_var)
@@ -164,6 +170,25 @@ class Optimizer:
         variable = Variable(np.array(value), name=name, trainable=False)
         self._variables.append(variable)
         return variable
+
+    def add_variable_from_reference(self, reference_variable: Variable, name: str | None = None,
+                                    initializer="zeros") -> Variable:
+        """Keras's name for a slot: a state variable shaped like ``reference_variable``."""
+        slot = self.add_slot(reference_variable, name or "slot")
+        if initializer != "zeros":
+            from .. import initializers
+            slot.assign(initializers.get(initializer)(slot.shape, slot.dtype))
+        return slot
+
+    def assign(self, variable: Variable, value) -> None:
+        """``variable = value`` (what a Keras-style ``update_step`` calls)."""
+        variable._value[...] = np.asarray(getattr(value, "_value", value))
+
+    def assign_add(self, variable: Variable, value) -> None:
+        variable._value[...] += np.asarray(getattr(value, "_value", value))
+
+    def assign_sub(self, variable: Variable, value) -> None:
+        variable._value[...] -= np.asarray(getattr(value, "_value", value))
 
     def slot(self, variable: Variable, name: str) -> Variable:
         return self._slots[id(variable)][name]
@@ -177,7 +202,7 @@ class Optimizer:
         self.build(variables)
         offsets = np.cumsum([0, *(v.size for v in variables)])
         for variable, start in zip(variables, offsets):
-            if not np.shares_memory(variable.value, buffer[start:start + 1]):
+            if not np.shares_memory(variable._value, buffer[start:start + 1]):
                 raise ValueError(f"pack: variable '{variable.path}' is not at offset {start} of the buffer")
         packed = Variable(buffer, name="packed", trainable=True)
         slots = self._slots.setdefault(id(packed), {})
@@ -197,7 +222,7 @@ class Optimizer:
             scratch = self._scratch = {}
         work = scratch.get(id(variable))
         if work is None or work.shape != variable.shape:
-            work = scratch[id(variable)] = np.empty_like(variable.value)
+            work = scratch[id(variable)] = np.empty_like(variable._value)
         return work
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
@@ -234,7 +259,7 @@ class Optimizer:
         if len(grads) != len(variables):
             raise ValueError(f"{type(self).__name__}.apply got {len(grads)} gradients for "
                              f"{len(variables)} variables")
-        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        pairs = [(_as_array(g, v), v) for g, v in zip(grads, variables) if g is not None]
         if pairs:
             grads, variables = [g for g, _ in pairs], [v for _, v in pairs]
             if self.loss_scale_factor is not None:
@@ -247,7 +272,8 @@ class Optimizer:
                 self._update_moving_average()
             for variable in variables:
                 if variable.constraint is not None:
-                    variable.value[...] = variable.constraint(variable.value)
+                    variable._value[...] = np.asarray(variable.constraint(variable._value))
+                variable._written()
         self.finish_step()
 
     def finish_step(self) -> None:
@@ -258,10 +284,10 @@ class Optimizer:
         operation takes ~100x longer on x86 CPUs: measured, it doubled an Adam epoch. TensorFlow
         and JAX avoid it by flushing subnormals to zero in the CPU's own mode; 1e-30 is far below
         anything that moves a weight and far above the subnormals (< 1.2e-38)."""
-        self.iterations.value += 1
-        if self.iterations.value % 64 == 0:
+        self.iterations._value += 1
+        if self.iterations._value % 64 == 0:
             for variable in self._variables:
-                value = variable.value
+                value = variable._value
                 if value.dtype.kind == "f" and value.ndim:
                     np.putmask(value, np.abs(value) < 1e-30, 0)
 
@@ -276,7 +302,7 @@ class Optimizer:
         if self.weight_decay:
             for variable in variables:
                 if self._decays(variable):
-                    variable.value -= variable.value * (self.weight_decay * learning_rate)
+                    variable._value -= variable._value * (self.weight_decay * learning_rate)
         self.update_steps(grads, variables, learning_rate)
 
     def update_steps(self, grads, variables, learning_rate) -> None:
@@ -286,20 +312,20 @@ class Optimizer:
 
     def _accumulate_or_update(self, grads, variables) -> None:
         steps = self.gradient_accumulation_steps
-        sums = [self._accumulators[self._index[id(v)]].value for v in variables]
-        if (int(self.iterations.value) + 1) % steps:
+        sums = [self._accumulators[self._index[id(v)]]._value for v in variables]
+        if (int(self.iterations._value) + 1) % steps:
             for grad, total in zip(grads, sums):
                 total += grad
             return
         self._update([(g + total) / steps for g, total in zip(grads, sums)], variables)
         for accumulator in self._accumulators:
-            accumulator.value[...] = 0
+            accumulator._value[...] = 0
 
     def _update_moving_average(self) -> None:
         step = self.updates_applied
         momentum = self.ema_momentum if step else 0.0  # the first average is the weights themselves
         for variable, average in zip(self._trainable_variables, self._averages):
-            average.value[...] = momentum * average.value + (1 - momentum) * variable.value
+            average._value[...] = momentum * average._value + (1 - momentum) * variable._value
         if self.ema_overwrite_frequency and (step + 1) % self.ema_overwrite_frequency == 0:
             self.finalize_variable_values(self._trainable_variables)
 
@@ -317,7 +343,7 @@ class Optimizer:
         if not (self.use_ema and self.built):
             return
         for variable in variables:
-            variable.value[...] = self._averages[self._index[id(variable)]].value
+            variable._value[...] = self._averages[self._index[id(variable)]]._value
 
     def scale_loss(self, loss):
         """Multiply ``loss`` (or its gradient) by ``loss_scale_factor``; ``apply`` divides it out."""
@@ -335,6 +361,12 @@ class Optimizer:
 
     def update_step(self, grad, variable, learning_rate) -> None:
         raise TypeError(f"{type(self).__name__} must implement update_step(grad, variable, learning_rate)")
+
+    def updates_elementwise(self) -> bool:
+        """Whether ``update_step`` treats every element alone (so one call over all the weights
+        laid out in one array gives the same numbers): built-ins declare it with
+        ``_elementwise_rule``; a subclass with its own ``update_step`` does not inherit it."""
+        return getattr(type(self), "_elementwise_rule", None) is type(self).update_step
 
     @property
     def plain(self) -> bool:
@@ -360,6 +392,15 @@ class Optimizer:
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = deserialize(config["learning_rate"])
         return cls(**config)
+
+
+def _as_array(grad, variable) -> np.ndarray:
+    """A gradient (tensor or array-like) as an array of its variable's shape and dtype."""
+    value = grad._value if hasattr(grad, "_value") else np.asarray(grad)
+    if value.shape != variable.shape:
+        raise ValueError(f"The gradient for Variable '{variable.path}' has shape {value.shape}, but the variable has "
+                         f"shape {variable.shape}")
+    return value if value.dtype == variable._value.dtype else value.astype(variable._value.dtype)
 
 
 def _scale_to_norm(grad, norm, limit):

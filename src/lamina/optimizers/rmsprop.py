@@ -39,11 +39,11 @@ class RMSprop(Optimizer):
                 self.add_slot(variable, "average_gradient")
 
     def update_step(self, grad, variable, learning_rate):
-        v = self.slot(variable, "velocity").value
+        v = self.slot(variable, "velocity")._value
         v *= self.rho
         v += (1 - self.rho) * np.square(grad)
         if self.centered:
-            a = self.slot(variable, "average_gradient").value
+            a = self.slot(variable, "average_gradient")._value
             a *= self.rho
             a += (1 - self.rho) * grad
             denominator = v - np.square(a) + self.epsilon
@@ -51,12 +51,14 @@ class RMSprop(Optimizer):
             denominator = v + self.epsilon
         step = learning_rate * grad / np.sqrt(denominator)
         if self.momentum > 0:
-            m = self.slot(variable, "momentum").value
+            m = self.slot(variable, "momentum")._value
             m *= self.momentum
             m += step
-            variable.value -= m
+            variable._value -= m
         else:
-            variable.value -= step
+            variable._value -= step
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,

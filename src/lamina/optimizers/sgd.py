@@ -11,7 +11,7 @@ class SGD(Optimizer):
     Slots (saved in this order): ``momentum`` for each variable, only when ``momentum > 0``.
 
     >>> import lamina
-    >>> lamina.optimizers.SGD(learning_rate=0.1, momentum=0.9).learning_rate
+    >>> float(lamina.optimizers.SGD(learning_rate=0.1, momentum=0.9).learning_rate)
     0.1
     """
 
@@ -27,15 +27,24 @@ class SGD(Optimizer):
 
     def update_step(self, grad, variable, learning_rate):
         if not self.momentum:
-            variable.value -= learning_rate * grad
+            variable._value -= learning_rate * grad
             return
-        m = self.slot(variable, "momentum").value
+        m = self.slot(variable, "momentum")._value
         m *= self.momentum
         m -= learning_rate * grad
         if self.nesterov:
-            variable.value += self.momentum * m - learning_rate * grad
+            variable._value += self.momentum * m - learning_rate * grad
         else:
-            variable.value += m
+            variable._value += m
+
+    def gemm_momentum(self) -> float | None:
+        """For the fused plan: the update can land inside the gradient's matrix product (plain
+        SGD: 0; momentum without Nesterov: the momentum), or None."""
+        if not (self.plain and not self.nesterov and type(self).update_step is SGD.update_step):
+            return None
+        return self.momentum
+
+    _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -61,12 +61,12 @@ def optimizer_state(model) -> list[np.ndarray]:
     """The optimizer's variables as saved. An optimizer not yet built is saved as it will be
     once built (zero slots), so Keras and lamina both load the file without skipping it."""
     optimizer = model.optimizer
-    current = [v.value for v in optimizer.variables]
+    current = [v._value for v in optimizer.variables]
     if optimizer.built:
         return current
     fresh = type(optimizer).from_config(optimizer.get_config())
     fresh.build(model.trainable_weights)
-    return current + [v.value for v in fresh.variables[len(current):]]
+    return current + [v._value for v in fresh.variables[len(current):]]
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -79,7 +79,7 @@ def _write(h5file, obj, path: str) -> None:
     group = h5file.create_group(_join(path, "vars"))
     group.attrs["name"] = obj.name
     for i, variable in enumerate(own_variables(obj)):
-        group.create_dataset(str(i), data=variable.value)
+        group.create_dataset(str(i), data=variable._value)
     if not is_model(obj):
         return
     for name, layer in child_paths(obj.layers):
@@ -182,7 +182,7 @@ class Reader:
             if tuple(dataset.shape) != tuple(variable.shape):
                 raise self.fail(f"'{path}/{i}' has shape {tuple(dataset.shape)} but weight {i} of {what} "
                                 f"('{variable.name}') has shape {tuple(variable.shape)}")
-            pending.append((variable, np.asarray(dataset[()]).astype(variable.value.dtype, copy=False)))
+            pending.append((variable, np.asarray(dataset[()]).astype(variable._value.dtype, copy=False)))
         return True
 
 

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ..layers.layer import to_array
+from . import structures
 
 
 def positive_int(value, argument: str) -> int:
@@ -20,10 +21,27 @@ def check_batch_size(batch_size, argument="batch_size") -> int:
     return 32 if batch_size is None else positive_int(batch_size, argument)
 
 
-def features(x, what="x") -> np.ndarray:
-    """The user's features as an array, without copying float data of any precision."""
+def features(x, what="x"):
+    """The user's features as an array (or a structure of arrays, for a model of several
+    inputs), without copying float data of any precision."""
     if x is None:
         raise ValueError(f"{what} is required, got None")
+    if structures.is_structure(x) and not _is_nested_numbers(x):
+        out = structures.map_leaves(lambda leaf: _feature_array(leaf, what), x)
+        _same_length(out, what)
+        return out
+    return _feature_array(x, what)
+
+
+def _is_nested_numbers(x) -> bool:
+    """A list of numbers or of lists (of numbers) is one array's data, not several inputs."""
+    return isinstance(x, list) and bool(x) and not isinstance(x[0], (np.ndarray, tuple, dict)) \
+        and not hasattr(x[0], "shape")
+
+
+def _feature_array(x, what: str) -> np.ndarray:
+    if x is None:
+        raise ValueError(f"{what} holds None where an array was expected")
     array = to_array(x, what) if not (isinstance(x, np.ndarray) and x.dtype.kind in "biuf") else x
     if array.ndim == 0:
         raise ValueError(f"{what} must have a batch dimension, got a scalar")
@@ -32,12 +50,21 @@ def features(x, what="x") -> np.ndarray:
     return array
 
 
-def targets(y, n: int, what="y", x_what="x") -> np.ndarray:
+def _same_length(value, what: str) -> None:
+    lengths = {len(leaf) for leaf in structures.leaves(value) if leaf is not None}
+    if len(lengths) > 1:
+        raise ValueError(f"the arrays of {what} must have the same number of samples, got {sorted(lengths)}")
+
+
+def targets(y, n: int, what="y", x_what="x"):
+    """The targets as an array (or a structure of arrays, one per output) of ``n`` rows."""
     if y is None:
         raise ValueError(f"{what} is required to compute the loss, got None")
+    if structures.is_structure(y) and not _is_nested_numbers(y):
+        return structures.map_leaves(lambda leaf: None if leaf is None else targets(leaf, n, what, x_what), y)
     if hasattr(y, "to_numpy"):
         y = y.to_numpy()
-    array = np.asarray(y)
+    array = np.asarray(getattr(y, "_value", y))
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype}")
     if array.ndim == 0 or len(array) != n:
@@ -64,10 +91,13 @@ def check_target_shape(y, output_shape: tuple, sparse: bool, loss_name: str) -> 
                      f"shape {y.shape}{hint}")
 
 
-def sample_weights(sample_weight, n: int) -> np.ndarray | None:
+def sample_weights(sample_weight, n: int):
+    """One weight per sample (or a structure of them, one per output), as float64."""
     if sample_weight is None:
         return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    if structures.is_structure(sample_weight) and not _is_nested_numbers(sample_weight):
+        return structures.map_leaves(lambda leaf: sample_weights(leaf, n), sample_weight)
+    weights = np.asarray(getattr(sample_weight, "_value", sample_weight), dtype=np.float64)
     if weights.shape[:1] != (n,):
         raise ValueError(f"sample_weight must have one weight per sample ({n}), got shape {weights.shape}")
     return weights
@@ -77,13 +107,14 @@ def split_validation(x, y, sample_weight, validation_split):
     """Keras's split: the LAST ``validation_split`` of the rows, taken before shuffling."""
     if not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
-    n = len(x)
+    n = structures.n_samples(x)
     split_at = int(math.floor(n * (1 - validation_split)))
     if split_at == 0 or split_at == n:
         raise ValueError(f"validation_split={validation_split} leaves no rows for "
                          f"{'training' if split_at == 0 else 'validation'} out of {n} samples")
-    train = (x[:split_at], y[:split_at], None if sample_weight is None else sample_weight[:split_at])
-    val = (x[split_at:], y[split_at:], None if sample_weight is None else sample_weight[split_at:])
+    head, tail = slice(0, split_at), slice(split_at, n)
+    train = tuple(None if v is None else structures.take(v, head) for v in (x, y, sample_weight))
+    val = tuple(None if v is None else structures.take(v, tail) for v in (x, y, sample_weight))
     return train, val
 
 
@@ -99,6 +130,9 @@ def class_sample_weights(class_weight, y, sample_weight):
     """Per-sample weights from ``class_weight`` (``{class: weight}``), times any ``sample_weight``."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}")
+    if structures.is_structure(y):
+        raise ValueError("class_weight is for models of one output; with several outputs pass sample_weight, "
+                         "one array per output")
     labels = np.asarray(y)
     if labels.ndim > 1 and labels.shape[-1] > 1:
         labels = labels.argmax(axis=-1)

@@ -1,7 +1,7 @@
-"""The fused training step for stacks of ``Flatten``, ``Dense`` and ``Dropout`` layers.
+"""The fused training step for chains of ``Flatten``, ``Dense`` and ``Dropout`` layers.
 
-The general step (each layer's ``forward`` and ``backward``) allocates its arrays afresh and
-makes ~3x more NumPy calls than the products need. On the lesson's workload (batch 32) that
+The general step (a tape over each layer's node) allocates its arrays afresh and makes ~3x
+more NumPy calls than the products need. On the lesson's workload (batch 32) that
 overhead, not the arithmetic, is most of the time. This plan does the same computation with:
 
 - every buffer preallocated per batch size, reused across steps, C-contiguous, and every
@@ -21,33 +21,19 @@ overhead, not the arithmetic, is most of the time. This plan does the same compu
 - a ``Dropout`` after a relu or linear Dense applied in place on that layer's output buffer,
   drawing its mask through the layer (so both paths draw the same masks).
 
-``tests/test_fast_plan.py`` holds it to the general step's weights, to float32 rounding.
+The plan reads only what the parts declare: a layer's ``fused_role()``, a hidden activation's
+``derivative_into``, the loss's ``canonical_link(activation)`` (``losses/links.py``), the
+optimizer's ``gemm_momentum()`` and ``updates_elementwise()``, a metric's ``fused_update``.
+It serves any chain graph (a Sequential, or a Functional model that is a chain) whose
+``train_step`` is not overridden. ``tests/test_fast_plan.py`` holds it to the general step's
+weights, to float32 rounding.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, losses
-from .. import metrics as metrics_module
-from ..layers.dense import Dense
-from ..layers.regularization import Dropout
-from ..layers.reshaping import Flatten
 from ..backend.blas import bind_gemm
-from ..optimizers import Adadelta, Adagrad, Adam, Adamax, Ftrl, Lion, Nadam, RMSprop
-from ..optimizers.sgd import SGD
-
-_HIDDEN = ("relu", "tanh", "sigmoid", "linear")
-# (output activation, loss class): how the output gradient is formed from the probabilities
-_OUTPUTS = {
-    ("softmax", losses.SparseCategoricalCrossentropy): "sparse",
-    ("softmax", losses.CategoricalCrossentropy): "categorical",
-    ("sigmoid", losses.BinaryCrossentropy): "binary",
-    ("linear", losses.MeanSquaredError): "squared",
-}
-# optimizers whose rule is elementwise, so one update over all the weights at once is exact
-_ELEMENTWISE = (SGD, Adam, Nadam, Adamax, RMSprop, Adagrad, Adadelta, Lion, Ftrl)
-_FAST_METRICS = {metrics_module.SparseCategoricalAccuracy: "sparse",
-                 metrics_module.CategoricalAccuracy: "categorical"}
+from .compile_utils import get_loss
 
 
 class _Buffers:
@@ -81,47 +67,71 @@ class _Buffers:
         self.dropped = {}  # Dense index -> this step's dropout multiplier after it  # for picking each row's label column
 
 
+def chain_layers(model) -> list | None:
+    """The layers of ``model`` when it is a chain graph (one input, one output, each node fed by
+    the one before), else None."""
+    graph = model._current_graph() if hasattr(model, "_current_graph") else None
+    if graph is None or len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        return None
+    previous = graph.inputs[0]
+    for node in graph.nodes:
+        if node.call_kwargs or len(node.call_args) != 1 or node.call_args[0] is not previous or len(node.outputs) != 1:
+            return None
+        previous = node.outputs[0]
+    return [node.operation for node in graph.nodes] if previous is graph.outputs[0] else None
+
+
+def _roles(layers) -> tuple[list, dict] | None:
+    """The Dense layers and, by Dense index, the Dropout right after one (relu or linear)."""
+    while layers and layers[0].fused_role() == "flatten":
+        layers = layers[1:]
+    dense, dropouts = [], {}
+    for previous, layer in zip([None, *layers], layers):
+        role = layer.fused_role()
+        if role == "dense":
+            dense.append(layer)
+        elif (role == "dropout" and previous is not None and previous.fused_role() == "dense"
+              and layer is not layers[-1] and previous.activation.name in ("relu", "linear")):
+            dropouts[len(dense) - 1] = layer  # their derivative reads the same from the dropped output
+        else:
+            return None
+    return (dense, dropouts) if dense else None
+
+
+def _output_link(model, last):
+    compiled = model._compile_loss
+    if compiled is None or compiled._user_weights is not None:
+        return None
+    spec = compiled._user_loss
+    if isinstance(spec, (list, tuple)):
+        spec = spec[0] if len(spec) == 1 else None
+    if spec is None or (isinstance(spec, str) and spec.lower() in ("crossentropy", "ce")):
+        return None
+    loss = compiled.losses[0] if compiled.built else get_loss(spec, None, None)
+    return loss.canonical_link(last.activation.name)
+
+
 class FastPlan:
     @classmethod
     def for_model(cls, model) -> FastPlan | None:
         """The plan for ``model``, or None when it holds anything the plan does not cover."""
-        layers = model.layers
-        while layers and type(layers[0]) is Flatten:
-            layers = layers[1:]
-        dense, dropouts = [], {}  # dropouts: Dense index -> the Dropout right after it
-        for previous, layer in zip([None, *layers], layers):
-            if type(layer) is Dense:
-                dense.append(layer)
-            elif (type(layer) is Dropout and type(previous) is Dense and layer is not layers[-1]
-                  and layer.noise_shape is None and previous.activation.name in ("relu", "linear")):
-                # after relu or linear only: their derivative reads the same from the dropped output
-                dropouts[len(dense) - 1] = layer
-            else:
-                return None
-        layers = dense
-        if not layers or not model.trainable_weights:
+        layers = chain_layers(model)
+        found = None if layers is None else _roles(layers)
+        if found is None or not model.trainable_weights:
             return None
-        if any(getattr(layer, attr, None) is not None for layer in layers for attr in (
-                "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                "bias_constraint")):
+        dense, dropouts = found
+        if any(layer.activation.derivative_into is None for layer in dense[:-1]):
             return None
-        if any(layer.activation.name not in _HIDDEN for layer in layers[:-1]):
+        link = _output_link(model, dense[-1])
+        dtypes = {layer.kernel._value.dtype for layer in dense}
+        if link is None or len(dtypes) != 1 or dtypes.pop().kind != "f":
             return None
-        loss = model.loss
-        kind = _OUTPUTS.get((layers[-1].activation.name, type(loss)))
-        if kind != "squared" and getattr(loss, "fused_activation", None) != layers[-1].activation.name:
-            return None  # e.g. from_logits=True behind a softmax
-        if getattr(loss, "ignore_class", None) is not None or getattr(loss, "label_smoothing", 0):
-            return None
-        dtypes = {layer.kernel.value.dtype for layer in layers}
-        if kind is None or len(dtypes) != 1 or dtypes.pop().kind != "f":
-            return None
-        return cls(model, layers, kind, dropouts)
+        return cls(model, dense, link, dropouts)
 
-    def __init__(self, model, dense_layers, kind, dropouts=None):
-        self.model, self.dense, self.kind = model, list(dense_layers), kind
+    def __init__(self, model, dense_layers, link, dropouts=None):
+        self.model, self.dense, self.link = model, list(dense_layers), link
         self.dropouts = dropouts or {}
-        self.dtype = self.dense[0].kernel.value.dtype
+        self.dtype = self.dense[0].kernel._value.dtype
         self.n_in = self.dense[0].kernel.shape[0]
         # every weight in one flat array, so elementwise optimizers update all of it in one pass;
         # per Dense a [kernel; bias] block of it, and the layer's Variables view that block
@@ -135,6 +145,7 @@ class FastPlan:
             if layer.use_bias:
                 layer.bias.rebind(packed[-1])
         self.kernels = [packed[:layer.kernel.shape[0]] for packed, layer in zip(self.packed, self.dense)]
+        self.variables = [v for layer in self.dense for v in layer._trainable_variables]
         self.mode = None
         self.weight_targets = [None] * len(self.dense)
         self.buffers: dict[int, _Buffers] = {}
@@ -152,11 +163,11 @@ class FastPlan:
         """
         model, optimizer = self.model, self.model.optimizer
         trainable = tuple(layer.trainable and model.trainable for layer in self.dense)
-        plain_sgd = type(optimizer) is SGD and optimizer.plain and not optimizer.nesterov
-        if plain_sgd and not optimizer.momentum:
+        momentum = optimizer.gemm_momentum() if hasattr(optimizer, "gemm_momentum") else None
+        if momentum == 0.0:
             kind = "sgd"
-        elif optimizer.plain and all(trainable) and type(optimizer) in _ELEMENTWISE:
-            kind = "momentum" if plain_sgd else "whole"
+        elif optimizer.plain and all(trainable) and optimizer.updates_elementwise():
+            kind = "momentum" if momentum is not None else "whole"
         else:
             kind = "apply"
         mode = (trainable, kind, id(optimizer))
@@ -170,7 +181,7 @@ class FastPlan:
             self.weight_targets = [p if t else None for p, t in zip(self.packed, trainable)]
         elif kind in ("momentum", "whole"):  # the weights and their slots, each one flat array
             self.flat_variable = optimizer.pack(model.trainable_weights, self.flat)
-            self.flat_target = (optimizer.slot(self.flat_variable, "momentum").value if kind == "momentum"
+            self.flat_target = (optimizer.slot(self.flat_variable, "momentum")._value if kind == "momentum"
                                 else np.empty_like(self.flat))
             self.weight_targets = [self.flat_target[start:stop].reshape(packed.shape)
                                    for start, stop, packed in zip(self.offsets, self.offsets[1:], self.packed)]
@@ -203,57 +214,30 @@ class FastPlan:
     def _forward(self, buffers: _Buffers, training: bool = False) -> np.ndarray:
         for i, (layer, product, out) in enumerate(zip(self.dense, buffers.forward_calls, buffers.hidden)):
             product()
-            layer.activation.forward(out, out)
+            layer.activation.into(out, out)
             dropout = self.dropouts.get(i) if training else None
             if dropout is not None and dropout.rate:
                 buffers.dropped[i] = dropout.multiplier(out.shape, out.dtype)
                 out *= buffers.dropped[i]
         return buffers.output
 
-    def _score(self, p, rows, y_batch, loss_tracker, metrics) -> None:
+    def _score(self, p, rows, y_batch, loss_tracker, compiled_metrics) -> None:
         """Add the batch's loss and metrics, from the probabilities ``p``."""
-        eps = backend.epsilon()
-        kind, batch = self.kind, len(p)
-        if kind == "sparse":
-            picked = np.clip(p[rows, y_batch], eps, 1 - eps)
-            loss = -float(np.log(picked).sum())
-        elif kind == "categorical":
-            loss = -float((y_batch * np.log(np.clip(p, eps, 1 - eps))).sum())
-        elif kind == "binary":
-            q = np.clip(p, eps, 1 - eps)
-            t = y_batch.reshape(p.shape)
-            loss = -float((t * np.log(q) + (1 - t) * np.log(1 - q)).sum()) / p.shape[1]
-        else:
-            loss = float(np.square(p - y_batch.reshape(p.shape)).sum()) / p.shape[1]
-        loss_tracker.add(loss, batch)
-        for metric in metrics:
-            fast = _FAST_METRICS.get(type(metric))
-            if fast == "sparse" and kind == "sparse":
-                metric.add(float(np.count_nonzero(p.argmax(axis=1) == y_batch)), batch)
-            elif fast == "categorical" and kind == "categorical":
-                metric.add(float(np.count_nonzero(p.argmax(axis=1) == y_batch.argmax(axis=1))), batch)
-            else:
+        loss_tracker.add(self.link.loss_sum(p, rows, y_batch), len(p))
+        if compiled_metrics is None:
+            return
+        if not compiled_metrics.built:
+            compiled_metrics.build([y_batch], [p])
+        for metric in compiled_metrics.metrics:
+            if not metric.fused_update(p, y_batch, self.link.kind):
                 metric.update_state(y_batch, p)
-
-    def _output_grad(self, p, rows, y_batch) -> float:
-        """Turn ``p`` into the (unscaled) gradient of the pre-activation; return the scale."""
-        if self.kind == "sparse":
-            p[rows, y_batch] -= 1
-            return 1.0 / len(p)
-        targets = y_batch.reshape(p.shape)
-        if self.kind == "categorical":
-            p *= targets.sum(axis=1, keepdims=True)
-            p -= targets
-            return 1.0 / len(p)
-        p -= targets  # binary crossentropy and squared error are means over the units too
-        return (2.0 if self.kind == "squared" else 1.0) / p.size
 
     def train(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
-        y_batch = y[index]
+        y_batch = self.link.labels(y[index])
         p = self._forward(buffers, training=True)
         self._score(p, buffers.rows, y_batch, loss_tracker, metrics)
-        scale = self._output_grad(p, buffers.rows, y_batch)
+        scale = self.link.into_gradient(p, buffers.rows, y_batch)
         optimizer = self.model.optimizer
         if self.fused:  # the update itself: alpha = -lr / batch, beta = 1 (or the momentum)
             alpha, beta = -optimizer.current_learning_rate() * scale, optimizer.momentum or 1.0
@@ -265,7 +249,7 @@ class FastPlan:
                 buffers.input_grad_calls[i]()
                 if i - 1 in buffers.dropped:
                     buffers.input_grads[i] *= buffers.dropped[i - 1]
-                dense[i - 1].activation.backward(buffers.input_grads[i], buffers.hidden[i - 1], None)
+                dense[i - 1].activation.derivative_into(buffers.input_grads[i], buffers.hidden[i - 1])
             if self.trainable[i]:
                 buffers.weight_calls[i](alpha, beta)
         kind = self.kind_of_update
@@ -276,11 +260,13 @@ class FastPlan:
             self.flat += self.flat_target
         elif kind == "whole":
             optimizer.update_steps([self.flat_target], [self.flat_variable], optimizer.current_learning_rate())
+        for variable in self.variables:
+            variable._version += 1  # what a tape read before this step is stale now
         optimizer.finish_step()
 
     def test(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
-        self._score(self._forward(buffers), buffers.rows, y[index], loss_tracker, metrics)
+        self._score(self._forward(buffers), buffers.rows, self.link.labels(y[index]), loss_tracker, metrics)
 
     def predict(self, x, index) -> np.ndarray:
         return self._forward(self._load(x, index))

@@ -2,7 +2,8 @@
 (a generator, a ``PyDataset``, or any object with ``__len__``/``__getitem__`` giving batches).
 
 Either way an epoch is a sequence of ``(x, y, index, sample_weight)``: the trainer trains on
-rows ``index`` of ``x`` and ``y``. Arrays are never copied whole: a ``np.memmap`` is read a
+rows ``index`` of ``x`` and ``y`` (each an array, or a structure of arrays for a model of
+several inputs or outputs). Arrays are never copied whole: a ``np.memmap`` is read a
 batch at a time, so a file far larger than memory trains with flat memory use.
 """
 from __future__ import annotations
@@ -13,16 +14,17 @@ import warnings
 import numpy as np
 
 from ..utils.py_dataset import PyDataset
-from . import data
+from . import data, structures
 
 
 def is_batch_source(x) -> bool:
-    """A generator, iterator, PyDataset or batch sequence (not arrays, lists or pandas objects)."""
+    """A generator, iterator, PyDataset, ``lamina.data.Dataset`` or batch sequence (not arrays,
+    lists, tensors or pandas objects)."""
     if isinstance(x, PyDataset) or inspect.isgenerator(x) or hasattr(x, "__next__"):
         return True
-    if isinstance(x, (np.ndarray, list, tuple, dict, str, bytes)) or hasattr(x, "to_numpy"):
+    if isinstance(x, (np.ndarray, list, tuple, dict, str, bytes)) or hasattr(x, "to_numpy") or hasattr(x, "shape"):
         return False
-    return hasattr(x, "__getitem__") and hasattr(x, "__len__") and not hasattr(x, "shape")
+    return (hasattr(x, "__getitem__") and hasattr(x, "__len__")) or hasattr(x, "__iter__")
 
 
 class ArrayData:
@@ -31,13 +33,14 @@ class ArrayData:
     def __init__(self, x, y, sample_weight, batch_size: int, shuffle, steps=None):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size, self.shuffle = batch_size, shuffle
-        self.slices = data.batch_slices(len(x), batch_size)
+        self.n = structures.n_samples(x)
+        self.slices = data.batch_slices(self.n, batch_size)
         if steps is not None:
             self.slices = self.slices[:data.positive_int(steps, "steps")]
         self.steps = len(self.slices)
 
     def epoch(self, rng):
-        order = epoch_order(len(self.x), self.batch_size, self.shuffle, rng)
+        order = epoch_order(self.n, self.batch_size, self.shuffle, rng)
         for rows in self.slices:
             yield self.x, self.y, rows if order is None else order[rows], self.sample_weight
 
@@ -67,7 +70,10 @@ class BatchData:
                                  "endless generator from a finite one")
             steps = len(source)
         self.steps = data.positive_int(steps, f"steps for {what}")
-        self.iterator = None if hasattr(source, "__getitem__") and hasattr(source, "__len__") else iter(source)
+        indexable = hasattr(source, "__getitem__") and hasattr(source, "__len__")
+        # an iterable that is not its own iterator (a Dataset) starts again each epoch
+        self.reiterable = not indexable and not hasattr(source, "__next__")
+        self.iterator = None if indexable else iter(source)
         self.sample_shape = None
 
     def _batch(self, step: int):
@@ -76,6 +82,8 @@ class BatchData:
         return next(self.iterator)
 
     def epoch(self, rng=None):
+        if self.reiterable:
+            self.iterator = iter(self.source)
         for step in range(self.steps):
             try:
                 batch = self._batch(step)
@@ -85,16 +93,18 @@ class BatchData:
                 return
             x, y, sample_weight = unpack_batch(batch)
             x = data.features(x, f"batch {step} of {self.what}")
+            shapes = [leaf.shape[1:] for leaf in structures.leaves(x)]
             if self.sample_shape is None:
-                self.sample_shape = x.shape[1:]
-            elif x.shape[1:] != self.sample_shape:
-                raise ValueError(f"batch {step} of {self.what} has x of shape {x.shape}, but the earlier batches "
+                self.sample_shape = shapes
+            elif shapes != self.sample_shape:
+                raise ValueError(f"batch {step} of {self.what} has samples of shape {shapes}, but the earlier batches "
                                  f"had samples of shape {self.sample_shape}")
+            n = structures.n_samples(x)
             try:
-                y = self.prepare(x, None if y is None else data.targets(y, len(x), f"y in batch {step}"))
+                y = self.prepare(x, None if y is None else data.targets(y, n, f"y in batch {step}"))
             except ValueError as error:
                 raise ValueError(f"batch {step} of {self.what}: {error}") from None
-            yield x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x))
+            yield x, y, slice(0, n), data.sample_weights(sample_weight, n)
 
     def inference(self, blocked: bool):
         for step, (x, y, rows, sample_weight) in enumerate(self.epoch()):

@@ -1,398 +1,228 @@
-"""``compile`` / ``fit`` / ``evaluate`` / ``predict``: the training loop of a model.
+"""``compile`` and the training seams Keras's ``Trainer`` has: ``train_step``, ``test_step``,
+``predict_step``, ``compute_loss``, ``compute_metrics`` and the ``metrics`` property.
 
-One training step is kept apart from the loop: ``_train_batch`` runs the general path (each
-layer's ``forward`` and ``backward``), or the fused fast path of ``fast_plan.FastPlan`` when the
-model is a stack it covers. Both give the same weights (tests hold them to float32 rounding).
+``fit`` calls ``train_step(data)`` for each batch (``data`` is ``(x, y)`` or ``(x, y,
+sample_weight)`` as tensors); users override it with a ``GradientTape`` as in Keras's guides.
+The default step is the one the fused plan (``fast_plan.py``) replaces, with the same numbers,
+for a chain of built-in layers. The loops themselves are in ``loops.py``.
 """
 from __future__ import annotations
 
+import warnings
 
 import numpy as np
 
-from .. import backend, losses, optimizers
 from .. import metrics as metrics_module
-from ..callbacks.callback import CallbackList
-from ..callbacks.history import History
-from ..callbacks.progbar_logger import ProgbarLogger
-from . import data, sources
-from .fast_plan import FastPlan
+from .. import ops, optimizers
+from ..ops.tape import GradientTape
+from . import structures
+from .compile_utils import CompileLoss, CompileMetrics
+from .loops import Loops
 
 
-class Trainer:
-    def __init__(self):
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from what ``fit`` hands to ``train_step``."""
+    if isinstance(data, tuple):
+        if len(data) == 1:
+            return data[0], None, None
+        if len(data) == 2:
+            return data[0], data[1], None
+        if len(data) == 3:
+            return data
+        raise ValueError(f"data must be x, (x,), (x, y) or (x, y, sample_weight), got a tuple of {len(data)}")
+    return data, None, None
+
+
+class Trainer(Loops):
+    """What a ``Model`` adds to train: mixed into ``Model`` (and so Sequential and Functional)."""
+
+    def _init_trainer(self) -> None:
         self.optimizer = None
         self.loss = None
         self.compiled = False
         self.stop_training = False
         self.history = None
-        self._metric_ids: list = []
-        self._metrics: list | None = None  # resolved once the label and output shapes are known
+        self._compile_loss = None
+        self._compile_metrics = None
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._plan: FastPlan | None = None
+        self._plan = None
         self._plan_checked = False
+        self._run_eagerly = False
+        self._jit_compile = False
 
     def _invalidate(self) -> None:
-        """The layers changed: rebuild the fast plan and re-resolve the metrics."""
-        self._plan, self._plan_checked, self._metrics = None, False, None
+        """The layers changed: rebuild the fused plan."""
+        self._plan, self._plan_checked = None, False
 
-    # --- compile -----------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+    # --- compile -------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
-        """Choose the optimizer, the loss and the metrics (names, functions or objects).
+        """Choose the optimizer, the loss (one, a list or a dict by output name) and the metrics.
 
         >>> import lamina
         >>> model = lamina.Sequential([lamina.layers.Dense(1, input_shape=(3,))])
         >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
         """
         self.optimizer = optimizers.get(optimizer)
-        self.loss = None if loss is None else losses.get(loss)
-        if metrics is None:
-            metrics = []
-        elif isinstance(metrics, dict):
-            raise TypeError("metrics given as a dict need a multi-output model; a Sequential has one "
-                            "output: pass a list such as metrics=['accuracy']")
-        elif not isinstance(metrics, (list, tuple)):
-            metrics = [metrics]
-        for metric in metrics:  # unknown names fail now, not at the first batch
-            if isinstance(metric, str) and metric not in ("accuracy", "acc"):
-                metrics_module.get(metric)
-        self._metric_ids = list(metrics)
-        self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics),
-                              "loss_weights": loss_weights, "weighted_metrics": weighted_metrics}
+        self.loss = loss
+        names = self._output_names_for_compile()
+        self._compile_loss = None if loss is None else CompileLoss(loss, loss_weights, names)
+        if loss is None and loss_weights is not None:
+            raise ValueError("compile(loss_weights=...) needs a loss")
+        self._check_metric_names(metrics)
+        self._check_metric_names(weighted_metrics)
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) if (metrics or weighted_metrics) \
+            else None
+        self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+                              "metrics": metrics, "weighted_metrics": weighted_metrics}
+        self._run_eagerly = bool(run_eagerly)
+        self._loss_tracker = metrics_module.Mean(name="loss")
         self.compiled = True
         self._invalidate()
 
+    @staticmethod
+    def _check_metric_names(metrics) -> None:
+        """Unknown metric names fail at ``compile``, not at the first batch."""
+        entries = metrics.values() if isinstance(metrics, dict) else metrics or []
+        for entry in entries:
+            for metric in entry if isinstance(entry, (list, tuple)) else [entry]:
+                if isinstance(metric, str) and metric.lower() not in ("accuracy", "acc"):
+                    metrics_module.get(metric)
+
+    def _output_names_for_compile(self) -> list[str]:
+        return list(getattr(self, "output_names", None) or [])
+
+    @property
+    def run_eagerly(self) -> bool:
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        self._run_eagerly = bool(value)
+
     @property
     def metrics(self) -> list:
-        return [self._loss_tracker, *(self._metrics or [])]
+        """The loss tracker, the compiled metrics, per-output loss trackers, then the metrics of
+        layers; ``fit`` and ``evaluate`` reset them all at the start of each epoch."""
+        out = []
+        if self.compiled:
+            out.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                out.append(self._compile_metrics)
+            if self._compile_loss is not None:
+                out.extend(self._compile_loss.trackers)
+        return out + [m for layer in self._flatten_layers(include_self=False) for m in layer._metrics]
 
     @property
     def metrics_names(self) -> list[str]:
         return [m.name for m in self.metrics]
 
-    def _require_compiled(self, what: str) -> None:
-        if not self.compiled or self.loss is None:
-            raise ValueError(f"You must call compile() with a loss before {what}(): "
-                             "e.g. model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')")
-
-    def _prepare(self, x, y) -> np.ndarray:
-        """Build for ``x``, check ``x`` and ``y`` against the model, resolve 'accuracy'; return
-        ``y`` ready for the loss (sparse labels as integers, a trailing 1 squeezed)."""
-        self._prepare_features(x)
-        if y is None:
-            return None
-        out_shape = self.output_shape
-        if self._metrics is None:
-            self._metrics = [metrics_module.get(m, y.shape, (len(y), *out_shape[1:])) for m in self._metric_ids]
-        sparse = isinstance(self.loss, losses.SparseCategoricalCrossentropy)
-        if not isinstance(self.loss, losses.CustomLoss):  # a user's function decides its own shapes
-            data.check_target_shape(y, out_shape, sparse, self.loss.name)
-        if sparse and out_shape[-1] is not None:
-            losses.check_sparse_labels(y, out_shape[-1], ignore_class=self.loss.ignore_class)
-            if y.ndim == len(out_shape) and y.shape[-1] == 1:
-                y = y[..., 0]
-            y = y.astype(np.intp, copy=False)
-        return y
-
-    def _check_features(self, x) -> None:
-        expected = self.input_spec_shape
-        if x.ndim != len(expected) + 1 or any(e is not None and e != d for e, d in zip(expected, x.shape[1:])):
-            first = self.layers[0]
-            raise ValueError(f"{type(first).__name__} '{first.name}' of model '{self.name}' expects inputs of "
-                             f"shape {(None, *expected)}, got {x.shape}")
-
-    def _fast_plan(self) -> FastPlan | None:
-        if not self._plan_checked:
-            self._plan = FastPlan.for_model(self)
-            self._plan_checked = True
-        return self._plan
-
-    # --- one step ----------------------------------------------------------------------------
-    def _train_batch(self, x, y, index, sample_weight=None) -> None:
-        """Train on the rows ``index`` (a slice or an index array) of ``x`` and ``y``."""
-        plan = self._plan if sample_weight is None else None
-        if plan is not None:
-            plan.train(x, y, index, self._loss_tracker, self._metrics)
-            return
-        xb = np.asarray(x[index], dtype=self.dtype)
-        yb = y[index]
-        swb = None if sample_weight is None else sample_weight[index]
-        y_pred, contexts = self.forward(xb, training=True)
-        fused = self._fused_loss()
-        loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss(contexts)
-        dy = self.loss.gradient(yb, y_pred, swb, fused=fused)
-        _, grads = self.backward(contexts, dy, skip_activation=fused)
-        variables = self.trainable_weights
-        grads = [g if v.regularizer is None else g + v.regularizer.grad(v.value) for g, v in zip(grads, variables)]
-        if self.optimizer.loss_scale_factor:  # Keras scales the loss; the optimizer unscales
-            grads = [g * self.optimizer.loss_scale_factor for g in grads]
-        self.optimizer.apply(grads, variables)
-        self._loss_tracker.add(loss_value * len(yb), len(yb))
-        for metric in self._metrics:
-            metric.update_state(yb, y_pred, swb)
-
-    def _fused_loss(self) -> bool:
-        """Whether the loss's gradient can skip the output activation (softmax + crossentropy)."""
-        last = self.layers[-1]
-        activation = getattr(getattr(last, "activation", None), "name", None)
-        return (activation is not None and activation == self.loss.fused_activation and hasattr(last, "units")
-                and getattr(last, "activity_regularizer", None) is None)
-
-    def _regularization_loss(self, contexts=None) -> float:
-        """The weight penalties (``kernel_regularizer`` ...) plus the layers' activity penalties,
-        added to the loss as Keras adds them; their gradients join in ``backward`` and above."""
-        total = sum(float(v.regularizer(v.value)) for v in self.trainable_weights if v.regularizer is not None)
-        if contexts is not None:
-            total += self.activity_penalty(contexts)
-        return total
-
-    def _logs(self) -> dict:
-        logs = {m.name: _log_value(m.result()) for m in self.metrics}
-        return dict(sorted(logs.items()))
-
-    def _reset_metrics(self) -> None:
+    def reset_metrics(self) -> None:
         for metric in self.metrics:
             metric.reset_state()
 
-    # --- fit -----------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
-        """Train for ``epochs`` passes over ``(x, y)``; returns the ``History``.
+    # --- the seams -------------------------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled losses (weighted by ``loss_weights``) plus ``self.losses`` (the
+        ``add_loss`` values and the weight penalties), as one scalar tensor."""
+        total = []
+        if self._compile_loss is not None:
+            if y is None:
+                raise ValueError("the compiled loss needs targets: pass y to fit/evaluate (or compile without a loss "
+                                 "when the model adds its own with add_loss)")
+            y_true, y_pred_list, weights = self._per_output(y, y_pred, sample_weight)
+            value = self._compile_loss(y_true, y_pred_list, weights)
+            if value is not None:
+                total.append(value)
+        total.extend(self.losses)
+        if not total:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()` (or add_loss in the "
+                             "model's call)")
+        loss = total[0]
+        for extra in total[1:]:
+            loss = loss + ops.cast(extra, loss.dtype)
+        return loss
 
-        ``x`` may be arrays (with ``y``), or a generator / ``PyDataset`` / sequence of batches
-        ``(x, y[, sample_weight])`` (then ``steps_per_epoch`` for a generator).
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
+        """Update the compiled metrics with this batch; return every metric's result."""
+        if self._compile_metrics is not None and y is not None:
+            y_true, y_pred_list, weights = self._per_output(y, y_pred, sample_weight)
+            self._compile_metrics.update_state(y_true, y_pred_list, weights)
+        return self.get_metrics_result()
 
-        >>> import numpy as np, lamina
-        >>> model = lamina.Sequential([lamina.layers.Dense(1, input_shape=(2,))])
-        >>> model.compile(optimizer="sgd", loss="mse")
-        >>> history = model.fit(np.ones((8, 2)), np.ones(8), epochs=2, verbose=0)
-        >>> len(history.history["loss"])
-        2
-        """
-        self._require_compiled("fit")
-        batch_size = data.check_batch_size(batch_size)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-        train, val = self._fit_sources(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
-                                       validation_split, validation_data, validation_steps,
-                                       data.check_batch_size(validation_batch_size or batch_size,
-                                                             "validation_batch_size"))
-        verbose = 1 if verbose == "auto" else int(verbose)
-        history = History()
-        progbar = ProgbarLogger() if verbose else None
-        # Keras's order: the user's callbacks, then History, then the progress bar (so an epoch's
-        # line shows what the user's callbacks added to the logs, such as learning_rate)
-        callback_list = CallbackList([*(callbacks or []), history, *([progbar] if progbar else [])], self,
-                                     {"verbose": verbose, "epochs": epochs, "steps": train.steps})
-        plan = self._fast_plan()
-        if plan is not None:
-            plan.prepare()
-        self.stop_training = False
-        callback_list.on_train_begin()
-        for callback in callback_list.callbacks:
-            if getattr(callback, "resume_epoch", None) is not None:  # BackupAndRestore found a backup
-                initial_epoch = callback.resume_epoch
-                callback.restore_history(history)
+    def get_metrics_result(self) -> dict:
+        """``{name: result}`` for every metric (a dict result, as ``compile_metrics``', merged in)."""
         logs = {}
-        with data.StopOnInterrupt(self):
-            logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar)
-        self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA weights, when asked
-        callback_list.on_train_end(logs)
-        self.history = history
-        return history
-
-    def _fit_sources(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
-                     validation_split, validation_data, validation_steps, validation_batch_size):
-        """The training and validation data as ``ArrayData`` or ``BatchData``, checked."""
-        if sources.is_batch_source(x):
-            if y is not None or sample_weight is not None or class_weight is not None:
-                raise ValueError("when x is a generator or dataset its batches carry the targets and weights: "
-                                 "pass y=None, sample_weight=None and class_weight=None")
-            if validation_split:
-                raise ValueError("validation_split needs arrays; with a generator or dataset pass validation_data")
-            train = sources.BatchData(x, steps_per_epoch, self._prepare, "x")
-        else:
-            x = data.features(x)
-            y = data.targets(y, len(x))
-            sample_weight = data.sample_weights(sample_weight, len(x))
-            if class_weight is not None:
-                sample_weight = data.class_sample_weights(class_weight, y, sample_weight)
-            if validation_split and validation_data is None:
-                (x, y, sample_weight), validation_data = data.split_validation(x, y, sample_weight, validation_split)
-            train = sources.ArrayData(x, self._prepare(x, y), sample_weight, batch_size, shuffle, steps_per_epoch)
-        if validation_data is None:
-            return train, None
-        return train, self._evaluation_source(validation_data, None, None, validation_batch_size, validation_steps,
-                                              "validation_data")
-
-    def _evaluation_source(self, x, y, sample_weight, batch_size, steps, what):
-        if isinstance(x, (tuple, list)) and what == "validation_data" and not sources.is_batch_source(x):
-            x, y, sample_weight = data.unpack_validation_data(x)
-        if sources.is_batch_source(x):
-            return sources.BatchData(x, steps, self._prepare, what)
-        prefix = "validation " if what == "validation_data" else ""
-        x = data.features(x, f"{prefix}x")
-        y = data.targets(y, len(x), f"{prefix}y", f"{prefix}x")
-        return sources.ArrayData(x, self._prepare(x, y), data.sample_weights(sample_weight, len(x)), batch_size,
-                                 False, steps)
-
-    def _fit_epochs(self, train, val, initial_epoch, epochs, validation_freq, callback_list, progbar) -> dict:
-        batch_hooks = callback_list.wants_batch_logs("train")
-        rng = backend.global_rng()
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            for step, (x, y, index, sample_weight) in enumerate(train.epoch(rng)):
-                if batch_hooks:
-                    callback_list.on_train_batch_begin(step)
-                self._train_batch(x, y, index, sample_weight)
-                if batch_hooks:
-                    callback_list.on_train_batch_end(step, self._logs())
-                if progbar is not None:
-                    progbar.update(step + 1, self._logs)
-                if self.stop_training:
-                    break
-            train.on_epoch_end()
-            logs = self._logs()
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                logs.update({f"val_{k}": v for k, v in self._evaluate_source(val, callback_list).items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
         return logs
 
-    # --- evaluate and predict --------------------------------------------------------------------
-    def _evaluate_source(self, source, callback_list, progbar=None) -> dict:
-        self._reset_metrics()
-        callback_list.on_test_begin()
-        batch_hooks = callback_list.wants_batch_logs("test")
-        plan = self._fast_plan()
-        for step, (done, x, y, rows, sample_weight) in enumerate(source.inference(not batch_hooks)):
-            if batch_hooks:
-                callback_list.on_test_batch_begin(step)
-            if plan is not None and sample_weight is None:
-                plan.test(x, y, rows, self._loss_tracker, self._metrics)
-            else:
-                xb, yb = np.asarray(x[rows], dtype=self.dtype), y[rows]
-                swb = None if sample_weight is None else sample_weight[rows]
-                y_pred, contexts = self.forward(xb, training=False)  # Keras counts penalties here too
-                loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss(contexts)
-                self._loss_tracker.add(loss_value * len(yb), len(yb))
-                for metric in self._metrics:
-                    metric.update_state(yb, y_pred, swb)
-            if batch_hooks:
-                callback_list.on_test_batch_end(step, self._logs())
-            if progbar is not None:
-                progbar.update(done, self._logs)
-        logs = self._logs()
-        callback_list.on_test_end(logs)
-        return logs
+    def _per_output(self, y, y_pred, sample_weight):
+        """Targets, outputs and weights as lists in output order (dicts by output name)."""
+        names = self._output_names_for_compile()
+        outputs = list(y_pred.values()) if isinstance(y_pred, dict) else (
+            list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred])
+        n = len(outputs)
+        return _ordered(y, names, n, "y"), outputs, _ordered(sample_weight, names, n, "sample_weight")
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):
-        """The loss and metrics on ``(x, y)``: a scalar without metrics, else ``[loss, *metrics]``
-        (or a dict with ``return_dict=True``). ``x`` may also be a source of batches."""
-        self._require_compiled("evaluate")
-        batch_size = data.check_batch_size(batch_size)
-        if sources.is_batch_source(x) and (y is not None or sample_weight is not None):
-            raise ValueError("when x is a generator or dataset its batches carry the targets: pass y=None")
-        source = self._evaluation_source(x, y, sample_weight, batch_size, steps, "x")
-        verbose = 1 if verbose == "auto" else int(verbose)
-        progbar = ProgbarLogger() if verbose else None
-        callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or [])], self,
-                                     {"verbose": verbose, "epochs": 1, "steps": source.steps})
-        if progbar is not None:
-            progbar.on_epoch_begin(0)
-        logs = self._evaluate_source(source, callback_list, progbar)
-        if progbar is not None:
-            progbar.on_epoch_end(0, logs)
-        if return_dict:
-            return logs
-        values = [logs[m.name] for m in self.metrics]
-        return values[0] if len(values) == 1 else values
-
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
-        """The model's outputs for ``x`` (arrays or a source of batches), in batches of
-        ``batch_size`` (default 32), as one array."""
-        self._check_buildable()
-        batch_size = data.check_batch_size(batch_size)
-        if sources.is_batch_source(x):
-            source = sources.BatchData(x, steps, lambda xb, yb: self._prepare_features(xb), "x")
+    def train_step(self, data) -> dict:
+        """One optimizer step on one batch: forward under a tape, the loss, its gradient, the
+        update, the metrics. Override it to customize ``fit`` (Keras's seam)."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+            scaled = self.optimizer.scale_loss(loss)
+        variables = self.trainable_weights
+        if variables:
+            grads = tape.gradient(scaled, variables)
+            self.optimizer.apply(grads, variables)
         else:
-            x = data.features(x)
-            self._prepare_features(x)
-            source = sources.ArrayData(x, None, None, batch_size, False, steps)
-        verbose = 1 if verbose == "auto" else int(verbose)
-        progbar = ProgbarLogger() if verbose else None
-        callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or [])], self,
-                                     {"verbose": verbose, "epochs": 1, "steps": source.steps})
-        batch_hooks = callback_list.wants_batch_logs("predict")
-        if progbar is not None:
-            progbar.on_epoch_begin(0)
-        callback_list.on_predict_begin()
-        plan = self._fast_plan()
-        outputs = []
-        for step, (done, x, _, rows, _) in enumerate(source.inference(not batch_hooks)):
-            if batch_hooks:
-                callback_list.on_predict_batch_begin(step)
-            if plan is not None:
-                y_pred = plan.predict(x, rows).copy()
-            else:
-                y_pred = self.call(np.asarray(x[rows], dtype=self.dtype), training=False)
-            outputs.append(y_pred)
-            if batch_hooks:
-                callback_list.on_predict_batch_end(step, {"outputs": y_pred})
-            if progbar is not None:
-                progbar.update(done, dict)
-        callback_list.on_predict_end()
-        if progbar is not None:
-            progbar.on_epoch_end(0, {})
-        return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _prepare_features(self, x) -> None:
-        self._check_buildable()
-        if self.input_spec_shape is None:
-            self.build_for(x.shape[1:])
-        self._check_features(x)
+    def test_step(self, data) -> dict:
+        """The loss and metrics on one batch, without training (what ``evaluate`` calls)."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    # --- single batches ------------------------------------------------------------------------
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One optimizer step on one batch; returns the batch's loss (and metrics)."""
-        self._require_compiled("train_on_batch")
-        x = data.features(x)
-        y = self._prepare(x, data.targets(y, len(x)))
-        self._reset_metrics()
-        plan = self._fast_plan()
-        if plan is not None:
-            plan.prepare()
-        self._train_batch(x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x)))
-        return self._batch_result(return_dict)
+    def predict_step(self, data):
+        """The model's outputs for one batch (what ``predict`` calls)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """The loss (and metrics) on one batch, without training."""
-        self._require_compiled("test_on_batch")
-        x = data.features(x)
-        y = self._prepare(x, data.targets(y, len(x)))
-        source = sources.ArrayData(x, y, data.sample_weights(sample_weight, len(x)), len(x), False)
-        self._evaluate_source(source, CallbackList([], self, {}))
-        return self._batch_result(return_dict)
-
-    def predict_on_batch(self, x) -> np.ndarray:
-        """The outputs for one batch."""
-        return self.predict(x, batch_size=len(data.features(x)), verbose=0)
-
-    def _batch_result(self, return_dict):
-        logs = {m.name: _log_value(m.result()) for m in self.metrics}
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise ValueError(f"You must call compile() before {what}(): e.g. "
+                             "model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')")
 
 
-def _log_value(result):
-    """A metric's result for the logs: a float, or an array for per-class metrics (F1Score)."""
-    result = np.asarray(result)
-    return float(result) if result.size == 1 else result
+def _batch_size(x) -> int:
+    first = structures.leaves(x)[0]
+    return int(first.shape[0])
+
+
+def _ordered(value, names: list[str], n: int, what: str) -> list:
+    if value is None:
+        return [None] * n
+    if isinstance(value, dict):
+        if names and set(value) <= set(names):
+            return [value.get(name) for name in names]
+        raise ValueError(f"{what} is a dict with keys {sorted(value)}, but the model's outputs are {names}")
+    if isinstance(value, (list, tuple)) and n > 1:
+        if len(value) != n:
+            raise ValueError(f"{what} has {len(value)} entries for a model of {n} outputs {names}")
+        return list(value)
+    if n > 1 and what == "sample_weight":
+        return [value] * n  # one weight per sample, for every output
+    if n > 1:
+        raise ValueError(f"the model has {n} outputs {names}: give {what} as a list or a dict by output name")
+    return [value[0] if isinstance(value, (list, tuple)) and len(value) == 1 and np.ndim(value[0]) else value]

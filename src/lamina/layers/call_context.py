@@ -1,0 +1,47 @@
+"""What the outermost layer call hands down to the layers it calls: the ``training`` flag, and
+that it is the entry point (which clears the losses of the previous call, as Keras does)."""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+_STATE = threading.local()
+
+
+class CallContext:
+    __slots__ = ("entry_layer", "training")
+
+    def __init__(self, entry_layer, training):
+        self.entry_layer, self.training = entry_layer, training
+
+
+def current() -> CallContext | None:
+    stack = getattr(_STATE, "stack", None)
+    return stack[-1] if stack else None
+
+
+@contextlib.contextmanager
+def entered(context: CallContext):
+    stack = getattr(_STATE, "stack", None)
+    if stack is None:
+        stack = _STATE.stack = []
+    stack.append(context)
+    try:
+        yield context
+    finally:
+        stack.pop()
+
+
+@contextlib.contextmanager
+def shape_inference():
+    """Inside: layers run on stand-in inputs to find output shapes; Variables do not change."""
+    previous = getattr(_STATE, "inferring", False)
+    _STATE.inferring = True
+    try:
+        yield
+    finally:
+        _STATE.inferring = previous
+
+
+def inferring_shapes() -> bool:
+    return getattr(_STATE, "inferring", False)

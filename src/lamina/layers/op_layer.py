@@ -1,0 +1,28 @@
+"""An op called on symbolic tensors (``ops.add(x, y)`` while building a Functional model)
+becomes a node of the graph: an ``OpLayer`` that runs the op when the model runs."""
+from __future__ import annotations
+
+from .. import backend
+from .layer import Layer
+
+
+class OpLayer(Layer):
+    """A ``lamina.ops`` function as a graph node (it has no weights)."""
+
+    def __init__(self, fn, **kwargs):
+        super().__init__(name=backend.unique_name(fn.__name__), **kwargs)
+        self.fn = fn
+
+    def call(self, *args, **kwargs):
+        kwargs.pop("training", None)
+        return self.fn(*args, **kwargs)
+
+    def get_config(self) -> dict:
+        raise ValueError(f"The op '{self.fn.__name__}' in this Functional model cannot be saved in a Keras config: "
+                         "write it as a layer (a Layer subclass, or a built-in layer such as layers.Add), or save "
+                         "the weights only with save_weights")
+
+
+def symbolic_op(fn, args: tuple, kwargs: dict):
+    """Call ``fn`` on symbolic ``args``: a new OpLayer node in the graph."""
+    return OpLayer(fn)(*args, **kwargs)

@@ -1,0 +1,139 @@
+"""How a layer finds its sub-layers, weights and metrics: assigning one to an attribute tracks
+it, and so does keeping it in a list or dict attribute (which becomes a tracked list or dict, so
+a later ``append`` is tracked too), as Keras's ``Layer.__setattr__`` does.
+
+>>> import lamina
+>>> class Block(lamina.layers.Layer):
+...     def __init__(self):
+...         super().__init__()
+...         self.parts = [lamina.layers.Dense(4)]
+...         self.parts.append(lamina.layers.Dense(2))
+>>> [layer.name for layer in Block()._layers]
+['dense', 'dense_1']
+"""
+from __future__ import annotations
+
+import weakref
+
+
+_CLASSES: list = []
+
+
+def _kind(value) -> str | None:
+    if not _CLASSES:  # imported on first use: these modules import this one
+        from ..metrics.metric import Metric
+        from ..variables import Variable
+        from .layer import Layer
+        _CLASSES.extend((Layer, Variable, Metric))
+    Layer, Variable, Metric = _CLASSES
+    if isinstance(value, Layer):
+        return "layer"
+    if isinstance(value, Variable):
+        return "variable"
+    if isinstance(value, Metric):
+        return "metric"
+    return None
+
+
+def track(owner, value):
+    """Record ``value`` (or what a list, tuple or dict ``value`` holds) on ``owner``; return what
+    to store (lists and dicts come back tracked)."""
+    kind = _kind(value)
+    if kind is not None:
+        _add(owner, value, kind)
+        return value
+    if type(value) in (list, TrackedList):
+        return TrackedList(owner, value)
+    if type(value) in (dict, TrackedDict):
+        return TrackedDict(owner, value)
+    if type(value) is tuple:
+        for item in value:
+            track(owner, item)
+    return value
+
+
+def _add(owner, value, kind: str) -> None:
+    if kind == "layer":
+        if value is not owner and not any(value is layer for layer in owner._layers):
+            owner._layers.append(value)
+    elif kind == "variable":
+        known = owner._trainable_variables + owner._non_trainable_variables
+        if not any(value is v for v in known):
+            (owner._trainable_variables if value.trainable else owner._non_trainable_variables).append(value)
+    elif not any(value is m for m in owner._metrics):
+        owner._metrics.append(value)
+
+
+def untrack(owner, value) -> None:
+    """Forget ``value`` (removed from a tracked list or dict, or replaced on an attribute)."""
+    for collection in (owner._layers, owner._trainable_variables, owner._non_trainable_variables, owner._metrics):
+        for i, item in enumerate(collection):
+            if item is value:
+                del collection[i]
+                return
+
+
+class TrackedList(list):
+    """A list attribute of a layer: what is added to it is tracked on the layer."""
+
+    def __init__(self, owner, values=()):
+        self._owner = weakref.ref(owner)
+        super().__init__(self._track(v) for v in values)
+
+    def _track(self, value):
+        owner = self._owner()
+        return track(owner, value) if owner is not None else value
+
+    def append(self, value):
+        super().append(self._track(value))
+
+    def extend(self, values):
+        super().extend(self._track(v) for v in values)
+
+    def insert(self, index, value):
+        super().insert(index, self._track(value))
+
+    def __iadd__(self, values):
+        self.extend(values)
+        return self
+
+    def __setitem__(self, index, value):
+        super().__setitem__(index, [self._track(v) for v in value] if isinstance(index, slice) else self._track(value))
+
+    def remove(self, value):
+        super().remove(value)
+        owner = self._owner()
+        if owner is not None:
+            untrack(owner, value)
+
+    def pop(self, index=-1):
+        value = super().pop(index)
+        owner = self._owner()
+        if owner is not None:
+            untrack(owner, value)
+        return value
+
+
+class TrackedDict(dict):
+    """A dict attribute of a layer: what is stored in it is tracked on the layer."""
+
+    def __init__(self, owner, values=()):
+        self._owner = weakref.ref(owner)
+        super().__init__()
+        for key, value in dict(values).items():
+            self[key] = value
+
+    def __setitem__(self, key, value):
+        owner = self._owner()
+        super().__setitem__(key, track(owner, value) if owner is not None else value)
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def pop(self, key, *default):
+        value = super().pop(key, *default)
+        owner = self._owner()
+        if owner is not None:
+            untrack(owner, value)
+        return value

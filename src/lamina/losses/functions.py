@@ -1,0 +1,194 @@
+"""The per-sample loss functions of ``keras.losses`` (``mean_squared_error`` ...), in ``lamina.ops``:
+each returns one value per sample (the last axis reduced) and the tape differentiates it."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend, ops
+from .loss import squeeze_or_expand_to_same_rank
+
+
+def _eps():
+    return backend.epsilon()
+
+
+def _align(y_true, y_pred):
+    """Both as tensors, ``y_true`` in ``y_pred``'s dtype, a missing or extra trailing 1 fixed."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, y_pred.dtype)
+    return squeeze_or_expand_to_same_rank(y_true, y_pred)
+
+
+def check_label_smoothing(owner: str, label_smoothing) -> None:
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(f"{owner} label_smoothing must be in [0, 1], got {label_smoothing}")
+
+
+def check_sparse_labels(y_true, n_classes: int, what: str = "y", ignore_class=None) -> None:
+    """A clear error for labels that are not integers in ``[0, n_classes)`` (``ignore_class``
+    labels are allowed anywhere)."""
+    labels = np.asarray(y_true)
+    if ignore_class is not None:
+        labels = labels[labels != ignore_class]
+    if labels.size == 0:
+        return
+    if labels.dtype.kind == "f" and not np.array_equal(labels, np.floor(labels)):
+        raise ValueError(f"Sparse categorical labels in {what} must be integers, got non-integer values")
+    low, high = labels.min(), labels.max()
+    if low < 0 or high >= n_classes:
+        raise ValueError(f"Sparse categorical labels in {what} must be in [0, {n_classes}) for an output "
+                         f"of {n_classes} units, got values from {low} to {high}")
+
+
+# --- crossentropies ------------------------------------------------------------------------------
+def _smooth_categorical(y_true, label_smoothing):
+    if label_smoothing:
+        return y_true * (1 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    return y_true
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    """``-log(p[label])`` per sample, after normalizing and clipping ``p`` as Keras does; samples
+    labelled ``ignore_class`` give 0 (and a ``Loss`` leaves them out of the mean)."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    labels = np.asarray(ops.convert_to_numpy(y_true))
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    valid = None
+    if ignore_class is not None:
+        valid = labels != ignore_class
+        labels = np.where(valid, labels, 0)
+    out = ops.sparse_categorical_crossentropy(labels.astype(np.int64), y_pred, from_logits=from_logits, axis=axis)
+    return out if valid is None else ops.where(valid, out, 0.0)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """``-sum(y_true * log(p))`` over ``axis`` (labels smoothed towards uniform)."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = _smooth_categorical(ops.cast(y_true, y_pred.dtype), label_smoothing)
+    return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Mean over the last axis of ``-(y log p + (1-y) log(1-p))`` (labels smoothed towards 0.5)."""
+    y_true, y_pred = _align(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1 - label_smoothing) + 0.5 * label_smoothing
+    return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
+                              from_logits=False, label_smoothing=0.0, axis=-1):
+    """Binary crossentropy scaled by ``(1 - p_t) ** gamma`` (and by ``alpha`` / ``1 - alpha`` for
+    classes 1 / 0 with ``apply_class_balancing``), averaged over the last axis."""
+    y_true, y_pred = _align(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1 - label_smoothing) + 0.5 * label_smoothing
+    q = ops.sigmoid(y_pred) if from_logits else y_pred
+    bce = ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits)
+    p_t = y_true * q + (1 - y_true) * (1 - q)
+    focal = ops.power(1.0 - p_t, gamma) * bce
+    if apply_class_balancing:
+        focal = (y_true * alpha + (1 - y_true) * (1 - alpha)) * focal
+    return ops.mean(focal, axis=axis)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    """``sum(alpha * (1 - p) ** gamma * -y_true * log(p))`` over the classes, ``p`` normalized
+    and clipped as in categorical crossentropy."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = _smooth_categorical(ops.cast(y_true, y_pred.dtype), label_smoothing)
+    q = ops.softmax(y_pred, axis=axis) if from_logits else y_pred
+    p = ops.clip(q / ops.sum(q, axis=axis, keepdims=True), _eps(), 1 - _eps())
+    return ops.sum(alpha * ops.power(1.0 - p, gamma) * -y_true * ops.log(p), axis=axis)
+
+
+# --- regression ----------------------------------------------------------------------------------
+def mean_squared_error(y_true, y_pred):
+    """``mean((y_true - y_pred)**2)`` over the last axis."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.mean(ops.square(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """``mean(|y_true - y_pred|)`` over the last axis."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.mean(ops.abs(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``100 * mean(|(y_true - y_pred) / max(|y_true|, epsilon)|)`` over the last axis."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return 100.0 * ops.mean(ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), _eps())), axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))**2)`` over the last axis."""
+    y_true, y_pred = _align(y_true, y_pred)
+    first = ops.log(ops.maximum(y_pred, _eps()) + 1.0)
+    second = ops.log(ops.maximum(y_true, _eps()) + 1.0)
+    return ops.mean(ops.square(first - second), axis=-1)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """Mean over the last axis of ``0.5 * e**2`` where ``|e| <= delta``, else
+    ``delta * |e| - 0.5 * delta**2`` (``e = y_pred - y_true``)."""
+    y_true, y_pred = _align(y_true, y_pred)
+    error = y_pred - y_true
+    absolute = ops.abs(error)
+    return ops.mean(ops.where(absolute <= delta, 0.5 * ops.square(error), delta * absolute - 0.5 * delta ** 2),
+                    axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """``mean(log(cosh(y_pred - y_true)))`` over the last axis, computed without overflow."""
+    y_true, y_pred = _align(y_true, y_pred)
+    x = y_pred - y_true
+    return ops.mean(x + ops.softplus(-2.0 * x) - float(np.log(2.0)), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    """``sum(y_true * log(y_true / y_pred))`` with both clipped to ``[epsilon, 1]``."""
+    y_true, y_pred = _align(y_true, y_pred)
+    t, p = ops.clip(y_true, _eps(), 1.0), ops.clip(y_pred, _eps(), 1.0)
+    return ops.sum(t * ops.log(t / p), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """``mean(y_pred - y_true * log(y_pred + epsilon))`` over the last axis."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + _eps()), axis=-1)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """``-sum(l2_normalize(y_true) * l2_normalize(y_pred))``: -1 for the same direction, so that
+    minimizing it makes the vectors point alike."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return -ops.sum(ops.normalize(y_true, axis=axis) * ops.normalize(y_pred, axis=axis), axis=axis)
+
+
+def _hinge_labels(y_true):
+    """Labels in {0, 1} become {-1, 1}, as Keras converts them for the hinge losses."""
+    raw = ops.convert_to_numpy(y_true)
+    return 2.0 * y_true - 1.0 if np.all((raw == 0) | (raw == 1)) else y_true
+
+
+def hinge(y_true, y_pred):
+    """``mean(max(1 - y_true * y_pred, 0))`` over the last axis, labels in {-1, 1}."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.mean(ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """``mean(max(1 - y_true * y_pred, 0)**2)`` over the last axis, labels in {-1, 1}."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.mean(ops.square(ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """``max(neg - pos + 1, 0)`` with ``pos = sum(y_true * y_pred)``, ``neg = max((1 - y_true) * y_pred)``."""
+    y_true, y_pred = _align(y_true, y_pred)
+    pos = ops.sum(y_true * y_pred, axis=-1)
+    neg = ops.max((1.0 - y_true) * y_pred, axis=-1)
+    return ops.maximum(neg - pos + 1.0, 0.0)

@@ -1,0 +1,96 @@
+"""Canonical links: an output activation and a loss whose derivatives cancel, so the gradient
+with respect to the pre-activation is simply ``p - y`` (scaled). A loss declares the link it
+has with an activation (``Loss.canonical_link``); the fused training plan uses one when the
+model's last Dense layer and the loss have it, and never names a loss class itself.
+
+Each link scores a batch (the summed loss, computed from the probabilities the step already
+has) and turns the probabilities into the pre-activation gradient, in place.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+
+
+class Link:
+    """``kind``: the name the metrics' shortcuts know (``"sparse"``, ``"categorical"``, ...)."""
+
+    kind = ""
+
+    def labels(self, y: np.ndarray) -> np.ndarray:
+        """The targets as the link wants them (integer labels for the sparse link)."""
+        return y
+
+    def loss_sum(self, p: np.ndarray, rows: np.ndarray, y: np.ndarray) -> float:
+        raise TypeError(f"{type(self).__name__} must implement loss_sum")
+
+    def into_gradient(self, p: np.ndarray, rows: np.ndarray, y: np.ndarray) -> float:
+        """Overwrite ``p`` with ``p - y``; return the scale that makes it the mean loss's gradient."""
+        raise TypeError(f"{type(self).__name__} must implement into_gradient")
+
+
+def _clipped(p):
+    eps = backend.epsilon()
+    return np.clip(p, eps, 1 - eps)
+
+
+class SparseSoftmax(Link):
+    """Softmax with sparse categorical crossentropy."""
+
+    kind = "sparse"
+
+    def labels(self, y):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        return y.astype(np.intp, copy=False)
+
+    def loss_sum(self, p, rows, y):
+        return -float(np.log(_clipped(p[rows, y])).sum())
+
+    def into_gradient(self, p, rows, y):
+        p[rows, y] -= 1
+        return 1.0 / len(p)
+
+
+class CategoricalSoftmax(Link):
+    """Softmax with categorical crossentropy (one-hot or soft labels)."""
+
+    kind = "categorical"
+
+    def loss_sum(self, p, rows, y):
+        return -float((y * np.log(_clipped(p))).sum())
+
+    def into_gradient(self, p, rows, y):
+        p *= y.sum(axis=1, keepdims=True)
+        p -= y
+        return 1.0 / len(p)
+
+
+class BinarySigmoid(Link):
+    """Sigmoid with binary crossentropy (the mean over the units, as Keras)."""
+
+    kind = "binary"
+
+    def loss_sum(self, p, rows, y):
+        q = _clipped(p)
+        t = y.reshape(p.shape)
+        return -float((t * np.log(q) + (1 - t) * np.log(1 - q)).sum()) / p.shape[1]
+
+    def into_gradient(self, p, rows, y):
+        p -= y.reshape(p.shape)
+        return 1.0 / p.size
+
+
+class SquaredLinear(Link):
+    """A linear output with mean squared error."""
+
+    kind = "squared"
+
+    def loss_sum(self, p, rows, y):
+        return float(np.square(p - y.reshape(p.shape)).sum()) / p.shape[1]
+
+    def into_gradient(self, p, rows, y):
+        p -= y.reshape(p.shape)
+        return 2.0 / p.size

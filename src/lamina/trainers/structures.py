@@ -1,0 +1,61 @@
+"""Data given to ``fit``/``evaluate``/``predict`` may be one array or a list, tuple or dict of
+arrays (a model of several inputs or outputs). These helpers treat both alike: every array of a
+structure has one row per sample, and a batch takes the same rows of each."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops.tensor import Tensor
+
+
+def is_structure(value) -> bool:
+    return isinstance(value, (list, tuple, dict))
+
+
+def leaves(value) -> list:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in leaves(v)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in leaves(v)]
+    return [value]
+
+
+def map_leaves(fn, value):
+    if isinstance(value, dict):
+        return {k: map_leaves(fn, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(map_leaves(fn, v) for v in value)
+    return fn(value)
+
+
+def n_samples(value) -> int:
+    return len(leaves(value)[0])
+
+
+def take(value, rows, float_dtype=None):
+    """The rows ``rows`` of every array of ``value``; floats in ``float_dtype`` when given."""
+    def pick(leaf):
+        if leaf is None:
+            return None
+        part = leaf[rows]
+        if float_dtype is not None and part.dtype.kind == "f" and part.dtype != float_dtype:
+            part = part.astype(float_dtype)
+        return part
+    return map_leaves(pick, value)
+
+
+def as_tensors(value):
+    """Arrays as tensors (structures kept), for ``train_step`` and friends."""
+    return map_leaves(lambda leaf: leaf if leaf is None or isinstance(leaf, Tensor) else Tensor(np.asarray(leaf)),
+                      value)
+
+
+def concatenate(batches: list):
+    """Per-batch outputs (arrays or structures of them) joined along the batch axis."""
+    first = batches[0]
+    if isinstance(first, dict):
+        return {k: concatenate([b[k] for b in batches]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(concatenate([b[i] for b in batches]) for i in range(len(first)))
+    arrays = [b._value if isinstance(b, Tensor) else np.asarray(b) for b in batches]
+    return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
