@@ -86,7 +86,7 @@ def test_kernel_and_bias_become_views_of_one_packed_array():
     model = build()
     plan = model._fast_plan()
     dense = model.layers[1]
-    assert np.shares_memory(dense.kernel.value, plan.packed[0]) and np.shares_memory(dense.bias.value, plan.packed[0])
+    assert np.shares_memory(dense.kernel._value, plan.packed[0]) and np.shares_memory(dense.bias._value, plan.packed[0])
     assert all(np.shares_memory(packed, plan.flat) for packed in plan.packed)
     dense.set_weights([np.ones((6, 7)), np.full(7, 2.0)])
     np.testing.assert_array_equal(plan.packed[0][:6], 1)
@@ -159,7 +159,7 @@ def test_elementwise_optimizers_update_all_weights_in_one_packed_pass():
     plan = model._fast_plan()
     assert plan.mode[1] == "whole"
     slot = model.optimizer.slot(model.layers[1].kernel, "momentum")
-    assert np.shares_memory(slot.value, model.optimizer.slot(plan.flat_variable, "momentum").value)
+    assert np.shares_memory(slot._value, model.optimizer.slot(plan.flat_variable, "momentum")._value)
     assert np.abs(slot.value).sum() > 0  # the per-variable slots (what is saved) hold the state
 
 

@@ -133,4 +133,4 @@ def test_normalization_and_rescaling_in_a_model_train():
     model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.02), loss="mse")
     losses = model.fit(x, y, epochs=8, batch_size=32, verbose=0).history["loss"]
     assert losses[-1] < 0.3 * losses[0]
-    np.testing.assert_allclose(norm.adapt_mean.value, x.mean(axis=0), rtol=1e-4)  # untouched by training
+    np.testing.assert_allclose(norm.adapt_mean.numpy(), x.mean(axis=0), rtol=1e-4)  # untouched by training

@@ -11,14 +11,14 @@ from lamina import layers
 
 
 def reseeded(layer, seed=7):
-    """The layer with every forward drawing the same noise, so finite differences see one function."""
-    forward = layer.forward
+    """The layer with every call drawing the same noise, so finite differences see one function."""
+    call = layer.call
 
-    def fixed(x, training=False):
+    def fixed(*args, **kwargs):
         layer._generator = np.random.default_rng(seed)
-        return forward(x, training)
+        return call(*args, **kwargs)
 
-    layer.forward = fixed
+    layer.call = fixed
     return layer
 
 
@@ -47,12 +47,14 @@ def test_dropout_is_deterministic_given_a_seed():
 
 def test_dropout_backward_uses_the_forward_mask():
     layer = layers.Dropout(0.4, seed=1)
-    x = np.random.default_rng(2).standard_normal((6, 7)) + 3.0  # never exactly zero
-    y, ctx = layer.forward(x, training=True)
+    x = lamina.ops.convert_to_tensor(np.random.default_rng(2).standard_normal((6, 7)) + 3.0)  # never zero
     dy = np.random.default_rng(3).standard_normal(x.shape)
-    dx, grads = layer.backward(ctx, dy.copy())
-    np.testing.assert_allclose(dx, dy * (y != 0) / 0.6)
-    assert grads == []
+    with lamina.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+    dx = tape.gradient(y, x, output_gradients=dy)
+    np.testing.assert_allclose(dx.numpy(), dy * (y.numpy() != 0) / 0.6, rtol=1e-6)
+    assert layer.trainable_weights == []
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -133,10 +135,10 @@ def test_alpha_dropout_affine_correction():
     a = ((1 - rate) * (1 + rate * ALPHA_P ** 2)) ** -0.5
     b = -a * ALPHA_P * rate
     x = np.random.default_rng(0).standard_normal((2000, 200))
-    y, multiplier = layers.AlphaDropout(rate, seed=0).forward(x, training=True)
-    kept = multiplier != 0
-    np.testing.assert_allclose(y[kept], a * x[kept] + b)
-    np.testing.assert_allclose(y[~kept], a * ALPHA_P + b)
+    y = layers.AlphaDropout(rate, seed=0)(x, training=True).numpy()
+    kept = ~np.isclose(y, a * ALPHA_P + b)
+    np.testing.assert_allclose(y[kept], a * x[kept] + b, rtol=1e-5, atol=1e-6)  # float32 output
+    np.testing.assert_allclose(y[~kept], a * ALPHA_P + b, rtol=1e-6)
     assert abs(np.mean(~kept) - rate) < 0.005
     # the point of the correction: a unit normal input keeps mean 0 and variance 1
     assert abs(y.mean()) < 0.01 and abs(y.var() - 1.0) < 0.01
@@ -153,28 +155,31 @@ def test_alpha_dropout_gradient_and_errors(float64):
 
 
 # --- ActivityRegularization ------------------------------------------------------------------
-def test_activity_penalty_is_not_divided_by_the_batch_size():
+def test_activity_penalty_is_divided_by_the_batch_size():
+    """Keras 3.14+ (keras PR #22021): the penalty over the batch size, as tf.keras 2."""
     y = np.array([[1.0, -2.0], [0.5, 0.0]])
     layer = layers.ActivityRegularization(l1=0.1, l2=0.01)
-    expected = 0.1 * 3.5 + 0.01 * (1 + 4 + 0.25)  # Keras 3 adds the regularizer's value as is
-    assert layer.activity_penalty(y) == pytest.approx(expected)
     np.testing.assert_array_equal(layer(y), y)
+    expected = (0.1 * 3.5 + 0.01 * (1 + 4 + 0.25)) / 2
+    assert [float(v) for v in layer.losses] == pytest.approx([expected])
 
 
-def test_activity_regularization_backward_includes_the_penalty(float64):
+def test_activity_regularization_gradient_includes_the_penalty(float64):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 3))
     r = rng.standard_normal(x.shape)
     layer = layers.ActivityRegularization(l1=0.3, l2=0.2)
 
     def loss():
-        y, _ = layer.forward(x, True)
-        return float(np.sum(y * r)) + layer.activity_penalty(y)
+        y = layer(x)
+        return float(np.sum(np.asarray(y) * r)) + float(sum(layer.losses))
 
-    _, ctx = layer.forward(x, True)
-    dx, grads = layer.backward(ctx, r.copy())
-    np.testing.assert_allclose(dx, numeric_grad(loss, x), atol=1e-6)
-    assert grads == []
+    x_tensor = lamina.ops.convert_to_tensor(x)
+    with lamina.GradientTape() as tape:
+        tape.watch(x_tensor)
+        y = layer(x_tensor)
+        value = lamina.ops.sum(y * r) + sum(layer.losses)
+    np.testing.assert_allclose(tape.gradient(value, x_tensor).numpy(), numeric_grad(loss, x), atol=1e-6)
     check_layer(layers.ActivityRegularization(), x)  # no penalty: the identity
 
 

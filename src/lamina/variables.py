@@ -99,6 +99,14 @@ class Variable(Tensor):
         """An optimizer or the fused plan changed the buffer in place: bump the version."""
         self._version += 1
 
+    @classmethod
+    def wrapping(cls, array: np.ndarray, name: str, trainable: bool = True) -> Variable:
+        """A Variable whose buffer is ``array`` itself, not a copy (the fused plan and the packed
+        optimizer state lay several variables out in one array this way)."""
+        variable = cls(np.zeros((), array.dtype), name=name, trainable=trainable)
+        variable._value = array
+        return variable
+
     def rebind(self, array: np.ndarray) -> None:
         """Move the variable into ``array`` (a buffer of the same shape and dtype), keeping its value."""
         if array.shape != self._value.shape or array.dtype != self._value.dtype:

@@ -160,6 +160,9 @@ class Normalization(Layer):
         std = np.maximum(np.sqrt(variance), backend.epsilon())
         return mean.astype(dtype, copy=False), std.astype(dtype, copy=False)
 
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
     def call(self, inputs):
         mean, std = self._statistics(inputs.dtype)
         return mean + inputs * std if self.invert else (inputs - mean) / std

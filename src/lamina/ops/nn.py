@@ -1,7 +1,8 @@
 """The neural-network activations of ``keras.ops``: ``relu`` ... ``log_softmax``.
 
-Each primitive activation has an ``_into(z, out)`` forward (it may write into ``z`` itself, which
-is how ``Dense`` applies its activation without a new array) and a VJP taking the output ``y``
+Each primitive activation has an ``_into(z, out)`` forward that is right even when ``out`` is
+``z`` itself (how ``Dense`` applies its activation without a new array; a test holds every one
+to that) and a VJP taking the output ``y``
 and, when the derivative needs it, the input ``z``. ``KERNELS`` lists them for
 ``lamina.activations``, which adds Keras's names and arguments; ``FROM_OUTPUT`` names those
 whose derivative reads from the output alone (``z`` need not be kept).
@@ -141,10 +142,10 @@ def celu(x, alpha=1.0):
 # --- sigmoid and relatives ---------------------------------------------------------------------
 def _sigmoid_into(z, out):
     # exp of a non-positive number never overflows: write e = exp(-|z|), then pick by sign
+    positive = z >= 0  # before ``out`` (which may be ``z``) is written
     np.abs(z, out=out)
     np.negative(out, out=out)
     np.exp(out, out=out)
-    positive = z >= 0
     np.divide(np.where(positive, 1, out), 1 + out, out=out)
     return out
 
@@ -160,9 +161,7 @@ def _softplus_into(z, out):
 
 
 def _silu_into(z, out):
-    _sigmoid_into(z, out)
-    out *= z
-    return out
+    return np.multiply(z, _sigmoid_into(z, np.empty_like(z)), out=out)
 
 
 def _silu_vjp(F, g, y, z):
@@ -195,9 +194,7 @@ def _hard_sigmoid_into(z, out):
 
 
 def _hard_silu_into(z, out):
-    _hard_sigmoid_into(z, out)
-    out *= z
-    return out
+    return np.multiply(z, _hard_sigmoid_into(z, np.empty_like(z)), out=out)
 
 
 def _hard_silu_vjp(F, g, y, z):
@@ -212,10 +209,9 @@ hard_swish = hard_silu
 
 
 def _softsign_into(z, out):
-    np.abs(z, out=out)
-    out += 1
-    np.divide(z, out, out=out)
-    return out
+    denominator = np.abs(z)
+    denominator += 1
+    return np.divide(z, denominator, out=out)
 
 
 _, softsign = _kernel("softsign", _softsign_into, lambda F, g, y, z: (g * F.square(1 - F.abs(y)),))

@@ -88,6 +88,10 @@ class _Raw:
         return np.exp(-np.logaddexp(0, -x))
 
     @staticmethod
+    def softplus(x):
+        return np.logaddexp(0, x)
+
+    @staticmethod
     def index_add(shape, key, g, dtype):
         """Zeros of ``shape`` with ``g`` added at ``zeros[key]`` (repeated indices add up)."""
         out = np.zeros(shape, dtype)

@@ -24,6 +24,37 @@ from . import dtypes
 _OPS = None  # lamina.ops, bound on first use (the ops import this module)
 
 
+class DTypeName(str):
+    """A dtype's Keras name (``"float32"``) that also equals NumPy's dtype objects and types
+    (``np.float32``), so both Keras-style and TensorFlow-style comparisons hold."""
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            return str.__eq__(self, other)
+        try:
+            return np.dtype(str(self)) == np.dtype(other)
+        except TypeError:
+            return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = str.__hash__
+
+
+_NAMES: dict = {}
+
+
+def dtype_name(dtype) -> DTypeName:
+    name = _NAMES.get(dtype)
+    if name is None:
+        name = _NAMES[dtype] = DTypeName(np.dtype(dtype).name)
+    return name
+
+
 def _ops():
     global _OPS
     if _OPS is None:
@@ -50,8 +81,8 @@ class Tensor:
         return self._value.shape
 
     @property
-    def dtype(self) -> str:
-        return self._value.dtype.name
+    def dtype(self) -> DTypeName:
+        return dtype_name(self._value.dtype)
 
     @property
     def ndim(self) -> int:
@@ -123,39 +154,40 @@ class Tensor:
 
     __hash__ = object.__hash__  # by identity, so tensors can key the tape's dictionaries
 
-    # --- operators, through lamina.ops (so a tape records them) -------------------------------
-    def __add__(self, other): return _ops().add(self, other)
-    def __radd__(self, other): return _ops().add(other, self)
-    def __sub__(self, other): return _ops().subtract(self, other)
-    def __rsub__(self, other): return _ops().subtract(other, self)
-    def __mul__(self, other): return _ops().multiply(self, other)
-    def __rmul__(self, other): return _ops().multiply(other, self)
-    def __truediv__(self, other): return _ops().true_divide(self, other)
-    def __rtruediv__(self, other): return _ops().true_divide(other, self)
-    def __floordiv__(self, other): return _ops().floor_divide(self, other)
-    def __rfloordiv__(self, other): return _ops().floor_divide(other, self)
-    def __mod__(self, other): return _ops().mod(self, other)
-    def __rmod__(self, other): return _ops().mod(other, self)
-    def __pow__(self, other): return _ops().power(self, other)
-    def __rpow__(self, other): return _ops().power(other, self)
-    def __matmul__(self, other): return _ops().matmul(self, other)
-    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    # --- operators, through lamina.ops (so a tape records them); an operand that is not array
+    # data (pytest.approx, a symbolic tensor...) gets its own turn (NotImplemented) ---------------
+    def __add__(self, other): return _ops().add(self, other) if _operand(other) else NotImplemented
+    def __radd__(self, other): return _ops().add(other, self) if _operand(other) else NotImplemented
+    def __sub__(self, other): return _ops().subtract(self, other) if _operand(other) else NotImplemented
+    def __rsub__(self, other): return _ops().subtract(other, self) if _operand(other) else NotImplemented
+    def __mul__(self, other): return _ops().multiply(self, other) if _operand(other) else NotImplemented
+    def __rmul__(self, other): return _ops().multiply(other, self) if _operand(other) else NotImplemented
+    def __truediv__(self, other): return _ops().true_divide(self, other) if _operand(other) else NotImplemented
+    def __rtruediv__(self, other): return _ops().true_divide(other, self) if _operand(other) else NotImplemented
+    def __floordiv__(self, other): return _ops().floor_divide(self, other) if _operand(other) else NotImplemented
+    def __rfloordiv__(self, other): return _ops().floor_divide(other, self) if _operand(other) else NotImplemented
+    def __mod__(self, other): return _ops().mod(self, other) if _operand(other) else NotImplemented
+    def __rmod__(self, other): return _ops().mod(other, self) if _operand(other) else NotImplemented
+    def __pow__(self, other): return _ops().power(self, other) if _operand(other) else NotImplemented
+    def __rpow__(self, other): return _ops().power(other, self) if _operand(other) else NotImplemented
+    def __matmul__(self, other): return _ops().matmul(self, other) if _operand(other) else NotImplemented
+    def __rmatmul__(self, other): return _ops().matmul(other, self) if _operand(other) else NotImplemented
     def __neg__(self): return _ops().negative(self)
     def __pos__(self): return self
     def __abs__(self): return _ops().abs(self)
     def __invert__(self): return _ops().logical_not(self) if self.dtype == "bool" else _ops().bitwise_invert(self)
-    def __and__(self, other): return _ops().logical_and(self, other)
-    def __rand__(self, other): return _ops().logical_and(other, self)
-    def __or__(self, other): return _ops().logical_or(self, other)
-    def __ror__(self, other): return _ops().logical_or(other, self)
-    def __xor__(self, other): return _ops().logical_xor(self, other)
-    def __rxor__(self, other): return _ops().logical_xor(other, self)
-    def __eq__(self, other): return _ops().equal(self, other)
-    def __ne__(self, other): return _ops().not_equal(self, other)
-    def __lt__(self, other): return _ops().less(self, other)
-    def __le__(self, other): return _ops().less_equal(self, other)
-    def __gt__(self, other): return _ops().greater(self, other)
-    def __ge__(self, other): return _ops().greater_equal(self, other)
+    def __and__(self, other): return _ops().logical_and(self, other) if _operand(other) else NotImplemented
+    def __rand__(self, other): return _ops().logical_and(other, self) if _operand(other) else NotImplemented
+    def __or__(self, other): return _ops().logical_or(self, other) if _operand(other) else NotImplemented
+    def __ror__(self, other): return _ops().logical_or(other, self) if _operand(other) else NotImplemented
+    def __xor__(self, other): return _ops().logical_xor(self, other) if _operand(other) else NotImplemented
+    def __rxor__(self, other): return _ops().logical_xor(other, self) if _operand(other) else NotImplemented
+    def __eq__(self, other): return _ops().equal(self, other) if _operand(other) else NotImplemented
+    def __ne__(self, other): return _ops().not_equal(self, other) if _operand(other) else NotImplemented
+    def __lt__(self, other): return _ops().less(self, other) if _operand(other) else NotImplemented
+    def __le__(self, other): return _ops().less_equal(self, other) if _operand(other) else NotImplemented
+    def __gt__(self, other): return _ops().greater(self, other) if _operand(other) else NotImplemented
+    def __ge__(self, other): return _ops().greater_equal(self, other) if _operand(other) else NotImplemented
     def __getitem__(self, key): return _ops().get_item(self, key)
 
     # --- a few array methods Keras's and TensorFlow's tensors have ------------------------------
@@ -168,6 +200,33 @@ class Tensor:
 
     def reshape(self, *shape) -> Tensor:
         return _ops().reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    # reductions and reshapes as methods, as JAX arrays have them (through ops: recorded); NumPy's
+    # functions call them with its own keywords (dtype=, out=), which fall back to NumPy itself
+    def _reduce(self, name, axis, keepdims, kwargs):
+        extra = {k: v for k, v in kwargs.items() if v is not None}
+        if extra:
+            return getattr(np, name)(self._value, axis=axis, keepdims=keepdims, **extra)
+        return getattr(_ops(), name)(self, axis, keepdims)
+
+    def sum(self, axis=None, keepdims=False, **kw): return self._reduce("sum", axis, keepdims, kw)
+    def mean(self, axis=None, keepdims=False, **kw): return self._reduce("mean", axis, keepdims, kw)
+    def max(self, axis=None, keepdims=False, **kw): return self._reduce("max", axis, keepdims, kw)
+    def min(self, axis=None, keepdims=False, **kw): return self._reduce("min", axis, keepdims, kw)
+    def prod(self, axis=None, keepdims=False, **kw): return self._reduce("prod", axis, keepdims, kw)
+    def std(self, axis=None, keepdims=False, **kw): return self._reduce("std", axis, keepdims, kw)
+    def var(self, axis=None, keepdims=False, **kw): return self._reduce("var", axis, keepdims, kw)
+    def any(self, axis=None, keepdims=False, **kw): return self._reduce("any", axis, keepdims, kw)
+    def all(self, axis=None, keepdims=False, **kw): return self._reduce("all", axis, keepdims, kw)
+    def argmax(self, axis=None, **kw): return _ops().argmax(self, axis)
+    def argmin(self, axis=None, **kw): return _ops().argmin(self, axis)
+    def squeeze(self, axis=None): return _ops().squeeze(self, axis)
+    def ravel(self): return _ops().reshape(self, (-1,))
+    def flatten(self): return _ops().reshape(self, (-1,))
+    def transpose(self, *axes): return _ops().transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+    def clip(self, min=None, max=None): return _ops().clip(self, min, max)
+    def round(self, decimals=0): return _ops().round(self, decimals)
+    def copy(self) -> Tensor: return Tensor(self._value.copy())
 
     def tolist(self):
         return self._value.tolist()
@@ -210,6 +269,14 @@ _UFUNC_OPS = {
     "less": "less", "less_equal": "less_equal", "greater": "greater", "greater_equal": "greater_equal",
     "sign": "sign", "reciprocal": "reciprocal", "mod": "mod", "remainder": "mod",
 }
+
+
+_OPERANDS = (np.ndarray, np.generic, int, float, bool, list, tuple)
+
+
+def _operand(other) -> bool:
+    """Whether ``other`` is data a tensor operator computes with (else Python asks ``other``)."""
+    return isinstance(other, (Tensor, *_OPERANDS))
 
 
 def raw(x):

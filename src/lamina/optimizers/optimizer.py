@@ -204,13 +204,13 @@ class Optimizer:
         for variable, start in zip(variables, offsets):
             if not np.shares_memory(variable._value, buffer[start:start + 1]):
                 raise ValueError(f"pack: variable '{variable.path}' is not at offset {start} of the buffer")
-        packed = Variable(buffer, name="packed", trainable=True)
+        packed = Variable.wrapping(buffer, name="packed")
         slots = self._slots.setdefault(id(packed), {})
         for name in self._slots.get(id(variables[0]), {}):
             whole = np.empty_like(buffer)
             for variable, start, stop in zip(variables, offsets, offsets[1:]):
                 self._slots[id(variable)][name].rebind(whole[start:stop].reshape(variable.shape))
-            slots[name] = Variable(whole, name=f"packed_{name}", trainable=False)
+            slots[name] = Variable.wrapping(whole, name=f"packed_{name}", trainable=False)
         return packed
 
     def scratch(self, variable: Variable) -> np.ndarray:
