@@ -97,7 +97,7 @@ def test_save_then_restore_into_a_fresh_model(tmp_path):
 
     lamina.random.set_seed(99)  # a different start everywhere
     fresh = make_model()
-    fresh.build_for((5,))
+    fresh.build((None, 5))
     restorer = BackupAndRestore(tmp_path / "b")
     restorer.set_model(fresh)
     restorer.on_train_begin()
@@ -163,7 +163,7 @@ def test_temporary_files_left_by_a_kill_are_removed(tmp_path):
     (tmp_path / ".backup.npz.0123456789ab.tmp").write_bytes(b"PK half")
     backup = BackupAndRestore(tmp_path, delete_checkpoint=False)
     backup.set_model(model)
-    model.build_for((5,))
+    model.build((None, 5))
     backup.on_train_begin()
     assert backup.resume_epoch is None
     assert os.listdir(tmp_path) == []
@@ -181,7 +181,7 @@ def test_double_checkpoint_falls_back_to_the_previous(tmp_path):
 
 def test_unreadable_backup_is_a_clear_error(tmp_path):
     model = make_model()
-    model.build_for((5,))
+    model.build((None, 5))
     (tmp_path / "backup.npz").write_bytes(b"not a zip")
     backup = BackupAndRestore(tmp_path)
     backup.set_model(model)
@@ -298,7 +298,7 @@ arrays.update({f"s{i}_{name}": slot.value for i, name, slot in _slots(model, opt
 arrays["iterations"] = optimizer.iterations.value
 real_savez(out + ".npz", **arrays)
 with open(out + ".json", "w") as f:
-    json.dump({"epoch": history.epoch, "history": history.history, "lr": optimizer.learning_rate,
+    json.dump({"epoch": history.epoch, "history": history.history, "lr": float(optimizer.learning_rate),
                "rng": lamina.backend.global_rng().bit_generator.state}, f)
 '''
 

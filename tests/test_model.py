@@ -44,11 +44,12 @@ def test_input_function_and_shape_keyword():
     assert layers.InputLayer(shape=(3,)).shape == (3,)
 
 
-def test_builds_on_first_call_and_returns_arrays():
+def test_builds_on_first_call_and_returns_tensors():
     model = lamina.Sequential([layers.Dense(3, activation="relu"), layers.Dense(2)])
     assert not model.built
     out = model(np.ones((4, 5)))
-    assert isinstance(out, np.ndarray) and out.shape == (4, 2) and out.dtype == np.float32
+    assert isinstance(out, lamina.Tensor) and out.shape == (4, 2) and out.dtype == np.float32
+    assert isinstance(np.asarray(out), np.ndarray) and isinstance(out.numpy(), np.ndarray)
     assert model.layers[0].kernel.shape == (5, 3)
     assert model([[1, 2, 3, 4, 5]]).shape == (1, 2)  # a Python list works too
 

@@ -468,7 +468,7 @@ def test_state_that_decays_is_flushed_before_it_turns_subnormal():
     opt.apply([np.ones(2, "float32")], [w])
     for _ in range(126):
         opt.apply([np.zeros(2, "float32")], [w])
-    momentum = opt.slot(w, "momentum").value  # 0.1 * 0.5**126: a subnormal float32
+    momentum = opt.slot(w, "momentum")._value  # 0.1 * 0.5**126: a subnormal float32
     assert (momentum != 0).all() and (np.abs(momentum) < np.finfo(np.float32).tiny).all()
     opt.apply([np.zeros(2, "float32")], [w])  # step 128: the flush
     assert (momentum == 0).all() and opt.iterations.value == 128

@@ -18,6 +18,7 @@ def _agg_backend(monkeypatch):
 
 
 def lesson_model():
+    lamina.backend.clear_session()  # the same names (so the same box widths) in every model built
     return lamina.Sequential([lamina.layers.Flatten(input_shape=[28, 28]),
                               lamina.layers.Dense(300, activation="relu"),
                               lamina.layers.Dense(100, activation="relu"),
@@ -25,6 +26,7 @@ def lesson_model():
 
 
 def deep_model(n_layers=30):
+    lamina.backend.clear_session()  # the same names (so the same box widths) in every model built
     layers = [lamina.layers.Dense(16, activation="relu", input_shape=(8,))]
     layers += [lamina.layers.Dense(16, activation="relu") for _ in range(n_layers - 1)]
     return lamina.Sequential(layers)

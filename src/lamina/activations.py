@@ -7,7 +7,7 @@ which ``Dense`` uses to apply and differentiate its activation inside its own fu
 other callable works as an activation too (differentiated op by op).
 
 >>> import numpy as np
->>> relu(np.array([-1.0, 2.0])).numpy()
+>>> relu(np.array([-1.0, 2.0], "float32")).numpy()
 array([0., 2.], dtype=float32)
 >>> get("relu").name
 'relu'

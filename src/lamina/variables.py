@@ -8,11 +8,11 @@ value. As an op input it is a tensor; a recording tape watches a trainable Varia
 
 >>> import numpy as np
 >>> v = Variable(np.zeros(3, "float32"), name="bias")
->>> v.assign([1, 2, 3]); v.numpy()
+>>> _ = v.assign([1, 2, 3]); v.numpy()
 array([1., 2., 3.], dtype=float32)
 >>> (v * 2).numpy()
 array([2., 4., 6.], dtype=float32)
->>> v[1].assign(7.0); v.numpy().tolist()
+>>> _ = v[1].assign(7.0); v.numpy().tolist()
 [1.0, 7.0, 3.0]
 """
 from __future__ import annotations

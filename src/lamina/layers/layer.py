@@ -201,12 +201,13 @@ class Layer:
     def set_weights(self, weights) -> None:
         """Set every weight from a list of arrays of matching shapes (``get_weights`` order)."""
         own, weights = self.weights, list(weights)
+        owner = f"{type(self).__name__} '{self.name}'"
         if len(weights) != len(own):
-            raise ValueError(f"Layer '{self.name}' expects {len(own)} weight arrays "
-                             f"({[v.shape for v in own]}), got {len(weights)}")
+            raise ValueError(f"{owner} expects {len(own)} weight arrays, got {len(weights)} (its weights have "
+                             f"shapes {[v.shape for v in own]})")
         for variable, value in zip(own, weights):
             if np.shape(value) != variable.shape:
-                raise ValueError(f"Layer '{self.name}' weight '{variable.name}' has shape {variable.shape}, "
+                raise ValueError(f"{owner} weight '{variable.name}' has shape {variable.shape}, "
                                  f"got an array of shape {np.shape(value)}")
         for variable, value in zip(own, weights):
             variable.assign(value)
@@ -272,6 +273,22 @@ class Layer:
         else:
             self.build(shapes)
         self.built = True
+
+    @property
+    def input_spec_shape(self) -> tuple | None:
+        """The per-sample input shape the layer was built for (None before, or for several inputs)."""
+        shapes = self._build_shapes
+        if isinstance(shapes, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in shapes):
+            return tuple(shapes[1:])
+        return None
+
+    def build_for(self, sample_shape) -> None:
+        """Build for inputs whose per-sample shape is ``sample_shape`` (batch dimension excluded)."""
+        if not self.built:
+            shape = (None, *sample_shape)
+            self._build_shapes = shape
+            self.build(shape)
+            self.built = True
 
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape``: found by running ``call`` on stand-in inputs
@@ -431,7 +448,7 @@ def _to_tensors(value, layer):
             return value
         from .. import ops
         return ops.cast(value, layer.dtype)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and not _is_numbers(value):
         return type(value)(_to_tensors(v, layer) for v in value)
     if isinstance(value, dict):
         return {k: _to_tensors(v, layer) for k, v in value.items()}
@@ -442,6 +459,14 @@ def _to_tensors(value, layer):
     if array.dtype.kind == "f" and array.dtype.name != layer.dtype and layer.autocast:
         array = array.astype(layer.dtype)
     return Tensor(array)
+
+
+def _is_numbers(value) -> bool:
+    """A (nested) list of numbers is one tensor's data, not a structure of inputs."""
+    first = value
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    return isinstance(first, (int, float, np.number)) and not isinstance(first, bool)
 
 
 def _wrap_outputs(value):

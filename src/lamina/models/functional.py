@@ -1,6 +1,7 @@
 """``Functional``: the model ``Model(inputs, outputs)`` makes, a graph of layer calls.
 
 >>> import lamina
+>>> lamina.backend.clear_session()
 >>> x = lamina.Input(shape=(5,), name="features")
 >>> h = lamina.layers.Dense(4, activation="relu")(x)
 >>> model = lamina.Model(x, lamina.layers.Dense(1)(h))

@@ -204,6 +204,6 @@ def _check_input_shape(model: str, name: str, expected: tuple, got) -> None:
     if got is None:
         return
     got = tuple(got)
-    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected[1:], got[1:])):
         raise ValueError(f"Input '{name}' of model '{model}' expects inputs of shape {expected}, got {got}")
 

@@ -109,7 +109,8 @@ class Sequential(Model):
             if input_shape is None:
                 raise ValueError(f"Sequential '{self.name}' cannot build without an input shape: pass "
                                  "build(input_shape) or start the model with Input(shape=...)")
-            self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=self.dtype)
+            # the batch size of the data that built it does not bind later calls
+            self._input_layer = InputLayer(batch_shape=(None, *tuple(input_shape)[1:]), dtype=self.dtype)
             self._symbolic_output = self._input_layer.output
             for layer in self._chain:
                 self._symbolic_output = layer(self._symbolic_output)
@@ -139,7 +140,8 @@ class Sequential(Model):
         graph = self._current_graph()
         shape = graph.inputs[0].shape
         got = getattr(inputs, "shape", None)
-        if got is not None and (len(got) != len(shape) or any(e is not None and e != g for e, g in zip(shape, got))):
+        if got is not None and (len(got) != len(shape) or any(e is not None and e != g
+                                                              for e, g in zip(shape[1:], got[1:]))):
             first = self._chain[0]
             raise ValueError(f"{type(first).__name__} '{first.name}' of model '{self.name}' expects inputs of "
                              f"shape {shape}, got {tuple(got)}")

@@ -44,6 +44,9 @@ class DTypeName(str):
 
     __hash__ = str.__hash__
 
+    def __getattr__(self, name):  # itemsize, kind, char...: what NumPy's dtype object has
+        return getattr(np.dtype(str(self)), name)
+
 
 _NAMES: dict = {}
 

@@ -15,7 +15,7 @@ class Adam(Optimizer):
     (amsgrad) ``velocity_hat`` for each variable.
 
     >>> import lamina
-    >>> float(lamina.optimizers.Adam().learning_rate)
+    >>> round(float(lamina.optimizers.Adam().learning_rate), 6)
     0.001
     """
 

@@ -11,7 +11,7 @@ class SGD(Optimizer):
     Slots (saved in this order): ``momentum`` for each variable, only when ``momentum > 0``.
 
     >>> import lamina
-    >>> float(lamina.optimizers.SGD(learning_rate=0.1, momentum=0.9).learning_rate)
+    >>> round(float(lamina.optimizers.SGD(learning_rate=0.1, momentum=0.9).learning_rate), 6)
     0.1
     """
 

@@ -93,12 +93,14 @@ class BatchData:
                 return
             x, y, sample_weight = unpack_batch(batch)
             x = data.features(x, f"batch {step} of {self.what}")
-            shapes = [leaf.shape[1:] for leaf in structures.leaves(x)]
+            leaves = structures.leaves(x)
+            shapes = [leaf.shape[1:] for leaf in leaves]
             if self.sample_shape is None:
                 self.sample_shape = shapes
             elif shapes != self.sample_shape:
-                raise ValueError(f"batch {step} of {self.what} has samples of shape {shapes}, but the earlier batches "
-                                 f"had samples of shape {self.sample_shape}")
+                got, before = (leaves[0].shape, self.sample_shape[0]) if len(leaves) == 1 else (shapes, self.sample_shape)
+                raise ValueError(f"batch {step} of {self.what} has x of shape {got}, but the earlier batches "
+                                 f"had samples of shape {before}")
             n = structures.n_samples(x)
             try:
                 y = self.prepare(x, None if y is None else data.targets(y, n, f"y in batch {step}"))

@@ -69,6 +69,7 @@ class Trainer(Loops):
         self._compile_loss = None if loss is None else CompileLoss(loss, loss_weights, names)
         if loss is None and loss_weights is not None:
             raise ValueError("compile(loss_weights=...) needs a loss")
+        self._check_loss_names(loss)
         self._check_metric_names(metrics)
         self._check_metric_names(weighted_metrics)
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) if (metrics or weighted_metrics) \
@@ -79,6 +80,15 @@ class Trainer(Loops):
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.compiled = True
         self._invalidate()
+
+    @staticmethod
+    def _check_loss_names(loss) -> None:
+        """An unknown loss name fails at ``compile``, not at the first batch."""
+        from .. import losses
+        entries = loss.values() if isinstance(loss, dict) else loss if isinstance(loss, (list, tuple)) else [loss]
+        for entry in entries:
+            if isinstance(entry, str) and entry.lower() not in ("crossentropy", "ce"):
+                losses.get(entry)
 
     @staticmethod
     def _check_metric_names(metrics) -> None:
