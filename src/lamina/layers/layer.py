@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .. import backend, initializers
+from ..saving import limits
 from ..variables import Variable
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
@@ -72,6 +73,7 @@ class Layer:
                    regularizer=None, constraint=None) -> Variable:
         """Create a weight, initialized now, and track it on this layer."""
         shape = tuple(int(d) for d in shape)
+        limits.claim(self, shape)  # while loading a file: within what the file stores
         value = initializers.get(initializer)(shape, dtype or self.dtype)
         name = name or f"variable_{len(self._variables)}"
         variable = Variable(np.array(value, order="C"), name=name, trainable=trainable,
