@@ -101,3 +101,23 @@ def inflating_weights(path, units: int = 8192):
         group.create_dataset("1", data=np.zeros(units, "float32"))
 
     return write_keras(path, config, h5_bytes(fill), zipfile.ZIP_DEFLATED)
+
+
+def unknown_filter(path, filter_id: int = 32004):
+    """A .keras whose first kernel claims HDF5 filter ``filter_id``: reading it would make HDF5
+    search ``HDF5_PLUGIN_PATH`` for a library to load. Written as gzip in HDF5's oldest format,
+    then the filter id patched in place (that format has no header checksums to update)."""
+    import struct
+
+    config = dense_stack_config([8], 4)
+
+    def fill(h5file):
+        group = h5file.create_group("layers/dense/vars")
+        group.create_dataset("0", data=np.ones((4, 8), "float32"), chunks=(4, 8), compression="gzip")
+        group.create_dataset("1", data=np.zeros(8, "float32"))
+
+    data = bytearray(h5_bytes(fill))
+    name = data.find(b"deflate")  # a version 1 filter pipeline: id, name length, flags, count, name
+    assert name > 8 and struct.unpack("<H", data[name - 8:name - 6])[0] == 1
+    data[name - 8:name - 6] = struct.pack("<H", filter_id)
+    return write_keras(path, config, bytes(data))

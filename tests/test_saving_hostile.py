@@ -303,12 +303,11 @@ def test_model_from_json_is_bounded_too():
 
 
 # --- fuzzing -------------------------------------------------------------------------------------
-_GOOD = io.BytesIO()
-_X = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
+_GOOD: dict = {}
 
 
 def _good_file() -> bytes:
-    if not _GOOD.getvalue():
+    if not _GOOD:
         import tempfile
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "seed.keras")
@@ -316,8 +315,10 @@ def _good_file() -> bytes:
             m.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=1, verbose=0)
             m.save(path)
             with open(path, "rb") as file:
-                _GOOD.write(file.read())
-    return _GOOD.getvalue()
+                _GOOD["bytes"] = file.read()
+            _GOOD["weights"] = [v.value.copy() for v in m.weights]
+            _GOOD["optimizer"] = [v.value.copy() for v in m.optimizer.variables]
+    return _GOOD["bytes"]
 
 
 def _mutate(data: bytes, edits) -> bytes:
@@ -327,11 +328,17 @@ def _mutate(data: bytes, edits) -> bytes:
     return bytes(data)
 
 
+def _same(loaded, expected) -> None:
+    assert len(loaded) == len(expected)
+    for value, original in zip(loaded, expected):  # a dtype the file changes is a cast of the same numbers
+        np.testing.assert_array_equal(value, original.astype(value.dtype))
+
+
 @settings(max_examples=int(os.environ.get("LAMINA_FUZZ_EXAMPLES", "600")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.sampled_from(["zip", "config.json", "model.weights.h5"]),
        edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), min_size=1, max_size=8),
        cut=st.one_of(st.none(), st.integers(1, 1 << 20)))
-def test_fuzzed_files_load_or_fail_cleanly(tmp_path, target, edits, cut):
+def test_fuzzed_files_load_the_right_weights_or_fail_cleanly(tmp_path, target, edits, cut):
     good = _good_file()
     if target == "zip":
         data = _mutate(good, edits)
@@ -355,5 +362,11 @@ def test_fuzzed_files_load_or_fail_cleanly(tmp_path, target, edits, cut):
     except (ValueError, OSError):
         return
     assert isinstance(loaded, lamina.Sequential)
+    _same([v.value for v in loaded.weights], _GOOD["weights"])
+    if loaded.compiled:
+        _same([v.value for v in loaded.optimizer.variables], _GOOD["optimizer"])
     out = loaded.predict(_X, verbose=0) if loaded.built and loaded.layers else None
     assert out is None or out.shape[0] == 2
+
+
+_X = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)

@@ -107,7 +107,14 @@ def create_dataset(group, name: str, value) -> None:
         return
     dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
     dcpl.set_layout(h5py.h5d.COMPACT)
-    group.create_dataset(name, data=value, dcpl=dcpl)
+    if value.ndim:
+        group.create_dataset(name, data=value, dcpl=dcpl)
+        return
+    # h5py's create_dataset drops the layout of scalars: make it through the low-level API
+    space = h5py.h5s.create(h5py.h5s.SCALAR)
+    dataset = h5py.h5d.create(group.id, name.encode(), h5py.h5t.py_create(value.dtype, logical=True), space,
+                              dcpl=dcpl)
+    dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, np.ascontiguousarray(value))
 
 
 # --- reading ---------------------------------------------------------------------------------
