@@ -21,6 +21,8 @@ True
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import backend
@@ -219,11 +221,15 @@ def _read_optimizer(reader: Reader, model, path: str, pending: list) -> None:
     if group is None:
         return  # a file saved without optimizer state: the optimizer starts fresh
     optimizer = model.optimizer
-    unbuilt_count = len(optimizer.variables) if not optimizer.built else None
     saved = len(list(group))
+    # What an optimizer holds before its first step (the iteration count, the learning rate):
+    # Keras saves only these for a model compiled but never trained.
+    unbuilt = len(type(optimizer).from_config(optimizer.get_config()).variables)
     if not optimizer.built:
         optimizer.build(model.trainable_weights)
-    variables = optimizer.variables
-    if saved == unbuilt_count:  # saved before its first step: only iteration (and learning rate)
-        variables = variables[:saved]
-    reader.read_into(path, variables, f"optimizer '{optimizer.name}'", pending)
+    if saved == unbuilt != len(optimizer.variables):
+        warnings.warn(f"Skipping variable loading for optimizer '{optimizer.name}', because it has "
+                      f"{len(optimizer.variables)} variables whereas the saved optimizer has {saved} variables. ",
+                      stacklevel=2)  # Keras's warning, and Keras's choice: the optimizer starts fresh
+        return
+    reader.read_into(path, optimizer.variables, f"optimizer '{optimizer.name}'", pending)
