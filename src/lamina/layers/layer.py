@@ -51,7 +51,7 @@ class Layer:
             raise TypeError(f"{type(self).__name__} expects name to be a str, got {name!r}")
         self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = backend.standardize_dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, dict) else None)
+        self.dtype = limits.layer_dtype(dtype, f"{type(self).__name__} '{self.name}'")
         self.built = False
         self.input_shape_hint = self._input_shape_from(kwargs)
         self.input_spec_shape: tuple | None = None  # the per-sample input shape once built

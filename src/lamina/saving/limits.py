@@ -18,6 +18,8 @@ import contextlib
 import math
 from typing import Iterator
 
+import numpy as np
+
 MAX_CONFIG_ELEMENTS = 1 << 26  # 64 Mi numbers (256 MiB of float32) for a whole config without weights
 SLACK_ELEMENTS = 0  # numbers a model may build beyond what its weights file stores
 MAX_LAYERS = 10_000  # layers one load may make (those of nested models included, models and inputs not)
@@ -76,6 +78,31 @@ def loading(elements: int | None = None, source: str = "") -> Iterator[Budget]:
         yield budget
     finally:
         _budgets.remove(budget)
+
+
+FLOAT_DTYPES = ("float16", "float32", "float64")
+
+
+def layer_dtype(dtype, owner: str) -> str:
+    """The dtype a layer computes in: ``float16``, ``float32`` or ``float64`` (a name, a NumPy
+    dtype, or a Keras float dtype policy of those names), ``floatx()`` for None. Anything else
+    (integers, bools: weights truncated; complex, object, dates; mixed precision) is refused."""
+    from .. import backend
+
+    if isinstance(dtype, dict):  # a DTypePolicy config handed to from_config as it is
+        dtype = (dtype.get("config") or {}).get("name") if isinstance(dtype.get("config"), dict) else None
+    name = getattr(dtype, "name", dtype)
+    if name is None:
+        return backend.floatx()
+    try:
+        standardized = np.dtype(name).name
+    except TypeError:
+        standardized = None
+    if standardized not in FLOAT_DTYPES:
+        hint = " (mixed precision is not supported)" if str(name).startswith("mixed_") else ""
+        raise ValueError(f"{owner} got dtype={name!r}; lamina computes in float16, float32 or float64 (or "
+                         f"Keras's float dtype policies of those names){hint}")
+    return standardized
 
 
 def check_shape(shape, what: str) -> tuple:
