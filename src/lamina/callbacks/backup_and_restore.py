@@ -27,7 +27,7 @@ import zipfile
 import numpy as np
 
 from .. import backend
-from .._atomic import atomic_write, is_temporary
+from .._atomic import atomic_write, remove_stale_temporaries
 from .callback import Callback
 from .model_checkpoint import BatchCounter, check_save_freq, make_folder
 
@@ -211,10 +211,7 @@ class BackupAndRestore(Callback):
 
     def _remove_temporaries(self) -> None:
         """Drop what a write killed midway left (never read: only complete files are renamed in)."""
-        with contextlib.suppress(FileNotFoundError):
-            for name in os.listdir(self.backup_dir):
-                if is_temporary(name) and name.startswith(f".{_LATEST}."):
-                    os.remove(os.path.join(self.backup_dir, name))
+        remove_stale_temporaries(self.latest_path)
 
 
 def _iterations(model) -> int | None:
