@@ -4,6 +4,9 @@
 that reads forever, a FIFO that blocks forever, a socket, a folder) before a byte is read: the
 path is opened without blocking and its ``fstat`` decides, so a path swapped between a check and
 the open cannot slip through. ``read_exactly`` reads a known number of bytes and no more.
+``read_npz`` reads an ``.npz`` archive of plain arrays checking each member's header against
+the bytes the member really holds before allocating anything: a header that claims 400 GB in a
+small file is refused, not handed to NumPy to allocate.
 
 >>> import os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "data.bin")
@@ -20,9 +23,15 @@ ValueError: '/dev/zero' is not a regular file (a device, FIFO or socket): the ex
 from __future__ import annotations
 
 import errno
+import math
 import os
 import stat
+import zipfile
 from typing import BinaryIO
+
+import numpy as np
+
+_NPZ_MAX_RATIO = 100  # inflated / stored for an npz member above 64 KiB (np.savez stores 1:1)
 
 
 def open_regular(path: str | os.PathLike, what: str) -> BinaryIO:
@@ -55,3 +64,48 @@ def read_exactly(file: BinaryIO, size: int, path: str) -> bytes:
     if len(data) != size:
         raise ValueError(f"'{path}' ends after {len(data):,} of the {size:,} bytes expected (truncated)")
     return data
+
+
+def read_npz(path: str | os.PathLike, what: str, max_bytes: int) -> dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` file at ``path`` (numbers and bools only, no pickles), each
+    checked before it is read: its ``.npy`` header must declare exactly the bytes the member holds,
+    and all of them together at most ``max_bytes``. Any problem is a ValueError naming the file."""
+    path = os.fspath(path)
+    arrays, total = {}, 0
+    with open_regular(path, what) as file:
+        try:
+            with zipfile.ZipFile(file) as archive:
+                for info in archive.infolist():
+                    total += info.file_size
+                    _check_member(info, total, max_bytes, path)
+                    with archive.open(info) as member:
+                        arrays[info.filename.removesuffix(".npy")] = _read_member(member, info, path)
+        except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError) as error:
+            raise ValueError(f"'{path}' is not a readable .npz archive: {type(error).__name__}: {error}") from None
+    return arrays
+
+
+def _check_member(info: zipfile.ZipInfo, total: int, max_bytes: int, path: str) -> None:
+    if total > max_bytes:
+        raise ValueError(f"'{path}' inflates to more than the {max_bytes:,} bytes {os.path.basename(path)} may hold")
+    if info.file_size > (64 << 10) and info.file_size > _NPZ_MAX_RATIO * max(info.compress_size, 1):
+        raise ValueError(f"'{path}': member {info.filename!r} inflates from {info.compress_size:,} to "
+                         f"{info.file_size:,} bytes; refusing a potential zip bomb")
+
+
+def _read_member(member, info: zipfile.ZipInfo, path: str) -> np.ndarray:
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ValueError(f"'{path}': member {info.filename!r} has .npy format version {version}")
+    if dtype.kind not in "biuf":
+        raise ValueError(f"'{path}': member {info.filename!r} holds {dtype} values, not plain numbers")
+    size = math.prod(shape) * dtype.itemsize
+    data = member.read(info.file_size)  # what the member holds after its header: never more than it is
+    if size != len(data):
+        raise ValueError(f"'{path}': member {info.filename!r} declares {size:,} bytes of data but holds "
+                         f"{len(data):,}")
+    return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran_order else "C").copy()
