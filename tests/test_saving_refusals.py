@@ -68,3 +68,17 @@ def test_only_public_losses_and_metrics_may_be_named_as_functions(module, name):
 def test_public_loss_and_metric_functions_may_be_named(module, name):
     config = {"module": module, "class_name": "function", "config": name, "registered_name": None}
     assert callable(lamina.saving.deserialize_keras_object(config))
+
+
+def test_deep_nesting_is_refused_with_a_value_error():
+    inner = lamina.Sequential([lamina.Input((2,)), layers.Dense(2)])
+    config = json.loads(inner.to_json())
+    for _ in range(80):  # a model in a model in a model...
+        config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                  "config": {"name": None, "layers": [config]}}
+    with pytest.raises(ValueError, match="nested more than 64 deep"):
+        lamina.models.model_from_json(json.dumps(config))
+    deep = json.loads(inner.to_json())
+    deep["config"]["layers"][1]["config"]["units"] = json.loads("[" * 900 + "]" * 900)
+    with pytest.raises(ValueError, match="nested more than 64 deep"):
+        lamina.models.model_from_json(json.dumps(deep))

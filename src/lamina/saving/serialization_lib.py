@@ -248,7 +248,8 @@ def _nested(value, custom_objects):
     if isinstance(value, dict) and "class_name" in value and "config" in value:
         return _deserialize(value, custom_objects)
     if isinstance(value, list):
-        return [_nested(x, custom_objects) for x in value]
+        with limits.loading() as budget, budget.nested():
+            return [_nested(x, custom_objects) for x in value]
     return value
 
 
