@@ -86,7 +86,8 @@ def test_evaluate_and_predict_check_verbose(method):
 
 
 @pytest.mark.parametrize("sample_weight, error, message", [
-    (np.ones((12, 2)), ValueError, r"sample_weight must hold one weight per sample, shape \(12,\), got shape \(12, 2\)"),
+    (np.ones((12, 2)), ValueError,
+     r"sample_weight must hold one weight per sample, shape \(12,\), got shape \(12, 2\)"),
     (np.ones(11), ValueError, r"sample_weight must hold one weight per sample, shape \(12,\), got shape \(11,\)"),
     (np.array(["1"] * 12), TypeError, r"sample_weight must hold numbers, got an array of dtype <U1"),
     (np.array([1.0] * 11 + [np.inf]), ValueError, r"sample_weight must be finite"),

@@ -53,7 +53,8 @@ def test_the_config_cap_counts_every_layer(monkeypatch):
     monkeypatch.setattr(limits, "MAX_CONFIG_ELEMENTS", 330)
     assert lamina.models.model_from_json(config).count_params() == 330
     monkeypatch.setattr(limits, "MAX_CONFIG_ELEMENTS", 329)
-    with pytest.raises(ValueError, match=r"Dense 'dense_2' would hold a weight .* left of what configs without weights may build \(329\)"):
+    with pytest.raises(ValueError, match=r"Dense 'dense_2' would hold a weight .* left of what configs "
+                                         r"without weights may build \(329\)"):
         lamina.models.model_from_json(config)
 
 

@@ -278,7 +278,8 @@ def test_oversized_layer_in_config_is_refused_before_building(saved, tmp_path):
     def edit(config):
         config["config"]["layers"][1]["config"]["units"] = 10 ** 9
 
-    with pytest.raises(ValueError, match=r"Dense 'dense' would hold a weight of shape \(3, 1000000000\) \(3,000,000,000 numbers\), "
+    with pytest.raises(ValueError, match=r"Dense 'dense' would hold a weight of shape \(3, 1000000000\) "
+                                         r"\(3,000,000,000 numbers\), "
                                          r"more than the 26 left of what the weights file stores \(26\); refusing"):
         lamina.saving.load_model(with_config(saved, tmp_path, edit))
 
