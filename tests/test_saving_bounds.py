@@ -213,3 +213,28 @@ def test_load_weights_allocates_what_the_file_holds(tmp_path):
             model.load_weights(ARGS['path'])
         """, limit_mb=512, path=str(tmp_path / name))
         assert result["outcome"] == "ok", result
+
+
+def test_a_load_in_one_thread_does_not_bound_builds_in_another(monkeypatch):
+    import threading
+    monkeypatch.setattr(limits, "MAX_CONFIG_ELEMENTS", 100)
+    built, started, release = [], threading.Event(), threading.Event()
+
+    def build_while_the_other_loads():
+        started.wait(30)
+        built.append(lamina.Sequential([lamina.Input((100,)), layers.Dense(100)]).count_params())
+        release.set()
+
+    class Waiting(layers.Dense):  # a layer whose build waits for the other thread's
+        def build(self, input_shape):
+            started.set()
+            release.wait(30)
+            super().build(input_shape)
+
+    other = threading.Thread(target=build_while_the_other_loads)
+    other.start()
+    config = json.dumps(hostile_files.dense_stack_config([4], 4))
+    with lamina.saving.custom_object_scope({"Dense": Waiting}):
+        assert lamina.models.model_from_json(config).count_params() == 20
+    other.join(30)
+    assert built == [10_100]

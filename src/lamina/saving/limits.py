@@ -15,6 +15,7 @@ memory is taken, whatever its class. A load also makes at most ``MAX_LAYERS`` la
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 from typing import Iterator
 
@@ -58,7 +59,9 @@ class Budget:
             self.depth -= 1
 
 
-_budgets: list[Budget] = []
+# The load in progress in this thread (a context variable: another thread's builds are not
+# charged to it, and its own are not charged to another's).
+_current: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("lamina_load_budget", default=None)
 
 
 @contextlib.contextmanager
@@ -66,18 +69,19 @@ def loading(elements: int | None = None, source: str = "") -> Iterator[Budget]:
     """The budget of the load in progress. With ``elements`` a new load starts (``load_model``:
     what the weights file stores); without, the current one goes on, or one for a config without
     weights starts."""
-    if elements is None and _budgets:
-        yield _budgets[-1]
+    current = _current.get()
+    if elements is None and current is not None:
+        yield current
         return
     if elements is None:
         budget = Budget(MAX_CONFIG_ELEMENTS, f"configs without weights may build ({MAX_CONFIG_ELEMENTS:,})")
     else:
         budget = Budget(elements + SLACK_ELEMENTS, source)
-    _budgets.append(budget)
+    token = _current.set(budget)
     try:
         yield budget
     finally:
-        _budgets.remove(budget)
+        _current.reset(token)
 
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
@@ -118,9 +122,9 @@ def check_shape(shape, what: str) -> tuple:
 def claim(layer, shape) -> None:
     """Called by ``Layer.add_weight`` before it allocates a weight of ``shape``: within a load,
     a weight beyond what the budget has left is refused, and what is allocated is spent."""
-    if not _budgets:
+    budget = _current.get()
+    if budget is None:
         return
-    budget = _budgets[-1]
     elements = math.prod(int(d) for d in shape)
     if elements > budget.remaining:
         raise ValueError(f"{type(layer).__name__} '{layer.name}' would hold a weight of shape {tuple(shape)} "
