@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import lamina
+import lamina._files
 from lamina.callbacks import BackupAndRestore
 
 
@@ -154,3 +155,10 @@ def test_a_damaged_previous_backup_does_not_matter_while_the_latest_reads(tmp_pa
     assert backup.restore() == 2
     for restored, expected in zip(model.get_weights(), second):
         np.testing.assert_array_equal(restored, expected)
+
+
+def test_a_header_claiming_400_gb_is_refused_by_what_the_member_holds(tmp_path):
+    two_backups(tmp_path)
+    _huge_header(tmp_path / "backup.npz")
+    with pytest.raises(ValueError, match=r"member 'weight_0\.npy' declares 400,000,000,000 bytes of data but holds 64"):
+        lamina._files.read_npz(tmp_path / "backup.npz", "the test", 1 << 30)
