@@ -16,7 +16,7 @@ def from_registry(identifier, base: type, registry: dict, kind: str, key=None):
         return identifier()
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
-        cls = registry.get(key(name) if key and isinstance(name, str) else name)
+        cls = registry.get(key(name) if key and isinstance(name, str) else name) or _registered(identifier, base)
         if cls is None:
             choices = sorted(k for k in registry if k[0].isupper()) or sorted(registry)
             raise ValueError(f"Unknown {kind} class {name!r}. Valid classes: {', '.join(choices)}")
@@ -37,3 +37,13 @@ def unknown_name(kind: str, name, valid) -> str:
     close = difflib.get_close_matches(str(name), names, n=1) if isinstance(name, str) else []
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return f"Unknown {kind} {name!r}.{hint} Valid names: {', '.join(names)}"
+def _registered(config: dict, base: type):
+    """The user's class a config names by its ``register_keras_serializable`` name (or a name in
+    an open ``custom_object_scope``), when it derives from ``base``; else None."""
+    from .saving.object_registration import get_registered_object  # here: lamina.saving imports this module
+
+    for name in (config.get("registered_name"), config.get("class_name")):
+        found = get_registered_object(name) if isinstance(name, str) else None
+        if isinstance(found, type) and issubclass(found, base):
+            return found
+    return None

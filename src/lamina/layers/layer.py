@@ -18,6 +18,7 @@ import numpy as np
 from .. import backend, regularizers
 from ..backend.keras_tensor import any_symbolic
 from ..ops.tensor import Tensor
+from ..saving import limits
 from . import call_context
 from .tracking import track, untrack
 
@@ -91,7 +92,7 @@ class Layer:
             raise TypeError(f"{type(self).__name__} expects name to be a str, got {name!r}")
         self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = _dtype_name(dtype)
+        self.dtype = _dtype_name(limits.layer_dtype(dtype, f"{type(self).__name__} '{self.name}'"))
         self.autocast = bool(autocast)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = getattr(self, "built", False)
@@ -134,6 +135,7 @@ class Layer:
         if isinstance(shape, str):  # tf.keras 2: add_weight(name, shape, ...)
             shape, name, initializer = initializer, shape, None
         shape = () if shape is None else tuple(int(d) for d in shape)
+        limits.claim(self, shape)  # while loading a file: within what the file stores
         dtype = self.dtype if dtype is None else np.dtype(dtype).name
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"

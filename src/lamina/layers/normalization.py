@@ -81,10 +81,10 @@ class BatchNormalization(FusedCall, Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(
-            gamma_regularizer)
-        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(
-            gamma_constraint)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.synchronized = bool(synchronized)  # one device here: nothing to synchronize
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
@@ -184,10 +184,10 @@ class LayerNormalization(FusedCall, Layer):
         self.center, self.scale, self.rms_scaling = bool(center), bool(scale), bool(rms_scaling)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(
-            gamma_regularizer)
-        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(
-            gamma_constraint)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):

@@ -3,6 +3,7 @@ it, and so does keeping it in a list or dict attribute (which becomes a tracked 
 a later ``append`` is tracked too), as Keras's ``Layer.__setattr__`` does.
 
 >>> import lamina
+>>> lamina.backend.clear_session()
 >>> class Block(lamina.layers.Layer):
 ...     def __init__(self):
 ...         super().__init__()

@@ -42,31 +42,41 @@ class Graph:
         self._check(owner)
 
     def _sorted_nodes(self, owner: str) -> list:
+        """Depth-first from the outputs, with an explicit stack (a chain of thousands of layers
+        is deeper than Python's recursion limit); each node after the nodes it reads from."""
         input_ids = {id(t) for t in self.inputs}
         order, state = [], {}
-
-        def visit(node, path):
-            key = id(node)
-            if state.get(key) == "done":
-                return
-            if state.get(key) == "visiting":
-                raise ValueError(f"Model '{owner}' has a cycle through layer '{node.operation.name}'")
-            state[key] = "visiting"
-            for tensor in node.input_tensors:
-                if id(tensor) in input_ids:
-                    continue
-                if isinstance(tensor._keras_history[0], InputLayer):
-                    raise ValueError(f"Model '{owner}': the outputs depend on {tensor.name} (Input "
-                                     f"'{tensor._keras_history[0].name}'), which is not among the model's inputs "
-                                     f"{[t.name for t in self.inputs]}: the graph is disconnected. Add it to inputs")
-                visit(_node_of(tensor), path)
-            state[key] = "done"
-            order.append(node)
-
         for tensor in self.outputs:
-            if id(tensor) not in input_ids:
-                visit(_node_of(tensor), ())
+            if id(tensor) in input_ids:
+                continue
+            stack = [(_node_of(tensor), False)]
+            while stack:
+                node, expanded = stack.pop()
+                key = id(node)
+                if expanded:
+                    state[key] = "done"
+                    order.append(node)
+                    continue
+                if state.get(key) == "done":
+                    continue
+                if state.get(key) == "visiting":
+                    raise ValueError(f"Model '{owner}' has a cycle through layer '{node.operation.name}'")
+                state[key] = "visiting"
+                stack.append((node, True))
+                for parent in reversed(node.input_tensors):
+                    if id(parent) in input_ids:
+                        continue
+                    self._check_connected(parent, owner)
+                    parent_node = _node_of(parent)
+                    if state.get(id(parent_node)) != "done":
+                        stack.append((parent_node, False))
         return order
+
+    def _check_connected(self, tensor: KerasTensor, owner: str) -> None:
+        if isinstance(tensor._keras_history[0], InputLayer):
+            raise ValueError(f"Model '{owner}': the outputs depend on {tensor.name} (Input "
+                             f"'{tensor._keras_history[0].name}'), which is not among the model's inputs "
+                             f"{[t.name for t in self.inputs]}: the graph is disconnected. Add it to inputs")
 
     def _check(self, owner: str) -> None:
         used = {id(t) for node in self.nodes for t in node.input_tensors} | {id(t) for t in self.outputs}

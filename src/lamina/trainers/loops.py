@@ -41,6 +41,10 @@ class Loops:
             self._plan_checked = True
         return self._plan
 
+    def _output_units(self) -> int | None:
+        shape = self.output_shape
+        return shape[-1] if isinstance(shape, tuple) and shape else None
+
     def _logs(self) -> dict:
         return flat_logs(self.get_metrics_result())
 
@@ -74,6 +78,7 @@ class Loops:
         2
         """
         self._require_compiled("fit")
+        data.check_fit_arguments(validation_split, initial_epoch, validation_freq)
         batch_size = data.check_batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -81,12 +86,12 @@ class Loops:
                                        validation_split, validation_data, validation_steps,
                                        data.check_batch_size(validation_batch_size or batch_size,
                                                              "validation_batch_size"))
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = data.verbosity(verbose)
         history = History()
         progbar = ProgbarLogger() if verbose else None
         # Keras's order: the user's callbacks, then History, then the progress bar (so an epoch's
         # line shows what the user's callbacks added to the logs, such as learning_rate)
-        callback_list = CallbackList([*_callback_list(callbacks), history, *([progbar] if progbar else [])], self,
+        callback_list = CallbackList([*data.callback_list(callbacks), history, *([progbar] if progbar else [])], self,
                                      {"verbose": verbose, "epochs": epochs, "steps": train.steps})
         self._prepare_plan()
         self.stop_training = False
@@ -124,7 +129,8 @@ class Loops:
             y = None if y is None else data.targets(y, n)
             sample_weight = data.sample_weights(sample_weight, n)
             if class_weight is not None:
-                sample_weight = data.class_sample_weights(class_weight, y, sample_weight)
+                self._prepare_features(x)  # built: class_weight's classes are the output's
+                sample_weight = data.class_sample_weights(class_weight, y, sample_weight, self._output_units())
             if validation_split and validation_data is None:
                 (x, y, sample_weight), validation_data = data.split_validation(x, y, sample_weight, validation_split)
             train = sources.ArrayData(x, self._prepare(x, y), sample_weight, batch_size, shuffle, steps_per_epoch)
@@ -206,9 +212,9 @@ class Loops:
         if sources.is_batch_source(x) and (y is not None or sample_weight is not None):
             raise ValueError("when x is a generator or dataset its batches carry the targets: pass y=None")
         source = self._evaluation_source(x, y, sample_weight, batch_size, steps, "x")
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = data.verbosity(verbose)
         progbar = ProgbarLogger() if verbose else None
-        callback_list = CallbackList([*([progbar] if progbar else []), *_callback_list(callbacks)], self,
+        callback_list = CallbackList([*([progbar] if progbar else []), *data.callback_list(callbacks)], self,
                                      {"verbose": verbose, "epochs": 1, "steps": source.steps})
         if progbar is not None:
             progbar.on_epoch_begin(0)
@@ -237,9 +243,9 @@ class Loops:
             x = data.features(x)
             self._prepare_features(x)
             source = sources.ArrayData(x, None, None, batch_size, False, steps)
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = data.verbosity(verbose)
         progbar = ProgbarLogger() if verbose else None
-        callback_list = CallbackList([*([progbar] if progbar else []), *_callback_list(callbacks)], self,
+        callback_list = CallbackList([*([progbar] if progbar else []), *data.callback_list(callbacks)], self,
                                      {"verbose": verbose, "epochs": 1, "steps": source.steps})
         batch_hooks = callback_list.wants_batch_logs("predict")
         custom = self._steps_overridden("predict_step")
@@ -274,7 +280,7 @@ class Loops:
         y = None if y is None else self._prepare(x, data.targets(y, n))
         sample_weight = data.sample_weights(sample_weight, n)
         if class_weight is not None:
-            sample_weight = data.class_sample_weights(class_weight, y, sample_weight)
+            sample_weight = data.class_sample_weights(class_weight, y, sample_weight, self._output_units())
         self.reset_metrics()
         self._prepare_plan()
         step_logs = self._train_batch(x, y, slice(0, n), sample_weight)
@@ -295,14 +301,6 @@ class Loops:
         """The outputs for one batch."""
         x = data.features(x)
         return self.predict(x, batch_size=structures.n_samples(x), verbose=0)
-
-
-def _callback_list(callbacks) -> list:
-    if callbacks is None:
-        return []
-    if hasattr(callbacks, "set_model") and not isinstance(callbacks, (list, tuple)):
-        return [callbacks]  # one Callback instead of a list, as Keras accepts
-    return list(callbacks)
 
 
 def _frozen_logs(step_logs: dict):
