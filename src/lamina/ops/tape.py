@@ -75,6 +75,24 @@ def _pack_like(structure, leaves: list):
     return build(structure)
 
 
+def _unit_seeds(target):
+    """One output gradient per element of ``target``: 1 there, 0 elsewhere."""
+    shape, dtype = target.shape, target._value.dtype
+    for index in np.ndindex(*shape):
+        seed = np.zeros(shape, dtype)
+        seed[index] = 1
+        yield seed
+
+
+def _column_seeds(target):
+    """One output gradient per per-example element of ``target`` (every row at once)."""
+    shape, dtype = target.shape, target._value.dtype
+    for index in np.ndindex(*shape[1:]):
+        seed = np.zeros(shape, dtype)
+        seed[(slice(None), *index)] = 1
+        yield seed
+
+
 def _is_float(x) -> bool:
     value = x._value if isinstance(x, Tensor) else x
     return getattr(value, "dtype", np.dtype(type(value))).kind == "f"
@@ -156,11 +174,11 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients="none", parallel_iterations=None,
                  experimental_use_pfor=True):
         """``d target[i...] / d source[j...]`` for every element pair: shape ``target.shape + source.shape``."""
-        from . import one_hot_like_rows, stack, zeros
+        from . import stack, zeros
         self._check_use("jacobian")
         leaves = _flatten(sources)
         flat_target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-        rows = [self._backward([flat_target], [seed], leaves) for seed in one_hot_like_rows(flat_target)]
+        rows = [self._backward([flat_target], [seed], leaves) for seed in _unit_seeds(flat_target)]
         out = []
         for j, source in enumerate(leaves):
             shape = tuple(flat_target.shape) + tuple(np.shape(source._value if isinstance(source, Tensor) else source))
@@ -179,10 +197,10 @@ class GradientTape:
                        experimental_use_pfor=True):
         """Per example ``i``: ``d target[i, ...] / d source[i, ...]``, assuming examples are
         independent; shape ``(batch,) + target.shape[1:] + source.shape[1:]``."""
-        from . import one_hot_columns, stack, zeros_like
+        from . import stack, zeros_like
         self._check_use("batch_jacobian")
         target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-        columns = [self._backward([target], [seed], [source])[0] for seed in one_hot_columns(target)]
+        columns = [self._backward([target], [seed], [source])[0] for seed in _column_seeds(target)]
         self._used = True
         if not self._persistent:
             self._nodes, self._tracked = [], {}

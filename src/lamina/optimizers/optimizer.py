@@ -14,6 +14,7 @@ schedule), then per model variable its ``average`` (``use_ema``) and ``gradient_
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 
@@ -259,6 +260,10 @@ class Optimizer:
         if len(grads) != len(variables):
             raise ValueError(f"{type(self).__name__}.apply got {len(grads)} gradients for "
                              f"{len(variables)} variables")
+        missing = [v.path for g, v in zip(grads, variables) if g is None]
+        if missing:
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
+                          "`model.compile()`, did you forget to provide a `loss` argument?", stacklevel=2)
         pairs = [(_as_array(g, v), v) for g, v in zip(grads, variables) if g is not None]
         if pairs:
             grads, variables = [g for g, _ in pairs], [v for _, v in pairs]
