@@ -196,7 +196,7 @@ class Trainer:
                 initial_epoch = callback.resume_epoch
                 callback.restore_history(history)
         logs = {}
-        with data.StopOnInterrupt(self):
+        with data.StopOnInterrupt(self), backend.threads.blas_threads(self, batch_size):
             logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar)
         self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA weights, when asked
         callback_list.on_train_end(logs)
@@ -245,7 +245,7 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            for step, (x, y, index, sample_weight) in enumerate(train.epoch(rng)):
+            for step, (x, y, index, sample_weight) in enumerate(backend.threads.paced(train.epoch(rng))):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
                 self._train_batch(x, y, index, sample_weight)
@@ -270,7 +270,7 @@ class Trainer:
         callback_list.on_test_begin()
         batch_hooks = callback_list.wants_batch_logs("test")
         plan = self._fast_plan()
-        for step, (done, x, y, rows, sample_weight) in enumerate(source.inference(not batch_hooks)):
+        for step, (done, x, y, rows, sample_weight) in enumerate(backend.threads.paced(source.inference(not batch_hooks))):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
             if plan is not None and sample_weight is None:
@@ -306,7 +306,8 @@ class Trainer:
                                      {"verbose": verbose, "epochs": 1, "steps": source.steps})
         if progbar is not None:
             progbar.on_epoch_begin(0)
-        logs = self._evaluate_source(source, callback_list, progbar)
+        with backend.threads.blas_threads(self, batch_size):
+            logs = self._evaluate_source(source, callback_list, progbar)
         if progbar is not None:
             progbar.on_epoch_end(0, logs)
         if return_dict:
@@ -335,18 +336,19 @@ class Trainer:
         callback_list.on_predict_begin()
         plan = self._fast_plan()
         outputs = []
-        for step, (done, x, _, rows, _) in enumerate(source.inference(not batch_hooks)):
-            if batch_hooks:
-                callback_list.on_predict_batch_begin(step)
-            if plan is not None:
-                y_pred = plan.predict(x, rows).copy()
-            else:
-                y_pred = self.call(np.asarray(x[rows], dtype=self.dtype), training=False)
-            outputs.append(y_pred)
-            if batch_hooks:
-                callback_list.on_predict_batch_end(step, {"outputs": y_pred})
-            if progbar is not None:
-                progbar.update(done, dict)
+        with backend.threads.blas_threads(self, batch_size):
+            for step, (done, x, _, rows, _) in enumerate(backend.threads.paced(source.inference(not batch_hooks))):
+                if batch_hooks:
+                    callback_list.on_predict_batch_begin(step)
+                if plan is not None:
+                    y_pred = plan.predict(x, rows).copy()
+                else:
+                    y_pred = self.call(np.asarray(x[rows], dtype=self.dtype), training=False)
+                outputs.append(y_pred)
+                if batch_hooks:
+                    callback_list.on_predict_batch_end(step, {"outputs": y_pred})
+                if progbar is not None:
+                    progbar.update(done, dict)
         callback_list.on_predict_end()
         if progbar is not None:
             progbar.on_epoch_end(0, {})
