@@ -98,6 +98,20 @@ def test_fit_evaluate_predict_apply_the_choice_and_restore_the_pool(load, others
         assert numpy_threads() == 3  # given back
 
 
+def test_train_on_batch_and_test_on_batch_apply_the_choice(load, monkeypatch):
+    load["others"] = 5.0
+    model = small_model()
+    model.train_on_batch(X[:32], Y[:32])  # builds the plan
+    plan, counts = model._fast_plan(), []
+    for name in ("train", "test"):
+        step = getattr(plan, name)
+        monkeypatch.setattr(plan, name, lambda *args, step=step: (counts.append(numpy_threads()), step(*args)))
+    model.train_on_batch(X[:32], Y[:32])
+    model.test_on_batch(X[:32], Y[:32])
+    assert counts == [1, 1]
+    assert numpy_threads() == 3
+
+
 def test_validation_inside_fit_runs_under_the_fit_choice(load):
     load["others"] = 5.0
     seen = Seen()
@@ -177,8 +191,8 @@ def test_a_predict_inside_fit_gives_back_the_fit_choice(load):
 def test_another_python_thread_leaves_the_pool_to_the_first(load):
     load["others"] = 5.0
     from_thread = []
-    with threads.blas_threads(small_model(), 32) as governor:
-        assert governor is not None and numpy_threads() == 1
+    with threads.blas_threads(small_model(), 32):
+        assert len(threads._active) == 1 and numpy_threads() == 1
         worker = threading.Thread(target=lambda: from_thread.append(threads._enter(small_model(), 32)))
         worker.start()
         worker.join()

@@ -225,26 +225,35 @@ _found: list = []  # [BlasPool or None, LoadMeter], once looked up
 _lock = threading.Lock()
 
 
-def largest_product(model, rows: int) -> int | None:
-    """The multiply-adds of the model's largest product on ``rows`` rows (None before it is built)."""
-    sizes = [int(np.prod(weight.shape)) for weight in model.weights if len(weight.shape) == 2]
-    return rows * max(sizes) if sizes else None
+def largest_product(model, rows: int | None) -> int | None:
+    """The multiply-adds of the model's largest product on ``rows`` rows (None when the rows are
+    not known, a batch source, or the model is not built yet)."""
+    sizes = [weight.shape[0] * weight.shape[1] for weight in model.weights if len(weight.shape) == 2]
+    return rows * max(sizes) if sizes and rows else None
 
 
 @contextlib.contextmanager
-def blas_threads(model, rows: int):
+def blas_threads(model, rows: int | None = None):
     """Run the body with the BLAS threads :func:`choose_threads` picks for ``model`` on batches of
-    ``rows``, re-decided between the batches of :func:`paced`; the pool's count is restored afterwards. Does
-    nothing when the user set the threads, when NumPy's BLAS is not OpenBLAS, or when another
-    Python thread is already inside one of these blocks (the pool is process-wide)."""
+    ``rows`` (None: not known), re-decided between the batches of :func:`paced` (which the block
+    gives as its value); the pool's count is restored afterwards. Does nothing when the user set
+    the threads, when NumPy's BLAS is not OpenBLAS, or when another Python thread is already
+    inside one of these blocks (the pool is process-wide).
+
+    >>> import lamina
+    >>> model = lamina.Sequential([lamina.layers.Dense(2, input_shape=(3,))])
+    >>> with blas_threads(model, 32) as batches:
+    ...     [len(batch) for batch in batches([[1], [2, 3]])]
+    [1, 2]
+    """
     governor = _enter(model, rows)
     if governor is None:
-        yield None
+        yield paced
         return
     try:
         with governor.pool.controller.limit(limits=governor.threads):  # records the count to restore
             governor.decide(time.perf_counter())
-            yield governor
+            yield paced
     finally:
         with _lock:
             _active.remove(governor)
@@ -257,7 +266,7 @@ def lookup() -> tuple[BlasPool | None, LoadMeter]:
     return _found[0], _found[1]
 
 
-def _enter(model, rows: int) -> Governor | None:
+def _enter(model, rows: int | None) -> Governor | None:
     with _lock:
         pool, meter = lookup()
         if pool is None or (_active and _active[-1].thread != threading.get_ident()):

@@ -6,7 +6,6 @@ model is a stack it covers. Both give the same weights (tests hold them to float
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import backend, losses, optimizers
@@ -270,23 +269,24 @@ class Trainer:
         callback_list.on_test_begin()
         batch_hooks = callback_list.wants_batch_logs("test")
         plan = self._fast_plan()
-        for step, (done, x, y, rows, sample_weight) in enumerate(backend.threads.paced(source.inference(not batch_hooks))):
-            if batch_hooks:
-                callback_list.on_test_batch_begin(step)
-            if plan is not None and sample_weight is None:
-                plan.test(x, y, rows, self._loss_tracker, self._metrics)
-            else:
-                xb, yb = np.asarray(x[rows], dtype=self.dtype), y[rows]
-                swb = None if sample_weight is None else sample_weight[rows]
-                y_pred, contexts = self.forward(xb, training=False)  # Keras counts penalties here too
-                loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss(contexts)
-                self._loss_tracker.add(loss_value * len(yb), len(yb))
-                for metric in self._metrics:
-                    metric.update_state(yb, y_pred, swb)
-            if batch_hooks:
-                callback_list.on_test_batch_end(step, self._logs())
-            if progbar is not None:
-                progbar.update(done, self._logs)
+        with backend.threads.blas_threads(self, getattr(source, "batch_size", None)) as paced:
+            for step, (done, x, y, rows, sample_weight) in enumerate(paced(source.inference(not batch_hooks))):
+                if batch_hooks:
+                    callback_list.on_test_batch_begin(step)
+                if plan is not None and sample_weight is None:
+                    plan.test(x, y, rows, self._loss_tracker, self._metrics)
+                else:
+                    xb, yb = np.asarray(x[rows], dtype=self.dtype), y[rows]
+                    swb = None if sample_weight is None else sample_weight[rows]
+                    y_pred, contexts = self.forward(xb, training=False)  # Keras counts penalties here too
+                    loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss(contexts)
+                    self._loss_tracker.add(loss_value * len(yb), len(yb))
+                    for metric in self._metrics:
+                        metric.update_state(yb, y_pred, swb)
+                if batch_hooks:
+                    callback_list.on_test_batch_end(step, self._logs())
+                if progbar is not None:
+                    progbar.update(done, self._logs)
         logs = self._logs()
         callback_list.on_test_end(logs)
         return logs
@@ -306,8 +306,7 @@ class Trainer:
                                      {"verbose": verbose, "epochs": 1, "steps": source.steps})
         if progbar is not None:
             progbar.on_epoch_begin(0)
-        with backend.threads.blas_threads(self, batch_size):
-            logs = self._evaluate_source(source, callback_list, progbar)
+        logs = self._evaluate_source(source, callback_list, progbar)
         if progbar is not None:
             progbar.on_epoch_end(0, logs)
         if return_dict:
@@ -336,8 +335,8 @@ class Trainer:
         callback_list.on_predict_begin()
         plan = self._fast_plan()
         outputs = []
-        with backend.threads.blas_threads(self, batch_size):
-            for step, (done, x, _, rows, _) in enumerate(backend.threads.paced(source.inference(not batch_hooks))):
+        with backend.threads.blas_threads(self, batch_size) as paced:
+            for step, (done, x, _, rows, _) in enumerate(paced(source.inference(not batch_hooks))):
                 if batch_hooks:
                     callback_list.on_predict_batch_begin(step)
                 if plan is not None:
@@ -370,7 +369,8 @@ class Trainer:
         plan = self._fast_plan()
         if plan is not None:
             plan.prepare()
-        self._train_batch(x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x)))
+        with backend.threads.blas_threads(self, len(x)):
+            self._train_batch(x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x)))
         return self._batch_result(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
