@@ -3,9 +3,11 @@
 300 steps of the lesson's model (784-300-100-10, SGD 0.01, batch 32, 9,600 random rows) in
 lamina and in Keras 3 on JAX, each in its own long-lived worker process (built and warmed up
 once; Keras's functions compiled), alone and while a competitor process multiplies 1000x1000
-float64 matrices with NumPy's default threads. Rounds interleave the workers and the two
-conditions, so the machine's other load falls on all of them alike; the table gives medians over
-rounds, the spread (min-max), and the median of each round's loaded / alone ratio.
+float64 matrices with NumPy's default threads: started by this script (same session, so Linux's
+scheduler shares one autogroup's CPU among it and the workers), or in a session of its own, as
+another program would be. Rounds interleave the workers and the conditions, so the machine's other
+load falls on all of them alike; the table gives medians over rounds, the spread (min-max), and
+the median of each round's loaded / alone ratio.
 
 ``--baseline REV`` adds lamina as of a git revision (exported with ``git archive`` into a
 temporary folder and put first on its ``PYTHONPATH``) to compare in the same run.
@@ -108,15 +110,22 @@ def start_workers(baseline_src: str | None, baseline: str | None) -> list[Worker
     return workers
 
 
+CONDITIONS = {  # name -> how the competitor is started (None: no competitor)
+    "alone": None,
+    "competitor in this session": {},  # a subprocess of the same job: the scheduler's same autogroup
+    "competitor in its own session": {"start_new_session": True},  # another program, as from another terminal
+}
+
+
 def measure(workers: list[Worker], rounds: int) -> dict:
-    """``{(worker name, "alone" | "loaded"): [seconds per round]}``, rounds interleaved."""
+    """``{(worker name, condition): [seconds per round]}``, workers and conditions interleaved."""
     times: dict = {}
     for round_index in range(rounds):
         order = workers[round_index % len(workers):] + workers[:round_index % len(workers)]
-        for condition in ("alone", "loaded"):
+        for condition, how in CONDITIONS.items():
             competitor = None
-            if condition == "loaded":
-                competitor = subprocess.Popen([sys.executable, "-c", COMPETITOR])
+            if how is not None:
+                competitor = subprocess.Popen([sys.executable, "-c", COMPETITOR], **how)
                 time.sleep(1.0)  # its threads running before the first step
             try:
                 for worker in order:
@@ -131,14 +140,20 @@ def measure(workers: list[Worker], rounds: int) -> dict:
 
 
 def table(workers: list[Worker], times: dict) -> list[str]:
-    lines = ["| 300 steps of the lesson's model | alone: median s (min-max) | with a competitor: median s (min-max) "
-             "| slowdown: median of rounds (min-max) |", "|---|---|---|---|"]
+    loaded = [condition for condition, how in CONDITIONS.items() if how is not None]
+    lines = ["| 300 steps of the lesson's model | " + " | ".join(f"{c}: median s (min-max)" for c in CONDITIONS)
+             + " | " + " | ".join(f"slowdown, {c}: median of rounds (min-max)" for c in loaded) + " |",
+             "|---" * (1 + len(CONDITIONS) + len(loaded)) + "|"]
     for worker in workers:
-        alone, loaded = times[(worker.name, "alone")], times[(worker.name, "loaded")]
-        ratios = [b / a for a, b in zip(alone, loaded)]
-        lines.append(f"| {worker.name} | {statistics.median(alone):.3f} ({min(alone):.3f}-{max(alone):.3f}) "
-                     f"| {statistics.median(loaded):.3f} ({min(loaded):.3f}-{max(loaded):.3f}) "
-                     f"| {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) |")
+        cells = []
+        for condition in CONDITIONS:
+            seconds = times[(worker.name, condition)]
+            cells.append(f"{statistics.median(seconds):.3f} ({min(seconds):.3f}-{max(seconds):.3f})")
+        alone = times[(worker.name, "alone")]
+        for condition in loaded:
+            ratios = [b / a for a, b in zip(alone, times[(worker.name, condition)])]
+            cells.append(f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})")
+        lines.append(f"| {worker.name} | " + " | ".join(cells) + " |")
     return lines
 
 
