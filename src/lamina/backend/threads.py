@@ -18,13 +18,15 @@ at every size measured, up to batch 1024 and 2048-wide layers. So the load decid
   point also counts the threads running elsewhere at that instant (``/proc/loadavg`` minus this
   process's running threads) and takes the larger. Without ``/proc`` (macOS, Windows) the load
   is unknown and OpenBLAS keeps its threads.
-- **Threads** = the idle cores, at least 1, at most the pool's default; products too small for
-  OpenBLAS to split get 1 and skip the measurement. See :func:`choose_threads`.
-- **When**: on entering ``fit``/``evaluate``/``predict`` (through ``threadpoolctl``, whose limit
-  costs ~8 us to set and restore; a fresh ``threadpool_limits`` rescans the libraries, ~0.4 ms,
-  so the controller is built once), then every 0.25 s between the loop's batches (:func:`paced`,
-  ~0.3 us a step; the re-check ~15 us), so a competitor that starts mid-fit costs at most ~0.5 s of slow
-  steps. On leaving, the pool gets back the count it had.
+- **Threads** = the idle cores, at least 1, at most the pool's default. A call whose largest
+  product OpenBLAS would run on one thread anyway is left alone. See :func:`choose_threads`.
+- **When**: on entering ``fit``/``evaluate``/``predict``/``train_on_batch``/``test_on_batch``,
+  then every 0.25 s between the loop's batches (:func:`paced`: ~0.3 us a batch, the re-check
+  ~15-30 us), so a competitor that starts mid-fit costs at most ~0.5 s of slow steps. The count
+  is set through a ``threadpoolctl`` limit (~8-15 us to set and restore; its controller is built
+  once, since a fresh ``threadpool_limits`` rescans the libraries, 0.4-1.8 ms), opened only when
+  the count changes; on leaving, the pool gets back the count it had. Entering and leaving a
+  call costs ~15-25 us when the count stays, ~30-45 us when it changes (measured under load).
 - **The user's settings win**: with ``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS`` or
   ``OMP_NUM_THREADS`` set, or the pool at a count other than OpenBLAS's default (a
   ``threadpoolctl`` limit, ``openblas_set_num_threads``), lamina leaves the pool alone. A limit
@@ -197,20 +199,26 @@ def user_setting(pool: BlasPool) -> str | None:
 
 class Governor:
     """The thread count of one ``fit``/``evaluate``/``predict``: decided on entry, re-decided between
-    batches every ``CHECK_PERIOD``, the pool's own count restored on exit."""
+    batches every ``CHECK_PERIOD``, the pool's own count restored on exit. The threadpoolctl limit
+    is only opened at the first change: a call that keeps OpenBLAS's count costs no limit at all."""
 
     def __init__(self, pool: BlasPool, meter: LoadMeter, largest_product: int | None):
         self.pool, self.meter, self.largest_product = pool, meter, largest_product
         self.thread = threading.get_ident()
         self.threads = pool.current()
         self.next_check = 0.0
+        self.limit = contextlib.ExitStack()  # holds the threadpoolctl limit once one is needed
+        self.limited = False
 
     def decide(self, now: float) -> None:
-        small = self.largest_product is not None and self.largest_product < 2 * MNK_PER_THREAD
-        others = 0.0 if small else self.meter.others_busy(now)  # small products: one thread whatever the load
-        threads = choose_threads(self.largest_product, others, self.meter.cpus, self.pool.default)
+        threads = choose_threads(self.largest_product, self.meter.others_busy(now), self.meter.cpus,
+                                 self.pool.default)
         if threads != self.threads:
-            self.pool.set(threads)
+            if not self.limited:  # the limit remembers the count to restore
+                self.limit.enter_context(self.pool.controller.limit(limits=threads))
+                self.limited = True
+            else:
+                self.pool.set(threads)
             self.threads = threads
         self.next_check = now + CHECK_PERIOD
 
@@ -251,10 +259,10 @@ def blas_threads(model, rows: int | None = None):
         yield paced
         return
     try:
-        with governor.pool.controller.limit(limits=governor.threads):  # records the count to restore
-            governor.decide(time.perf_counter())
-            yield paced
+        governor.decide(time.perf_counter())
+        yield paced
     finally:
+        governor.limit.close()
         with _lock:
             _active.remove(governor)
 
@@ -273,7 +281,10 @@ def _enter(model, rows: int | None) -> Governor | None:
             return None
         if not _active and user_setting(pool) is not None:  # inside a call of ours, the count is ours
             return None
-        governor = Governor(pool, meter, largest_product(model, rows))
+        largest = largest_product(model, rows)
+        if largest is not None and choose_threads(largest, 0.0, meter.cpus, pool.default) == 1:
+            return None  # products OpenBLAS runs on one thread anyway: nothing to choose
+        governor = Governor(pool, meter, largest)
         _active.append(governor)
         return governor
 
