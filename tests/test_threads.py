@@ -112,6 +112,15 @@ def test_train_on_batch_and_test_on_batch_apply_the_choice(load, monkeypatch):
     assert numpy_threads() == 3
 
 
+def test_products_openblas_runs_on_one_thread_anyway_are_left_alone(load):
+    load["others"] = 5.0
+    model = lamina.Sequential([lamina.layers.Dense(8, activation="softmax", input_shape=(16,))])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    seen = Seen()
+    model.fit(X[:, :16], Y % 8, batch_size=32, verbose=0, callbacks=[seen])
+    assert seen.counts == [3] * 4  # 32 * 16 * 8 multiply-adds: nothing for threads to split
+
+
 def test_validation_inside_fit_runs_under_the_fit_choice(load):
     load["others"] = 5.0
     seen = Seen()
