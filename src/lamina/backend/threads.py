@@ -12,7 +12,7 @@ at every size measured, up to batch 1024 and 2048-wide layers. So the load decid
 
 - **Load** is the CPU time the *other* processes used over the last window: the machine's busy
   time (``/proc/stat``) minus this process's own (``time.process_time``, which counts OpenBLAS's
-  spinning workers). Measured over 0.25 s windows it read 0.0-0.07 cores alone and 0.6-1.7 cores
+  spinning workers). Measured over 0.1 s windows it read 0.0-0.07 cores alone and 0.6-1.7 cores
   with a competitor. ``os.getloadavg`` was no use: a 1-minute average, it read 3.4 on an idle
   machine a minute after a load had stopped. A window older than 2 s is stale, so an entry
   point also counts the threads running elsewhere at that instant (``/proc/loadavg`` minus this
