@@ -130,12 +130,12 @@ def _dataset_label(name: str) -> str:
     return name if name in DATASETS else os.path.splitext(os.path.basename(name))[0]
 
 
-def _load_model(path: str):
+def _load_model(path: str, compile: bool = True):
     from .saving import load_model
 
     if not os.path.isfile(path):
         raise UsageError(f"cannot read model file {path}: no such file")
-    return load_model(path)
+    return load_model(path, compile=compile)
 
 
 # --- lamina train ----------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def train(args) -> int:
 
 # --- lamina summary / evaluate / predict -------------------------------------------------------------
 def summary(args) -> int:
-    _load_model(args.model).summary()
+    _load_model(args.model, compile=False).summary()  # the layers only: no optimizer to build
     return 0
 
 
