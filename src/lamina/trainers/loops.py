@@ -101,7 +101,7 @@ class Loops:
                 initial_epoch = callback.resume_epoch
                 callback.restore_history(history)
         logs = {}
-        with data.StopOnInterrupt(self):
+        with data.StopOnInterrupt(self), backend.threads.blas_threads(self, batch_size):
             logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar)
         self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA weights, when asked
         callback_list.on_train_end(logs)
@@ -159,7 +159,7 @@ class Loops:
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             step_logs = None
-            for step, (x, y, index, sample_weight) in enumerate(train.epoch(rng)):
+            for step, (x, y, index, sample_weight) in enumerate(backend.threads.paced(train.epoch(rng))):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
                 step_logs = self._train_batch(x, y, index, sample_weight)
@@ -187,18 +187,20 @@ class Loops:
         custom = self._steps_overridden("test_step")
         plan = None if custom else self._fast_plan()
         step_logs = None
-        for step, (done, x, y, rows, sample_weight) in enumerate(source.inference(not (batch_hooks or custom))):
-            if batch_hooks:
-                callback_list.on_test_batch_begin(step)
-            if plan is not None and sample_weight is None:
-                plan.test(x, y, rows, self._loss_tracker, self._compile_metrics)
-            else:
-                step_logs = self.test_step(_batch(x, y, sample_weight, rows, self.dtype))
-            current = self._logs if step_logs is None else _frozen_logs(step_logs)
-            if batch_hooks:
-                callback_list.on_test_batch_end(step, current())
-            if progbar is not None:
-                progbar.update(done, current)
+        with backend.threads.blas_threads(self, getattr(source, "batch_size", None)) as paced:
+            for step, (done, x, y, rows, sample_weight) in enumerate(paced(source.inference(not (batch_hooks
+                                                                                                 or custom)))):
+                if batch_hooks:
+                    callback_list.on_test_batch_begin(step)
+                if plan is not None and sample_weight is None:
+                    plan.test(x, y, rows, self._loss_tracker, self._compile_metrics)
+                else:
+                    step_logs = self.test_step(_batch(x, y, sample_weight, rows, self.dtype))
+                current = self._logs if step_logs is None else _frozen_logs(step_logs)
+                if batch_hooks:
+                    callback_list.on_test_batch_end(step, current())
+                if progbar is not None:
+                    progbar.update(done, current)
         logs = self._logs() if step_logs is None else flat_logs(step_logs)
         callback_list.on_test_end(logs)
         return logs
@@ -254,18 +256,20 @@ class Loops:
         callback_list.on_predict_begin()
         plan = None if custom else self._fast_plan()
         outputs = []
-        for step, (done, x, _, rows, _) in enumerate(source.inference(not (batch_hooks or custom))):
-            if batch_hooks:
-                callback_list.on_predict_batch_begin(step)
-            if plan is not None:
-                y_pred = plan.predict(x, rows).copy()
-            else:
-                y_pred = structures.map_leaves(_to_numpy, self.predict_step(_batch(x, None, None, rows, self.dtype)))
-            outputs.append(y_pred)
-            if batch_hooks:
-                callback_list.on_predict_batch_end(step, {"outputs": y_pred})
-            if progbar is not None:
-                progbar.update(done, dict)
+        with backend.threads.blas_threads(self, batch_size) as paced:
+            for step, (done, x, _, rows, _) in enumerate(paced(source.inference(not (batch_hooks or custom)))):
+                if batch_hooks:
+                    callback_list.on_predict_batch_begin(step)
+                if plan is not None:
+                    y_pred = plan.predict(x, rows).copy()
+                else:
+                    y_pred = structures.map_leaves(_to_numpy,
+                                                   self.predict_step(_batch(x, None, None, rows, self.dtype)))
+                outputs.append(y_pred)
+                if batch_hooks:
+                    callback_list.on_predict_batch_end(step, {"outputs": y_pred})
+                if progbar is not None:
+                    progbar.update(done, dict)
         callback_list.on_predict_end()
         if progbar is not None:
             progbar.on_epoch_end(0, {})
@@ -283,7 +287,8 @@ class Loops:
             sample_weight = data.class_sample_weights(class_weight, y, sample_weight, self._output_units())
         self.reset_metrics()
         self._prepare_plan()
-        step_logs = self._train_batch(x, y, slice(0, n), sample_weight)
+        with backend.threads.blas_threads(self, n):
+            step_logs = self._train_batch(x, y, slice(0, n), sample_weight)
         logs = self._logs() if step_logs is None else flat_logs(step_logs)
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
