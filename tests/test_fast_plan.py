@@ -178,3 +178,86 @@ def test_momentum_with_a_frozen_layer_matches_general_step():
     fast, general, *histories = train_both(make, X, Y)
     assert fast._fast_plan().kind_of_update == "apply"
     assert_same(fast, general, *histories)
+
+
+# --- subclassed models: their traced call (as Keras compiles train_step) -------------------------------
+class _Mlp(lamina.Model):
+    def __init__(self, dropout_training="pass"):
+        super().__init__()
+        self.hidden = layers.Dense(7, activation="relu")
+        self.drop = layers.Dropout(0.25, seed=3)
+        self.out = layers.Dense(3, activation="softmax")
+        self.dropout_training = dropout_training
+
+    def call(self, x, training=None):
+        h = self.hidden(layers.Flatten()(x) if x.ndim > 2 else x)
+        h = self.drop(h, training=training if self.dropout_training == "pass" else self.dropout_training)
+        return self.out(h)
+
+
+def _subclassed(run_eagerly=False, **kwargs):
+    lamina.backend.clear_session()
+    lamina.random.set_seed(11)
+    model = _Mlp(**kwargs)
+    model.compile(optimizer=lamina.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], run_eagerly=run_eagerly)
+    return model
+
+
+def test_a_subclassed_chain_trains_through_the_plan_with_the_general_steps_numbers():
+    x = X.reshape(len(X), -1)
+    fast = _subclassed()
+    h_fast = fast.fit(x, Y, epochs=3, batch_size=8, verbose=0)
+    assert fast._plan is not None
+    eager = _subclassed(run_eagerly=True)  # Keras's run_eagerly: call runs as written, no trace
+    h_eager = eager.fit(x, Y, epochs=3, batch_size=8, verbose=0)
+    assert eager._plan is None
+    for a, b in zip(fast.get_weights(), eager.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+    np.testing.assert_allclose(h_fast.history["loss"], h_eager.history["loss"], rtol=2e-5)
+
+
+def test_a_dropout_switched_off_by_hand_keeps_the_general_path():
+    model = _subclassed(dropout_training=False)  # the traced training call has Dropout(training=False)
+    model.fit(X.reshape(len(X), -1), Y, epochs=1, verbose=0)
+    assert model._plan is None
+
+
+class _WithOp(lamina.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(3, activation="softmax")
+
+    def call(self, x):
+        return self.dense(x * 2.0)  # an op between layers: not a chain of layers
+
+
+class _WithBranch(lamina.Model):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = layers.Dense(3, activation="softmax"), layers.Dense(3, activation="softmax")
+        self.a.build((None, 6)), self.b.build((None, 6))  # both built: the optimizer knows both
+
+    def call(self, x):
+        return self.a(x) if float(lamina.ops.mean(x)) > 0 else self.b(x)  # a branch on the data's values
+
+
+class _WithLoss(lamina.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(3, activation="softmax")
+
+    def call(self, x):
+        y = self.dense(x)
+        self.add_loss(0.01 * lamina.ops.sum(y))
+        return y
+
+
+@pytest.mark.filterwarnings("ignore:Gradients do not exist")  # _WithBranch: the branch not taken
+@pytest.mark.parametrize("cls", [_WithOp, _WithBranch, _WithLoss])
+def test_calls_the_trace_cannot_follow_take_the_general_path(cls):
+    model = cls()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(X.reshape(len(X), -1), Y, epochs=2, verbose=0)
+    assert model._plan is None and np.isfinite(history.history["loss"]).all()
+    assert all(not layer._losses or cls is _WithLoss for layer in model._flatten_layers())

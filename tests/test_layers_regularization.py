@@ -45,6 +45,21 @@ def test_dropout_is_deterministic_given_a_seed():
     assert not np.array_equal(first, a(x, training=True))  # a fresh mask each call
 
 
+@pytest.mark.parametrize("cls,args", [(layers.Dropout, (0.5,)), (layers.GaussianNoise, (0.5,)),
+                                      (layers.GaussianDropout, (0.5,)), (layers.AlphaDropout, (0.5,))])
+def test_a_symbolic_call_draws_nothing_from_the_streams(cls, args):
+    """As in Keras, building a model on symbolic inputs leaves the seeded and global streams alone."""
+    x = np.ones((8, 10), "float32")
+    fresh, used = cls(*args, seed=3), cls(*args, seed=3)
+    lamina.random.set_seed(5)
+    expected_global = lamina.backend.global_rng().random()
+    lamina.random.set_seed(5)
+    used(lamina.Input((10,)), training=True)
+    cls(*args)(lamina.Input((10,)), training=True)  # unseeded: the global stream
+    assert lamina.backend.global_rng().random() == expected_global
+    np.testing.assert_array_equal(used(x, training=True), fresh(x, training=True))
+
+
 def test_dropout_backward_uses_the_forward_mask():
     layer = layers.Dropout(0.4, seed=1)
     x = lamina.ops.convert_to_tensor(np.random.default_rng(2).standard_normal((6, 7)) + 3.0)  # never zero

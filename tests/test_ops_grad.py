@@ -35,7 +35,11 @@ def jax_results(request):
     for name in ("ops_cases.py", "jax_vjp_oracle.py"):
         with open(os.path.join(HERE, name), "rb") as f:
             digest.update(f.read())
-    cache = request.config.cache.mkdir("lamina-jax-oracle")
+    cache_plugin = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    if cache_plugin is not None:
+        cache = cache_plugin.mkdir("lamina-jax-oracle")
+    else:
+        cache = request.getfixturevalue("tmp_path_factory").mktemp("oracle")
     path = os.path.join(cache, digest.hexdigest()[:16] + ".pkl")
     if not os.path.exists(path):
         env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}

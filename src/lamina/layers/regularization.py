@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .. import backend, ops, regularizers
+from . import call_context
 from .layer import Layer
 
 
@@ -46,6 +47,8 @@ class _RandomLayer(Layer):
         self._generator = None if seed is None else backend.make_rng(seed)
 
     def _rng(self) -> np.random.Generator:
+        if call_context.inferring_shapes():  # a symbolic call draws nothing, as in Keras: the streams stay put
+            return np.random.default_rng(0)
         return self._generator if self._generator is not None else backend.global_rng()
 
     def _mask_shape(self, x, noise_shape) -> tuple:

@@ -174,9 +174,15 @@ class Model(Trainer, ModelIO, Layer):
 
     # --- what fit needs of the model -------------------------------------------------------------
     def _prepare_features(self, x) -> None:
-        """Check ``x`` against the model's inputs before any batch runs (graph models)."""
+        """Check ``x`` against the model's inputs before any batch runs (graph models); for a
+        subclassed model, note the input's shape, which tracing its ``call`` needs."""
         if self._current_graph() is not None:
             self._input_values(x)
+        elif hasattr(x, "shape") and hasattr(x, "dtype"):
+            spec = (tuple(x.shape[1:]), self.dtype if x.dtype.kind == "f" else x.dtype.name)
+            if getattr(self, "_traced_input", None) != spec:
+                self._traced_input = spec
+                self._invalidate()
 
     def _prepare(self, x, y):
         """Check ``x`` and ``y`` against the model; return ``y``."""

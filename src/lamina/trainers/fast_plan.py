@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend.blas import bind_gemm
+from . import tracing
 from .compile_utils import get_loss
 
 
@@ -68,17 +69,11 @@ class _Buffers:
 
 
 def chain_layers(model) -> list | None:
-    """The layers of ``model`` when it is a chain graph (one input, one output, each node fed by
-    the one before), else None."""
+    """The layers of ``model`` when it runs a chain: its graph's, or its traced ``call``'s."""
     graph = model._current_graph() if hasattr(model, "_current_graph") else None
-    if graph is None or len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        return None
-    previous = graph.inputs[0]
-    for node in graph.nodes:
-        if node.call_kwargs or len(node.call_args) != 1 or node.call_args[0] is not previous or len(node.outputs) != 1:
-            return None
-        previous = node.outputs[0]
-    return [node.operation for node in graph.nodes] if previous is graph.outputs[0] else None
+    if graph is not None:
+        return tracing.graph_chain(graph)
+    return tracing.traced_chain(model)
 
 
 def _roles(layers) -> tuple[list, dict] | None:

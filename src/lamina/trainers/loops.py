@@ -14,7 +14,7 @@ from .. import backend
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
-from . import data, sources, structures
+from . import data, sources, structures, tracing
 
 
 def log_value(result):
@@ -109,6 +109,7 @@ class Loops:
         return history
 
     def _prepare_plan(self) -> None:
+        tracing.build(self)
         plan = self._fast_plan()
         if plan is not None:
             plan.prepare()
