@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._resolve import unknown_name
+
 
 @dataclass(frozen=True)
 class Activation:
@@ -578,7 +580,7 @@ def get(identifier) -> Activation:
         if identifier in _REGISTRY:
             return _REGISTRY[identifier]
         names = sorted(k for k in _REGISTRY if k is not None)
-        raise ValueError(f"Unknown activation {identifier!r}. Valid names: {', '.join(names)}")
+        raise unknown_name("activation", identifier, names)
     if callable(identifier):
         if hasattr(identifier, "activation"):
             return identifier.activation

@@ -38,6 +38,11 @@ def targets(y, n: int, what="y", x_what="x") -> np.ndarray:
     if hasattr(y, "to_numpy"):
         y = y.to_numpy()
     array = np.asarray(y)
+    if array.dtype.kind in "USO":
+        raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype} (labels as text or "
+                        "Python objects?): encode class names as integer ids first, for example "
+                        "`class_names, labels = np.unique(labels, return_inverse=True)`, then use "
+                        "loss='sparse_categorical_crossentropy'")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype}")
     if array.ndim == 0 or len(array) != n:
@@ -46,9 +51,18 @@ def targets(y, n: int, what="y", x_what="x") -> np.ndarray:
     return array
 
 
+_CATEGORICAL_LOSSES = ("categorical_crossentropy", "categorical_focal_crossentropy")
+
+
 def check_target_shape(y, output_shape: tuple, sparse: bool, loss_name: str) -> None:
     """Targets that cannot pair with the model's output get a clear error here, not a NumPy
     broadcasting error (or silently wrong numbers) in the middle of training."""
+    if output_shape[-1] == 1 and (sparse or loss_name in _CATEGORICAL_LOSSES):
+        # Keras warns and trains to a loss of 0 (a softmax over one unit is always 1): refuse it
+        raise ValueError(f"{loss_name} expects the model's output to have one unit per class (at least 2), "
+                         f"got an output of shape {(None, *output_shape[1:])}. For two classes use "
+                         "loss='binary_crossentropy' with labels 0/1 and a Dense(1, activation='sigmoid') "
+                         "output; for more, a Dense(n_classes, activation='softmax') output")
     if sparse:
         if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
             hint = " (one-hot labels need categorical_crossentropy)" if y.shape[1:] == tuple(output_shape[1:]) else ""
