@@ -129,11 +129,16 @@ def class_sample_weights(class_weight, y, sample_weight):
 
 class StopOnInterrupt:
     """Ctrl-C during ``fit`` stops after the current batch, keeping the History so far; a
-    second Ctrl-C interrupts at once."""
+    second Ctrl-C interrupts at once. The epoch cut short is not validated; its training logs
+    are recorded as those of any epoch a callback stops. ``at`` is then ``(epoch, batch)``,
+    both counted from 1."""
 
-    def __init__(self, model):
+    def __init__(self, model, initial_epoch: int = 0):
         self.model = model
         self.previous = None
+        self.hit = False
+        self.last = (initial_epoch + 1, 0)  # the epoch reached and the batches done in it
+        self.at: tuple[int, int] | None = None
 
     def __enter__(self):
         import signal
@@ -148,13 +153,23 @@ class StopOnInterrupt:
 
         signal.signal(signal.SIGINT, self.previous)
         print("\nInterrupted: stopping after this batch (Ctrl-C again to abort now)")
+        self.hit = True
         self.model.stop_training = True
+
+    def stopped(self, epoch: int, batches: int) -> bool:
+        """Called after an epoch's batches: True when Ctrl-C cut the epoch short."""
+        self.last = (epoch + 1, batches)
+        if self.hit and self.at is None:
+            self.at = self.last
+        return self.hit
 
     def __exit__(self, *exc):
         import signal
 
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
+        if self.hit and self.at is None:  # during validation or a callback: the epoch was complete
+            self.at = self.last
         return False
 
 
