@@ -78,7 +78,7 @@ def train(args) -> int:
     draw = _needs()
     data = datasets.load(args.dataset)
     n_classes = max(len(data.class_names), 2)
-    names = data.class_names + [str(i) for i in range(len(data.class_names), n_classes)]
+    data = data._replace(class_names=data.class_names + [str(i) for i in range(len(data.class_names), n_classes)])
     _check_size(data.x_train.shape[1:], args.layers, n_classes)
     out = outputs.prepare_folder(args.out, datasets.label(args.dataset), args.overwrite)
 
@@ -89,39 +89,10 @@ def train(args) -> int:
     steps = history.params.get("steps") if history.params else None
     interrupted = (None if history.interrupted is None else
                    {"epoch": history.interrupted[0], "batch": history.interrupted[1], "steps": steps})
-
-    from ..saving import save_model
-
-    save_model(model, os.path.join(out, "model.keras"))
-    outputs.write_history(os.path.join(out, "history.csv"), history.history)
-    lines = []
-    model.summary(print_fn=lines.append)
-    outputs.write_text(os.path.join(out, "summary.txt"), "".join(lines))
-    from .. import report
-
-    per_class = report.class_scores(data.y_test, predicted, names)
-    best = report.best_epoch(history.history)
     metrics = {"test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
-               "epochs": len(history.epoch), "best_epoch": None if best is None else best[0],
-               "train_seconds": round(seconds, 3), "train_and_validation_samples": int(len(data.x_train)),
-               "test_samples": int(len(data.x_test))}
-    settings = {"dataset": args.dataset, "layers": args.layers, "activation": args.activation,
-                "optimizer": args.optimizer, "learning_rate": args.learning_rate, "epochs": args.epochs,
-                "batch_size": args.batch_size, "validation_split": args.validation_split, "seed": args.seed,
-                "loss": "sparse_categorical_crossentropy"}
-    run = _run_info(args.command_line, started)
-    outputs.write_text(os.path.join(out, "metrics.json"), json.dumps(
-        {**metrics, "interrupted": interrupted, "settings": settings, "run": run, "class_names": names,
-         "per_class": per_class}, indent=2) + "\n")
-    pictures = outputs.draw_pictures(out, model, history.history, data._replace(class_names=names),
-                                     predicted) if draw else {}
-    shown = {**metrics, "best_epoch": "" if best is None else f"{best[0]} (lowest {best[1]}, {best[2]:.4f})",
-             "train_seconds": round(seconds, 1)}
-    page = report.write_report(os.path.join(out, "report.html"),
-                               f"lamina: {datasets.label(args.dataset)} MLP {args.layers}", shown, settings,
-                               pictures, "".join(lines), history.history, run, per_class, interrupted)
-    outputs.remove_stale(out, {"model.keras", "history.csv", "summary.txt", "metrics.json", "report.html",
-                               *(os.path.basename(p) for p in pictures.values())})
+               "epochs": len(history.epoch), "train_seconds": round(seconds, 3),
+               "train_and_validation_samples": int(len(data.x_train)), "test_samples": int(len(data.x_test))}
+    page = _write_run(out, args, model, history.history, data, predicted, metrics, interrupted, started, draw)
     print(f"Test accuracy: {test_accuracy:.4f}, test loss: {test_loss:.4f}")
     print(f"Report: {page}")
     if interrupted:
@@ -129,3 +100,36 @@ def train(args) -> int:
               + (f" of {steps}" if steps else "") + f"; the run so far is in {out}", file=sys.stderr)
         return INTERRUPTED
     return 0
+
+
+def _write_run(out, args, model, history, data, predicted, metrics, interrupted, started, draw) -> str:
+    """The model, history.csv, summary.txt, metrics.json, the pictures and report.html; returns
+    the report's path."""
+    from .. import report
+    from ..saving import save_model
+
+    save_model(model, os.path.join(out, "model.keras"))
+    outputs.write_history(os.path.join(out, "history.csv"), history)
+    lines = []
+    model.summary(print_fn=lines.append)
+    outputs.write_text(os.path.join(out, "summary.txt"), "".join(lines))
+    per_class = report.class_scores(data.y_test, predicted, data.class_names)
+    best = report.best_epoch(history)
+    metrics = {**metrics, "best_epoch": None if best is None else best[0]}
+    settings = {"dataset": args.dataset, "layers": args.layers, "activation": args.activation,
+                "optimizer": args.optimizer, "learning_rate": args.learning_rate, "epochs": args.epochs,
+                "batch_size": args.batch_size, "validation_split": args.validation_split, "seed": args.seed,
+                "loss": "sparse_categorical_crossentropy"}
+    run = _run_info(args.command_line, started)
+    outputs.write_text(os.path.join(out, "metrics.json"), json.dumps(
+        {**metrics, "interrupted": interrupted, "settings": settings, "run": run, "class_names": data.class_names,
+         "per_class": per_class}, indent=2) + "\n")
+    pictures = outputs.draw_pictures(out, model, history, data, predicted) if draw else {}
+    shown = {**metrics, "best_epoch": "" if best is None else f"{best[0]} (lowest {best[1]}, {best[2]:.4f})",
+             "train_seconds": round(metrics["train_seconds"], 1)}
+    page = report.write_report(os.path.join(out, "report.html"),
+                               f"lamina: {datasets.label(args.dataset)} MLP {args.layers}", shown, settings,
+                               pictures, "".join(lines), history, run, per_class, interrupted)
+    outputs.remove_stale(out, {"model.keras", "history.csv", "summary.txt", "metrics.json", "report.html",
+                               *(os.path.basename(p) for p in pictures.values())})
+    return page
