@@ -82,10 +82,11 @@ def test_history_from_fit_and_metric_choice():
 
 
 def test_image_titles_do_not_overlap():
-    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-             "Ankle boot"]
+    names = [f"{kind} number {i}" for i, kind in enumerate(["long-sleeved shirt", "ankle boot", "sandal", "bag",
+                                                            "pullover", "dress", "coat", "sneaker", "trouser",
+                                                            "T-shirt/top"])]
     truth = np.arange(10)
-    guess = (truth + 1) % 10  # every one wrong: the longest titles, "Sneaker (Ankle boot)"...
+    guess = (truth + 1) % 10  # every one wrong: the longest titles, "ankle boot number 1 (long-sleeved ...)"
     figure = plot_images(np.zeros((10, 28, 28)), truth, names, predictions=guess, n_cols=5)
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
