@@ -56,6 +56,7 @@ def test_the_wheel_builds_offline_installs_and_runs(tmp_path):
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     assert "deprecated" not in (built.stdout + built.stderr).lower()
     (wheel,) = (tmp_path / "dist").glob("lamina-*.whl")
+    assert wheel.name == f"lamina-{PROJECT['version']}-py3-none-any.whl"  # the name the README gives
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata = Parser().parsestr(archive.read(next(n for n in names if n.endswith("dist-info/METADATA")))
