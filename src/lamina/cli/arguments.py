@@ -20,6 +20,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, with its errors raised as :class:`UsageError` (one message, no usage dump)."""
 
     def error(self, message):
+        """argparse's error, raised as one :class:`UsageError` naming the sub-command."""
         command = self.prog.removeprefix("lamina").strip()
         raise UsageError(f"{command}: {message}" if command else message)
 
@@ -27,6 +28,7 @@ class Parser(argparse.ArgumentParser):
 def positive_int(limit: int):
     """An argparse type: an int in ``[1, limit]``."""
     def convert(text: str) -> int:
+        """``text`` as the bounded int, or argparse's type error."""
         try:
             value = int(text)
         except ValueError:

@@ -57,6 +57,7 @@ def prepare_folder(out: str | None, label: str, overwrite: bool) -> str:
 
 
 def write_text(path: str, text: str) -> None:
+    """``text`` to ``path``, atomically (UTF-8)."""
     with atomic_write(path, "w") as f:
         f.write(text)
 
