@@ -287,3 +287,19 @@ def test_ctrl_c_during_lamina_train_writes_the_run_marked_interrupted_and_exits_
     page = (out / "report.html").read_text()
     assert "(interrupted)</h1>" in page and f"Interrupted (Ctrl-C) at epoch {epoch}, batch {batch:,} of 4,500" in page
     assert (out / "model.keras").is_file() and "Test accuracy:" in stdout
+
+
+def test_data_that_does_not_fit_the_model_is_the_users_error(model_file, tmp_path, capsys):
+    model, _, _ = model_file
+    rng = np.random.default_rng(0)
+    wide = tiny_npz(tmp_path / "wide.npz", x_test=rng.integers(0, 255, (10, 5, 5)).astype(np.uint8),
+                    x_train=rng.integers(0, 255, (40, 5, 5)).astype(np.uint8))
+    assert cli.main(["evaluate", model, "--dataset", wide, "--verbose", "0"]) == 2
+    assert re.search(r"the dataset .*wide\.npz has samples of shape \(5, 5\), but the model in .* takes \(4, 4\)",
+                     one_error(capsys))
+    many = tiny_npz(tmp_path / "many.npz", y_test=np.arange(10, dtype=np.uint8))
+    assert cli.main(["evaluate", model, "--dataset", many, "--verbose", "0"]) == 2
+    assert re.search(r"has class ids from 0 to 9, but the model in .* has 3 output units", one_error(capsys))
+    np.save(tmp_path / "flat.npy", np.zeros((3, 16)))
+    assert cli.main(["predict", model, str(tmp_path / "flat.npy")]) == 2
+    assert re.search(r"flat\.npy has samples of shape \(16,\), but the model", one_error(capsys))
