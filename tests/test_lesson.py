@@ -29,7 +29,7 @@ def test_lesson_script_reaches_keras_accuracy_and_leaves_nothing_behind(tmp_path
     env.pop("LAMINA_LESSON_EPOCHS", None)
     before = repository_files()
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "fashion_mnist_lesson.py")],
-                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=1200)
     assert result.returncode == 0, result.stderr[-3000:]
     assert repository_files() == before
     out = result.stdout

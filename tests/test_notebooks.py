@@ -62,7 +62,7 @@ def test_notebook_runs_as_shipped(path, tmp_path, monkeypatch, fashion):
     before = repository_files()
 
     notebook = nbformat.read(str(path), as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
+    client = nbclient.NotebookClient(notebook, timeout=1200, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError on the first failing cell
 
