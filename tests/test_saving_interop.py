@@ -174,3 +174,28 @@ def test_lamina_loads_keras_files(tmp_path, python):
     resumed = lamina.saving.load_model(spec["stack_adam"])
     resumed.fit(x, y, epochs=1, verbose=0)  # a Keras model trains on in lamina
     assert int(resumed.optimizer.iterations.value) == 9
+
+
+_SAVE_UNTRAINED_IN_KERAS = """
+    import json, sys, numpy as np, keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    model.save(sys.argv[1])
+    x = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
+    print(json.dumps({"version": keras.__version__, "y": model.predict(x, verbose=0).tolist(),
+                      "saved": len(model.optimizer.variables)}))
+"""
+
+
+@pytest.mark.parametrize("python", _PYTHONS)
+def test_a_keras_model_compiled_but_never_trained_loads_with_a_fresh_optimizer(tmp_path, python):
+    results = _keras(python, _SAVE_UNTRAINED_IN_KERAS, str(tmp_path / "untrained.keras"))
+    assert results["saved"] == 2, results  # Keras's optimizer before a step: iteration and learning rate
+    with pytest.warns(UserWarning, match=r"Skipping variable loading for optimizer 'adam', because it has 10 "
+                                         r"variables whereas the saved optimizer has 2 variables"):
+        model = lamina.saving.load_model(tmp_path / "untrained.keras")
+    x = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(model.predict(x, verbose=0), results["y"], rtol=1e-6, atol=1e-7)
+    assert model.optimizer.learning_rate == pytest.approx(0.01) and int(model.optimizer.iterations.value) == 0
+    model.fit(np.ones((4, 3)), np.zeros((4, 2)), epochs=1, verbose=0)
+    assert int(model.optimizer.iterations.value) == 1

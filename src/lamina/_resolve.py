@@ -51,7 +51,7 @@ def from_registry(identifier, base: type, registry: dict, kind: str, key=None):
         return identifier()
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
-        cls = registry.get(key(name) if key and isinstance(name, str) else name)
+        cls = registry.get(key(name) if key and isinstance(name, str) else name) or _registered(identifier, base)
         if cls is None:
             choices = sorted(k for k in registry if k[0].isupper()) or sorted(registry)
             raise unknown_name(f"{kind} class", name, choices, "classes")
@@ -63,3 +63,15 @@ def from_registry(identifier, base: type, registry: dict, kind: str, key=None):
             raise unknown_name(kind, identifier, names, key=key)
         return cls()
     return UNRESOLVED
+
+
+def _registered(config: dict, base: type):
+    """The user's class a config names by its ``register_keras_serializable`` name (or a name in
+    an open ``custom_object_scope``), when it derives from ``base``; else None."""
+    from .saving.object_registration import get_registered_object  # here: lamina.saving imports this module
+
+    for name in (config.get("registered_name"), config.get("class_name")):
+        found = get_registered_object(name) if isinstance(name, str) else None
+        if isinstance(found, type) and issubclass(found, base):
+            return found
+    return None

@@ -134,10 +134,9 @@ def serialize(constraint: Constraint | None) -> dict | None:
     >>> serialize(MaxNorm(3))["config"]
     {'max_value': 3, 'axis': 0}
     """
-    if constraint is None:
-        return None
-    return {"module": "keras.constraints", "class_name": type(constraint).__name__,
-            "config": constraint.get_config(), "registered_name": None}
+    from .saving.serialization_lib import serialize_keras_object  # here: lamina.saving imports this module
+
+    return serialize_keras_object(constraint)
 
 
 def deserialize(config: dict) -> Constraint:

@@ -306,8 +306,9 @@ def serialize(initializer) -> dict:
     >>> serialize(Zeros())["class_name"]
     'Zeros'
     """
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    from .saving.serialization_lib import serialize_keras_object  # here: lamina.saving imports this module
+
+    return serialize_keras_object(initializer)
 
 
 def get(identifier) -> Initializer:

@@ -187,10 +187,9 @@ def serialize(regularizer: Regularizer | None) -> dict | None:
     >>> serialize(L2(0.5))["config"]
     {'l2': 0.5}
     """
-    if regularizer is None:
-        return None
-    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}
+    from .saving.serialization_lib import serialize_keras_object  # here: lamina.saving imports this module
+
+    return serialize_keras_object(regularizer)
 
 
 def deserialize(config: dict) -> Regularizer:

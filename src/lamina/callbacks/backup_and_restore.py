@@ -22,12 +22,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import zipfile
+import warnings
 
 import numpy as np
 
 from .. import backend
-from .._atomic import atomic_write, is_temporary
+from .._atomic import atomic_write, remove_stale_temporaries
+from .._files import read_npz
 from .callback import Callback
 from .model_checkpoint import BatchCounter, check_save_freq, make_folder
 
@@ -154,27 +155,33 @@ class BackupAndRestore(Callback):
 
     def restore(self) -> int | None:
         """Load the latest readable backup into the model, its optimizer and the random
-        generators; return the epoch to resume at, or None when there is no backup."""
+        generators; return the epoch to resume at, or None when there is no backup. A backup
+        that cannot be read for any reason gives way to the other one (with a warning naming
+        it); nothing changes unless one is read whole."""
         paths = [p for p in (self.latest_path, self.previous_path) if os.path.exists(p)]
         failures = []
         for path in paths:
             try:
-                arrays, state = _read(path)
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-                failures.append(f"{path}: {error}")
+                arrays, state = _read(path, _max_backup_bytes(self.model))
+                plan = self._check(path, arrays, state)
+            except Exception as error:  # noqa: BLE001 - a damaged file fails in many ways; the other may be whole
+                failures.append(f"{path}: {type(error).__name__}: {error}")
                 continue
-            self._load(path, arrays, state)
+            if failures:
+                warnings.warn(f"BackupAndRestore cannot read {failures[0]}; restoring {path} instead", stacklevel=2)
+            self._apply(plan, state)
             return self.resume_epoch
         if failures:
             raise ValueError("BackupAndRestore cannot read its backup (delete the folder to start afresh): "
                              + "; ".join(failures))
         return None
 
-    def _load(self, path: str, arrays: dict, state: dict) -> None:
+    def _check(self, path: str, arrays: dict, state: dict) -> list:
+        """The ``(array to fill, value)`` pairs a backup gives, after checking all of it fits."""
         model, optimizer = self.model, self.model.optimizer
         weights = model.weights
         stored = sum(key.startswith("weight_") for key in arrays)
-        shapes = [arrays[f"weight_{i}"].shape for i in range(stored)]
+        shapes = [arrays[f"weight_{i}"].shape if f"weight_{i}" in arrays else None for i in range(stored)]
         if shapes != [v.shape for v in weights]:
             raise ValueError(f"BackupAndRestore: the backup {path} holds weights of shapes {shapes}, but model "
                              f"'{model.name}' has {[v.shape for v in weights]}; restore it into the model it was "
@@ -187,16 +194,23 @@ class BackupAndRestore(Callback):
             raise ValueError(f"BackupAndRestore: the backup {path} holds optimizer slots {sorted(slot_keys)}, but "
                              f"the optimizer of model '{model.name}' has {sorted(own_slots)}; compile the model "
                              "with the optimizer it was backed up with, or delete the folder to start afresh")
-        # Values go into the existing arrays: the fast training step holds views of them.
-        for i, variable in enumerate(weights):
-            variable.value[...] = arrays[f"weight_{i}"]
-        for key, slot in own_slots.items():
-            slot.value[...] = arrays[key]
+        plan = [(v.value, arrays[f"weight_{i}"]) for i, v in enumerate(weights)]
+        plan += [(slot.value, arrays[key]) for key, slot in own_slots.items()]
+        if any(target.shape != value.shape for target, value in plan):
+            raise ValueError(f"BackupAndRestore: the backup {path} holds an optimizer slot of another shape")
         if optimizer is not None and "iterations" in arrays:
-            optimizer.iterations.value[...] = arrays["iterations"]
-            if state["learning_rate"] is not None and not callable(optimizer._learning_rate):
-                optimizer.learning_rate = state["learning_rate"]
-        _set_rng_states(model, state["rng"])
+            plan.append((optimizer.iterations.value, arrays["iterations"].reshape(())))
+        _check_rng_states(model, state["rng"])
+        return plan
+
+    def _apply(self, plan: list, state: dict) -> None:
+        # Values go into the existing arrays: the fast training step holds views of them.
+        for target, value in plan:
+            target[...] = value
+        optimizer = self.model.optimizer
+        if optimizer is not None and state["learning_rate"] is not None and not callable(optimizer._learning_rate):
+            optimizer.learning_rate = state["learning_rate"]
+        _set_rng_states(self.model, state["rng"])
         self._history = state["history"]
         self._next_epoch = self.resume_epoch = int(state["epoch"])
 
@@ -211,10 +225,7 @@ class BackupAndRestore(Callback):
 
     def _remove_temporaries(self) -> None:
         """Drop what a write killed midway left (never read: only complete files are renamed in)."""
-        with contextlib.suppress(FileNotFoundError):
-            for name in os.listdir(self.backup_dir):
-                if is_temporary(name) and name.startswith(f".{_LATEST}."):
-                    os.remove(os.path.join(self.backup_dir, name))
+        remove_stale_temporaries(self.latest_path)
 
 
 def _iterations(model) -> int | None:
@@ -222,12 +233,26 @@ def _iterations(model) -> int | None:
     return None if optimizer is None else int(optimizer.iterations.value)
 
 
-def _read(path: str) -> tuple[dict, dict]:
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {key: data[key] for key in data.files}
+def _max_backup_bytes(model) -> int:
+    """The most a backup of ``model`` can hold: its weights, up to five optimizer slots for each
+    (Adam's two, AMSGrad's, EMA's, gradient accumulation's), and the state's JSON."""
+    return 6 * sum(v.value.nbytes for v in model.weights) + (64 << 20)
+
+
+def _read(path: str, max_bytes: int) -> tuple[dict, dict]:
+    arrays = read_npz(path, "BackupAndRestore", max_bytes)
+    if "state" not in arrays:
+        raise ValueError("it holds no 'state' array")
     state = json.loads(arrays.pop("state").tobytes().decode("utf-8"))
-    if state.get("format") != _FORMAT or state.get("version") != _VERSION:
+    if not isinstance(state, dict) or state.get("format") != _FORMAT or state.get("version") != _VERSION:
         raise ValueError(f"not a {_FORMAT} backup of version {_VERSION}")
+    epoch, history, rate, rng = (state.get(key) for key in ("epoch", "history", "learning_rate", "rng"))
+    if (isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0
+            or not isinstance(history, dict) or not isinstance(history.get("epoch"), list)
+            or not isinstance(history.get("history"), dict)
+            or not (rate is None or isinstance(rate, (int, float)))
+            or not isinstance(rng, dict) or not isinstance(rng.get("layers"), list)):
+        raise ValueError("its state is not what BackupAndRestore writes (epoch, history, learning_rate, rng)")
     return arrays, state
 
 
@@ -250,6 +275,18 @@ def _rng_states(model) -> dict:
     return {"global": backend.global_rng().bit_generator.state,
             "layers": [[i, attribute, generator.bit_generator.state]
                        for i, attribute, generator in _layer_generators(model)]}
+
+
+def _check_rng_states(model, states: dict) -> None:
+    """Set each state on a fresh generator of the same kind first: a bad one fails here,
+    before anything has changed."""
+    generators = [backend.global_rng()] + [g for _, _, g in _layer_generators(model)]
+    candidates = [states["global"]] + [entry[2] for entry in states["layers"]
+                                       if isinstance(entry, list) and len(entry) == 3]
+    if len(candidates) != 1 + len(states["layers"]):
+        raise ValueError("its random states are not [layer index, attribute, state] triples")
+    for generator, state in zip(generators, candidates):
+        type(generator.bit_generator)().state = state
 
 
 def _set_rng_states(model, states: dict) -> None:

@@ -54,10 +54,12 @@ class ModelCheckpoint(Callback):
     """Save the model after each epoch (or every ``save_freq`` batches).
 
     ``filepath`` may hold format fields filled from ``epoch`` (1-based, as in Keras), ``batch``
-    and the logs: ``"ckpt/{epoch:02d}-{val_loss:.2f}.keras"``. It must end in ``.keras`` (or
-    ``.h5``) to save the whole model with ``model.save``, or in ``.weights.h5`` with
-    ``save_weights_only=True`` (``model.save_weights``). With ``save_best_only`` a file is written
-    only when ``monitor`` improves on the best so far (or on ``initial_value_threshold``).
+    and the logs: ``"ckpt/{epoch:02d}-{val_loss:.2f}.keras"``. It must end in ``.keras`` to save
+    the whole model with ``model.save``, or in ``.weights.h5`` with ``save_weights_only=True``
+    (``model.save_weights``); Keras's legacy ``.h5`` model format is refused when the callback is
+    made. With ``save_best_only`` a file is written only when ``monitor`` improves on the best so
+    far (or on ``initial_value_threshold``); a NaN never improves on anything, so a NaN first
+    epoch does not stop later saves (Keras keeps the NaN as its best and never saves again).
 
     >>> import lamina
     >>> checkpoint = lamina.callbacks.ModelCheckpoint("ckpt/{epoch:02d}-{val_loss:.2f}.keras",
@@ -82,9 +84,11 @@ class ModelCheckpoint(Callback):
         if save_weights_only and not self.filepath.endswith(".weights.h5"):
             raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
                              f"must end in `.weights.h5` (Keras weights format). Received: filepath={self.filepath}")
-        if not save_weights_only and not self.filepath.endswith((".keras", ".h5")):
-            raise ValueError("The filepath provided must end in `.keras` (Keras model format). "
-                             f"Received: filepath={self.filepath}")
+        if not save_weights_only and not self.filepath.endswith(".keras"):
+            # Keras also takes ".h5" (its legacy HDF5 model format), which lamina does not write:
+            # refused now rather than after the first epoch's training.
+            raise ValueError("The filepath provided must end in `.keras` (Keras model format), or in "
+                             f"`.weights.h5` with save_weights_only=True. Received: filepath={self.filepath}")
         if self.save_freq != "epoch":
             self._batches = BatchCounter(self.save_freq)
             # An instance attribute, so fit builds per-batch logs only when batches matter.
@@ -129,7 +133,10 @@ class ModelCheckpoint(Callback):
         if self._upward is None:
             self._upward = improves_upward(self.monitor, self.mode, self.model)
         best_text = "None" if self.best is None else f"{self.best:.5f}"
-        better = self.best is None or (current > self.best if self._upward else current < self.best)
+        if np.size(current) == 1 and np.isnan(current):
+            better = False  # NaN compares false with everything: kept as best, nothing would beat it
+        else:
+            better = self.best is None or (current > self.best if self._upward else current < self.best)
         if better:
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_text} to {current:.5f}, "

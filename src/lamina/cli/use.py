@@ -29,13 +29,13 @@ def _regular_file(path: str, what: str) -> None:
         raise UsageError(f"cannot read {what} {path}: not a regular file")
 
 
-def load_model(path: str):
+def load_model(path: str, compile: bool = True):
     """The model in ``path``; a file that is missing or not a model is a usage error."""
     from ..saving import load_model as load
 
     _regular_file(path, "model file")
     try:
-        return load(path)
+        return load(path, compile=compile)
     except (ValueError, OSError) as error:  # what loading says of a file that is not a model it can read
         raise UsageError(f"cannot read model file {path}: {error}") from None
 
@@ -55,7 +55,7 @@ def check_fits(model, x: np.ndarray, y: np.ndarray | None, model_path: str, what
 
 def summary(args) -> int:
     """``lamina summary MODEL``."""
-    load_model(args.model).summary()
+    load_model(args.model, compile=False).summary()  # the layers only: no optimizer to build
     return 0
 
 

@@ -3,19 +3,27 @@
 Both ``mnist`` and ``fashion_mnist`` go through :func:`fetch`, which walks a
 list of candidate paths, falls back to a download into the Keras cache, and
 hands every file to a reader that validates it before any array escapes.
+
+A file is never trusted with memory before its digest is checked: an IDX file's
+header is read first and must declare at most as many items as the official
+release holds, then exactly the bytes it implies are read (one more shows
+padding), so a gzip bomb inflates no further than a real file would. An npz
+larger than the official one is refused by its size, and a download stops
+past ``MAX_DOWNLOAD_BYTES``. A folder (or device) where a file should be is
+an error naming it, not a missing file.
 """
 import gzip
 import hashlib
 import http.client
-import io
 import os
 import sys
 import tempfile
 import urllib.request
-import zipfile
 import zlib
 
 import numpy as np
+
+from .._files import open_regular, read_npz
 
 BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 DOWNLOAD_TIMEOUT = 20  # seconds without data before a download is abandoned
@@ -38,6 +46,11 @@ SHA256 = {
 }
 
 _IDX_MAGIC = {1: 2049, 3: 2051}  # ndim -> magic for unsigned-byte IDX files
+# The most items an IDX file may declare: the official release's counts (by file name prefix).
+MAX_ITEMS = {"train-": 60_000, "t10k-": 10_000}
+MNIST_NPZ_MAX_BYTES = 16 << 20  # the official mnist.npz is 11,490,434 bytes
+MNIST_INFLATED_MAX_BYTES = 64 << 20  # and its arrays 54,880,000 bytes
+MAX_DOWNLOAD_BYTES = 64 << 20  # the largest official file (train images) is 26,421,880 bytes
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -57,11 +70,18 @@ def lamina_data_dir():
 
 
 def _check_sha256(path, data, key):
-    actual = hashlib.sha256(data).hexdigest()
+    _check_digest(path, hashlib.sha256(data).hexdigest(), key)
+
+
+def _check_digest(path, actual, key):
     if actual != SHA256[key]:
         raise ValueError(
             f"{path}: SHA-256 mismatch (expected {SHA256[key]}, got {actual}); "
             "the file is corrupt or not the official release. Delete it and retry.")
+
+
+def _max_items(key):
+    return next((count for prefix, count in MAX_ITEMS.items() if key.startswith(prefix)), max(MAX_ITEMS.values()))
 
 
 def read_idx_gz(path, ndim, key=None):
@@ -72,42 +92,56 @@ def read_idx_gz(path, ndim, key=None):
     """
     key = key or os.path.basename(path)
     try:
-        with gzip.open(path, "rb") as f:
-            raw = f.read()
+        with open_regular(path, "the dataset loader") as raw, gzip.GzipFile(fileobj=raw) as f:
+            head = f.read(4 + 4 * ndim)
+            dims = _check_idx_header(path, head, ndim, key)
+            want = int(np.prod(dims))
+            payload = f.read(want + 1)  # one byte more than the header implies shows padding
     except (OSError, EOFError, zlib.error) as e:
         raise ValueError(f"{path}: not a valid gzip file or truncated ({e})") from None
-    head = 4 + 4 * ndim
-    if len(raw) < head:
-        raise ValueError(f"{path}: IDX header truncated ({len(raw)} bytes)")
-    magic = int.from_bytes(raw[:4], "big")
+    if len(payload) != want:
+        size = f"more than the {want:,} bytes" if len(payload) > want else f"{len(payload)} bytes, not the {want:,}"
+        raise ValueError(f"{path}: payload is {size} header {dims} implies (truncated or padded file)")
+    _check_sha256(path, head + payload, key)
+    # copy() so callers get a writable array, like an ordinary NumPy load.
+    return np.frombuffer(payload, np.uint8).reshape(dims).copy()
+
+
+def _check_idx_header(path, head, ndim, key):
+    """The dimensions an IDX header declares, refused unless the official file could have them."""
+    if len(head) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: IDX header truncated ({len(head)} bytes)")
+    magic = int.from_bytes(head[:4], "big")
     if magic != _IDX_MAGIC[ndim]:
         raise ValueError(f"{path}: bad IDX magic number {magic}, expected {_IDX_MAGIC[ndim]}")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(head[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    if dims[0] > _max_items(key):
+        raise ValueError(f"{path}: header declares {dims[0]} items; the official {key} holds at most "
+                         f"{_max_items(key):,}")
     if ndim == 3 and dims[1:] != (28, 28):
         raise ValueError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28")
-    want = int(np.prod(dims))
-    if len(raw) - head != want:
-        raise ValueError(f"{path}: payload is {len(raw) - head} bytes, header {dims} "
-                         f"implies {want} (truncated or padded file)")
-    _check_sha256(path, raw, key)
-    # copy() so callers get a writable array, like an ordinary NumPy load.
-    return np.frombuffer(raw, np.uint8, offset=head).reshape(dims).copy()
+    return dims
 
 
 def read_mnist_npz(path, key="mnist.npz"):
     """Read and verify Keras's ``mnist.npz``; returns ``((x_train, y_train), (x_test, y_test))``."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        with open_regular(path, "the dataset loader") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MNIST_NPZ_MAX_BYTES:
+                raise ValueError(f"{path}: {size:,} bytes, more than the {MNIST_NPZ_MAX_BYTES:,} an MNIST npz "
+                                 "holds (the official one is 11,490,434)")
+            digest = hashlib.sha256()
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
     except OSError as e:
         raise ValueError(f"{path}: cannot read file ({e})") from None
-    _check_sha256(path, data, key)
+    _check_digest(path, digest.hexdigest(), key)
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrs = [npz[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        arrays = read_npz(path, "the dataset loader", MNIST_INFLATED_MAX_BYTES)
+        x_tr, y_tr, x_te, y_te = (arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+    except (ValueError, KeyError) as e:
         raise ValueError(f"{path}: not a valid MNIST npz archive ({e})") from None
-    x_tr, y_tr, x_te, y_te = arrs
     for x, y in ((x_tr, y_tr), (x_te, y_te)):
         if (x.dtype != np.uint8 or y.dtype != np.uint8 or x.ndim != 3
                 or x.shape[1:] != (28, 28) or y.shape != x.shape[:1]):
@@ -141,6 +175,8 @@ def download(url, dest, reader):
                 while chunk := resp.read(1 << 20):
                     out.write(chunk)
                     done += len(chunk)
+                    if done > MAX_DOWNLOAD_BYTES:
+                        raise OSError(f"the server sent more than the {MAX_DOWNLOAD_BYTES:,} bytes expected")
                     step = done * 20 // total if total else done  # redraw every 5%
                     if step != shown:
                         shown = step
@@ -180,6 +216,9 @@ def fetch(what, candidates, url, dest, reader, hints):
             looked.append(cand)
         elif os.path.isfile(cand):
             return reader(cand)
+        elif os.path.exists(cand):
+            raise ValueError(f"{cand} is a folder or another non-file, where {what} should be a file: "
+                             "remove or rename it")
         else:
             looked.append(f"{cand} (missing)")
     try:

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .. import backend, initializers
+from ..saving import limits
 from ..variables import Variable
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
@@ -50,7 +51,7 @@ class Layer:
             raise TypeError(f"{type(self).__name__} expects name to be a str, got {name!r}")
         self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = backend.standardize_dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, dict) else None)
+        self.dtype = limits.layer_dtype(dtype, f"{type(self).__name__} '{self.name}'")
         self.built = False
         self.input_shape_hint = self._input_shape_from(kwargs)
         self.input_spec_shape: tuple | None = None  # the per-sample input shape once built
@@ -72,6 +73,7 @@ class Layer:
                    regularizer=None, constraint=None) -> Variable:
         """Create a weight, initialized now, and track it on this layer."""
         shape = tuple(int(d) for d in shape)
+        limits.claim(self, shape)  # while loading a file: within what the file stores
         value = initializers.get(initializer)(shape, dtype or self.dtype)
         name = name or f"variable_{len(self._variables)}"
         variable = Variable(np.array(value, order="C"), name=name, trainable=trainable,

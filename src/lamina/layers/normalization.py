@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import initializers
+from .. import constraints, initializers, regularizers
 from .layer import Layer
 
 
@@ -41,14 +41,6 @@ def _check_epsilon(owner: str, epsilon) -> float:
     if epsilon < 0:
         raise ValueError(f"{owner} expects epsilon >= 0, got epsilon={epsilon}")
     return float(epsilon)
-
-
-def serialize_optional(obj):
-    """A regularizer or constraint for ``get_config``: None, a name, or Keras's dict form."""
-    if obj is None or isinstance(obj, (str, dict)):
-        return obj
-    return {"module": type(obj).__module__, "class_name": type(obj).__name__,
-            "config": obj.get_config() if hasattr(obj, "get_config") else {}, "registered_name": None}
 
 
 class BatchNormalization(Layer):
@@ -86,8 +78,10 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.synchronized = bool(synchronized)  # one device here: nothing to synchronize
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
@@ -149,10 +143,10 @@ class BatchNormalization(Layer):
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-                "beta_regularizer": serialize_optional(self.beta_regularizer),
-                "gamma_regularizer": serialize_optional(self.gamma_regularizer),
-                "beta_constraint": serialize_optional(self.beta_constraint),
-                "gamma_constraint": serialize_optional(self.gamma_constraint),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint),
                 "synchronized": self.synchronized}
 
 
@@ -178,8 +172,10 @@ class LayerNormalization(Layer):
         self.center, self.scale, self.rms_scaling = bool(center), bool(scale), bool(rms_scaling)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -233,10 +229,10 @@ class LayerNormalization(Layer):
                 "scale": self.scale, "rms_scaling": self.rms_scaling,
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": serialize_optional(self.beta_regularizer),
-                "gamma_regularizer": serialize_optional(self.gamma_regularizer),
-                "beta_constraint": serialize_optional(self.beta_constraint),
-                "gamma_constraint": serialize_optional(self.gamma_constraint)}
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
 
 
 # Keras's floor on the squared norm, so an all-zero input maps to zero rather than NaN.

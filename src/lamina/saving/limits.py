@@ -1,11 +1,13 @@
 """Bounds that keep a hostile model file from exhausting memory or time.
 
 Building a layer allocates its weights, so a config declaring ``Dense(10**9)`` could ask for
-gigabytes before a single byte of weights is read. Before any build that loading triggers, the
-layer's weights are estimated from its input and output shapes (an MLP layer's weights never
-exceed ``max(inputs, outputs, last input dim * last output dim)`` numbers per sample) and
-refused beyond the budget. ``load_model`` sets the budget to what the weights file really
-holds; other loading (``from_config``, ``model_from_json``) allows ``MAX_BUILD_ELEMENTS``.
+gigabytes before a single byte of weights is read. Every load runs inside one ``Budget``: the
+whole model may build at most as many numbers as its weights file really stores (``load_model``:
+``SLACK_ELEMENTS`` more for rounding), or ``MAX_CONFIG_ELEMENTS`` for a config without weights
+(``from_config``, ``model_from_json``). ``Layer.add_weight`` claims each weight from the budget
+before it allocates it (``claim``), so a layer asking for more than is left is refused before any
+memory is taken, whatever its class. A load also makes at most ``MAX_LAYERS`` layers, nested at most
+``MAX_NESTING`` deep.
 
 >>> check_shape([None, 28, 28], "input_shape")
 (None, 28, 28)
@@ -13,27 +15,98 @@ holds; other loading (``from_config``, ``model_from_json``) allows ``MAX_BUILD_E
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 from typing import Iterator
 
-MAX_BUILD_ELEMENTS = 1 << 28  # 256 Mi numbers (1 GiB of float32) per layer
+import numpy as np
+
+MAX_CONFIG_ELEMENTS = 1 << 26  # 64 Mi numbers (256 MiB of float32) for a whole config without weights
+SLACK_ELEMENTS = 0  # numbers a model may build beyond what its weights file stores
+MAX_LAYERS = 10_000  # layers one load may make (those of nested models included, models and inputs not)
+MAX_NESTING = 64  # serialized objects inside one another (a model in a model in a model...)
 MAX_DIMENSION = 1 << 31
 MAX_RANK = 32
 MAX_ARCHIVE_BYTES = 4 << 30  # everything a .keras file inflates to
-MAX_CONFIG_BYTES = 64 << 20
-MAX_RATIO = 1000  # inflated / stored, beyond which a large entry is a zip bomb
-RATIO_FLOOR_BYTES = 100 << 20
-_budget = [MAX_BUILD_ELEMENTS]
+MAX_CONFIG_BYTES = 8 << 20  # config.json: a 10,000-layer MLP's config takes about 6 MB
+MAX_RATIO = 100  # inflated / stored for a zip entry (Keras's bound; Keras itself stores entries 1:1)
+MAX_HDF5_RATIO = 1000  # declared / stored for an HDF5 array (Keras's bound; deflate peaks near 1032)
+RATIO_FLOOR_BYTES = 64 << 10  # entries and arrays smaller than this may inflate any amount
+
+
+class Budget:
+    """What one load may still build: ``elements`` numbers and ``MAX_LAYERS`` layers."""
+
+    def __init__(self, elements: int, source: str):
+        self.remaining = int(elements)
+        self.source = source
+        self.layers = 0
+        self.depth = 0
+
+    def count_layer(self) -> None:
+        self.layers += 1
+        if self.layers > MAX_LAYERS:
+            raise ValueError(f"the model has more than {MAX_LAYERS:,} layers; refusing to build them")
+
+    @contextlib.contextmanager
+    def nested(self) -> Iterator[None]:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise ValueError(f"serialized objects are nested more than {MAX_NESTING} deep")
+            yield
+        finally:
+            self.depth -= 1
+
+
+# The load in progress in this thread (a context variable: another thread's builds are not
+# charged to it, and its own are not charged to another's).
+_current: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("lamina_load_budget", default=None)
 
 
 @contextlib.contextmanager
-def build_budget(elements: int) -> Iterator[None]:
-    """Within the block, a layer built while loading may hold at most ``elements`` numbers."""
-    _budget.append(int(elements))
+def loading(elements: int | None = None, source: str = "") -> Iterator[Budget]:
+    """The budget of the load in progress. With ``elements`` a new load starts (``load_model``:
+    what the weights file stores); without, the current one goes on, or one for a config without
+    weights starts."""
+    current = _current.get()
+    if elements is None and current is not None:
+        yield current
+        return
+    if elements is None:
+        budget = Budget(MAX_CONFIG_ELEMENTS, f"configs without weights may build ({MAX_CONFIG_ELEMENTS:,})")
+    else:
+        budget = Budget(elements + SLACK_ELEMENTS, source)
+    token = _current.set(budget)
     try:
-        yield
+        yield budget
     finally:
-        _budget.pop()
+        _current.reset(token)
+
+
+FLOAT_DTYPES = ("float16", "float32", "float64")
+
+
+def layer_dtype(dtype, owner: str) -> str:
+    """The dtype a layer computes in: ``float16``, ``float32`` or ``float64`` (a name, a NumPy
+    dtype, or a Keras float dtype policy of those names), ``floatx()`` for None. Anything else
+    (integers, bools: weights truncated; complex, object, dates; mixed precision) is refused."""
+    from .. import backend
+
+    if isinstance(dtype, dict):  # a DTypePolicy config handed to from_config as it is
+        dtype = (dtype.get("config") or {}).get("name") if isinstance(dtype.get("config"), dict) else None
+    name = getattr(dtype, "name", dtype)
+    if name is None:
+        return backend.floatx()
+    try:
+        standardized = np.dtype(name).name
+    except TypeError:
+        standardized = None
+    if standardized not in FLOAT_DTYPES:
+        hint = " (mixed precision is not supported)" if str(name).startswith("mixed_") else ""
+        raise ValueError(f"{owner} got dtype={name!r}; lamina computes in float16, float32 or float64 (or "
+                         f"Keras's float dtype policies of those names){hint}")
+    return standardized
 
 
 def check_shape(shape, what: str) -> tuple:
@@ -46,30 +119,15 @@ def check_shape(shape, what: str) -> tuple:
     return tuple(shape)
 
 
-def _size(shape) -> int:
-    return math.prod(1 if d is None else d for d in shape)
-
-
-def check_layer_size(layer, input_shape: tuple) -> tuple:
-    """Refuse to build ``layer`` for ``input_shape`` when its weights could exceed the budget;
-    return its output shape."""
-    output_shape = tuple(layer.compute_output_shape(tuple(input_shape)))
-    last_in = input_shape[-1] if input_shape and input_shape[-1] is not None else 1
-    last_out = output_shape[-1] if output_shape and output_shape[-1] is not None else 1
-    estimate = max(_size(input_shape[1:]), _size(output_shape[1:]), last_in * last_out)
-    if estimate > _budget[-1]:
-        raise ValueError(f"{type(layer).__name__} '{layer.name}' would hold about {estimate:,} weights for inputs "
-                         f"of shape {input_shape}, more than the {_budget[-1]:,} allowed while loading "
-                         "(the weights file holds fewer); refusing to build it")
-    return output_shape
-
-
-def check_chain(layers, input_shape: tuple) -> None:
-    """``check_layer_size`` along a stack of layers."""
-    shape = tuple(input_shape)
-    for layer in layers:
-        if getattr(layer, "layers", None) is not None and hasattr(layer, "add"):
-            check_chain(layer.layers, shape)
-            shape = tuple(layer.compute_output_shape(shape))
-        else:
-            shape = check_layer_size(layer, shape)
+def claim(layer, shape) -> None:
+    """Called by ``Layer.add_weight`` before it allocates a weight of ``shape``: within a load,
+    a weight beyond what the budget has left is refused, and what is allocated is spent."""
+    budget = _current.get()
+    if budget is None:
+        return
+    elements = math.prod(int(d) for d in shape)
+    if elements > budget.remaining:
+        raise ValueError(f"{type(layer).__name__} '{layer.name}' would hold a weight of shape {tuple(shape)} "
+                         f"({elements:,} numbers), more than the {max(budget.remaining, 0):,} left of what "
+                         f"{budget.source}; refusing to build it")
+    budget.remaining -= elements

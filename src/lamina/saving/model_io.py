@@ -67,30 +67,32 @@ class ModelIO:
         """
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             raise ValueError(f"{cls.__name__}.from_config expects a dict with a 'layers' list, got {config!r:.200}")
-        with _scope(custom_objects):
-            input_layer, layers, first_build_shape = None, [], None
-            for layer_config in config["layers"]:
-                if not isinstance(layer_config, dict):
-                    raise ValueError(f"{cls.__name__}.from_config: each layer must be a serialized dict, "
-                                     f"got {layer_config!r:.200}")
-                if layer_config.get("class_name") == "InputLayer" and input_layer is None and not layers:
-                    input_layer = deserialize_keras_object(layer_config, custom_objects)
-                    continue
-                if not layers and isinstance(layer_config.get("build_config"), dict):
-                    first_build_shape = layer_config["build_config"].get("input_shape")
-                unbuilt = {k: v for k, v in layer_config.items() if k != "build_config"}
-                layers.append(deserialize_keras_object(unbuilt, custom_objects))
+        with limits.loading(), _scope(custom_objects):
+            input_layer, layers, first_build_shape = _deserialize_layers(cls.__name__, config["layers"],
+                                                                         custom_objects)
             dtype = deserialize_keras_object(config.get("dtype"), custom_objects)
             shape = _input_shape(input_layer, config.get("build_input_shape"), first_build_shape)
-            if shape is not None:
-                limits.check_chain(layers, shape)
             model = cls(name=config.get("name"), trainable=config.get("trainable", True),
                         **({"dtype": dtype} if isinstance(dtype, str) else {}))
-            for layer in ([input_layer] if input_layer is not None else []) + layers:
-                model.add(layer)
-            if shape is not None and not model.built:
+            model._adopt_layers(input_layer, layers)
+            if shape is None and layers and model._declared_input_shape() is not None:
+                shape = (None, *model._declared_input_shape())  # a Keras 2 batch_input_shape
+            if shape is not None and layers:
                 model.build(shape)
         return model
+
+    def _adopt_layers(self, input_layer, layers: list) -> None:
+        """Take the loaded layers in one go: ``add`` one at a time rebuilds the whole stack on
+        every call, which makes a long stack quadratic to load."""
+        seen: set[str] = set()
+        for layer in layers:
+            if layer.name in seen:
+                raise ValueError(f"Sequential '{self.name}' already has a layer named '{layer.name}'; "
+                                 "layer names must be unique")
+            seen.add(layer.name)
+        self._input_layer = input_layer
+        self._layers = list(layers)
+        self._invalidate()
 
     def to_json(self, **kwargs) -> str:
         """The serialized model as JSON (``json.dumps`` options pass through).
@@ -108,10 +110,11 @@ class ModelIO:
         return {"input_shape": [None, *self.input_spec_shape]}
 
     def build_from_config(self, config: dict) -> None:
+        """Build for ``config["input_shape"]`` (a ``get_build_config()`` dict)."""
         if config and config.get("input_shape") is not None:
             shape = limits.check_shape(config["input_shape"], f"the build_config of model '{self.name}'")
-            limits.check_chain(self.layers, shape)
-            self.build(shape)
+            with limits.loading():
+                self.build(shape)
 
     def get_compile_config(self) -> dict | None:
         """The arguments ``compile`` got, serialized (the optimizer as the object in use)."""
@@ -135,6 +138,29 @@ class ModelIO:
         self.compile(**{key: value for key, value in config.items() if key in accepted})
         if self.built:
             self.optimizer.build(self.trainable_weights)
+
+
+def _deserialize_layers(owner: str, configs: list, custom_objects):
+    """The InputLayer (or None), the other layers (unbuilt) and the first one's build shape."""
+    from ..layers.input_layer import InputLayer
+    from ..layers.layer import Layer
+    input_layer, layers, first_build_shape = None, [], None
+    for layer_config in configs:
+        if not isinstance(layer_config, dict):
+            raise ValueError(f"{owner}.from_config: each layer must be a serialized dict, got {layer_config!r:.200}")
+        if not layers and isinstance(layer_config.get("build_config"), dict):
+            first_build_shape = layer_config["build_config"].get("input_shape")
+        unbuilt = {k: v for k, v in layer_config.items() if k != "build_config"}
+        layer = deserialize_keras_object(unbuilt, custom_objects)
+        if not isinstance(layer, Layer):
+            raise ValueError(f"{owner}.from_config: each layer must be a layer, got {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if input_layer is not None or layers:
+                raise ValueError(f"{owner} can take an InputLayer only as its first layer")
+            input_layer = layer
+        else:
+            layers.append(layer)
+    return input_layer, layers, first_build_shape
 
 
 def _input_shape(input_layer, build_input_shape, first_build_shape):

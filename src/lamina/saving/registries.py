@@ -85,7 +85,10 @@ def find_function(keras_module: str, name: str):
     if name not in _public_names(module) or name.startswith("_"):
         return None
     fn = getattr(module, name, None)
-    return fn if isinstance(fn, types.FunctionType) else None
+    # only the per-sample functions the module pairs with a class (``mean_squared_error`` with
+    # ``MeanSquaredError``): its helpers (``get``, ``register``...) are public but no loss or metric
+    is_loss_or_metric = isinstance(fn, types.FunctionType) and fn in getattr(module, "_FUNCTION_CLASSES", {})
+    return fn if is_loss_or_metric else None
 
 
 def keras_module_of(obj) -> str | None:

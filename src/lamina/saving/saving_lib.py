@@ -17,6 +17,7 @@ True
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import json
@@ -24,6 +25,7 @@ import os
 import zipfile
 
 from .._atomic import atomic_write
+from .._files import open_regular
 from .._optional import require
 from . import limits, weights_store
 from .archive import SafeArchive
@@ -35,7 +37,6 @@ WEIGHTS_FILENAME = "model.weights.h5"
 # The Keras version lamina's files claim: they hold only the keys Keras 3.8 knew, and every
 # Keras from 3.8 on reads them.
 KERAS_VERSION = "3.8.0"
-_SLACK_ELEMENTS = 1 << 20  # headroom over the weights file's size for layers without weights
 
 
 def _path(filepath, argument: str = "filepath") -> str:
@@ -52,7 +53,7 @@ def _check_overwrite(path: str, overwrite: bool) -> None:
 def _weights_bytes(model) -> bytes:
     h5py = require("h5py", "Reading and writing .keras and .weights.h5 files")
     buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as h5file:
+    with h5py.File(buffer, "w", libver=weights_store.LIBVER) as h5file:
         weights_store.write_model(h5file, model)
     return buffer.getvalue()
 
@@ -96,26 +97,26 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         raise ValueError(f"load_model reads '.keras' files, got {path!r} (use model.load_weights for '.weights.h5')")
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"custom_objects must be a dict, got {custom_objects!r}")
-    with open(path, "rb") as file:
+    with _guarded_open(path, "load_model") as file:
         return _guarded(path, _load_from_file, file, path, custom_objects, compile, safe_mode)
 
 
 def _load_from_file(file, path, custom_objects, compile, safe_mode):
     h5py = require("h5py", "Reading and writing .keras and .weights.h5 files")
     with SafeArchive(file, path) as archive:
-        config_bytes = archive.read(CONFIG_FILENAME, limits.MAX_CONFIG_BYTES)
+        config = _parse_config(archive.read(CONFIG_FILENAME, limits.MAX_CONFIG_BYTES), path)
         if WEIGHTS_FILENAME not in archive.names():
             raise ValueError(f"'{path}' has no {WEIGHTS_FILENAME} (lamina reads Keras's HDF5 weights only)")
-        weights = archive.read(WEIGHTS_FILENAME, limits.MAX_ARCHIVE_BYTES)
-    config = _parse_config(config_bytes, path)
-    if not compile:
-        config.pop("compile_config", None)
-    with h5py.File(io.BytesIO(weights), "r") as h5file:
-        reader = weights_store.Reader(h5file, path)
-        with limits.build_budget(reader.declared_elements() + _SLACK_ELEMENTS):
-            model = deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
-        _check_is_layer(model, path)
-        weights_store.read_model(reader, model, load_optimizer=compile)
+        if not compile:
+            config.pop("compile_config", None)
+        with archive.open_entry(WEIGHTS_FILENAME, limits.MAX_ARCHIVE_BYTES) as weights, \
+                h5py.File(weights, "r") as h5file:
+            reader = weights_store.Reader(h5file, path)
+            stored = reader.check_all()
+            with limits.loading(stored, f"the weights file stores ({stored:,})"):
+                model = deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+            _check_is_layer(model, path)
+            weights_store.read_model(reader, model, load_optimizer=compile)
     return model
 
 
@@ -133,6 +134,16 @@ def _check_is_layer(model, path: str) -> None:
     from ..layers.layer import Layer
     if not isinstance(model, Layer):
         raise ValueError(f"'{path}' holds a {type(model).__name__}, not a model")
+
+
+def _guarded_open(path: str, what: str):
+    """``open_regular``, its refusals naming the file as every other loading error does."""
+    try:
+        return open_regular(path, what)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except OSError as error:
+        raise OSError(error.errno, f"{what} cannot open '{path}': {error.strerror or error}") from error
 
 
 def _guarded(path: str, load, *args):
@@ -177,22 +188,19 @@ def load_weights(model, filepath) -> None:
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built, so it has no weights to load into: give it an "
                          "input shape (or call it on data) first")
-    with open(path, "rb") as file:
+    with _guarded_open(path, "load_weights") as file:
         _guarded(path, _load_weights_from_file, model, file, path)
 
 
 def _load_weights_from_file(model, file, path) -> None:
     h5py = require("h5py", "Reading and writing .keras and .weights.h5 files")
-    if path.endswith(".keras"):
-        with SafeArchive(file, path) as archive:
-            data = archive.read(WEIGHTS_FILENAME, limits.MAX_ARCHIVE_BYTES)
-    else:
-        data = file.read(limits.MAX_ARCHIVE_BYTES + 1)
-        if len(data) > limits.MAX_ARCHIVE_BYTES:
-            raise ValueError(f"'{path}' is larger than {limits.MAX_ARCHIVE_BYTES:,} bytes")
-    with h5py.File(io.BytesIO(data), "r") as h5file:
+    with contextlib.ExitStack() as stack:
+        if path.endswith(".keras"):
+            archive = stack.enter_context(SafeArchive(file, path))
+            file = stack.enter_context(archive.open_entry(WEIGHTS_FILENAME, limits.MAX_ARCHIVE_BYTES))
+        h5file = stack.enter_context(h5py.File(file, "r"))
         reader = weights_store.Reader(h5file, path)
-        reader.declared_elements()
+        reader.check_all()
         weights_store.read_model(reader, model)
 
 
@@ -209,6 +217,6 @@ def model_from_json(json_string: str, custom_objects: dict | None = None):
         raise TypeError(f"model_from_json expects a JSON string, got {type(json_string).__name__}")
     try:
         config = json.loads(json_string)
-    except (json.JSONDecodeError, RecursionError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError(f"model_from_json got invalid JSON: {error}") from None
     return deserialize_keras_object(config, custom_objects=custom_objects)

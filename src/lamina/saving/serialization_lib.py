@@ -16,6 +16,7 @@ the caller's ``custom_objects`` provide it. Nothing is imported, evaluated or un
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 
@@ -129,11 +130,16 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"custom_objects must be a dict, got {custom_objects!r}")
     custom_objects = {**object_registration.scoped_objects(), **(custom_objects or {})}
-    with object_registration.CustomObjectScope(custom_objects):
+    with limits.loading(), object_registration.CustomObjectScope(custom_objects):
         return _deserialize(config, custom_objects)
 
 
 def _deserialize(config, custom_objects):
+    with limits.loading() as budget, budget.nested():
+        return _deserialize_value(config, custom_objects, budget)
+
+
+def _deserialize_value(config, custom_objects, budget):
     if config is None or isinstance(config, _PLAIN):
         if isinstance(config, str) and config in custom_objects:
             return custom_objects[config]
@@ -165,7 +171,11 @@ def _deserialize(config, custom_objects):
         inner = {}
     if not isinstance(inner, dict):
         raise ValueError(f"The config of {class_name} must be a dict, got {type(inner).__name__}")
+    from ..layers.layer import Layer
     from ..models.sequential import Sequential
+    from ..layers.input_layer import InputLayer
+    if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Sequential, InputLayer)):
+        budget.count_layer()  # the layers models hold; the models and their inputs are not counted
     if isinstance(cls, type) and issubclass(cls, Sequential):
         instance = cls.from_config(inner, custom_objects=custom_objects)
     else:
@@ -238,17 +248,27 @@ def _nested(value, custom_objects):
     if isinstance(value, dict) and "class_name" in value and "config" in value:
         return _deserialize(value, custom_objects)
     if isinstance(value, list):
-        return [_nested(x, custom_objects) for x in value]
+        with limits.loading() as budget, budget.nested():
+            return [_nested(x, custom_objects) for x in value]
     return value
 
 
 def _without_newer_defaults(cls, config: dict) -> dict:
-    try:
-        accepted = set(inspect.signature(cls.__init__).parameters)
-    except (TypeError, ValueError):
+    accepted = _init_parameters(cls)
+    if accepted is None:
         return config
     return {key: value for key, value in config.items()
             if key in accepted or key not in _NEWER_KERAS_DEFAULTS or value != _NEWER_KERAS_DEFAULTS[key]}
+
+
+@functools.lru_cache(maxsize=512)
+def _init_parameters(cls) -> frozenset | None:
+    """The parameter names of ``cls.__init__`` (looked up once per class: a long stack of
+    layers would otherwise spend most of its loading time in ``inspect``)."""
+    try:
+        return frozenset(inspect.signature(cls.__init__).parameters)
+    except (TypeError, ValueError):
+        return None
 
 
 def _build_from_config(instance, build_config) -> None:
@@ -262,7 +282,6 @@ def _build_from_config(instance, build_config) -> None:
     if shape is None:
         return
     shape = limits.check_shape(shape, f"the build_config of {type(instance).__name__} '{instance.name}'")
-    limits.check_layer_size(instance, shape)
     if hasattr(instance, "build_for"):
         instance.build_for(shape[1:])
     else:

@@ -7,25 +7,32 @@ its own path (``layers/sequential/layers/dense/vars/0``). ``optimizer/vars/<i>``
 optimizer's ``variables`` in Keras's order. A layer's variables are its trainable ones, then the
 others, each in creation order (Dense: kernel, bias).
 
-Reading trusts nothing: links to other files, soft links, external or virtual datasets, arrays
-that are not plain numbers, and shapes that differ from the model's are refused with a
-``ValueError`` naming the file, and every array is checked before any weight changes.
+Writing protects every number with a checksum HDF5 verifies on reading (and Keras reads
+transparently): arrays are chunked with ``fletcher32``, scalars and empty arrays are stored inside
+their object header, and the file is written in HDF5 1.8's format, whose headers carry checksums.
+
+Reading trusts nothing: every array is checked by ``h5_checks`` (links, external and virtual
+data, non-numbers, unknown filters, oversized or missing chunks, arrays that store less than they
+declare) before any is read, shapes that differ from the model's are refused with a
+``ValueError`` naming the file, and no weight changes unless every array fits.
 
 >>> own_variables(__import__("lamina").layers.Dense(2)) == []
 True
 """
 from __future__ import annotations
 
-import math
+import warnings
 
 import numpy as np
 
 from .. import backend
 from .._optional import require
-from . import limits
+from . import h5_checks
 
-_MAX_OBJECTS = 1_000_000  # groups and datasets visited when sizing a file
-_MAX_DEPTH = 64
+LIBVER = ("v110", "v110")  # HDF5 1.10's format: checksummed headers, readable by every h5py 3
+# Arrays up to HDF5's chunk cache size are one chunk (no chunk index to store); larger ones get
+# h5py's chunks (at most 1 MiB), since a checksummed chunk is inflated whole beside the array.
+_SINGLE_CHUNK_BYTES = 1 << 20
 
 
 def is_model(obj) -> bool:
@@ -79,7 +86,7 @@ def _write(h5file, obj, path: str) -> None:
     group = h5file.create_group(_join(path, "vars"))
     group.attrs["name"] = obj.name
     for i, variable in enumerate(own_variables(obj)):
-        group.create_dataset(str(i), data=variable.value)
+        create_dataset(group, str(i), variable.value)
     if not is_model(obj):
         return
     for name, layer in child_paths(obj.layers):
@@ -88,7 +95,28 @@ def _write(h5file, obj, path: str) -> None:
         group = h5file.create_group(_join(path, "optimizer", "vars"))
         group.attrs["name"] = obj.optimizer.name
         for i, value in enumerate(optimizer_state(obj)):
-            group.create_dataset(str(i), data=value)
+            create_dataset(group, str(i), value)
+
+
+def create_dataset(group, name: str, value) -> None:
+    """Write ``value`` so that HDF5 checks it on reading: chunked with a fletcher32 checksum, or
+    (scalars, empty arrays: they cannot be chunked) compact, inside the checksummed header."""
+    h5py = require("h5py", "Writing .weights.h5 files")
+    value = np.asarray(value)
+    if value.ndim and value.size:
+        chunks = value.shape if value.nbytes <= _SINGLE_CHUNK_BYTES else True
+        group.create_dataset(name, data=value, chunks=chunks, fletcher32=True)
+        return
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_layout(h5py.h5d.COMPACT)
+    if value.ndim:
+        group.create_dataset(name, data=value, dcpl=dcpl)
+        return
+    # h5py's create_dataset drops the layout of scalars: make it through the low-level API
+    space = h5py.h5s.create(h5py.h5s.SCALAR)
+    dataset = h5py.h5d.create(group.id, name.encode(), h5py.h5t.py_create(value.dtype, logical=True), space,
+                              dcpl=dcpl)
+    dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, np.ascontiguousarray(value))
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -100,6 +128,7 @@ class Reader:
         self.file = h5file
         self.filename = filename
         self.prefix = "layers"
+        self._checked: set[str] = set()  # paths of the arrays check_all has already checked
         if "layers" not in h5file and "_layer_checkpoint_dependencies" in h5file:
             self.prefix = "_layer_checkpoint_dependencies"  # files from Keras 2.13
 
@@ -108,12 +137,7 @@ class Reader:
 
     def child(self, parent, name: str):
         """``parent[name]`` after checking the link stays inside this file; None if absent."""
-        link = parent.get(name, getlink=True)
-        if link is None:
-            return None
-        if not isinstance(link, self._h5py.HardLink):
-            raise self.fail(f"'{name}' is a {type(link).__name__}; links are not allowed in a weights file")
-        return parent[name]
+        return h5_checks.child(parent, name, self.fail)
 
     def group(self, path: str):
         node = self.file
@@ -131,40 +155,14 @@ class Reader:
             raise self.fail(f"missing array '{path}'")
         if not isinstance(node, self._h5py.Dataset):
             raise self.fail(f"'{path}' should be an array, found a {type(node).__name__}")
-        if node.external:
-            raise self.fail(f"'{path}' is an external dataset stored in other files ({node.external!r:.100})")
-        if node.is_virtual:
-            raise self.fail(f"'{path}' is a virtual dataset mapped from other files")
-        if node.dtype.kind not in "biuf":
-            raise self.fail(f"'{path}' holds {node.dtype} values, not numbers")
+        if path not in self._checked:
+            h5_checks.check_dataset(node, path, self.fail)
         return node
 
-    def declared_elements(self) -> int:
-        """How many numbers the file's arrays declare, checking each for a shape bomb."""
-        total, seen = 0, 0
-        stack = [(self.file, "", 0)]
-        while stack:
-            group, path, depth = stack.pop()
-            if depth > _MAX_DEPTH:
-                raise self.fail(f"groups nested deeper than {_MAX_DEPTH} levels at '{path}'")
-            for name in group:
-                seen += 1
-                if seen > _MAX_OBJECTS:
-                    raise self.fail(f"more than {_MAX_OBJECTS} objects")
-                node = self.child(group, name)
-                if isinstance(node, self._h5py.Group):
-                    stack.append((node, _join(path, name), depth + 1))
-                    continue
-                node = self.dataset(group, name, _join(path, name))
-                elements = math.prod(node.shape or ())
-                nbytes = elements * node.dtype.itemsize
-                if nbytes > limits.RATIO_FLOOR_BYTES and nbytes > limits.MAX_RATIO * node.id.get_storage_size():
-                    raise self.fail(f"array '{_join(path, name)}' declares {nbytes:,} bytes but stores only "
-                                    f"{node.id.get_storage_size():,}: refusing a potential shape bomb")
-                total += elements
-        if total * 8 > limits.MAX_ARCHIVE_BYTES * 2:
-            raise self.fail(f"its arrays declare {total:,} numbers, beyond the {limits.MAX_ARCHIVE_BYTES:,}-byte bound")
-        return total
+    def check_all(self) -> int:
+        """Check every array of the file (``h5_checks``); return how many numbers the layers'
+        arrays store: the most a model loaded from this file may build."""
+        return h5_checks.walk(self.file, self.prefix, self.fail, self._checked)
 
     def read_into(self, path: str, variables: list, what: str, pending: list) -> bool:
         """Queue ``(variable, array)`` pairs for the arrays under ``path``; False if absent."""
@@ -223,11 +221,15 @@ def _read_optimizer(reader: Reader, model, path: str, pending: list) -> None:
     if group is None:
         return  # a file saved without optimizer state: the optimizer starts fresh
     optimizer = model.optimizer
-    unbuilt_count = len(optimizer.variables) if not optimizer.built else None
     saved = len(list(group))
+    # What an optimizer holds before its first step (the iteration count, the learning rate):
+    # Keras saves only these for a model compiled but never trained.
+    unbuilt = len(type(optimizer).from_config(optimizer.get_config()).variables)
     if not optimizer.built:
         optimizer.build(model.trainable_weights)
-    variables = optimizer.variables
-    if saved == unbuilt_count:  # saved before its first step: only iteration (and learning rate)
-        variables = variables[:saved]
-    reader.read_into(path, variables, f"optimizer '{optimizer.name}'", pending)
+    if saved == unbuilt != len(optimizer.variables):
+        warnings.warn(f"Skipping variable loading for optimizer '{optimizer.name}', because it has "
+                      f"{len(optimizer.variables)} variables whereas the saved optimizer has {saved} variables. ",
+                      stacklevel=2)  # Keras's warning, and Keras's choice: the optimizer starts fresh
+        return
+    reader.read_into(path, optimizer.variables, f"optimizer '{optimizer.name}'", pending)

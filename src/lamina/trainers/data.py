@@ -78,12 +78,61 @@ def check_target_shape(y, output_shape: tuple, sparse: bool, loss_name: str) -> 
                      f"shape {y.shape}{hint}")
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def verbosity(verbose) -> int:
+    """Keras's ``verbose``: ``"auto"`` (1), 0 (silent), 1 (progress bar) or 2 (one line an epoch)."""
+    if isinstance(verbose, str) and verbose == "auto":
+        return 1
+    if _is_int(verbose) and verbose in (0, 1, 2):
+        return int(verbose)
+    raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+
+
+def check_fit_arguments(validation_split, initial_epoch, validation_freq) -> None:
+    """The types and ranges ``fit`` needs, checked before anything runs."""
+    if not _is_number(validation_split):
+        raise TypeError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
+    for value, name, lowest in ((initial_epoch, "initial_epoch", 0), (validation_freq, "validation_freq", 1)):
+        what = "a non-negative int" if lowest == 0 else "a positive int"
+        if not _is_int(value):
+            raise TypeError(f"{name} must be {what}, got {value!r}")
+        if value < lowest:
+            raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+def callback_list(callbacks) -> list:
+    """``callbacks`` as a list: None is none, and a single Callback is one, as Keras takes them."""
+    from ..callbacks.callback import Callback
+
+    if callbacks is None:
+        return []
+    listed = [callbacks] if isinstance(callbacks, Callback) else list(callbacks)
+    for callback in listed:
+        if not isinstance(callback, Callback):
+            raise TypeError("callbacks must be Callback objects (lamina.callbacks.Callback subclasses such as "
+                            f"EarlyStopping), got {callback!r}")
+    return listed
+
+
 def sample_weights(sample_weight, n: int) -> np.ndarray | None:
+    """One finite weight per sample, shape ``(n,)`` (a column ``(n, 1)`` is flattened), or None."""
     if sample_weight is None:
         return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.shape[:1] != (n,):
-        raise ValueError(f"sample_weight must have one weight per sample ({n}), got shape {weights.shape}")
+    weights = np.asarray(sample_weight)
+    if weights.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must hold numbers, got an array of dtype {weights.dtype}")
+    if weights.shape not in ((n,), (n, 1)):
+        raise ValueError(f"sample_weight must hold one weight per sample, shape ({n},), got shape {weights.shape}")
+    weights = weights.reshape(n).astype(np.float64, copy=False)
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight must be finite: it holds NaN or infinite weights")
     return weights
 
 
@@ -109,20 +158,31 @@ def unpack_validation_data(validation_data):
     return x, y, rest[0] if rest else None
 
 
-def class_sample_weights(class_weight, y, sample_weight):
-    """Per-sample weights from ``class_weight`` (``{class: weight}``), times any ``sample_weight``."""
+def class_sample_weights(class_weight, y, sample_weight, output_units: int | None = None):
+    """Per-sample weights from ``class_weight`` (``{class index: weight}``), times any
+    ``sample_weight``. The classes are ``0 .. output_units - 1`` (0 and 1 for one output unit),
+    or the width of one-hot labels; labels are rounded to classes, as Keras does."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}")
     labels = np.asarray(y)
+    n_classes = labels.shape[-1] if labels.ndim > 1 and labels.shape[-1] > 1 else max(output_units or 2, 2)
+    lookup = np.ones(n_classes)
+    for key, weight in class_weight.items():
+        if not _is_int(key):
+            raise TypeError(f"class_weight keys must be integer class indices, got {key!r}")
+        if not 0 <= key < n_classes:
+            raise ValueError(f"class_weight has class {key}; classes are 0 to {n_classes - 1}")
+        if not _is_number(weight):
+            raise TypeError(f"class_weight values must be numbers, got {weight!r} for class {key}")
+        if not np.isfinite(weight):
+            raise ValueError(f"class_weight values must be finite numbers, got {weight!r} for class {key}")
+        lookup[key] = weight
     if labels.ndim > 1 and labels.shape[-1] > 1:
         labels = labels.argmax(axis=-1)
-    labels = labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
-    missing = sorted(set(np.unique(labels).tolist()) - set(class_weight))
+    labels = np.round(labels.reshape(len(labels), -1)[:, 0]).astype(np.int64)
+    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
     if missing:
         raise ValueError(f"class_weight has no weight for class(es) {missing}; it has {sorted(class_weight)}")
-    lookup = np.zeros(max(class_weight) + 1)
-    for label, weight in class_weight.items():
-        lookup[label] = weight
     weights = lookup[labels]
     return weights if sample_weight is None else weights * sample_weight
 

@@ -172,6 +172,7 @@ class Trainer:
         2
         """
         self._require_compiled("fit")
+        data.check_fit_arguments(validation_split, initial_epoch, validation_freq)
         batch_size = data.check_batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -179,12 +180,12 @@ class Trainer:
                                        validation_split, validation_data, validation_steps,
                                        data.check_batch_size(validation_batch_size or batch_size,
                                                              "validation_batch_size"))
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = data.verbosity(verbose)
         history = History()
         progbar = ProgbarLogger() if verbose else None
         # Keras's order: the user's callbacks, then History, then the progress bar (so an epoch's
         # line shows what the user's callbacks added to the logs, such as learning_rate)
-        callback_list = CallbackList([*(callbacks or []), history, *([progbar] if progbar else [])], self,
+        callback_list = CallbackList([*data.callback_list(callbacks), history, *([progbar] if progbar else [])], self,
                                      {"verbose": verbose, "epochs": epochs, "steps": train.steps})
         plan = self._fast_plan()
         if plan is not None:
@@ -220,7 +221,8 @@ class Trainer:
             y = data.targets(y, len(x))
             sample_weight = data.sample_weights(sample_weight, len(x))
             if class_weight is not None:
-                sample_weight = data.class_sample_weights(class_weight, y, sample_weight)
+                self._prepare_features(x)  # built: class_weight's classes are the output's
+                sample_weight = data.class_sample_weights(class_weight, y, sample_weight, self.output_shape[-1])
             if validation_split and validation_data is None:
                 (x, y, sample_weight), validation_data = data.split_validation(x, y, sample_weight, validation_split)
             train = sources.ArrayData(x, self._prepare(x, y), sample_weight, batch_size, shuffle, steps_per_epoch)
@@ -306,9 +308,9 @@ class Trainer:
         if sources.is_batch_source(x) and (y is not None or sample_weight is not None):
             raise ValueError("when x is a generator or dataset its batches carry the targets: pass y=None")
         source = self._evaluation_source(x, y, sample_weight, batch_size, steps, "x")
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = data.verbosity(verbose)
         progbar = ProgbarLogger() if verbose else None
-        callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or [])], self,
+        callback_list = CallbackList([*([progbar] if progbar else []), *data.callback_list(callbacks)], self,
                                      {"verbose": verbose, "epochs": 1, "steps": source.steps})
         if progbar is not None:
             progbar.on_epoch_begin(0)
@@ -331,9 +333,9 @@ class Trainer:
             x = data.features(x)
             self._prepare_features(x)
             source = sources.ArrayData(x, None, None, batch_size, False, steps)
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = data.verbosity(verbose)
         progbar = ProgbarLogger() if verbose else None
-        callback_list = CallbackList([*([progbar] if progbar else []), *(callbacks or [])], self,
+        callback_list = CallbackList([*([progbar] if progbar else []), *data.callback_list(callbacks)], self,
                                      {"verbose": verbose, "epochs": 1, "steps": source.steps})
         batch_hooks = callback_list.wants_batch_logs("predict")
         if progbar is not None:
