@@ -1,14 +1,12 @@
 """The datasets ``lamina train`` and ``evaluate`` read: Keras's two, or a user's ``.npz``.
 
-An ``.npz`` named on the command line is untrusted: before an array is read, the zip entry's
-inflation ratio, every array's declared size against the bytes the entry holds, and the total
-are checked, and the labels must name at most ``MAX_CLASSES`` classes.
+An ``.npz`` named on the command line is untrusted: ``_files.read_npz`` checks each member's
+inflation ratio and declared size against the bytes it holds before reading it, and the labels
+must name at most ``MAX_CLASSES`` classes.
 """
 from __future__ import annotations
 
 import os
-import stat
-import zipfile
 from typing import NamedTuple
 
 import numpy as np
@@ -18,9 +16,7 @@ from .errors import Failure, UsageError
 BUILT_IN = ("fashion_mnist", "mnist")
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 MAX_CLASSES = 1000
-MAX_TOTAL_BYTES = 4 << 30  # what the arrays of one .npz may inflate to
-MAX_RATIO = 100  # inflated / stored for an entry over RATIO_FLOOR: beyond it, a zip bomb
-RATIO_FLOOR = 1 << 20
+MAX_TOTAL_BYTES = 2 << 30  # what the arrays of one .npz may inflate to (read, then copied once)
 MAX_NAME_BYTES = 1 << 20  # the class_names entry
 
 
@@ -65,73 +61,37 @@ def class_names(name: str) -> list[str] | None:
         from .. import datasets
 
         return list(getattr(datasets, name).class_names)
-    arrays = _read_npz(name, (), optional=("class_names",))
+    arrays = _read_npz(name, ())
     return None if "class_names" not in arrays else _names(name, arrays["class_names"], 0)
 
 
 # --- reading an .npz without trusting it --------------------------------------------------------
-def _open(path: str) -> zipfile.ZipFile:
+def _read_npz(path: str, required: tuple) -> dict:
+    """The arrays of a dataset file, through ``_files.read_npz``'s checks (a regular file, every
+    member's header against the bytes it holds, the inflation ratio, ``MAX_TOTAL_BYTES`` in all)."""
+    from .._files import read_npz
+
     try:
-        mode = os.stat(path).st_mode
+        arrays = read_npz(path, "lamina's --dataset", MAX_TOTAL_BYTES, kinds="biufU")
     except OSError as error:
-        raise UsageError(f"cannot read dataset file {path}: {error.strerror or error}") from None
-    if not stat.S_ISREG(mode):
-        raise UsageError(f"cannot read dataset file {path}: not a regular file")
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise UsageError(f"cannot read the dataset file {path}: {(error.strerror or str(error)).lower()}") from None
+    except ValueError as error:
         with open(path, "rb") as f:
-            magic = f.read(6)
-        if magic == b"\x93NUMPY":
-            raise UsageError(f"{path} is not an .npz archive (it is one .npy array): a dataset file holds "
-                             f"{', '.join(ARRAYS)}") from None
-        raise UsageError(f"cannot read dataset file {path}: not an .npz archive ({error})") from None
-
-
-def _declared_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str, name: str) -> int:
-    """The bytes the array's header asks for; refused when the entry cannot hold them."""
-    try:
-        with archive.open(info) as entry:
-            version = np.lib.format.read_magic(entry)
-            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = reader(entry)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise UsageError(f"cannot read dataset file {path}: array {name}: {error}") from None
-    if dtype.hasobject:
-        raise UsageError(f"{path}: array {name} holds Python objects; a dataset holds numbers")
-    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    if declared > info.file_size:
-        raise UsageError(f"{path}: array {name} declares shape {shape} ({declared:,} bytes) but its entry holds "
-                         f"{info.file_size:,} bytes: the file is damaged or forged")
-    return declared
-
-
-def _read_npz(path: str, required: tuple, optional: tuple = ("class_names",)) -> dict:
-    with _open(path) as archive:
-        entries = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
-        missing = [name for name in required if name not in entries]
-        if missing:
-            raise UsageError(f"{path} has no array(s) {', '.join(missing)}: an .npz dataset needs {', '.join(ARRAYS)} "
-                             f"(it has {', '.join(sorted(entries)) or 'none'})")
-        wanted = [name for name in (*required, *optional) if name in entries]
-        total = 0
-        for name in wanted:
-            info = entries[name]
-            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise UsageError(f"{path}: array {name} inflates from {info.compress_size:,} to {info.file_size:,} "
-                                 "bytes; refusing a potential zip bomb")
-            if name == "class_names" and info.file_size > MAX_NAME_BYTES:
-                raise UsageError(f"{path}: class_names takes {info.file_size:,} bytes, more than the "
-                                 f"{MAX_NAME_BYTES:,} allowed")
-            total += _declared_bytes(archive, info, path, name)
-            if total > MAX_TOTAL_BYTES:
-                raise UsageError(f"{path}: the arrays take more than the {MAX_TOTAL_BYTES:,} bytes a dataset "
-                                 "file may hold")
-    try:
-        with np.load(path, allow_pickle=False) as arrays:
-            return {name: arrays[name] for name in wanted}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise UsageError(f"cannot read dataset file {path}: {error}") from None
+            if f.read(6) == b"\x93NUMPY":
+                raise UsageError(f"{path} is not an .npz archive (it is one .npy array): a dataset file holds "
+                                 f"{', '.join(ARRAYS)}") from None
+        raise UsageError(f"cannot read the dataset file: {error}") from None
+    missing = [name for name in required if name not in arrays]
+    if missing:
+        raise UsageError(f"{path} has no array(s) {', '.join(missing)}: an .npz dataset needs {', '.join(ARRAYS)} "
+                         f"(it has {', '.join(sorted(arrays)) or 'none'})")
+    if "class_names" in arrays and arrays["class_names"].nbytes > MAX_NAME_BYTES:
+        raise UsageError(f"{path}: class_names takes {arrays['class_names'].nbytes:,} bytes, more than the "
+                         f"{MAX_NAME_BYTES:,} allowed")
+    for name in ARRAYS:
+        if name in arrays and arrays[name].dtype.kind not in "biuf":
+            raise UsageError(f"{path}: {name} holds {arrays[name].dtype} values, not numbers")
+    return arrays
 
 
 def _names(path: str, names: np.ndarray, n_classes: int) -> list[str]:
