@@ -1,6 +1,7 @@
 """Benchmarks: lamina's epoch time against the BLAS floor measured in the same process.
 
-Run by hand (not by CI): ``python bench/bench.py`` (``--quick`` for fewer sizes). The floor of a
+Run by hand (not by CI): ``python bench/bench.py`` (``--quick`` for fewer sizes; the full run ends
+with the under-load row of ``bench/under_load.py``, which also runs alone). The floor of a
 training step is its eight matrix products alone (three forward, five backward), run back to
 back in NumPy; the ratio is lamina's steady-state epoch time over that floor. The machine is
 shared and noisy: compare ratios measured in one run, not seconds across runs.
@@ -234,6 +235,12 @@ def main(argv=None) -> None:
         seconds = float(result.stdout.strip().splitlines()[-1])
         print(f"{peer}, lesson setup (SGD, batch 32): {seconds:.3f} s/epoch "
               f"({seconds / sgd_time:.1f}x lamina's epoch time measured above)")
+    if not args.quick:
+        import under_load  # bench/ is this script's folder, first on sys.path
+
+        print()
+        print("Under load (a second process multiplying 1000x1000 matrices), 5 interleaved rounds:")
+        print("\n".join(under_load.run(rounds=5)))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def test_license_is_an_spdx_string_and_the_file_ships():
 
 
 def test_h5py_is_a_core_dependency_and_the_extras_exist():
-    assert requirement_names(PROJECT["dependencies"]) == {"numpy", "h5py"}
+    assert requirement_names(PROJECT["dependencies"]) == {"numpy", "h5py", "threadpoolctl"}
     extras = {name: requirement_names(reqs) for name, reqs in PROJECT["optional-dependencies"].items()}
     assert extras["plot"] == {"matplotlib"}
     assert {"matplotlib", "pandas", "notebook", "ipykernel", "mlxtend"} <= extras["notebook"]

@@ -6,7 +6,6 @@ model is a stack it covers. Both give the same weights (tests hold them to float
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import backend, losses, optimizers
@@ -197,7 +196,7 @@ class Trainer:
                 initial_epoch = callback.resume_epoch
                 callback.restore_history(history)
         logs = {}
-        with data.StopOnInterrupt(self, initial_epoch) as interrupt:
+        with data.StopOnInterrupt(self, initial_epoch) as interrupt, backend.threads.blas_threads(self, batch_size):
             logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar,
                                     interrupt)
         history.interrupted = interrupt.at
@@ -251,7 +250,7 @@ class Trainer:
             self._reset_metrics()
             callback_list.on_epoch_begin(epoch)
             done = 0
-            for step, (x, y, index, sample_weight) in enumerate(train.epoch(rng)):
+            for step, (x, y, index, sample_weight) in enumerate(backend.threads.paced(train.epoch(rng))):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
                 self._train_batch(x, y, index, sample_weight)
@@ -278,23 +277,24 @@ class Trainer:
         callback_list.on_test_begin()
         batch_hooks = callback_list.wants_batch_logs("test")
         plan = self._fast_plan()
-        for step, (done, x, y, rows, sample_weight) in enumerate(source.inference(not batch_hooks)):
-            if batch_hooks:
-                callback_list.on_test_batch_begin(step)
-            if plan is not None and sample_weight is None:
-                plan.test(x, y, rows, self._loss_tracker, self._metrics)
-            else:
-                xb, yb = np.asarray(x[rows], dtype=self.dtype), y[rows]
-                swb = None if sample_weight is None else sample_weight[rows]
-                y_pred, contexts = self.forward(xb, training=False)  # Keras counts penalties here too
-                loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss(contexts)
-                self._loss_tracker.add(loss_value * len(yb), len(yb))
-                for metric in self._metrics:
-                    metric.update_state(yb, y_pred, swb)
-            if batch_hooks:
-                callback_list.on_test_batch_end(step, self._logs())
-            if progbar is not None:
-                progbar.update(done, self._logs)
+        with backend.threads.blas_threads(self, getattr(source, "batch_size", None)) as paced:
+            for step, (done, x, y, rows, sample_weight) in enumerate(paced(source.inference(not batch_hooks))):
+                if batch_hooks:
+                    callback_list.on_test_batch_begin(step)
+                if plan is not None and sample_weight is None:
+                    plan.test(x, y, rows, self._loss_tracker, self._metrics)
+                else:
+                    xb, yb = np.asarray(x[rows], dtype=self.dtype), y[rows]
+                    swb = None if sample_weight is None else sample_weight[rows]
+                    y_pred, contexts = self.forward(xb, training=False)  # Keras counts penalties here too
+                    loss_value = float(self.loss(yb, y_pred, swb)) + self._regularization_loss(contexts)
+                    self._loss_tracker.add(loss_value * len(yb), len(yb))
+                    for metric in self._metrics:
+                        metric.update_state(yb, y_pred, swb)
+                if batch_hooks:
+                    callback_list.on_test_batch_end(step, self._logs())
+                if progbar is not None:
+                    progbar.update(done, self._logs)
         logs = self._logs()
         callback_list.on_test_end(logs)
         return logs
@@ -343,18 +343,19 @@ class Trainer:
         callback_list.on_predict_begin()
         plan = self._fast_plan()
         outputs = []
-        for step, (done, x, _, rows, _) in enumerate(source.inference(not batch_hooks)):
-            if batch_hooks:
-                callback_list.on_predict_batch_begin(step)
-            if plan is not None:
-                y_pred = plan.predict(x, rows).copy()
-            else:
-                y_pred = self.call(np.asarray(x[rows], dtype=self.dtype), training=False)
-            outputs.append(y_pred)
-            if batch_hooks:
-                callback_list.on_predict_batch_end(step, {"outputs": y_pred})
-            if progbar is not None:
-                progbar.update(done, dict)
+        with backend.threads.blas_threads(self, batch_size) as paced:
+            for step, (done, x, _, rows, _) in enumerate(paced(source.inference(not batch_hooks))):
+                if batch_hooks:
+                    callback_list.on_predict_batch_begin(step)
+                if plan is not None:
+                    y_pred = plan.predict(x, rows).copy()
+                else:
+                    y_pred = self.call(np.asarray(x[rows], dtype=self.dtype), training=False)
+                outputs.append(y_pred)
+                if batch_hooks:
+                    callback_list.on_predict_batch_end(step, {"outputs": y_pred})
+                if progbar is not None:
+                    progbar.update(done, dict)
         callback_list.on_predict_end()
         if progbar is not None:
             progbar.on_epoch_end(0, {})
@@ -376,7 +377,8 @@ class Trainer:
         plan = self._fast_plan()
         if plan is not None:
             plan.prepare()
-        self._train_batch(x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x)))
+        with backend.threads.blas_threads(self, len(x)):
+            self._train_batch(x, y, slice(0, len(x)), data.sample_weights(sample_weight, len(x)))
         return self._batch_result(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
