@@ -22,9 +22,10 @@ data:
 
 # The lesson's model (784-300-100-10, SGD, 30 epochs) through the `lamina` command: prints the
 # test accuracy and where the report (model.keras, curves, confusion matrix, report.html) is.
+# --overwrite: `make demo` run again replaces its own runs/demo (lamina train alone refuses to).
 demo: venv data
-	$(BIN)/pip install --quiet ".[plot,files]"
-	$(BIN)/lamina train --dataset fashion_mnist --out runs/demo
+	$(BIN)/pip install --quiet ".[plot]"
+	$(BIN)/lamina train --dataset fashion_mnist --out runs/demo --overwrite
 
 test: venv data
 	$(BIN)/pip install --quiet -e ".[test]"

@@ -1,4 +1,4 @@
-"""The ``lamina`` command: train writes every report file; bad input is one line and exit 2."""
+"""The ``lamina`` command: train writes every report file; bad input is one message and exit 2."""
 import base64
 import csv
 import json
@@ -62,6 +62,13 @@ def test_train_writes_every_report_file(run):
     with open(out / "history.csv") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"] and len(rows) == 2
+    assert rows[1][0] == "1"  # epochs numbered from 1, as the progress output numbers them
+    assert metrics["class_names"] == ["0", "1", "2"] and metrics["interrupted"] is None
+    assert metrics["best_epoch"] == 1 and metrics["settings"]["loss"] == "sparse_categorical_crossentropy"
+    assert metrics["run"]["lamina"] == lamina.__version__ and metrics["run"]["NumPy"] == np.__version__
+    assert metrics["run"]["command"].startswith("lamina train --dataset ") and "--epochs 1" in metrics["run"]["command"]
+    assert [row["class"] for row in metrics["per_class"]] == ["0", "1", "2"]
+    assert sum(row["support"] for row in metrics["per_class"]) == metrics["test_samples"]
     summary = (out / "summary.txt").read_text()
     assert 'Model: "sequential"' in summary and "(None, 64)" in summary and "(None, 3)" in summary
 
@@ -87,7 +94,7 @@ def test_report_is_one_self_contained_page(run):
         assert base64.b64decode(source.split(",", 1)[1]) == (out / name).read_bytes()
     assert "href=" not in page and "<link" not in page and "<script" not in page  # nothing fetched
     metrics = json.loads((out / "metrics.json").read_text())
-    assert f"{metrics['test_accuracy']:.4f}" in page and "dense_1 (Dense)" in page
+    assert f"{metrics['test_accuracy']:.2%}" in page and "dense_1 (Dense)" in page
 
 
 def test_saved_model_loads_and_evaluates_to_the_reported_numbers(run):
@@ -121,8 +128,15 @@ def test_evaluate_summary_and_predict_commands(run, tmp_path, capsys):
     np.testing.assert_allclose(probabilities, expected, rtol=1e-6)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     capsys.readouterr()
-    assert cli.main(["predict", model_file, str(tmp_path / "images.npy")]) == 0
+    assert cli.main(["predict", model_file, str(tmp_path / "images.npy")]) == 0  # names from metrics.json
     assert capsys.readouterr().out.split() == [str(i) for i in probabilities.argmax(axis=1)]
+
+    assert cli.main(["predict", model_file, str(tmp_path / "images.npy"), "--output", str(tmp_path / "p.csv")]) == 0
+    with open(tmp_path / "p.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["predicted_class", "0", "1", "2"] and len(rows) == 6
+    assert [r[0] for r in rows[1:]] == [str(i) for i in probabilities.argmax(axis=1)]
+    np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], float), probabilities, rtol=1e-5)
 
 
 def test_train_defaults_are_the_lessons_model():
@@ -151,20 +165,21 @@ def bad_inputs(tmp_path):
         (["train", "--dataset", "imagenet"], r"unknown dataset 'imagenet': expected fashion_mnist, mnist or a path"),
         (["train", "--layers", "0"], r"argument --layers: expected positive layer sizes .* got '0'"),
         (["train", "--layers", "300,abc"], r"argument --layers: .* got '300,abc'"),
-        (["train", "--dataset", str(tmp_path / "missing.npz")], r"cannot read dataset file .*missing\.npz"),
+        (["train", "--dataset", str(tmp_path / "missing.npz")], r"cannot read the dataset file .*missing\.npz"),
         (["train", "--dataset", str(tmp_path / "partial.npz")],
          r"partial\.npz has no array\(s\) x_test, y_test: an \.npz dataset needs x_train, y_train, x_test, y_test"),
-        (["train", "--dataset", str(tmp_path / "garbage.npz")], r"cannot read dataset file .*garbage\.npz"),
+        (["train", "--dataset", str(tmp_path / "garbage.npz")],
+         r"cannot read the dataset file: .*garbage\.npz' is not a readable \.npz archive"),
         (["train", "--dataset", str(tmp_path / "array.npy")], r"array\.npy is not an \.npz archive"),
+        (["train", "--dataset", str(tmp_path)], r"cannot read the dataset file .*: lamina's --dataset needs a file, got a folder"),
         (["train", "--activation", "relux"], r"Unknown activation 'relux'"),
         (["train", "--optimizer", "sgdx"], r"Unknown optimizer 'sgdx'"),
-        (["train", "--epochs", "0"], r"argument --epochs: expected a positive integer, got '0'"),
+        (["train", "--epochs", "0"], r"argument --epochs: expected a positive integer up to 1,000,000, got '0'"),
         (["train", "--validation-split", "1.5"], r"argument --validation-split: expected a fraction in \[0, 1\)"),
         (["summary", str(tmp_path / "absent.keras")], r"cannot read model file .*absent\.keras: no such file"),
         (["summary", str(tmp_path / "garbage.keras")], r"garbage\.keras"),
         (["predict", str(tmp_path / "absent.keras"), "x.npy"], r"cannot read model file"),
         (["frobnicate"], r"invalid choice: 'frobnicate'"),
-        ([], r"the following arguments are required: COMMAND"),
     ]
 
 
@@ -187,15 +202,22 @@ def test_evaluate_needs_a_compiled_model(run, tmp_path, capsys):
                                        "compile(): it has no loss to evaluate\n")
 
 
-def test_train_without_matplotlib_still_writes_the_report(tmp_path, monkeypatch, capsys):
-    real_find_spec = cli.importlib.util.find_spec
-    monkeypatch.setattr(cli.importlib.util, "find_spec",
+def test_train_without_matplotlib_says_so_before_training_and_still_writes_the_report(tmp_path, monkeypatch,
+                                                                                       capsys):
+    from lamina.cli import outputs
+
+    real_find_spec = outputs.importlib.util.find_spec
+    monkeypatch.setattr(outputs.importlib.util, "find_spec",
                         lambda name, *args: None if name == "matplotlib" else real_find_spec(name, *args))
+    said_before_training = []
+    real_fit = lamina.Sequential.fit
+    monkeypatch.setattr(lamina.Sequential, "fit", lambda self, *a, **k: (
+        said_before_training.append("pip install 'lamina[plot]'" in capsys.readouterr().err), real_fit(self, *a, **k))[1])
     data = synthetic_npz(tmp_path / "tiny.npz", n_train=40, n_test=10)
     out = tmp_path / "run"
     assert cli.main(["train", "--dataset", data, "--epochs", "1", "--layers", "4", "--verbose", "0",
                      "--out", str(out)]) == 0
-    assert "matplotlib is not installed" in capsys.readouterr().err
+    assert said_before_training == [True]
     assert sorted(os.listdir(out)) == ["history.csv", "metrics.json", "model.keras", "report.html", "summary.txt"]
     assert "<img" not in (out / "report.html").read_text()
 

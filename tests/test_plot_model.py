@@ -44,10 +44,10 @@ def read_png(path):
 
 def test_signature_is_keras():
     parameters = inspect.signature(plot_model).parameters
-    expected = {"to_file": "model.png", "show_shapes": False, "show_dtype": False, "show_layer_names": True,
+    expected = {"to_file": "model.png", "show_shapes": False, "show_dtype": False, "show_layer_names": False,
                 "rankdir": "TB", "expand_nested": False, "dpi": 200, "show_layer_activations": False,
-                "show_trainable": False}
-    assert list(parameters)[:10] == ["model", *expected]
+                "show_trainable": False, "splines": "ortho"}  # Keras 3.15's, in its order
+    assert list(parameters)[:11] == ["model", *expected]
     assert {name: parameters[name].default for name in expected} == expected
 
 
@@ -82,7 +82,7 @@ def test_png_dpi_sets_the_resolution(tmp_path):
 
 def test_svg_names_every_layer_with_its_shapes(tmp_path):
     path = tmp_path / "model.svg"
-    picture = plot_model(lesson_model(), to_file=str(path), show_shapes=True)
+    picture = plot_model(lesson_model(), to_file=str(path), show_shapes=True, show_layer_names=True)
     text = path.read_text()
     ElementTree.fromstring(text)  # well-formed XML
     for label in ["input_layer (InputLayer)", "flatten (Flatten)", "dense (Dense)", "dense_1 (Dense)",
@@ -112,16 +112,16 @@ def test_svg_options(tmp_path):
 def test_input_layer_keeps_its_name(tmp_path):
     model = lamina.Sequential([lamina.layers.InputLayer(input_shape=(4,), name="pixels"),
                                lamina.layers.Dense(2)])
-    assert "pixels (InputLayer)" in plot_model(model, to_file=str(tmp_path / "m.svg")).data.decode()
+    assert "pixels (InputLayer)" in plot_model(model, to_file=str(tmp_path / "m.svg"), show_layer_names=True).data.decode()
 
 
 def test_expand_nested(tmp_path):
     inner = lamina.Sequential([lamina.layers.Dense(5, activation="tanh"), lamina.layers.Dense(4)], name="block")
     model = lamina.Sequential([lamina.layers.Dense(8, input_shape=(3,)), inner, lamina.layers.Dense(1)])
-    folded = plot_model(model, to_file=str(tmp_path / "f.svg"), show_shapes=True).data.decode()
+    folded = plot_model(model, to_file=str(tmp_path / "f.svg"), show_shapes=True, show_layer_names=True).data.decode()
     assert "block (Sequential)" in folded and "dense_1 (Dense)" not in folded
     assert "Input shape: (None, 8)" in folded and "Output shape: (None, 4)" in folded
-    expanded = plot_model(model, to_file=str(tmp_path / "e.svg"), expand_nested=True).data.decode()
+    expanded = plot_model(model, to_file=str(tmp_path / "e.svg"), expand_nested=True, show_layer_names=True).data.decode()
     assert "block (Sequential)" not in expanded and ">block<" in expanded  # the dashed frame's title
     assert "dense (Dense)" in expanded and "dense_1 (Dense)" in expanded
     assert expanded.count("<line ") == 4  # input -> dense_2 -> dense -> dense_1 -> dense_3
@@ -145,7 +145,7 @@ def test_no_file(tmp_path, monkeypatch):
 def test_svg_needs_no_matplotlib(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    text = plot_model(lesson_model(), to_file=str(tmp_path / "m.svg")).data.decode()
+    text = plot_model(lesson_model(), to_file=str(tmp_path / "m.svg"), show_layer_names=True).data.decode()
     assert "dense_2 (Dense)" in text
     with pytest.raises(ImportError):
         plot_model(lesson_model(), to_file=str(tmp_path / "m.png"))
@@ -164,7 +164,7 @@ def test_bad_arguments(tmp_path):
         plot_model(lamina.Sequential([lamina.layers.Dense(3)]), to_file=str(tmp_path / "m.png"))
     with pytest.raises(ValueError, match=r"rankdir to be one of \['TB', 'LR', 'BT', 'RL'\], got 'XY'"):
         plot_model(lesson_model(), to_file=str(tmp_path / "m.png"), rankdir="XY")
-    with pytest.raises(ValueError, match=r"can write \.png, \.pdf, \.svg files; got to_file='m\.gif'"):
+    with pytest.raises(ValueError, match=r"can write \.png, \.jpg, \.jpeg, \.pdf, \.svg files; got to_file='m\.gif'"):
         plot_model(lesson_model(), to_file="m.gif")
     with pytest.raises(ValueError, match=r"dpi to be a positive number, got 0"):
         plot_model(lesson_model(), to_file=str(tmp_path / "m.png"), dpi=0)
@@ -175,3 +175,32 @@ def test_bottom_to_top_reverses_the_arrows(tmp_path):
     root = ElementTree.fromstring(text)
     arrows = [element for element in root.iter() if element.tag.endswith("line")]
     assert all(float(a.get("y2")) < float(a.get("y1")) for a in arrows)  # pointing up
+
+
+def test_keras_default_shows_class_names_only(tmp_path):
+    text = plot_model(lesson_model(), to_file=str(tmp_path / "m.svg")).data.decode()
+    assert ">Dense<" in text and ">Flatten<" in text and "dense_1" not in text and "(Dense)" not in text
+
+
+@pytest.mark.parametrize("suffix, magic", [(".jpg", b"\xff\xd8\xff"), (".jpeg", b"\xff\xd8\xff"),
+                                           (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".svg", b"<svg")])
+def test_every_format_keras_writes(tmp_path, suffix, magic):
+    path = tmp_path / f"model{suffix}"
+    picture = plot_model(lesson_model(), to_file=str(path), show_shapes=True, dpi=72)
+    assert path.read_bytes().startswith(magic) and picture.data == path.read_bytes()
+    if suffix in (".jpg", ".jpeg"):
+        import matplotlib.image as mpimg
+
+        image = mpimg.imread(str(path))
+        assert image.shape[0] > image.shape[1] > 50 and picture._repr_jpeg_() == picture.data
+
+
+def test_splines_is_accepted_and_unknown_arguments_are_refused(tmp_path):
+    for splines in ("ortho", "polyline", "curved", "line"):
+        plot_model(lesson_model(), to_file=str(tmp_path / "m.svg"), splines=splines)
+    with pytest.raises(ValueError, match=r"splines to be one of Graphviz's .*got 'wavy'"):
+        plot_model(lesson_model(), to_file=str(tmp_path / "m.svg"), splines="wavy")
+    with pytest.raises(ValueError, match=r"unrecognized keyword arguments: \['show_colours'\]"):
+        plot_model(lesson_model(), to_file=str(tmp_path / "m.svg"), show_colours=True)
+    with pytest.raises(ValueError, match="does not support layer_range"):
+        plot_model(lesson_model(), to_file=str(tmp_path / "m.svg"), layer_range=["dense", "dense_2"])

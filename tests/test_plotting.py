@@ -12,7 +12,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _agg_backend(monkeypatch):
+    import matplotlib.pyplot as plt
+
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    plt.switch_backend("Agg")
+    yield
+    plt.close("all")  # the figures are pyplot's: close them, as a user drawing many would
 
 
 def check_png(path, min_size=(200, 200)):
@@ -32,15 +37,34 @@ def test_history_dict_to_png(tmp_path):
     figure = plot_history(LOGS, to_file=tmp_path / "curves.png")
     assert isinstance(figure, Figure)
     image = check_png(tmp_path / "curves.png")
-    assert image.shape[1] > image.shape[0]  # 8 x 5 inches
-    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
-    assert list(lines) == ["loss", "val_loss", "accuracy", "val_accuracy"]
-    for name, line in lines.items():
-        np.testing.assert_allclose(line.get_ydata(), LOGS[name])
-        np.testing.assert_array_equal(line.get_xdata(), [0, 1, 2])
-    assert lines["loss"].get_color() == lines["val_loss"].get_color()  # a metric's pair shares a colour
-    assert lines["loss"].get_linestyle() == "--" and lines["val_loss"].get_linestyle() == "-"
-    assert figure.axes[0].get_xlabel() == "Epoch"
+    assert image.shape[1] > image.shape[0]  # two panels side by side
+    assert [axes.get_title() for axes in figure.axes] == ["loss", "accuracy"]  # each scale on its own axes
+    for axes, name in zip(figure.axes, ["loss", "accuracy"]):
+        lines = {line.get_label(): line for line in axes.get_lines()}
+        assert list(lines) == [name, f"val_{name}"]
+        for key, line in lines.items():
+            np.testing.assert_allclose(line.get_ydata(), LOGS[key])
+            np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])  # epochs from 1, as fit prints them
+        assert lines[name].get_linestyle() == "--" and lines[f"val_{name}"].get_linestyle() == "-"
+        assert axes.get_xlabel() == "Epoch"
+
+
+def test_plot_history_figure_is_pyplots_so_show_shows_it():
+    import matplotlib.pyplot as plt
+
+    figure = plot_history(LOGS)
+    assert figure.number in plt.get_fignums() and plt.gcf() is figure
+    plt.show()  # Agg: returns at once; on a desktop this opens the window
+
+
+def test_plotting_without_matplotlib_gives_the_install_line(monkeypatch):
+    import sys
+
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=r"Plotting needs matplotlib, which is not installed: "
+                                          r"pip install 'lamina\[plot\]'"):
+        plot_history(LOGS)
 
 
 def test_history_from_fit_and_metric_choice():
@@ -50,10 +74,27 @@ def test_history_from_fit_and_metric_choice():
     history = model.fit(rng.normal(size=(40, 4)), rng.integers(0, 3, 40), epochs=2, validation_split=0.25,
                         verbose=0)
     figure = plot_history(history, metrics=["loss"])
-    lines = figure.axes[0].get_lines()
+    (axes,) = figure.axes
+    lines = axes.get_lines()
     assert [line.get_label() for line in lines] == ["loss", "val_loss"]
     np.testing.assert_allclose(lines[0].get_ydata(), history.history["loss"])
-    np.testing.assert_array_equal(lines[0].get_xdata(), history.epoch)
+    np.testing.assert_array_equal(lines[0].get_xdata(), [e + 1 for e in history.epoch])
+
+
+def test_image_titles_do_not_overlap():
+    names = [f"{kind} number {i}" for i, kind in enumerate(["long-sleeved shirt", "ankle boot", "sandal", "bag",
+                                                            "pullover", "dress", "coat", "sneaker", "trouser",
+                                                            "T-shirt/top"])]
+    truth = np.arange(10)
+    guess = (truth + 1) % 10  # every one wrong: the longest titles, "ankle boot number 1 (long-sleeved ...)"
+    figure = plot_images(np.zeros((10, 28, 28)), truth, names, predictions=guess, n_cols=5)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    boxes = [axes.title.get_window_extent(renderer) for axes in figure.axes]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
+    assert all(0 <= box.x0 and box.x1 <= figure.bbox.width for box in boxes)  # none cut at the edge
 
 
 def test_history_bad_input():

@@ -66,10 +66,11 @@ def read_exactly(file: BinaryIO, size: int, path: str) -> bytes:
     return data
 
 
-def read_npz(path: str | os.PathLike, what: str, max_bytes: int) -> dict[str, np.ndarray]:
-    """The arrays of the ``.npz`` file at ``path`` (numbers and bools only, no pickles), each
-    checked before it is read: its ``.npy`` header must declare exactly the bytes the member holds,
-    and all of them together at most ``max_bytes``. Any problem is a ValueError naming the file."""
+def read_npz(path: str | os.PathLike, what: str, max_bytes: int, kinds: str = "biuf") -> dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` file at ``path`` (numbers and bools only, or the dtype kinds in
+    ``kinds``; never pickles), each checked before it is read: its ``.npy`` header must declare
+    exactly the bytes the member holds, and all of them together at most ``max_bytes``. Any
+    problem is a ValueError naming the file."""
     path = os.fspath(path)
     arrays, total = {}, 0
     with open_regular(path, what) as file:
@@ -79,7 +80,7 @@ def read_npz(path: str | os.PathLike, what: str, max_bytes: int) -> dict[str, np
                     total += info.file_size
                     _check_member(info, total, max_bytes, path)
                     with archive.open(info) as member:
-                        arrays[info.filename.removesuffix(".npy")] = _read_member(member, info, path)
+                        arrays[info.filename.removesuffix(".npy")] = _read_member(member, info, path, kinds)
         except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError) as error:
             raise ValueError(f"'{path}' is not a readable .npz archive: {type(error).__name__}: {error}") from None
     return arrays
@@ -93,7 +94,7 @@ def _check_member(info: zipfile.ZipInfo, total: int, max_bytes: int, path: str) 
                          f"{info.file_size:,} bytes; refusing a potential zip bomb")
 
 
-def _read_member(member, info: zipfile.ZipInfo, path: str) -> np.ndarray:
+def _read_member(member, info: zipfile.ZipInfo, path: str, kinds: str = "biuf") -> np.ndarray:
     version = np.lib.format.read_magic(member)
     if version == (1, 0):
         shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
@@ -101,7 +102,7 @@ def _read_member(member, info: zipfile.ZipInfo, path: str) -> np.ndarray:
         shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
     else:
         raise ValueError(f"'{path}': member {info.filename!r} has .npy format version {version}")
-    if dtype.kind not in "biuf":
+    if dtype.kind not in kinds or dtype.hasobject:
         raise ValueError(f"'{path}': member {info.filename!r} holds {dtype} values, not plain numbers")
     size = math.prod(shape) * dtype.itemsize
     data = member.read(info.file_size)  # what the member holds after its header: never more than it is

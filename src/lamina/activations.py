@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from . import ops
+from ._resolve import unknown_name
 from .ops import nn as _nn
 
 
@@ -257,8 +258,8 @@ def get(identifier) -> Activation:
     if isinstance(identifier, str) or identifier is None:
         if identifier in _REGISTRY:
             return _REGISTRY[identifier]
-        from ._resolve import unknown_name
-        raise ValueError(unknown_name("activation", identifier, [k for k in _REGISTRY if k is not None]))
+        names = sorted(k for k in _REGISTRY if k is not None)
+        raise unknown_name("activation", identifier, names)
     if callable(identifier):
         for act in _REGISTRY.values():
             if act.function is identifier:

@@ -8,12 +8,14 @@ from .callback import Callback
 
 class History(Callback):
     """Records each epoch's logs: ``history.history["loss"]`` is one float per epoch,
-    ``history.epoch`` the epoch numbers (0-based), ``history.params`` the run's parameters."""
+    ``history.epoch`` the epoch numbers (0-based), ``history.params`` the run's parameters.
+    ``history.interrupted`` is ``(epoch, batch)`` (both from 1) when Ctrl-C stopped ``fit``."""
 
     def __init__(self):
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.interrupted: tuple[int, int] | None = None
 
     def on_train_begin(self, logs=None):
         self.epoch = []

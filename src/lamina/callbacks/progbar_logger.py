@@ -14,6 +14,7 @@ class ProgbarLogger(Callback):
         self.verbose = 1
         self.epochs = 1
         self.target = None
+        self.seen = 0  # steps done in this epoch: where the bar ends when fit stops early
 
     def set_params(self, params):
         super().set_params(params)
@@ -25,14 +26,18 @@ class ProgbarLogger(Callback):
         if self.verbose and self.epochs > 1:
             print(f"Epoch {epoch + 1}/{self.epochs}")
         self.progbar = Progbar(self.target, verbose=self.verbose, unit_name="step")
+        self.seen = 0
 
     def update(self, step: int, logs_fn) -> None:
         """Called each step with a function that builds the logs: only called when drawing."""
+        self.seen = step
         progbar = self.progbar
         if progbar is not None and (step == 1 or progbar.due()):
             progbar.update(step, list(logs_fn().items()), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
+        """Finish the bar at the step reached: the target, or fewer when Ctrl-C (or a callback)
+        stopped the epoch early (Keras would show the target)."""
         if self.progbar is not None:
-            self.progbar.update(self.target, list((logs or {}).items()),
-                                finalize=True)
+            reached = self.seen if self.seen and (self.target is None or self.seen < self.target) else self.target
+            self.progbar.update(reached, list((logs or {}).items()), finalize=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import backend, losses
-from .._resolve import UNRESOLVED, from_registry
+from .._resolve import UNRESOLVED, from_registry, unknown_name
 from .accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -123,7 +123,7 @@ def _from_name(name: str, y_true_shape, y_pred_shape) -> Metric:
         return MeanMetricWrapper(losses.get(name).call, name=name)
     names = sorted({"accuracy", "acc", *(k for k in _REGISTRY if k[0].islower()),
                     *(k for k in losses._REGISTRY if k[0].islower())})
-    raise ValueError(f"Unknown metric {name!r}. Valid names: {', '.join(names)}")
+    raise unknown_name("metric", name, names)
 
 
 __all__ = ["Metric", "MetricVariable", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",

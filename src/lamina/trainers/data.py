@@ -65,6 +65,11 @@ def targets(y, n: int, what="y", x_what="x"):
     if hasattr(y, "to_numpy"):
         y = y.to_numpy()
     array = np.asarray(getattr(y, "_value", y))
+    if array.dtype.kind in "USO":
+        raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype} (labels as text or "
+                        "Python objects?): encode class names as integer ids first, for example "
+                        "`class_names, labels = np.unique(labels, return_inverse=True)`, then use "
+                        "loss='sparse_categorical_crossentropy'")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype}")
     if array.ndim == 0 or len(array) != n:
@@ -73,9 +78,18 @@ def targets(y, n: int, what="y", x_what="x"):
     return array
 
 
+_CATEGORICAL_LOSSES = ("categorical_crossentropy", "categorical_focal_crossentropy")
+
+
 def check_target_shape(y, output_shape: tuple, sparse: bool, loss_name: str) -> None:
     """Targets that cannot pair with the model's output get a clear error here, not a NumPy
     broadcasting error (or silently wrong numbers) in the middle of training."""
+    if output_shape[-1] == 1 and (sparse or loss_name in _CATEGORICAL_LOSSES):
+        # Keras warns and trains to a loss of 0 (a softmax over one unit is always 1): refuse it
+        raise ValueError(f"{loss_name} expects the model's output to have one unit per class (at least 2), "
+                         f"got an output of shape {(None, *output_shape[1:])}. For two classes use "
+                         "loss='binary_crossentropy' with labels 0/1 and a Dense(1, activation='sigmoid') "
+                         "output; for more, a Dense(n_classes, activation='softmax') output")
     if sparse:
         if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
             hint = " (one-hot labels need categorical_crossentropy)" if y.shape[1:] == tuple(output_shape[1:]) else ""
@@ -209,11 +223,16 @@ def class_sample_weights(class_weight, y, sample_weight, output_units: int | Non
 
 class StopOnInterrupt:
     """Ctrl-C during ``fit`` stops after the current batch, keeping the History so far; a
-    second Ctrl-C interrupts at once."""
+    second Ctrl-C interrupts at once. The epoch cut short is not validated; its training logs
+    are recorded as those of any epoch a callback stops. ``at`` is then ``(epoch, batch)``,
+    both counted from 1."""
 
-    def __init__(self, model):
+    def __init__(self, model, initial_epoch: int = 0):
         self.model = model
         self.previous = None
+        self.hit = False
+        self.last = (initial_epoch + 1, 0)  # the epoch reached and the batches done in it
+        self.at: tuple[int, int] | None = None
 
     def __enter__(self):
         import signal
@@ -228,13 +247,23 @@ class StopOnInterrupt:
 
         signal.signal(signal.SIGINT, self.previous)
         print("\nInterrupted: stopping after this batch (Ctrl-C again to abort now)")
+        self.hit = True
         self.model.stop_training = True
+
+    def stopped(self, epoch: int, batches: int) -> bool:
+        """Called after an epoch's batches: True when Ctrl-C cut the epoch short."""
+        self.last = (epoch + 1, batches)
+        if self.hit and self.at is None:
+            self.at = self.last
+        return self.hit
 
     def __exit__(self, *exc):
         import signal
 
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
+        if self.hit and self.at is None:  # during validation or a callback: the epoch was complete
+            self.at = self.last
         return False
 
 

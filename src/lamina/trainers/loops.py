@@ -101,8 +101,10 @@ class Loops:
                 initial_epoch = callback.resume_epoch
                 callback.restore_history(history)
         logs = {}
-        with data.StopOnInterrupt(self), backend.threads.blas_threads(self, batch_size):
-            logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar)
+        with data.StopOnInterrupt(self, initial_epoch) as interrupt, backend.threads.blas_threads(self, batch_size):
+            logs = self._fit_epochs(train, val, initial_epoch, epochs, validation_freq, callback_list, progbar,
+                                    interrupt)
+        history.interrupted = interrupt.at
         self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA weights, when asked
         callback_list.on_train_end(logs)
         self.history = history
@@ -152,14 +154,15 @@ class Loops:
         return sources.ArrayData(x, self._prepare(x, y), data.sample_weights(sample_weight, n), batch_size,
                                  False, steps)
 
-    def _fit_epochs(self, train, val, initial_epoch, epochs, validation_freq, callback_list, progbar) -> dict:
+    def _fit_epochs(self, train, val, initial_epoch, epochs, validation_freq, callback_list, progbar,
+                    interrupt) -> dict:
         batch_hooks = callback_list.wants_batch_logs("train")
         rng = backend.global_rng()
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            step_logs = None
+            step_logs, done = None, 0
             for step, (x, y, index, sample_weight) in enumerate(backend.threads.paced(train.epoch(rng))):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
@@ -169,11 +172,13 @@ class Loops:
                     callback_list.on_train_batch_end(step, current())
                 if progbar is not None:
                     progbar.update(step + 1, current)
+                done = step + 1
                 if self.stop_training:
                     break
             train.on_epoch_end()
             logs = self._logs() if step_logs is None else flat_logs(step_logs)
-            if val is not None and (epoch + 1) % validation_freq == 0:
+            cut_short = interrupt.stopped(epoch, done)  # Ctrl-C: the part epoch is not validated
+            if val is not None and not cut_short and (epoch + 1) % validation_freq == 0:
                 logs.update({f"val_{k}": v for k, v in self._evaluate_source(val, callback_list).items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:

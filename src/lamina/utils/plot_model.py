@@ -32,7 +32,8 @@ _MAX_PIXELS = 32000  # matplotlib refuses images wider or taller than 2**16 pixe
 _HEADER_FILL, _BODY_FILL, _EDGE = "#202020", "#ffffff", "#202020"
 _TRAINABLE_FILL, _FROZEN_FILL = "#228b22", "#b22222"  # Keras's forestgreen and firebrick
 _RANKDIRS = ("TB", "LR", "BT", "RL")
-_FORMATS = ("png", "pdf", "svg")
+_FORMATS = ("png", "jpg", "jpeg", "pdf", "svg")
+_SPLINES = ("ortho", "line", "polyline", "curved", "spline", "true", "false", "none", "")  # Graphviz's values
 
 
 @dataclass
@@ -89,11 +90,11 @@ class _Layout:
 class ModelPlot:
     """The picture ``plot_model`` made; a notebook shows it inline (as ``IPython.display.Image``).
 
-    ``data`` holds the file's bytes, ``format`` is ``"png"``, ``"pdf"`` or ``"svg"``.
+    ``data`` holds the file's bytes, ``format`` is ``"png"``, ``"jpg"``, ``"pdf"`` or ``"svg"``.
 
     >>> import lamina
     >>> model = lamina.Sequential([lamina.layers.Dense(2, input_shape=(3,))])
-    >>> picture = lamina.utils.plot_model(model, to_file=None, format="svg")
+    >>> picture = lamina.utils.plot_model(model, to_file=None, format="svg", show_layer_names=True)
     >>> picture.format, "dense" in picture.data.decode()
     ('svg', True)
     """
@@ -106,6 +107,9 @@ class ModelPlot:
     def _repr_png_(self) -> bytes | None:
         return self.data if self.format == "png" else None
 
+    def _repr_jpeg_(self) -> bytes | None:
+        return self.data if self.format == "jpg" else None
+
     def _repr_svg_(self) -> str | None:
         return self.data.decode("utf-8") if self.format == "svg" else None
 
@@ -115,15 +119,18 @@ class ModelPlot:
 
 
 def plot_model(model, to_file: str | os.PathLike | None = "model.png", show_shapes: bool = False,
-               show_dtype: bool = False, show_layer_names: bool = True, rankdir: str = "TB",
+               show_dtype: bool = False, show_layer_names: bool = False, rankdir: str = "TB",
                expand_nested: bool = False, dpi: int = 200, show_layer_activations: bool = False,
-               show_trainable: bool = False, format: str | None = None) -> ModelPlot:
+               show_trainable: bool = False, splines: str = "ortho", *, format: str | None = None,
+               **kwargs) -> ModelPlot:
     """Draw ``model`` as boxes joined by arrows and save it to ``to_file``, as Keras does.
 
-    The file's extension picks the format: ``.png`` and ``.pdf`` are drawn with matplotlib
-    (without touching the pyplot backend), ``.svg`` is written as text. ``to_file=None`` writes
-    nothing (then ``format`` picks the format, PNG by default). Returns a :class:`ModelPlot`,
-    which a notebook displays inline.
+    Keras 3.15's arguments and defaults (``show_layer_names=False``); the file's extension picks
+    the format: ``.png``, ``.jpg`` and ``.pdf`` are drawn with matplotlib (without touching the
+    pyplot backend), ``.svg`` is written as text. A chain's arrows are straight, so ``splines``
+    (Graphviz's edge style) is accepted and changes nothing. ``to_file=None`` writes nothing
+    (then ``format`` picks the format, PNG by default). Returns a :class:`ModelPlot`, which a
+    notebook displays inline.
 
     >>> import lamina
     >>> model = lamina.Sequential([lamina.layers.Flatten(input_shape=[28, 28]),
@@ -131,6 +138,12 @@ def plot_model(model, to_file: str | os.PathLike | None = "model.png", show_shap
     >>> lamina.utils.plot_model(model, "model.svg", show_shapes=True)  # doctest: +SKIP
     <ModelPlot format='svg', ... bytes, filename='model.svg'>
     """
+    if kwargs.pop("layer_range", None) is not None:
+        raise ValueError("plot_model does not support layer_range (Keras 3 does not either)")
+    if kwargs:
+        raise ValueError(f"plot_model got unrecognized keyword arguments: {sorted(kwargs)}")
+    if splines not in _SPLINES:
+        raise ValueError(f"plot_model expects splines to be one of Graphviz's {list(_SPLINES)}, got {splines!r}")
     fmt = _choose_format(to_file, format)
     if rankdir not in _RANKDIRS:
         raise ValueError(f"plot_model expects rankdir to be one of {list(_RANKDIRS)}, got {rankdir!r}")
@@ -148,6 +161,7 @@ def plot_model(model, to_file: str | os.PathLike | None = "model.png", show_shap
     _add_layers(model, expand_nested, options, boxes, clusters, depth=0)
     layout = _lay_out(boxes, clusters, rankdir)
     data = _svg(layout).encode("utf-8") if fmt == "svg" else _matplotlib(layout, fmt, dpi)
+    fmt = "jpg" if fmt == "jpeg" else fmt
     if to_file is not None:
         with open(to_file, "wb") as f:
             f.write(data)
@@ -356,5 +370,5 @@ def _matplotlib(layout, fmt: str, dpi: float) -> bytes:
         axes.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14,
                                        color="#202020", linewidth=1.6, shrinkA=0, shrinkB=0))
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=dpi, facecolor="white")
+    figure.savefig(buffer, format="jpeg" if fmt == "jpg" else fmt, dpi=dpi, facecolor="white")
     return buffer.getvalue()

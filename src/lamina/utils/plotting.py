@@ -1,8 +1,9 @@
 """The lesson's pictures in one call each: learning curves, image grids, a confusion matrix.
 
-Each function draws on a bare matplotlib ``Figure`` (pyplot and its backend stay untouched, so
-nothing pops up and a notebook shows the returned figure once), saves it when given ``to_file``
-and returns it. matplotlib is imported only here, when a picture is asked for.
+Each function draws a figure that pyplot manages (so ``plt.show()`` shows it, and a notebook
+shows it once at the end of the cell), saves it when given ``to_file`` and returns it; close it
+with ``plt.close(figure)`` when drawing many. matplotlib is imported only here, when a picture is
+asked for, with the install line in the error when it is missing.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ _MAX_ROWS = 10  # n_rows=None shows at most this many rows of images
 
 
 def _figure(width: float, height: float):
-    figure = require("matplotlib.figure", "Plotting").Figure
-    return figure(figsize=(width, height), layout="constrained")
+    require("matplotlib.figure", "Plotting")
+    pyplot = require("matplotlib.pyplot", "Plotting")
+    return pyplot.figure(figsize=(width, height), layout="constrained")
 
 
 def _save(figure, to_file) -> None:
@@ -30,14 +32,18 @@ def _save(figure, to_file) -> None:
 
 # --- learning curves ---------------------------------------------------------------------------
 def plot_history(history, to_file: str | os.PathLike | None = None, metrics: list[str] | None = None):
-    """Loss and each metric per epoch, training (dashed) and validation (solid), on shared axes.
+    """The loss and each metric per epoch on axes of their own: training dashed, validation solid.
 
     ``history`` is what ``fit`` returned or its ``.history`` dict; ``metrics`` picks the
-    training keys to draw (their ``val_`` twins come along), all of them by default.
-    This is the lesson's ``pd.DataFrame(history.history).plot(...)`` in one call.
+    training keys to draw (their ``val_`` twins come along), all of them by default. Epochs are
+    numbered from 1, as the progress output numbers them. This is the lesson's
+    ``pd.DataFrame(history.history).plot(...)`` in one call, with each scale on its own axes.
 
     >>> import lamina
-    >>> figure = lamina.utils.plot_history({"loss": [0.9, 0.5], "val_loss": [1.0, 0.7]})
+    >>> figure = lamina.utils.plot_history({"loss": [0.9, 0.5], "val_loss": [1.0, 0.7],
+    ...                                     "accuracy": [0.6, 0.8]})
+    >>> [axes.get_title() for axes in figure.axes]
+    ['loss', 'accuracy']
     >>> [line.get_label() for line in figure.axes[0].get_lines()]
     ['loss', 'val_loss']
     """
@@ -47,25 +53,26 @@ def plot_history(history, to_file: str | os.PathLike | None = None, metrics: lis
     if not logs or not any(len(values) for values in logs.values()):
         raise ValueError("plot_history got an empty history: train for at least one epoch first")
     names = [k for k in logs if not k.startswith("val_")] if metrics is None else list(metrics)
+    names = sorted(names, key=lambda k: k != "loss")  # the loss first
     unknown = [m for m in names if m not in logs]
     if unknown:
         raise ValueError(f"plot_history: no {unknown} in the history; it has {sorted(logs)}")
-    epochs = list(getattr(history, "epoch", None) or range(len(next(iter(logs.values())))))
+    epochs = [e + 1 for e in (getattr(history, "epoch", None) or range(len(next(iter(logs.values())))))]
+    columns = min(len(names), 3)
+    rows = math.ceil(len(names) / columns)
+    figure = _figure(4.2 * columns + 0.6, 3.4 * rows)
     from matplotlib.ticker import MaxNLocator
-
-    figure = _figure(8, 5)
-    axes = figure.add_subplot()
-    colours = ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown"]
     for i, name in enumerate(names):
-        colour = colours[i % len(colours)]
-        axes.plot(epochs[:len(logs[name])], logs[name], "--.", color=colour, label=name)
+        axes = figure.add_subplot(rows, columns, i + 1)
+        axes.plot(epochs[:len(logs[name])], logs[name], "--.", color="tab:red", label=name)
         if f"val_{name}" in logs:
-            axes.plot(epochs[:len(logs[f"val_{name}"])], logs[f"val_{name}"], "-*", color=colour,
+            axes.plot(epochs[:len(logs[f"val_{name}"])], logs[f"val_{name}"], "-*", color="tab:blue",
                       label=f"val_{name}")
-    axes.set_xlabel("Epoch")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.grid(True)
-    axes.legend(loc="best")
+        axes.set_title(name)
+        axes.set_xlabel("Epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(True)
+        axes.legend(loc="best")
     _save(figure, to_file)
     return figure
 
@@ -131,8 +138,10 @@ def plot_images(x, y=None, class_names: list[str] | None = None, predictions=Non
                              f"({len(class_names)} names)")
         return class_names[label]
 
-    # "pred (true)" titles need wider cells than a class name alone
-    figure = _figure(n_cols * (1.6 if guess is not None else 1.2), n_rows * 1.4)
+    titles = [name(label) for label in (*(truth if truth is not None else ()), *(guess if guess is not None else ()))]
+    longest = max((len(t) for t in titles), default=0) * (2 if guess is not None and truth is not None else 1) + 3
+    # each cell as wide as its longest title at 9 pt (about 0.075 inch a character), so none overlap
+    figure = _figure(n_cols * max(1.2, 0.075 * longest), n_rows * 1.45)
     for i in range(count):
         axes = figure.add_subplot(n_rows, n_cols, i + 1)
         axes.imshow(images[i], cmap="binary", interpolation="nearest")

@@ -5,9 +5,9 @@ Keras 3.  Where the output goes differs in one deliberate way: Keras decides
 that the display is "dynamic" (redrawn in place with ``\\r`` and coloured with
 ANSI codes) on every POSIX system, even when the output is a pipe or a file.
 lamina redraws in place and colours only when the stream is a terminal (or a
-notebook / PyCharm console, as Keras); any other stream gets no ANSI codes and
-no intermediate lines: each bar is written once, when it is finished, as the
-plain text that a terminal would have shown at the end.
+notebook / PyCharm console, as Keras); any other stream (a log file, a pipe) gets
+no ANSI codes and one plain line of the bar at least every ``LOG_INTERVAL``
+seconds, so ``tail -f`` moves during a long epoch, then the finished bar.
 """
 
 import math
@@ -24,6 +24,7 @@ _GREEN = "\x1b[32m"
 _WHITE = "\x1b[37m"
 _RESET = "\x1b[0m"
 _BAR_CHAR = "\u2501"  # '━'
+LOG_INTERVAL = 10.0  # seconds between two lines of a bar written to a file or a pipe
 
 
 def _stream_is_dynamic(stream):
@@ -106,6 +107,7 @@ class Progbar:
         self._values_order = []
         self._start = time_fn()
         self._last_update = 0
+        self._last_line = self._start  # off a terminal: when the last line was written
         self._time_at_epoch_start = self._start
         self._time_after_first_step = None
         self._prev_total_width = 0
@@ -141,8 +143,10 @@ class Progbar:
                     self._stream()
                 )
             if not dynamic and not finalize:
-                # Non-terminal output: only the finished bar is written.
-                return
+                # Off a terminal: a whole line now and then, never a redraw.
+                if now - self._last_line < LOG_INTERVAL:
+                    return
+                self._last_line = now
             time_per_unit = self._estimate_step_duration(current, now)
             self._write_verbose1(current, now, time_per_unit, finalize, dynamic)
             self._last_update = now
@@ -160,8 +164,12 @@ class Progbar:
     def due(self):
         """Whether ``update`` would redraw now: a cheap test that lets a caller skip
         building the values on the steps that would not be shown."""
-        return (self.verbose == 1 and self._dynamic_display is not False
-                and self._time() - self._last_update >= self.interval)
+        if self.verbose != 1:
+            return False
+        now = self._time()
+        if self._dynamic_display is False:
+            return now - self._last_line >= LOG_INTERVAL
+        return now - self._last_update >= self.interval
 
     def add(self, n, values=None):
         self.update(self._seen_so_far + n, values)
@@ -254,7 +262,7 @@ class Progbar:
             message = "\b" * self._prev_total_width + "\r" + message
             if self._prev_total_width > total_width:
                 message += " " * (self._prev_total_width - total_width)
-        if finalize:
+        if finalize or not dynamic:
             message += "\n"
         self._write(message)
         self._prev_total_width = total_width
