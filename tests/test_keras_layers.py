@@ -128,7 +128,7 @@ else:  # a difference on purpose: lamina's random stream is not JAX's, so compar
 
 
 @pytest.mark.parametrize("layer, deterministic, scale", [
-    ("K.layers.BatchNormalization(momentum=0.5)", True, 1.0),
+    ("K.layers.BatchNormalization(momentum=0.8)", True, 1.0),  # not 0.5: m and 1 - m must differ
     ("K.layers.LayerNormalization(center=False)", True, 1.0),
     ("K.layers.Dropout(0.25)", False, 1 / 0.75),
     ("K.layers.ActivityRegularization(l2=0.1)", True, 1.0),
