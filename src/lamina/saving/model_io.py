@@ -40,6 +40,19 @@ class ModelIO:
 
     # --- configs -------------------------------------------------------------------------------
     def get_config(self) -> dict:
+        """Keras's config: a Sequential's layers, a Functional model's graph (layers with their
+        ``inbound_nodes``, ``input_layers``, ``output_layers``), or for a subclassed model the
+        base ``name``, ``trainable`` and ``dtype`` its own ``get_config`` adds to."""
+        from ..models import functional_config
+        from ..models.sequential import Sequential
+        if isinstance(self, Sequential):
+            return self._sequential_config()
+        if getattr(self, "_graph", None) is not None and functional_config.functional_like_constructor(type(self)):
+            return functional_config.get_config(self)
+        from ..layers.layer import Layer
+        return Layer.get_config(self)
+
+    def _sequential_config(self) -> dict:
         """Keras's Sequential config: name, trainable, dtype, the serialized layers (an
         ``InputLayer`` first when the input shape is known) and ``build_input_shape``."""
         layers = []
@@ -58,13 +71,32 @@ class ModelIO:
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        """A new, unbuilt-weights model from ``get_config()`` output (a Keras config works too).
+        """A new model from ``get_config()`` output (a Keras config works too): a Sequential, a
+        Functional model (fresh weights), or ``cls(**config)`` for a subclassed model.
 
         >>> import lamina
         >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
         >>> lamina.Sequential.from_config(model.get_config()).output_shape
         (None, 2)
         """
+        from ..models import functional_config
+        from ..models.sequential import Sequential
+        if issubclass(cls, Sequential):
+            return cls._sequential_from_config(config, custom_objects)
+        if not isinstance(config, dict):
+            raise ValueError(f"{cls.__name__}.from_config expects a dict, got {config!r:.200}")
+        with limits.loading(), _scope(custom_objects):
+            if functional_config.is_functional_config(config) and functional_config.functional_like_constructor(cls):
+                return functional_config.from_config(cls, config, custom_objects)
+            try:
+                return cls(**config)
+            except TypeError as error:
+                raise TypeError(f"Unable to revive model {cls.__name__} from config {str(config)[:200]}: {error}. "
+                                "When overriding get_config, return every argument __init__ needs, or define "
+                                "from_config(cls, config)") from None
+
+    @classmethod
+    def _sequential_from_config(cls, config: dict, custom_objects: dict | None = None):
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             raise ValueError(f"{cls.__name__}.from_config expects a dict with a 'layers' list, got {config!r:.200}")
         with limits.loading(), _scope(custom_objects):

@@ -67,6 +67,8 @@ def serialize_keras_object(obj):
     _layer_dtype_as_policy(obj, config)
     registered = object_registration.registered_name_or_none(type(obj))
     module = None if registered else registries.keras_module_of(obj)
+    if module == registries.FUNCTIONAL_MODULE:
+        registered = "Functional"  # as Keras writes it
     serialized = {"module": module or type(obj).__module__, "class_name": type(obj).__name__,
                   "config": config, "registered_name": registered}
     build_config = _build_config(obj)
@@ -171,13 +173,13 @@ def _deserialize_value(config, custom_objects, budget):
         inner = {}
     if not isinstance(inner, dict):
         raise ValueError(f"The config of {class_name} must be a dict, got {type(inner).__name__}")
-    from ..layers.layer import Layer
-    from ..models.sequential import Sequential
     from ..layers.input_layer import InputLayer
-    if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Sequential, InputLayer)):
+    from ..layers.layer import Layer
+    from ..models.model import Model
+    if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Model, InputLayer)):
         budget.count_layer()  # the layers models hold; the models and their inputs are not counted
-    if isinstance(cls, type) and issubclass(cls, Sequential):
-        instance = cls.from_config(inner, custom_objects=custom_objects)
+    if isinstance(cls, type) and issubclass(cls, Model):
+        instance = _model_from_config(cls, inner, custom_objects)
     else:
         inner = _without_newer_defaults(cls, {key: _nested(value, custom_objects) for key, value in inner.items()})
         instance = cls.from_config(inner)
@@ -189,6 +191,18 @@ def _deserialize_value(config, custom_objects, budget):
 
 
 _NOT_SPECIAL = object()
+
+
+def _model_from_config(cls, config: dict, custom_objects):
+    """A model's ``from_config``, given ``custom_objects`` when it takes them (a user's own
+    ``from_config(cls, config)`` may not); its config reaches it as the file has it, as in Keras."""
+    try:
+        takes_custom_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        takes_custom_objects = False
+    if takes_custom_objects:
+        return cls.from_config(config, custom_objects=custom_objects)
+    return cls.from_config(config)
 
 
 def _special(class_name, module, inner):

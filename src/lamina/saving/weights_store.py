@@ -36,8 +36,19 @@ _SINGLE_CHUNK_BYTES = 1 << 20
 
 
 def is_model(obj) -> bool:
-    """A container of layers saved with its own ``layers/`` folder (a ``Sequential``)."""
-    return hasattr(obj, "add") and isinstance(getattr(obj, "layers", None), list)
+    """A container of layers saved with its own ``layers/`` folder (a Sequential or Functional)."""
+    return saved_layers(obj) is not None
+
+
+def saved_layers(obj) -> list | None:
+    """The layers a model keeps under ``layers/``, in Keras's order: a Sequential's, or a graph
+    model's InputLayers and layers in Keras's graph order (ops have no weights and no folder)."""
+    if hasattr(obj, "add") and isinstance(getattr(obj, "layers", None), list):
+        return obj.layers
+    if getattr(obj, "_graph", None) is not None and hasattr(obj, "_current_graph"):
+        from ..models.functional_config import keras_layers
+        return keras_layers(obj)
+    return None
 
 
 def own_variables(obj) -> list:
@@ -89,7 +100,7 @@ def _write(h5file, obj, path: str) -> None:
         create_dataset(group, str(i), variable._value)
     if not is_model(obj):
         return
-    for name, layer in child_paths(obj.layers):
+    for name, layer in child_paths(saved_layers(obj)):
         _write(h5file, layer, _join(path, "layers", name))
     if getattr(obj, "optimizer", None) is not None and getattr(obj, "compiled", False) and obj.built:
         group = h5file.create_group(_join(path, "optimizer", "vars"))
@@ -198,7 +209,7 @@ def read_model(reader: Reader, model, load_optimizer: bool = True) -> None:
 def _all_layers(obj) -> list:
     if not is_model(obj):
         return [obj]
-    return [inner for layer in obj.layers for inner in _all_layers(layer)]
+    return [inner for layer in saved_layers(obj) for inner in _all_layers(layer)]
 
 
 def _read(reader: Reader, obj, path: str, pending: list, load_optimizer: bool, top: bool = False) -> None:
@@ -209,7 +220,7 @@ def _read(reader: Reader, obj, path: str, pending: list, load_optimizer: bool, t
     if not is_model(obj):
         return
     prefix = reader.prefix if top else "layers"
-    for name, layer in child_paths(obj.layers):
+    for name, layer in child_paths(saved_layers(obj)):
         _read(reader, layer, _join(path, prefix, name), pending, load_optimizer)
     optimizer = getattr(obj, "optimizer", None)
     if load_optimizer and optimizer is not None and getattr(obj, "compiled", False):
