@@ -15,7 +15,7 @@ from ..backend.keras_tensor import KerasTensor, any_symbolic  # noqa: F401  (re-
 from ..ops.tensor import Tensor
 from . import call_context
 
-_STAND_INS = (83, 89)
+STAND_INS = (83, 89)
 
 
 def shape_of(value):
@@ -73,7 +73,7 @@ def run_on_stand_ins(fn, args: tuple, kwargs: dict):
     """``fn`` run on stand-ins of symbolic ``args``/``kwargs`` twice; the merged output specs."""
     outs = []
     with call_context.shape_inference(), np.errstate(all="ignore"):
-        for size in _STAND_INS:
+        for size in STAND_INS:
             outs.append(fn(*_stand_ins(args, size), **_stand_ins(kwargs, size)))
     return _merge(*outs)
 
