@@ -13,8 +13,10 @@ from .normalization import BatchNormalization, LayerNormalization, UnitNormaliza
 from .preprocessing import Normalization, Rescaling
 from .regularization import ActivityRegularization, AlphaDropout, Dropout, GaussianDropout, GaussianNoise
 from .reshaping import Reshape
+from ..saving.serialization_lib import deserialize_layer as deserialize, serialize_layer as serialize  # noqa: E402
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Flatten"]
 __all__ += ["Activation", "Identity", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",
             "ActivityRegularization", "BatchNormalization", "LayerNormalization", "UnitNormalization",
             "Normalization", "Rescaling", "Reshape"]
+__all__ += ["serialize", "deserialize"]

@@ -300,3 +300,34 @@ def _build_from_config(instance, build_config) -> None:
         instance.build_for(shape[1:])
     else:
         instance.build(shape)
+
+
+def serialize_layer(layer) -> dict:
+    """``keras.layers.serialize``: a layer (or model) as its serialized dict.
+
+    >>> import lamina
+    >>> lamina.layers.serialize(lamina.layers.Dense(2, name="d"))["config"]["units"]
+    2
+    """
+    from ..layers.layer import Layer
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layers.serialize expects a layer, got {type(layer).__name__}")
+    return serialize_keras_object(layer)
+
+
+def deserialize_layer(config, custom_objects: dict | None = None):
+    """``keras.layers.deserialize``: a new layer (or model) from ``layers.serialize`` output,
+    built under the same rules as a file (only lamina's and the caller's classes).
+
+    >>> import lamina
+    >>> lamina.layers.deserialize(lamina.layers.serialize(lamina.layers.Dense(2, name="d"))).name
+    'd'
+    """
+    from ..layers.layer import Layer
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"layers.deserialize expects a dict from layers.serialize, got {str(config)[:200]}")
+    layer = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(layer, Layer):
+        raise ValueError(f"layers.deserialize built a {type(layer).__name__}, not a layer: the config names "
+                         f"{config.get('class_name')!r}")
+    return layer
