@@ -63,6 +63,39 @@ def graph_in_sequential(K):
     return K.Sequential([K.Input((4,)), graph, L.Dense(2, name="after")], name="outer_seq")
 
 
+def subclassed_classes(K):
+    """A registered Model subclass (layers in attributes and in a list) and an unregistered one
+    (loaded with ``custom_objects``), defined the same way for either library."""
+    @K.saving.register_keras_serializable(package="lamina_tests")
+    class Mlp(K.Model):
+        def __init__(self, units=8, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = K.layers.Dense(units, activation="relu")
+            self.out = K.layers.Dense(2)
+            self.blocks = [K.layers.Dense(3, activation="tanh"), K.layers.Dense(units)]
+
+        def call(self, x):
+            return self.out(self.hidden(x) + self.blocks[1](self.blocks[0](x)))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    class Plain(K.Model):
+        def __init__(self, width=4, **kwargs):
+            super().__init__(**kwargs)
+            self.width = width
+            self.inner = K.layers.Dense(width, activation="tanh")
+            self.head = K.layers.Dense(2)
+
+        def call(self, x):
+            return self.head(self.inner(x))
+
+        def get_config(self):
+            return {**super().get_config(), "width": self.width}
+    return Mlp, Plain
+
+
 ARCHITECTURES = {f.__name__: f for f in (multi_io, wide_deep, shared_depth, nested_twice, chain,
                                           graph_in_sequential)}
 FUNCTIONAL = [name for name in ARCHITECTURES if name != "graph_in_sequential"]
@@ -74,6 +107,7 @@ def make_data(seed: int = 0) -> dict:
     data = {key: rng.normal(size=(16, n)).astype("float32") for key, n in shapes.items()}
     data["y_main"] = rng.normal(size=(16, 1)).astype("float32")
     data["y_aux"] = rng.normal(size=(16, 1)).astype("float32")
+    data["y2"] = rng.normal(size=(16, 2)).astype("float32")
     return data
 
 

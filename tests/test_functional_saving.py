@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import lamina
-from functional_architectures import ARCHITECTURES, FUNCTIONAL, as_lists, flat_predictions, inputs, make_data
+from functional_architectures import (ARCHITECTURES, FUNCTIONAL, flat_predictions, inputs, make_data,
+                                      subclassed_classes)
 
 pytest.importorskip("h5py")
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -55,6 +56,22 @@ model.fit(inputs("wide_deep", data), targets, **fit)
 model.save(os.path.join(work, "keras_trained.keras"))
 model.fit(inputs("wide_deep", data), targets, **fit)
 out["keras_trained_resumed"] = as_lists(model.predict(inputs("wide_deep", data), verbose=0))
+# subclassed models: lamina's files (compiled and trained) go on training in Keras; Keras's load in lamina
+from functional_architectures import subclassed_classes
+Mlp, Plain = subclassed_classes(keras)
+for name, cls in (("mlp", Mlp), ("plain", Plain)):
+    custom = {"Plain": Plain} if cls is Plain else None
+    loaded = keras.models.load_model(os.path.join(work, f"lamina_{name}.keras"), custom_objects=custom)
+    out[f"lamina_{name}"] = as_lists(loaded.predict(data["x3"], verbose=0))
+    loaded.fit(data["x3"], data["y2"], **fit)
+    out[f"lamina_{name}_resumed"] = as_lists(loaded.predict(data["x3"], verbose=0))
+    model = cls(5, name=f"keras_{name}")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    model.fit(data["x3"], data["y2"], **fit)
+    model.save(os.path.join(work, f"keras_{name}.keras"))
+    out[f"keras_{name}"] = as_lists(model.predict(data["x3"], verbose=0))
+    model.fit(data["x3"], data["y2"], **fit)
+    out[f"keras_{name}_resumed"] = as_lists(model.predict(data["x3"], verbose=0))
 print(json.dumps(out, default=str))
 """
 
@@ -87,6 +104,12 @@ def interop(tmp_path_factory):
         models[name].save(os.path.join(work, f"lamina_{name}.keras"))
     trained = _train_lamina(data)
     trained.save(os.path.join(work, "lamina_trained.keras"))
+    subclassed = {}
+    for name, cls in zip(("mlp", "plain"), subclassed_classes(lamina)):
+        model = subclassed[name] = cls(5, name=f"lamina_{name}")
+        model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="mse")
+        model.fit(data["x3"], data["y2"], **_FIT)
+        model.save(os.path.join(work, f"lamina_{name}.keras"))
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3",
            "COLUMNS": "200"}
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(_KERAS_SIDE), work, _HERE], capture_output=True,
@@ -96,7 +119,8 @@ def interop(tmp_path_factory):
             pytest.skip("the Keras interop tests need keras and jax: CI must install them")
         raise AssertionError(f"Keras subprocess failed:\n{result.stderr[-4000:]}")
     keras_side = json.loads(result.stdout.strip().splitlines()[-1])
-    return {"work": work, "data": data, "models": models, "trained": trained, "keras": keras_side}
+    return {"work": work, "data": data, "models": models, "trained": trained, "keras": keras_side,
+            "subclassed": subclassed}
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
@@ -108,12 +132,13 @@ def test_lamina_file_predicts_the_same_in_keras(interop, name):
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_keras_file_predicts_the_same_in_lamina(interop, name):
     loaded = lamina.saving.load_model(os.path.join(interop["work"], f"keras_{name}.keras"))
-    _close(loaded.predict(inputs(name, interop["data"]), verbose=0), interop["keras"]["keras"][name])
+    predictions = loaded.predict(inputs(name, interop["data"]), verbose=0)
+    _close(predictions, interop["keras"]["keras"][name])
     # and it saves again into a file lamina reads back to the same numbers
     path = os.path.join(interop["work"], f"again_{name}.keras")
     loaded.save(path)
     _close(lamina.saving.load_model(path).predict(inputs(name, interop["data"]), verbose=0),
-           interop["keras"]["keras"][name], atol=1e-7)
+           [a.tolist() for a in flat_predictions(predictions)], atol=0)
 
 
 def _graph_facts(config: dict) -> dict:
@@ -187,3 +212,27 @@ def test_weights_file_keeps_keras_layer_order(interop):
     assert names == {"layers/input_layer/vars": "b", "layers/input_layer_1/vars": "a", "layers/dense/vars": "e",
                      "layers/dense_1/vars": "d", "layers/functional/vars": "inner",
                      "layers/sequential/vars": "seq", "layers/functional/layers/dense/vars": "inner_d"}
+
+
+@pytest.mark.parametrize("name", ["mlp", "plain"])
+def test_subclassed_model_files_both_ways(interop, name):
+    """A Model subclass with get_config: registered (``mlp``) or passed in custom_objects
+    (``plain``); its layers' weights sit where Keras's attribute walk puts them."""
+    data, keras_side = interop["data"], interop["keras"]
+    mlp, plain = subclassed_classes(lamina)
+    custom = {"Plain": plain} if name == "plain" else None
+    ours = interop["subclassed"][name]
+    _close(ours.predict(data["x3"], verbose=0), keras_side[f"lamina_{name}"])
+    reloaded = lamina.saving.load_model(os.path.join(interop["work"], f"lamina_{name}.keras"), custom_objects=custom)
+    assert type(reloaded).__name__ == type(ours).__name__ and reloaded.get_config() == ours.get_config()
+    reloaded.fit(data["x3"], data["y2"], **_FIT)
+    _close(reloaded.predict(data["x3"], verbose=0), keras_side[f"lamina_{name}_resumed"])
+    theirs = lamina.saving.load_model(os.path.join(interop["work"], f"keras_{name}.keras"), custom_objects=custom)
+    _close(theirs.predict(data["x3"], verbose=0), keras_side[f"keras_{name}"])
+    theirs.fit(data["x3"], data["y2"], **_FIT)
+    _close(theirs.predict(data["x3"], verbose=0), keras_side[f"keras_{name}_resumed"])
+
+
+def test_unregistered_subclass_is_refused_without_custom_objects(interop):
+    with pytest.raises(ValueError, match="Plain.*not registered.*custom_objects"):
+        lamina.saving.load_model(os.path.join(interop["work"], "keras_plain.keras"))

@@ -131,16 +131,22 @@ class ModelIO:
 
     def get_build_config(self) -> dict | None:
         """``{"input_shape": [None, ...]}`` once built, as Keras writes it."""
-        if self.input_spec_shape is None:
+        shape = self.input_spec_shape
+        if shape is None and _is_subclassed(self) and getattr(self, "_traced_input", None) is not None:
+            shape = self._traced_input[0]  # trained before ever being called: the shape fit traced it for
+        if shape is None:
             return None
-        return {"input_shape": [None, *self.input_spec_shape]}
+        return {"input_shape": [None, *shape]}
 
     def build_from_config(self, config: dict) -> None:
         """Build for ``config["input_shape"]`` (a ``get_build_config()`` dict)."""
         if config and config.get("input_shape") is not None:
             shape = limits.check_shape(config["input_shape"], f"the build_config of model '{self.name}'")
             with limits.loading():
-                self.build(shape)
+                if _is_subclassed(self):
+                    _build_by_calling(self, shape)
+                else:
+                    self.build(shape)
 
     def get_compile_config(self) -> dict | None:
         """The arguments ``compile`` got, serialized (the optimizer as the object in use)."""
@@ -164,6 +170,26 @@ class ModelIO:
         self.compile(**{key: value for key, value in config.items() if key in accepted})
         if self.built:
             self.optimizer.build(self.trainable_weights)
+
+
+def _is_subclassed(model) -> bool:
+    return getattr(model, "_graph", None) is None and not hasattr(model, "add")
+
+
+def _build_by_calling(model, shape: tuple) -> None:
+    """A subclassed model makes its weights in its ``call``: call it once on one sample of zeros
+    of the saved shape (Keras builds it by calling it too); the sample must fit the budget of a
+    config."""
+    import math
+
+    import numpy as np
+    sample = tuple(1 if d is None else d for d in shape[1:])
+    if math.prod(sample) > limits.MAX_CONFIG_ELEMENTS:
+        raise ValueError(f"The build_config of model '{model.name}' asks for inputs of shape {shape}: more than "
+                         f"{limits.MAX_CONFIG_ELEMENTS:,} numbers per sample; refusing to build it")
+    if model.built and model.weights:
+        return
+    model(np.zeros((1, *sample), dtype=model.dtype))
 
 
 def _deserialize_layers(owner: str, configs: list, custom_objects):

@@ -69,7 +69,9 @@ def serialize_keras_object(obj):
     module = None if registered else registries.keras_module_of(obj)
     if module == registries.FUNCTIONAL_MODULE:
         registered = "Functional"  # as Keras writes it
-    serialized = {"module": module or type(obj).__module__, "class_name": type(obj).__name__,
+    elif module is None and registered is None:
+        registered = type(obj).__name__  # a user's class not registered: Keras names it so (custom_objects)
+    serialized = {"module": module, "class_name": type(obj).__name__,
                   "config": config, "registered_name": registered}
     build_config = _build_config(obj)
     if build_config is not None:
