@@ -99,5 +99,7 @@ def infer_output_shape(layer, input_shape):
                                                            for d in input_shape):
         raise ValueError(f"{type(layer).__name__} '{layer.name}' cannot infer its output shape for {input_shape!r}: "
                          "define compute_output_shape")
-    spec = output_spec(layer, (KerasTensor(tuple(input_shape), dtype=layer.dtype),), {})
+    from .layer import Layer  # run ``call`` itself: output_spec would ask compute_output_shape again
+    spec = run_on_stand_ins(lambda *a, **k: Layer.__call__(layer, *a, **k),
+                            (KerasTensor(tuple(input_shape), dtype=layer.dtype),), {})
     return tuple(spec.shape) if isinstance(spec, KerasTensor) else spec
