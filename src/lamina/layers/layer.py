@@ -300,8 +300,8 @@ class Layer:
         return infer_output_shape(self, input_shape)
 
     def compute_output_spec(self, *args, **kwargs):
-        from .shapes import output_spec
-        return output_spec(self, args, kwargs)
+        from .shapes import default_output_spec
+        return default_output_spec(self, args, kwargs)
 
     # --- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
