@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-_EXTRAS = {"h5py": "files", "matplotlib": "plot"}
+_EXTRAS = {"h5py": "files", "matplotlib": "plot", "optuna": "tuner"}
 
 
 def require(module: str, feature: str):
