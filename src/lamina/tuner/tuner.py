@@ -90,6 +90,7 @@ class Tuner:
             shutil.rmtree(self.project_dir)
         self.project_dir.mkdir(parents=True, exist_ok=True)
         self.oracle.open(storage, self.project_dir, self.project_name, overwrite, self._identity())
+        self._populate_initial_space()  # as KerasTuner: search_space_summary works before search
 
     def _identity(self) -> dict:
         """What a resumed search must share with the one that made the project."""
@@ -201,7 +202,7 @@ class Tuner:
             model = self.hypermodel.build(hp)
             result = self.hypermodel.fit(hp, model, *fit_args, **kwargs)
             results.append(best_epoch_metrics(result, self.oracle.objective, "HyperModel.fit"))
-            if not checkpoint.exists():  # a fit that ignored the callbacks: keep the final weights
+            if not checkpoint.exists() and hasattr(model, "save_weights"):  # a fit that ignored the callbacks
                 model.save_weights(str(checkpoint))
             pruned = pruned or any(getattr(c, "pruned", False) for c in extra)
             self._after_fit(hp, extra)
