@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import random
 import socket
 import threading
 import time
@@ -52,9 +53,15 @@ def open_storage(storage, directory: Path):
         from optuna.storages.journal import JournalFileBackend
         return optuna.storages.JournalStorage(JournalFileBackend(storage))
     engine = {"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else {"pool_pre_ping": True}
-    with heartbeats_allowed():
-        return optuna.storages.RDBStorage(storage, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_INTERVAL,
-                                          grace_period=GRACE_PERIOD, heartbeat_stale_trial_callback=retry_trial)
+    for attempt in range(6):
+        try:
+            with heartbeats_allowed():
+                return optuna.storages.RDBStorage(storage, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_INTERVAL,
+                                                  grace_period=GRACE_PERIOD, heartbeat_stale_trial_callback=retry_trial)
+        except Exception as error:  # workers starting together race to create the tables: the loser retries
+            if attempt == 5 or "sqlalchemy" not in type(error).__module__:
+                raise
+            time.sleep(0.2 + random.random() * attempt)
 
 
 @contextlib.contextmanager
