@@ -47,6 +47,9 @@ model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3, name="d"),
 model.set_weights(inputs["weights"])
 model.save(inputs["keras_path"])
 out["keras_predictions"] = np.asarray(model.predict(x, verbose=0))
+summed = keras.Sequential([keras.Input((5,)), keras.layers.Lambda(lambda t: keras.ops.sum(t, axis=-1, keepdims=True))])
+summed.save(inputs["keras_ops_path"])
+out["keras_ops_predictions"] = np.asarray(summed.predict(x, verbose=0))
 loaded = keras.saving.load_model(inputs["lamina_path"], safe_mode=False)
 out["lamina_file_in_keras"] = np.asarray(loaded.predict(x, verbose=0))
 """
@@ -67,7 +70,8 @@ def keras_results(tmp_path_factory):
     offset = 0.5
     config = layers.Lambda(lambda t: t * 3.0 + offset, output_shape=(5,)).get_config()
     results = run_keras(_KERAS_SCRIPT, x=x, weights=model.get_weights(), lamina_config=json.loads(json.dumps(config)),
-                        keras_path=str(folder / "keras.keras"), lamina_path=str(folder / "lamina.keras"))
+                        keras_path=str(folder / "keras.keras"), lamina_path=str(folder / "lamina.keras"),
+                        keras_ops_path=str(folder / "keras_ops.keras"))
     return results, x, model, folder
 
 
@@ -112,6 +116,9 @@ def test_keras_files_load_in_lamina_and_back(keras_results):
     loaded = lamina.saving.load_model(str(folder / "keras.keras"), safe_mode=False)
     assert [type(layer).__name__ for layer in loaded.layers] == ["Dense", "Lambda"]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), results["keras_predictions"], atol=1e-6)
+    # a lambda written with keras.ops: its global `keras` is lamina here (Keras itself cannot reload it)
+    summed = lamina.saving.load_model(str(folder / "keras_ops.keras"), safe_mode=False)
+    np.testing.assert_allclose(summed.predict(x, verbose=0), results["keras_ops_predictions"], rtol=1e-6)
 
 
 def test_loading_a_lambda_is_refused_unless_the_user_opts_in(keras_results, restore_safe_mode):

@@ -231,4 +231,3 @@ def test_fit_lowers_the_loss_of_a_graph_of_merges():
     target = (a[:, :1] - a[:, 1:2] * 0.5).astype("float32")
     history = other.fit([a, a[::-1].copy()], target, epochs=20, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
-
