@@ -180,7 +180,9 @@ def _deserialize_value(config, custom_objects, budget):
     from ..layers.input_layer import InputLayer
     if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Sequential, InputLayer)):
         budget.count_layer()  # the layers models hold; the models and their inputs are not counted
-    if isinstance(cls, type) and issubclass(cls, Sequential):
+    if isinstance(cls, type) and (issubclass(cls, Sequential) or _from_config_takes_custom_objects(cls)):
+        # Keras's rule: a from_config taking custom_objects deserializes its own config
+        # (a Lambda's stored function must reach it undecoded, to be refused or rebuilt there)
         instance = cls.from_config(inner, custom_objects=custom_objects)
     else:
         inner = _without_newer_defaults(cls, {key: _nested(value, custom_objects) for key, value in inner.items()})
@@ -261,6 +263,14 @@ def _without_newer_defaults(cls, config: dict) -> dict:
         return config
     return {key: value for key, value in config.items()
             if key in accepted or key not in _NEWER_KERAS_DEFAULTS or value != _NEWER_KERAS_DEFAULTS[key]}
+
+
+@functools.lru_cache(maxsize=512)
+def _from_config_takes_custom_objects(cls) -> bool:
+    try:
+        return "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @functools.lru_cache(maxsize=512)
