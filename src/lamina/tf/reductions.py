@@ -149,6 +149,8 @@ def _running(fn, identity, x, axis, exclusive, reverse):
         first = ops.full_like(ops.take(x, [0], axis=axis), identity)
         x = ops.concatenate([first, ops.take(x, list(range(x.shape[axis] - 1)), axis=axis)], axis=axis)
     out = fn(x, axis=axis)
+    if out.dtype != x.dtype and x.dtype.kind in "iu":  # integers keep their width, as in TensorFlow
+        out = ops.cast(out, x.dtype)
     return ops.flip(out, axis) if reverse else out
 
 
