@@ -71,8 +71,8 @@ def cast(x, dtype, name=None) -> Tensor:
 
 
 def identity(input, name=None) -> Tensor:  # noqa: A002  (TensorFlow's argument name)
-    """The same values (a recorded read when ``input`` is a Variable)."""
-    return ops.convert_to_tensor(tensor(input))
+    """A new tensor with the same values (the gradient passes through)."""
+    return ops.copy(tensor(input))
 
 
 def is_tensor(x) -> bool:
