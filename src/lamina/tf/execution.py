@@ -51,11 +51,30 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None, 
 
         @functools.wraps(fn)
         def run(*args, **kwargs):
+            if input_signature is not None:
+                args = _conform(fn, input_signature, args)
             return fn(*args, **kwargs)
         run.python_function = fn
         run.input_signature = input_signature
         return run
     return decorate if func is None else decorate(func)
+
+
+def _conform(fn, signature, args) -> tuple:
+    """``args`` as tensors of the signature's dtypes, each checked against its ``TensorSpec``."""
+    specs = list(signature)
+    bound = args[1:] if len(args) == len(specs) + 1 and not isinstance(args[0], (Tensor, list, tuple, float, int)) \
+        else args  # a method: ``self`` comes first
+    if len(bound) != len(specs):
+        raise TypeError(f"{fn.__name__} has an input_signature of {len(specs)} arguments, got {len(bound)} arguments")
+    converted = []
+    for i, (value, spec) in enumerate(zip(bound, specs)):
+        x = ops.cast(tensor(value), spec.dtype) if not isinstance(value, Tensor) else value
+        if not spec.is_compatible_with(x):
+            raise ValueError(f"{fn.__name__}: argument {i} of shape {x.shape} and dtype {x.dtype} does not match "
+                             f"its {spec}")
+        converted.append(x)
+    return tuple(args[:len(args) - len(bound)]) + tuple(converted)
 
 
 def stop_gradient(input, name=None) -> Tensor:  # noqa: A002  (TensorFlow's argument name)

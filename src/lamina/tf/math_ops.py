@@ -136,15 +136,13 @@ def squared_difference(x, y, name=None) -> Tensor:
 def xlogy(x, y, name=None) -> Tensor:
     """``x * log(y)``, and 0 where ``x`` is 0 (even where ``y`` is 0)."""
     x, y = tensor(x), tensor(y)
-    zero = ops.equal(x, 0)
-    return ops.where(zero, ops.zeros_like(x * y), x * ops.log(ops.where(zero, ops.ones_like(y), y)))
+    return x * ops.log(ops.where(ops.equal(x, 0), ops.ones_like(y), y))  # 0 * log(1) where x is 0
 
 
 def multiply_no_nan(x, y, name=None) -> Tensor:
     """``x * y``, and 0 where ``y`` is 0 (even where ``x`` is NaN or infinite)."""
     x, y = tensor(x), tensor(y)
-    zero = ops.equal(y, 0)
-    return ops.where(zero, ops.zeros_like(x * y), ops.where(zero, ops.zeros_like(x), x) * y)
+    return ops.where(ops.equal(y, 0), ops.zeros_like(x), x) * y  # 0 * 0 where y is 0
 
 
 def add_n(inputs, name=None) -> Tensor:
