@@ -28,6 +28,12 @@ class DType(DTypeName):
 
     __slots__ = ()
 
+    def __getattr__(self, name):  # NumPy's dtype attributes; bfloat16 has no NumPy dtype to ask
+        try:
+            return getattr(np.dtype(str(self)), name)
+        except TypeError:
+            raise AttributeError(f"{self!r} has no attribute {name!r}") from None
+
     @property
     def name(self) -> str:
         return str(self)
