@@ -158,7 +158,8 @@ def gather_nd(params, indices, batch_dims=0, name=None) -> Tensor:
     for k in range(depth):
         _check_indices(index[..., k], p.shape[batch + k], "gather_nd", batch + k)
     lead = index.ndim - 1
-    key = tuple(np.arange(n).reshape((1,) * i + (n,) + (1,) * (lead - i - 1)) for i, n in enumerate(index.shape[:batch]))
+    key = tuple(np.arange(n).reshape((1,) * i + (n,) + (1,) * (lead - i - 1))
+                for i, n in enumerate(index.shape[:batch]))
     return ops.get_item(p, key + tuple(index[..., k] for k in range(depth)))
 
 

@@ -46,5 +46,5 @@ def _set_memory_growth(device, enable) -> None:
 
 experimental = types.SimpleNamespace(set_memory_growth=_set_memory_growth, list_physical_devices=list_physical_devices)
 
-__all__ = ["PhysicalDevice", "epsilon", "experimental", "floatx", "set_epsilon", "set_floatx", "functions_run_eagerly", "list_logical_devices", "list_physical_devices",
-           "run_functions_eagerly", "set_visible_devices"]
+__all__ = ["PhysicalDevice", "epsilon", "experimental", "floatx", "functions_run_eagerly", "list_logical_devices",
+           "list_physical_devices", "run_functions_eagerly", "set_epsilon", "set_floatx", "set_visible_devices"]

@@ -73,8 +73,9 @@ class Variable(_KerasVariable, metaclass=_AnyVariable):
         if variable_def is not None or import_scope is not None:
             raise ValueError("Variable: variable_def and import_scope (TensorFlow 1 graphs) are not supported")
         initializer = keras_kwargs.pop("initializer", initial_value)
-        if not isinstance(initializer, (Tensor, str, np.ndarray)) and not callable(initializer) and initializer is not None:
-            initializer = python_array(initializer)
+        if initializer is not None and not isinstance(initializer, (Tensor, str, np.ndarray)) \
+                and not callable(initializer):
+            initializer = python_array(initializer)  # Python data: float32 and int32, as tf.constant
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
         super().__init__(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name,
