@@ -13,21 +13,23 @@ import sys as _sys
 from . import (activations, backend, ops, callbacks, datasets, initializers, layers, losses, metrics, models,
                optimizers, random, saving, utils)
 from . import constraints, regularizers
+from . import wrappers  # scikit-learn is imported only when a wrapper class is first used
 from .layers import Input
 from .models import Model, Sequential
 from .ops import GradientTape, Tensor
 from . import tf as _tf
 from .tf import *  # noqa: F401,F403  (TensorFlow's names for ``import lamina as tf``; Variable among them)
-from .tf import config, dtypes, linalg, math, nn
+from .tf import dtypes, linalg, math, nn
+from . import config  # Keras's keras.config, with tf.config's device functions
 
 __version__ = "0.1.0"
 
 __all__ = sorted(set(["Model", "Sequential", "Input", "Variable", "GradientTape", "Tensor", "ops", "activations",
                       "backend", "callbacks", "datasets", "initializers", "keras", "layers", "losses", "metrics",
-                      "models", "optimizers", "random", "saving", "utils", "__version__", "constraints",
-                      "regularizers"] + _tf.__all__))
+                      "models", "optimizers", "random", "saving", "utils", "__version__", "config", "constraints",
+                      "regularizers", "wrappers"] + _tf.__all__))
 
-for _name in ("config", "dtypes", "linalg", "math", "nn"):  # ``from lamina.math import reduce_sum`` works too
+for _name in ("dtypes", "linalg", "math", "nn"):  # ``from lamina.math import reduce_sum`` works too
     _sys.modules[f"{__name__}.{_name}"] = getattr(_tf, _name)
 del _name
 

@@ -4,8 +4,8 @@ Each name has TensorFlow's argument names and rules (``tf.reduce_mean``'s ``axis
 ``keepdims``, ``tf.argmax``'s ``axis=0`` default, ``tf.split``'s sizes with a -1, ``tf.gather``'s
 ``batch_dims``, ``tf.range``'s dtype inference...) and is written in ``lamina.ops``, so a
 ``GradientTape`` differentiates it. ``lamina`` exports all of them at the top level, with the
-namespaces ``math``, ``nn``, ``linalg``, ``dtypes`` and ``config``; ``lamina.random`` serves as
-``tf.random``.
+namespaces ``math``, ``nn``, ``linalg`` and ``dtypes``; ``lamina.random`` serves as ``tf.random``
+and ``lamina.config`` as ``tf.config`` (its device functions come from ``devices.py``).
 
 >>> import lamina as tf
 >>> w = tf.Variable([[1.0], [2.0]])
@@ -15,7 +15,7 @@ namespaces ``math``, ``nn``, ``linalg``, ``dtypes`` and ``config``; ``lamina.ran
 >>> tape.gradient(loss, w).numpy().tolist()
 [[6.0], [6.0]]
 """
-from . import config, dtypes, linalg, math, nn
+from . import devices, dtypes, linalg, math, nn
 from .array_ops import (argsort, boolean_mask, broadcast_to, concat, expand_dims, gather, gather_nd, newaxis, pad,
                         rank, repeat, reshape, reverse, roll, shape, size, sort, split, squeeze, stack, tile, transpose,
                         unstack, where)
@@ -34,4 +34,4 @@ from .reductions import (argmax, argmin, cumprod, cumsum, reduce_all, reduce_any
 from .variable import Variable, VariableAggregation, VariableSynchronization
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
-    "array_ops", "creation", "execution", "math_ops", "reductions", "variable", "nn_ops"))
+    "array_ops", "creation", "devices", "execution", "math_ops", "reductions", "variable", "nn_ops"))

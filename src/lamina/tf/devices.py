@@ -1,6 +1,5 @@
-"""``tf.config``: the device questions TensorFlow scripts ask first (lamina has one device, the
-CPU), and Keras's ``keras.config`` settings (``floatx``, ``epsilon``...), so the one ``lamina.config``
-answers both.
+"""The device questions TensorFlow scripts ask ``tf.config`` first; lamina has one device, the CPU.
+``lamina.config`` (Keras's ``keras.config`` settings) carries them too, so it answers both.
 
 >>> import lamina as tf
 >>> [d.device_type for d in tf.config.list_physical_devices()], tf.config.list_physical_devices("GPU")
@@ -10,8 +9,6 @@ from __future__ import annotations
 
 import collections
 import types
-
-from ..backend.config import epsilon, floatx, set_epsilon, set_floatx
 
 PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
 _CPU = PhysicalDevice("/physical_device:CPU:0", "CPU")
@@ -46,5 +43,5 @@ def _set_memory_growth(device, enable) -> None:
 
 experimental = types.SimpleNamespace(set_memory_growth=_set_memory_growth, list_physical_devices=list_physical_devices)
 
-__all__ = ["PhysicalDevice", "epsilon", "experimental", "floatx", "functions_run_eagerly", "list_logical_devices",
-           "list_physical_devices", "run_functions_eagerly", "set_epsilon", "set_floatx", "set_visible_devices"]
+__all__ = ["PhysicalDevice", "experimental", "functions_run_eagerly", "list_logical_devices", "list_physical_devices",
+           "run_functions_eagerly", "set_visible_devices"]
