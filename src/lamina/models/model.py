@@ -205,6 +205,13 @@ class Model(Trainer, ModelIO, Layer):
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data or build it first")
         return super().count_params()
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs) -> None:
+        """Write the model for inference elsewhere, as Keras's ``export``: lamina writes
+        ``format="onnx"`` (a Sequential or Functional model of built-in layers; ``opset_version``
+        from 13, default 17) and refuses the other formats. Needs ``pip install 'lamina[onnx]'``."""
+        from ..export import export_model
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
 
 def _check_input_shape(model: str, name: str, expected: tuple, got) -> None:
     if got is None:
