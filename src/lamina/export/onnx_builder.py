@@ -72,17 +72,21 @@ class OnnxBuilder:
                            keepdims=int(keepdims))
         return self.op(op_type, [x], hint, axes=axes, keepdims=int(keepdims))
 
-    def value_info(self, name: str, shape) -> object:
+    def value_info(self, name: str, shape=None) -> object:
         """A float32 graph input or output of ``shape`` (None: a dimension named ``batch`` for the
-        first, ``dim_<i>`` for the others)."""
-        dims = [d if d is not None else ("batch" if i == 0 else f"dim_{i}") for i, d in enumerate(shape)]
+        first, ``dim_<i>`` for the others; no shape at all: ONNX's shape inference fills it in)."""
+        dims = None if shape is None else [d if d is not None else ("batch" if i == 0 else f"dim_{i}")
+                                           for i, d in enumerate(shape)]
         return self.helper.make_tensor_value_info(name, self.onnx.TensorProto.FLOAT, dims)
 
     def model(self, inputs: list, outputs: list, graph_name: str, doc: str):
-        """The finished ``ModelProto``, checked by ``onnx.checker``."""
+        """The finished ``ModelProto``, checked by ``onnx.checker``. The outputs' shapes are
+        ONNX's inference from the inputs' (the symbolic shapes lamina records can be wrong where
+        an activation changes the width, as ``glu`` halves it)."""
         graph = self.helper.make_graph(self.nodes, graph_name, inputs, outputs, self.initializers)
         model = self.helper.make_model(graph, producer_name="lamina", doc_string=doc,
                                        opset_imports=[self.helper.make_opsetid("", self.opset)])
+        model = self.onnx.shape_inference.infer_shapes(model, strict_mode=True)
         # the IR version of the opset, not the newest the onnx package writes, so that an older
         # onnxruntime reads the file
         model.ir_version = min(model.ir_version, _IR_FOR_OPSET.get(self.opset, model.ir_version))

@@ -101,7 +101,7 @@ def build_onnx_model(model, opset_version=None):
     for tensor, output_name in zip(graph.outputs, model.output_names):
         name = g.name(output_name)
         g.nodes.append(g.helper.make_node("Identity", [names[id(tensor)]], [name], name=g.name(f"{name}/output")))
-        outputs.append(g.value_info(name, tensor.shape))
+        outputs.append(g.value_info(name))
     return g.model(inputs, outputs, model.name, f"lamina model '{model.name}'")
 
 
