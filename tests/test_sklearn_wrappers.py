@@ -6,14 +6,14 @@ import pytest
 import lamina
 
 sklearn = pytest.importorskip("sklearn")
-from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import load_diabetes, load_iris  # noqa: E402
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lamina.wrappers import SKLearnClassifier, SKLearnRegressor, SKLearnTransformer  # noqa: E402
+from lamina.wrappers import SKLearnClassifier, SKLearnRegressor, SKLearnTransformer
 
 
 def mlp(X, y, loss, out_activation="softmax", hidden=(10,), learning_rate=0.01, seed=None):
@@ -218,7 +218,8 @@ def test_without_scikit_learn_the_error_gives_the_install_line():
     code = ("import sys; sys.modules['sklearn'] = None; import lamina\n"
             "try:\n    lamina.wrappers.SKLearnClassifier\nexcept ImportError as error:\n    print(error)")
     env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(os.path.dirname(__file__)), "src")}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert "lamina.wrappers needs sklearn, which is not installed: pip install 'lamina[sklearn]' (or pip " \
            "install scikit-learn)" in result.stdout

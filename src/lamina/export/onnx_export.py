@@ -120,4 +120,4 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
         print(f"Saved artifact at '{path}'.")
 
 
-__all__ = ["export_onnx", "build_onnx_model"]
+__all__ = ["build_onnx_model", "export_onnx"]

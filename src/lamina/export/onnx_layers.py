@@ -17,11 +17,20 @@ import numpy as np
 from .. import ops
 from ..layers.core import Activation, Identity
 from ..layers.dense import Dense
-from ..layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
+from ..layers.normalization import (
+    BatchNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from ..layers.op_layer import OpLayer
 from ..layers.preprocessing import Normalization, Rescaling
-from ..layers.regularization import (ActivityRegularization, AlphaDropout, Dropout, GaussianDropout,
-                                     GaussianNoise)
+from ..layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+)
 from ..layers.reshaping import Flatten, Reshape
 from . import onnx_activations
 
@@ -188,4 +197,4 @@ def converter_for(layer):
     return LAYERS[type(layer)]
 
 
-__all__ = ["LAYERS", "unsupported", "converter_for"]
+__all__ = ["LAYERS", "converter_for", "unsupported"]
