@@ -40,3 +40,15 @@ def fashion():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def keras_oracle():
+    """Keras 3 on JAX in one helper process for the whole session (tests/keras_oracle.py)."""
+    from keras_oracle import KerasOracle, keras_available
+    missing = keras_available()
+    if missing:
+        pytest.skip(f"the Keras oracle needs {missing}: pip install 'keras>=3.8' jax (the test extra)")
+    oracle = KerasOracle()
+    yield oracle
+    oracle.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 _EXTRAS = {"h5py": "files", "matplotlib": "plot", "tensorboard": "tensorboard", "onnx": "onnx",
-           "onnxruntime": "onnx", "sklearn": "sklearn"}
+           "onnxruntime": "onnx", "sklearn": "sklearn", "optuna": "tuner"}
 _PIP_NAMES = {"sklearn": "scikit-learn"}  # where the import name is not the distribution's
 
 
