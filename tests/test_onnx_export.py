@@ -127,6 +127,36 @@ def test_functional_model_with_ops_two_inputs_two_outputs_and_a_nested_sequentia
     assert session.get_inputs()[0].shape == ["batch", 4]  # any batch size
 
 
+def test_merging_layers_with_inputs_of_different_ranks(tmp_path, rng):
+    a, b, c = lamina.Input((3, 4)), lamina.Input((3, 4)), lamina.Input((4,))
+    merged = [layers.Add()([a, b, c]), layers.Subtract()([a, c]), layers.Multiply()([a, b]),
+              layers.Average()([a, b, c]), layers.Maximum()([c, a]), layers.Minimum()([a, b, c])]
+    joined = layers.Concatenate(axis=1)(merged)
+    flat = layers.Flatten()(joined)
+    p, q = layers.Dense(6)(flat), layers.Dense(6)(flat)
+    model = lamina.Model([a, b, c], [joined, layers.Dot(axes=1)([p, q]), layers.Dot(axes=-1, normalize=True)([p, q]),
+                                     layers.Concatenate()([p, q])])
+    assert_same_predictions(model, tmp_path, rng.normal(size=(5, 3, 4)), rng.normal(size=(5, 3, 4)),
+                            rng.normal(size=(5, 4)))
+
+
+def test_a_dot_of_rank_3_inputs_is_refused(tmp_path):
+    a, b = lamina.Input((3, 4)), lamina.Input((3, 4))
+    model = lamina.Model([a, b], layers.Dot(axes=2)([a, b]))
+    with pytest.raises(ValueError, match=r"layer 'dot' \(Dot\): Dot is exported for two inputs of rank 2 only"):
+        export(model, tmp_path)
+
+
+@pytest.mark.parametrize("layer", [
+    lambda: layers.ReLU(), lambda: layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.5),
+    lambda: layers.ReLU(threshold=0.3), lambda: layers.LeakyReLU(), lambda: layers.LeakyReLU(negative_slope=0.05),
+    lambda: layers.ELU(alpha=2.0), lambda: layers.Softmax(axis=1), lambda: layers.Softmax(axis=[-1]),
+    lambda: layers.PReLU(alpha_initializer="random_normal"), lambda: layers.PReLU(shared_axes=[1])])
+def test_activation_layers(layer, tmp_path, rng):
+    model = lamina.Sequential([lamina.Input((3, 5)), layer()])
+    assert_same_predictions(model, tmp_path, rng.normal(size=(6, 3, 5)) * 2)
+
+
 def test_the_batch_dimension_is_dynamic(tmp_path, rng):
     model = lamina.Sequential([lamina.Input((2,)), layers.Dense(3)])
     path = export(model, tmp_path)
@@ -184,7 +214,7 @@ def test_unsupported_op_arguments_and_ops_are_refused(tmp_path):
         export(model, tmp_path)
     x = lamina.Input((4,))
     model = lamina.Model(x, lamina.ops.matmul(x, np.ones((4, 2), np.float32)))
-    with pytest.raises(ValueError, match=r"layer 'matmul' \(OpLayer\): the op 'matmul' has no ONNX converter"):
+    with pytest.raises(ValueError, match=r"layer 'matmul' \(Matmul\): the op 'matmul' has no ONNX converter"):
         export(model, tmp_path)
     # an honoured argument is exported with its value
     model = lamina.Model(x, lamina.ops.soft_shrink(lamina.ops.leaky_relu(x, negative_slope=0.3), threshold=0.2))

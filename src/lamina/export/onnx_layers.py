@@ -32,7 +32,7 @@ from ..layers.regularization import (
     GaussianNoise,
 )
 from ..layers.reshaping import Flatten, Reshape
-from . import onnx_activations
+from . import onnx_activations, onnx_merging
 
 _UNIT_NORM_FLOOR = 1e-12  # layers/normalization.py's _MIN_SQUARED_NORM
 
@@ -117,7 +117,7 @@ LAYERS = {
     Dropout: _identity, GaussianNoise: _identity, GaussianDropout: _identity, AlphaDropout: _identity,
     ActivityRegularization: _identity, BatchNormalization: _batch_normalization,
     LayerNormalization: _layer_normalization, UnitNormalization: _unit_normalization,
-    Normalization: _normalization, Rescaling: _rescaling,
+    Normalization: _normalization, Rescaling: _rescaling, **onnx_merging.LAYERS,
 }
 
 # --- ops called on symbolic tensors -------------------------------------------------------------------
@@ -130,7 +130,8 @@ def _op_name(layer: OpLayer) -> str | None:
     """The lamina.ops name of the op ``layer`` runs, when it is lamina's own op."""
     name = layer.fn.__name__
     public = getattr(ops, name, None)
-    return name if public is not None and getattr(public, "__wrapped__", public) is layer.fn else None
+    own = public is not None and (public is layer.fn or getattr(public, "__wrapped__", None) is layer.fn)
+    return name if own else None
 
 
 def _bound(layer: OpLayer, node) -> tuple[list, dict, dict]:
@@ -187,7 +188,8 @@ def unsupported(layer, node) -> str | None:
                 f"{', '.join(sorted(cls.__name__ for cls in LAYERS))}, and ops on symbolic tensors)")
     if isinstance(layer, (Dense, Activation)):
         return onnx_activations.unsupported(layer.activation)
-    return None
+    check = onnx_merging.CHECKS.get(type(layer))
+    return check(layer, node) if check else None
 
 
 def converter_for(layer):
