@@ -210,6 +210,25 @@ def test_refusals_name_what_is_wrong():
         SKLearnRegressor(mlp).predict(X)
 
 
+def test_tf_keras_wrappers_is_the_same_package():
+    import lamina as tf
+    from lamina.keras.wrappers import SKLearnRegressor as from_keras
+    assert tf.keras.wrappers.SKLearnClassifier is SKLearnClassifier and from_keras is SKLearnRegressor
+
+
+def test_a_fitted_wrapper_pickles_with_its_model_and_history():
+    import pickle
+    X, y = load_diabetes(return_X_y=True)
+    reg = SKLearnRegressor(mlp, model_kwargs={"loss": "mse", "out_activation": None},
+                           fit_kwargs={"epochs": 2, **QUIET}).fit(X, y)
+    copy = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_allclose(copy.predict(X), reg.predict(X), rtol=1e-6)
+    assert copy.history_.history == reg.history_.history and copy.history_.model is copy.model_
+    assert copy.epoch_ == 2 and copy.model_ is not reg.model_
+    copy.set_params(warm_start=True).fit(X, y)  # the unpickled model trains on, compiled
+    assert copy.epoch_ == 4
+
+
 def test_without_scikit_learn_the_error_gives_the_install_line():
     """In a fresh interpreter where scikit-learn cannot be imported."""
     import os

@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from ..layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from ..layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+)
 
 _PAIRWISE = {Add: "Add", Subtract: "Sub", Multiply: "Mul", Average: "Add", Maximum: "Max", Minimum: "Min"}
 
