@@ -98,10 +98,10 @@ def test_update_freq_batch_is_every_batch_and_steps_per_second_are_written(tmp_p
     assert all(v > 0 for _, v in scalars(train, "epoch_steps_per_second"))
 
 
-def test_epoch_level_writing_leaves_fit_without_batch_hooks():
+def test_epoch_level_writing_leaves_fit_without_batch_hooks(tmp_path):
     model = classifier()
-    epoch_only = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard("unused")], model, {})
-    batch = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard("unused", update_freq=5)], model, {})
+    epoch_only = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard(tmp_path / "a")], model, {})
+    batch = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard(tmp_path / "b", update_freq=5)], model, {})
     assert not epoch_only.wants_batch_logs("train") and batch.wants_batch_logs("train")
 
 
