@@ -231,6 +231,13 @@ class Model(Trainer, ModelIO, Layer):
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data or build it first")
         return super().count_params()
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs) -> None:
+        """Write the model for inference elsewhere, as Keras's ``export``: lamina writes
+        ``format="onnx"`` (a Sequential or Functional model of built-in layers; ``opset_version``
+        from 13, default 17) and refuses the other formats. Needs ``pip install 'lamina[onnx]'``."""
+        from ..export import export_model
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
 
 def _symbolic_like(shapes, dtype: str):
     """Symbolic tensors of ``shapes`` (a shape, or a list or dict of them)."""
