@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import inspect
 import os
 import random
 import socket
@@ -57,7 +58,7 @@ def open_storage(storage, directory: Path):
         try:
             with heartbeats_allowed():
                 return optuna.storages.RDBStorage(storage, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_INTERVAL,
-                                                  grace_period=GRACE_PERIOD, heartbeat_stale_trial_callback=retry_trial)
+                                                  grace_period=GRACE_PERIOD, **{_STALE_CALLBACK: retry_trial})
         except Exception as error:  # workers starting together race to create the tables: the loser retries
             if attempt == 5 or "sqlalchemy" not in type(error).__module__:
                 raise
@@ -72,6 +73,12 @@ def heartbeats_allowed() -> Iterator[None]:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         warnings.filterwarnings("ignore", "Heartbeat of storage is supposed to be used with Study.optimize")
         yield
+
+
+# Optuna 4.9 renamed failed_trial_callback to heartbeat_stale_trial_callback
+_STALE_CALLBACK = ("heartbeat_stale_trial_callback"
+                   if "heartbeat_stale_trial_callback" in inspect.signature(optuna.storages.RDBStorage).parameters
+                   else "failed_trial_callback")
 
 
 def retry_trial(study: optuna.Study, trial) -> None:
