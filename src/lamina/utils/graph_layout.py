@@ -24,6 +24,7 @@ Coordinates here are ``(across, along)``: "along" is the direction from layer to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 __all__ = ["Placement", "layered_layout"]
 
@@ -127,7 +128,7 @@ def _neighbours(layer: list[int], chains: list[list[int]]) -> tuple[list[list[in
     above: list[list[int]] = [[] for _ in layer]
     below: list[list[int]] = [[] for _ in layer]
     for chain in chains:
-        for a, b in zip(chain, chain[1:]):
+        for a, b in pairwise(chain):
             below[a].append(b)
             above[b].append(a)
     return above, below
@@ -162,7 +163,7 @@ def _sweep(rows: list[list[int]], fixed_side: list[list[int]], row_indices) -> N
     for r in row_indices:
         current = {node: i for i, node in enumerate(rows[r])}
 
-        def barycenter(node: int) -> float:
+        def barycenter(node: int, current: dict = current) -> float:
             linked = fixed_side[node]
             return sum(position[n] for n in linked) / len(linked) if linked else current[node]
         rows[r].sort(key=lambda node: (barycenter(node), current[node]))
@@ -172,7 +173,7 @@ def _sweep(rows: list[list[int]], fixed_side: list[list[int]], row_indices) -> N
 def _crossings(rows: list[list[int]], below: list[list[int]]) -> int:
     """How many pairs of edges cross between each row and the next."""
     total = 0
-    for upper, lower in zip(rows, rows[1:]):
+    for upper, lower in pairwise(rows):
         where = {node: i for i, node in enumerate(lower)}
         pairs = sorted((i, where[b]) for i, a in enumerate(upper) for b in below[a])
         for k, (top_a, bottom_a) in enumerate(pairs):
@@ -220,7 +221,7 @@ def _fit_in_order(wanted: list[float], widths: list[float], gap: float) -> list[
     non-decreasing fit of ``wanted[i] - offset[i]``, which pool-adjacent-violators solves exactly.
     """
     offsets = [0.0]
-    for left, right in zip(widths, widths[1:]):
+    for left, right in pairwise(widths):
         offsets.append(offsets[-1] + (left + right) / 2 + gap)
     blocks: list[list[float]] = []  # [mean, count]
     for value, offset in zip(wanted, offsets):

@@ -121,7 +121,8 @@ def _graph_of(layer):
 
 
 def _is_sequential(model) -> bool:
-    from ..models.sequential import Sequential  # here: the models package imports this one
+    # imported here: the models package imports this one
+    from ..models.sequential import Sequential
 
     return isinstance(model, Sequential)
 
