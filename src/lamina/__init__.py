@@ -9,7 +9,8 @@ or ``import lamina as keras``.
 """
 from . import (activations, backend, ops, callbacks, datasets, initializers, layers, losses, metrics, models,
                optimizers, random, saving, utils)
-from . import constraints, regularizers
+from . import config, constraints, regularizers
+from . import wrappers  # scikit-learn is imported only when a wrapper class is first used
 from .layers import Input
 from .models import Model, Sequential
 from .variables import Variable
@@ -19,6 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "Tensor", "ops", "activations", "backend", "callbacks", "datasets",
            "initializers", "keras", "layers", "losses", "metrics", "models", "optimizers", "random",
-           "saving", "utils", "__version__", "constraints", "regularizers"]
+           "saving", "utils", "__version__", "config", "constraints", "regularizers", "wrappers"]
 
 from . import keras  # noqa: E402  (the same API again, for ``tf.keras.X``)

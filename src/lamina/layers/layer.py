@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .. import backend, regularizers
+from .._errors import named_layer_error
 from ..backend.keras_tensor import any_symbolic
 from ..ops.tensor import Tensor
 from ..saving import limits
@@ -299,15 +300,18 @@ class Layer:
         return infer_output_shape(self, input_shape)
 
     def compute_output_spec(self, *args, **kwargs):
-        from .shapes import output_spec
-        return output_spec(self, args, kwargs)
+        from .shapes import default_output_spec
+        return default_output_spec(self, args, kwargs)
 
     # --- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if any_symbolic(args, kwargs):
             from .node import symbolic_call
             return symbolic_call(self, args, kwargs)
-        args = tuple(_to_tensors(a, self) for a in args)
+        try:
+            args = tuple(_to_tensors(a, self) for a in args)
+        except TypeError as error:
+            raise named_layer_error(error, self, args) from error
         signature = _call_signature(type(self))
         training = _resolve_training(signature, args, kwargs)
         outer = call_context.current()
@@ -323,8 +327,14 @@ class Layer:
         with call_context.entered(context):
             if outer is None:
                 self._clear_losses()
-            self._maybe_build(args)
-            outputs = self.call(*args, **kwargs)
+            try:
+                self._maybe_build(args)
+                outputs = self.call(*args, **kwargs)
+            except (ValueError, TypeError) as error:
+                named = named_layer_error(error, self, args)
+                if named is error:
+                    raise
+                raise named from error
             if self.activity_regularizer is not None:
                 self._add_activity_penalty(outputs)
         return _wrap_outputs(outputs)

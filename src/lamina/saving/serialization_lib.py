@@ -23,6 +23,7 @@ import types
 import numpy as np
 
 from . import limits, object_registration, registries
+from . import safe_mode as safe_mode_lib
 
 _PLAIN = (str, int, float, bool)
 _NUMPY_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -116,9 +117,10 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
     """Rebuild what :func:`serialize_keras_object` wrote, building only known classes.
 
     A config naming any other module or class raises ``ValueError``. ``custom_objects`` maps
-    class names (or ``"Package>Name"``) to the user's own classes and functions. ``safe_mode``
-    is accepted for Keras's signature; lamina never evaluates code from a file either way
-    (a ``lambda`` in a config is always refused).
+    class names (or ``"Package>Name"``) to the user's own classes and functions. Python code a
+    config stores (a ``Lambda`` layer's lambda) is refused unless ``safe_mode=False`` or
+    ``lamina.config.enable_unsafe_deserialization()`` (see ``safe_mode.py``); an enclosing
+    load's choice holds for the objects nested in it.
 
     >>> deserialize_keras_object({"module": "builtins", "class_name": "eval", "config": {}})
     Traceback (most recent call last):
@@ -130,7 +132,9 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"custom_objects must be a dict, got {custom_objects!r}")
     custom_objects = {**object_registration.scoped_objects(), **(custom_objects or {})}
-    with limits.loading(), object_registration.CustomObjectScope(custom_objects):
+    scoped = safe_mode_lib.in_safe_mode()
+    with limits.loading(), object_registration.CustomObjectScope(custom_objects), \
+            safe_mode_lib.SafeModeScope(safe_mode if scoped is None else scoped):
         return _deserialize(config, custom_objects)
 
 
@@ -200,10 +204,8 @@ def _special(class_name, module, inner):
         if not isinstance(value, (list, int, float, bool)):
             raise ValueError(f"A serialized array needs a list of numbers, got {type(value).__name__}")
         return np.array(value, dtype=inner["dtype"])
-    if class_name == "__lambda__":
-        raise ValueError("Refusing to load a lambda from a config: it would run code stored in the file. "
-                         "Register the function with lamina.saving.register_keras_serializable and pass it "
-                         "in custom_objects instead")
+    if class_name == "__lambda__":  # Keras's layout: {"value": [code, defaults, closure]}
+        return safe_mode_lib.load_function(inner.get("value") if isinstance(inner, dict) else None)
     if class_name.startswith("__") and class_name.endswith("__"):
         raise ValueError(f"Unsupported serialized value {class_name!r} (lamina builds MLPs from plain configs)")
     if class_name in registries.DTYPE_POLICY_CLASSES and module in registries.DTYPE_POLICY_MODULES:

@@ -434,7 +434,7 @@ def print_summary(
         show_trainable: Whether to add a "Trainable" column.
         layer_range: Two names (or regexes): the first and last layer shown.
     """
-    layers = list(model.layers)
+    layers = list(getattr(model, "operations", None) or model.layers)  # ops included, as Keras lists them
     default_line_length = 88
     positions = list(positions or [0.45, 0.80, 1.0])
     header = ["Layer (type)", "Output Shape", "Param #"]
