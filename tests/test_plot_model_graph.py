@@ -63,6 +63,13 @@ def nested(lib):
     return lib.Model(x, tail(lib.layers.Dense(5, name="head")(joined)), name="outer")
 
 
+def merge_layers(lib):
+    a, b = lib.Input(shape=(4,), name="a"), lib.Input(shape=(4,), name="b")
+    total = lib.layers.Add(name="sum")([lib.layers.Dense(4, name="from_a")(a), lib.layers.Dense(4, name="from_b")(b)])
+    joined = lib.layers.Concatenate(name="joined")([total, a])
+    return lib.Model([a, b], lib.layers.Dense(1, name="out")(joined), name="merged")
+
+
 def built(builder, lib):
     lib.backend.clear_session() if lib is lamina else keras.backend.clear_session()
     return builder(lib)
@@ -206,7 +213,7 @@ def lamina_svg(builder, tmp_path, **options):
 
 
 # --- the tests ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("builder", [wide_and_deep, residual, shared, nested])
+@pytest.mark.parametrize("builder", [wide_and_deep, residual, shared, nested, merge_layers])
 @pytest.mark.parametrize("rankdir", ["TB", "LR", "BT", "RL"])
 def test_same_boxes_labels_and_edges_as_keras(builder, rankdir, tmp_path, monkeypatch):
     options = dict(NAMES_AND_SHAPES, show_dtype=True, show_layer_activations=True, show_trainable=True)
