@@ -1,24 +1,26 @@
 """plot_model on Functional graphs: the same boxes, labels and edges as Keras's ``model_to_dot``
-(read through a stand-in for pydot, so no Graphviz is needed), checked on the geometry of the SVG
-lamina writes: every edge runs from its source box to its target box along ``rankdir``, no two
-boxes overlap, a nested model's frame holds its boxes and no other."""
-import os
+(run in Keras 3 in one subprocess for the module, through a stand-in for pydot, so no Graphviz is
+needed), checked on the geometry of the SVG lamina writes: every edge runs from its source box to
+its target box along ``rankdir``, no two boxes overlap, a nested model's frame holds its boxes and
+no other."""
+import inspect
 import re
 import xml.etree.ElementTree as ElementTree
+from itertools import pairwise
 
 import pytest
+from keras_reference import run_keras
 
 import lamina
 from lamina.utils import plot_model
 from lamina.utils.graph_layout import layered_layout
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-keras = pytest.importorskip("keras")
-model_visualization = pytest.importorskip("keras.src.utils.model_visualization")
 mpimg = pytest.importorskip("matplotlib.image")
 
 DIRECTIONS = {"TB": (1, +1), "BT": (1, -1), "LR": (0, +1), "RL": (0, -1)}  # (axis, sign) of every edge step
 NAMES_AND_SHAPES = dict(show_shapes=True, show_layer_names=True)
+EVERYTHING = dict(NAMES_AND_SHAPES, show_dtype=True, show_layer_activations=True, show_trainable=True)
+EXPANDED = dict(NAMES_AND_SHAPES, expand_nested=True)
 
 
 @pytest.fixture(autouse=True)
@@ -70,9 +72,36 @@ def merge_layers(lib):
     return lib.Model([a, b], lib.layers.Dense(1, name="out")(joined), name="merged")
 
 
-def built(builder, lib):
-    lib.backend.clear_session() if lib is lamina else keras.backend.clear_session()
-    return builder(lib)
+def twice(lib):
+    x = lib.Input(shape=(3,), name="x")
+    square = lib.layers.Dense(3, name="square")
+    y = square(square(x))
+    return lib.Model(x, lib.ops.multiply(y, y))  # two inputs from one layer: one edge
+
+
+def subclassed(lib):
+    class Mlp(lib.Model):
+        def __init__(self):
+            super().__init__(name="mlp")
+            self.hidden, self.out = lib.layers.Dense(4, name="hidden"), lib.layers.Dense(1, name="last")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+    model = Mlp()
+    model(lib.ops.ones((2, 3)))
+    return model
+
+
+GRAPHS = [wide_and_deep, residual, shared, nested, merge_layers]
+KERAS_CASES = {**{(f.__name__, "everything"): (f.__name__, EVERYTHING) for f in GRAPHS},
+               ("nested", "expanded"): ("nested", EXPANDED), ("nested", "folded"): ("nested", NAMES_AND_SHAPES),
+               ("twice", "names"): ("twice", dict(show_layer_names=True)),
+               ("subclassed", "names"): ("subclassed", NAMES_AND_SHAPES)}
+
+
+def built(builder):
+    lamina.backend.clear_session()  # the same automatic names as on Keras's side
+    return builder(lamina)
 
 
 # --- what Keras draws: model_to_dot with a recording stand-in for pydot --------------------------
@@ -112,21 +141,18 @@ class _Pydot:
     Node = Edge = _Item
 
 
-def _label_lines(label):
-    cells = re.findall(r"<td[^>]*>(.*?)</td>", label)
-    return [re.sub(r"<[^>]+>", "", cell) for cell in cells]
+def keras_drawing(model, options):
+    """Keras's boxes ({name: label lines}), edges ([(source, target)]) and frames ({name: members})."""
+    from keras.src.utils import model_visualization
 
-
-def keras_drawing(builder, monkeypatch, **options):
-    """Keras's boxes ({name: label lines}), edges ({(source, target)}) and frames ({name: members})."""
-    monkeypatch.setattr(model_visualization, "pydot", _Pydot)
-    dot = model_visualization.model_to_dot(built(builder, keras), **options)
+    model_visualization.pydot = _Pydot
+    dot = model_visualization.model_to_dot(model, **options)
     names, labels, edges, clusters = {}, {}, [], {}
 
     def walk(graph):
         members = []
         for node_id, label in graph.nodes:
-            lines = _label_lines(label)
+            lines = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", label)]
             names[node_id] = lines[0].split(" (")[0]
             labels[names[node_id]] = lines
             members.append(names[node_id])
@@ -137,6 +163,21 @@ def keras_drawing(builder, monkeypatch, **options):
         return members
     walk(dot)
     return labels, [(names[a], names[b]) for a, b in edges], clusters
+
+
+_KERAS_LOOP = """
+for key, (builder, options) in inputs["cases"].items():
+    keras.backend.clear_session()
+    out[key] = keras_drawing(globals()[builder](keras), options)
+"""
+
+
+@pytest.fixture(scope="module")
+def keras_drawings():
+    """Every case of ``KERAS_CASES`` drawn by Keras, in one Keras process."""
+    pieces = [_Dot, _Item, _Pydot, keras_drawing, *GRAPHS, twice, subclassed]
+    script = "import re\n" + "\n\n".join(inspect.getsource(piece) for piece in pieces) + _KERAS_LOOP
+    return run_keras(script, cases=KERAS_CASES)
 
 
 # --- what lamina drew: the geometry of its SVG ----------------------------------------------------
@@ -194,7 +235,7 @@ def check_drawing(text, expected_edges, rankdir="TB", expected_clusters=None):
         unmatched.remove(match)
         axis, sign = DIRECTIONS[rankdir]
         if source != target:  # a self-loop is a curve out of the box and back
-            assert all(sign * (q[axis] - p[axis]) > 0 for p, q in zip(match, match[1:])), (source, target, match)
+            assert all(sign * (q[axis] - p[axis]) > 0 for p, q in pairwise(match)), (source, target, match)
     assert unmatched == [], f"edges drawn that the model does not have: {unmatched}"
     assert set(clusters) == set(expected_clusters or {})
     for title, members in (expected_clusters or {}).items():
@@ -208,32 +249,30 @@ def check_drawing(text, expected_edges, rankdir="TB", expected_clusters=None):
 
 def lamina_svg(builder, tmp_path, **options):
     path = tmp_path / "model.svg"
-    plot_model(built(builder, lamina), to_file=str(path), **options)
+    plot_model(built(builder), to_file=str(path), **options)
     return path.read_text()
 
 
 # --- the tests ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("builder", [wide_and_deep, residual, shared, nested, merge_layers])
+@pytest.mark.parametrize("builder", GRAPHS)
 @pytest.mark.parametrize("rankdir", ["TB", "LR", "BT", "RL"])
-def test_same_boxes_labels_and_edges_as_keras(builder, rankdir, tmp_path, monkeypatch):
-    options = dict(NAMES_AND_SHAPES, show_dtype=True, show_layer_activations=True, show_trainable=True)
-    labels, edges, _ = keras_drawing(builder, monkeypatch, **options)
-    boxes = check_drawing(lamina_svg(builder, tmp_path, rankdir=rankdir, **options), edges, rankdir)
+def test_same_boxes_labels_and_edges_as_keras(builder, rankdir, tmp_path, keras_drawings):
+    labels, edges, _ = keras_drawings[builder.__name__, "everything"]
+    boxes = check_drawing(lamina_svg(builder, tmp_path, rankdir=rankdir, **EVERYTHING), edges, rankdir)
     assert {name: lines for name, (_, lines) in boxes.items()} == labels
 
 
 @pytest.mark.parametrize("rankdir", ["TB", "LR", "BT"])
-def test_nested_models_expanded_as_frames(rankdir, tmp_path, monkeypatch):
-    options = dict(NAMES_AND_SHAPES, expand_nested=True)
-    labels, edges, clusters = keras_drawing(nested, monkeypatch, **options)
+def test_nested_models_expanded_as_frames(rankdir, tmp_path, keras_drawings):
+    labels, edges, clusters = keras_drawings["nested", "expanded"]
     assert clusters == {"block": ["inner_in", "inner_a", "inner_b"], "tail": ["tail_a", "tail_b"]}
     assert ("features", "inner_in") in edges and ("inner_b", "add") in edges and ("head", "tail_a") in edges
-    boxes = check_drawing(lamina_svg(nested, tmp_path, rankdir=rankdir, **options), edges, rankdir, clusters)
+    boxes = check_drawing(lamina_svg(nested, tmp_path, rankdir=rankdir, **EXPANDED), edges, rankdir, clusters)
     assert {name: lines for name, (_, lines) in boxes.items()} == labels
 
 
-def test_nested_models_folded_are_one_box_each(tmp_path, monkeypatch):
-    labels, edges, clusters = keras_drawing(nested, monkeypatch, **NAMES_AND_SHAPES)
+def test_nested_models_folded_are_one_box_each(tmp_path, keras_drawings):
+    labels, edges, clusters = keras_drawings["nested", "folded"]
     assert clusters == {} and labels["block"][0] == "block (Functional)" and labels["tail"][0] == "tail (Sequential)"
     boxes = check_drawing(lamina_svg(nested, tmp_path, **NAMES_AND_SHAPES), edges)
     assert boxes["block"][1] == ["block (Functional)", "Input shape: (None, 6)", "Output shape: (None, 4)"]
@@ -241,7 +280,7 @@ def test_nested_models_folded_are_one_box_each(tmp_path, monkeypatch):
 
 def test_branches_side_by_side_and_merges_below(tmp_path):
     boxes, edges, _ = read_svg(lamina_svg(wide_and_deep, tmp_path, show_layer_names=True))
-    (wx, wy, ww, wh), (dx, dy, dw, dh) = boxes["wide"][0], boxes["deep"][0]
+    (wx, wy, ww, wh), (dx, dy, dw, _) = boxes["wide"][0], boxes["deep"][0]
     assert wy == dy and (wx + ww < dx or dx + dw < wx)  # both inputs on the first row, apart
     concat, hidden2 = boxes["concatenate"][0], boxes["hidden2"][0]
     assert concat[1] > hidden2[1] + hidden2[3] and concat[1] > wy + wh
@@ -253,8 +292,8 @@ def crossing(first, second):
     """Whether two polylines cross anywhere but at a shared end."""
     def ccw(a, b, c):
         return (c[1] - a[1]) * (b[0] - a[0]) - (b[1] - a[1]) * (c[0] - a[0])
-    for p, q in zip(first, first[1:]):
-        for r, s in zip(second, second[1:]):
+    for p, q in pairwise(first):
+        for r, s in pairwise(second):
             if ccw(p, q, r) * ccw(p, q, s) < -1e-6 and ccw(r, s, p) * ccw(r, s, q) < -1e-6:
                 return True
     return False
@@ -269,30 +308,14 @@ def test_the_skip_connection_goes_around_the_block(tmp_path):
         assert all(not (x <= px <= x + w) for px, py in skip[1:-1] if y <= py <= y + h)
 
 
-def test_a_layer_called_on_its_own_output(tmp_path, monkeypatch):
-    def twice(lib):
-        x = lib.Input(shape=(3,), name="x")
-        square = lib.layers.Dense(3, name="square")
-        y = square(square(x))
-        return lib.Model(x, lib.ops.multiply(y, y))  # two inputs from one layer: one edge
-    labels, edges, _ = keras_drawing(twice, monkeypatch, show_layer_names=True)
+def test_a_layer_called_on_its_own_output(tmp_path, keras_drawings):
+    _, edges, _ = keras_drawings["twice", "names"]
     assert sorted(edges) == [("square", "multiply"), ("square", "square"), ("x", "square")]
     check_drawing(lamina_svg(twice, tmp_path, show_layer_names=True), edges)
 
 
-def test_subclassed_model_is_one_box_as_in_keras(tmp_path, monkeypatch):
-    def subclassed(lib):
-        class Mlp(lib.Model):
-            def __init__(self):
-                super().__init__(name="mlp")
-                self.hidden, self.out = lib.layers.Dense(4, name="hidden"), lib.layers.Dense(1, name="last")
-
-            def call(self, x):
-                return self.out(self.hidden(x))
-        model = Mlp()
-        model(lib.ops.ones((2, 3)))
-        return model
-    labels, edges, _ = keras_drawing(subclassed, monkeypatch, **NAMES_AND_SHAPES)
+def test_subclassed_model_is_one_box_as_in_keras(tmp_path, keras_drawings):
+    labels, edges, _ = keras_drawings["subclassed", "names"]
     boxes = check_drawing(lamina_svg(subclassed, tmp_path, **NAMES_AND_SHAPES), edges)
     assert {name: lines for name, (_, lines) in boxes.items()} == labels == {
         "mlp": ["mlp (Mlp)", "Input shape: ?", "Output shape: ?"]}
@@ -301,17 +324,17 @@ def test_subclassed_model_is_one_box_as_in_keras(tmp_path, monkeypatch):
 @pytest.mark.parametrize("dpi", [50, 96])
 def test_png_has_the_size_of_the_svg_at_dpi(dpi, tmp_path):
     for expand in (False, True):
-        svg = plot_model(built(nested, lamina), to_file=None, format="svg", expand_nested=expand,
+        svg = plot_model(built(nested), to_file=None, format="svg", expand_nested=expand,
                          show_shapes=True).data.decode()
         width, height = (float(v) for v in ElementTree.fromstring(svg).get("viewBox").split()[2:])
-        picture = plot_model(built(nested, lamina), to_file=str(tmp_path / "m.png"), expand_nested=expand,
+        picture = plot_model(built(nested), to_file=str(tmp_path / "m.png"), expand_nested=expand,
                              show_shapes=True, dpi=dpi)
         image = mpimg.imread(picture.filename)
         assert abs(image.shape[0] - height * dpi / 72) <= 1 and abs(image.shape[1] - width * dpi / 72) <= 1
         assert image[..., :3].min() < 0.2 and image[..., :3].max() > 0.9  # ink on a white page
     for suffix, magic in ((".jpg", b"\xff\xd8\xff"), (".pdf", b"%PDF")):
         path = tmp_path / f"m{suffix}"
-        plot_model(built(wide_and_deep, lamina), to_file=str(path), expand_nested=True, dpi=dpi)
+        plot_model(built(wide_and_deep), to_file=str(path), expand_nested=True, dpi=dpi)
         assert path.read_bytes().startswith(magic)
 
 
