@@ -7,7 +7,10 @@ or ``import lamina as keras``.
 >>> model = keras.Sequential([keras.layers.Dense(10, activation="softmax", input_shape=(4,))])
 >>> model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 """
-from . import (activations, backend, ops, callbacks, datasets, initializers, layers, losses, metrics, models,
+from ._lazy import lazy_module
+
+datasets = lazy_module(__name__ + ".datasets")  # its downloader pulls in http, email, ssl: loaded at first use
+from . import (activations, backend, ops, callbacks, initializers, layers, losses, metrics, models,  # noqa: E402
                optimizers, random, saving, utils)
 from . import constraints, regularizers
 from .layers import Input
