@@ -25,6 +25,19 @@ class OpLayer(Layer):
                          "as a layer (a Layer subclass, or a built-in layer such as layers.Add) to save it alone")
 
 
+_KINDS: dict = {}
+
+
+def _kind(fn) -> type:
+    """The OpLayer subclass for ``fn``, named as Keras names the op's class (``ops.concatenate``
+    is a ``Concatenate``), so summaries and errors show what Keras shows."""
+    name = fn.__name__
+    if name not in _KINDS:
+        camel = "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+        _KINDS[name] = type(camel, (OpLayer,), {"__module__": __name__, "__doc__": OpLayer.__doc__})
+    return _KINDS[name]
+
+
 def symbolic_op(fn, args: tuple, kwargs: dict):
     """Call ``fn`` on symbolic ``args``: a new OpLayer node in the graph."""
-    return OpLayer(fn)(*args, **kwargs)
+    return _kind(fn)(fn)(*args, **kwargs)

@@ -23,6 +23,7 @@ import types
 import numpy as np
 
 from . import limits, object_registration, registries
+from . import safe_mode as safe_mode_lib
 
 _PLAIN = (str, int, float, bool)
 _NUMPY_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -120,9 +121,10 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
     """Rebuild what :func:`serialize_keras_object` wrote, building only known classes.
 
     A config naming any other module or class raises ``ValueError``. ``custom_objects`` maps
-    class names (or ``"Package>Name"``) to the user's own classes and functions. ``safe_mode``
-    is accepted for Keras's signature; lamina never evaluates code from a file either way
-    (a ``lambda`` in a config is always refused).
+    class names (or ``"Package>Name"``) to the user's own classes and functions. Python code a
+    config stores (a ``Lambda`` layer's lambda) is refused unless ``safe_mode=False`` or
+    ``lamina.config.enable_unsafe_deserialization()`` (see ``safe_mode.py``); an enclosing
+    load's choice holds for the objects nested in it.
 
     >>> deserialize_keras_object({"module": "builtins", "class_name": "eval", "config": {}})
     Traceback (most recent call last):
@@ -134,7 +136,9 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"custom_objects must be a dict, got {custom_objects!r}")
     custom_objects = {**object_registration.scoped_objects(), **(custom_objects or {})}
-    with limits.loading(), object_registration.CustomObjectScope(custom_objects):
+    scoped = safe_mode_lib.in_safe_mode()
+    with limits.loading(), object_registration.CustomObjectScope(custom_objects), \
+            safe_mode_lib.SafeModeScope(safe_mode if scoped is None else scoped):
         return _deserialize(config, custom_objects)
 
 
@@ -180,8 +184,12 @@ def _deserialize_value(config, custom_objects, budget):
     from ..models.model import Model
     if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Model, InputLayer)):
         budget.count_layer()  # the layers models hold; the models and their inputs are not counted
-    if isinstance(cls, type) and issubclass(cls, Model):
-        instance = _model_from_config(cls, inner, custom_objects)
+    if isinstance(cls, type) and _from_config_takes_custom_objects(cls):
+        # Keras's rule: a from_config taking custom_objects deserializes its own config
+        # (a Lambda's stored function must reach it undecoded, to be refused or rebuilt there)
+        instance = cls.from_config(inner, custom_objects=custom_objects)
+    elif isinstance(cls, type) and issubclass(cls, Model):
+        instance = cls.from_config(inner)  # a user's own from_config(cls, config): the file's config, as in Keras
     else:
         inner = _without_newer_defaults(cls, {key: _nested(value, custom_objects) for key, value in inner.items()})
         instance = cls.from_config(inner)
@@ -195,18 +203,6 @@ def _deserialize_value(config, custom_objects, budget):
 _NOT_SPECIAL = object()
 
 
-def _model_from_config(cls, config: dict, custom_objects):
-    """A model's ``from_config``, given ``custom_objects`` when it takes them (a user's own
-    ``from_config(cls, config)`` may not); its config reaches it as the file has it, as in Keras."""
-    try:
-        takes_custom_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
-    except (TypeError, ValueError):
-        takes_custom_objects = False
-    if takes_custom_objects:
-        return cls.from_config(config, custom_objects=custom_objects)
-    return cls.from_config(config)
-
-
 def _special(class_name, module, inner):
     """The values Keras encodes with reserved class names, and dtype policies."""
     if class_name in ("__numpy__", "__tensor__"):
@@ -216,10 +212,8 @@ def _special(class_name, module, inner):
         if not isinstance(value, (list, int, float, bool)):
             raise ValueError(f"A serialized array needs a list of numbers, got {type(value).__name__}")
         return np.array(value, dtype=inner["dtype"])
-    if class_name == "__lambda__":
-        raise ValueError("Refusing to load a lambda from a config: it would run code stored in the file. "
-                         "Register the function with lamina.saving.register_keras_serializable and pass it "
-                         "in custom_objects instead")
+    if class_name == "__lambda__":  # Keras's layout: {"value": [code, defaults, closure]}
+        return safe_mode_lib.load_function(inner.get("value") if isinstance(inner, dict) else None)
     if class_name.startswith("__") and class_name.endswith("__"):
         raise ValueError(f"Unsupported serialized value {class_name!r} (lamina builds MLPs from plain configs)")
     if class_name in registries.DTYPE_POLICY_CLASSES and module in registries.DTYPE_POLICY_MODULES:
@@ -275,6 +269,14 @@ def _without_newer_defaults(cls, config: dict) -> dict:
         return config
     return {key: value for key, value in config.items()
             if key in accepted or key not in _NEWER_KERAS_DEFAULTS or value != _NEWER_KERAS_DEFAULTS[key]}
+
+
+@functools.lru_cache(maxsize=512)
+def _from_config_takes_custom_objects(cls) -> bool:
+    try:
+        return "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @functools.lru_cache(maxsize=512)
