@@ -74,9 +74,14 @@ def subclassed_classes(K):
             self.hidden = K.layers.Dense(units, activation="relu")
             self.out = K.layers.Dense(2)
             self.blocks = [K.layers.Dense(3, activation="tanh"), K.layers.Dense(units)]
+            self._gate = K.layers.Dense(units, activation="sigmoid")  # private: Keras walks it last
+            self.mixer = K.layers.Dense(units)  # after "layers" in the walk: saved under layers/
+            self.extras = {"second": K.layers.Dense(units), "first": K.layers.Dense(units)}
 
         def call(self, x):
-            return self.out(self.hidden(x) + self.blocks[1](self.blocks[0](x)))
+            h = self.hidden(x) * self._gate(x) + self.blocks[1](self.blocks[0](x))
+            h = self.mixer(h) + self.extras["first"](x) - self.extras["second"](x)
+            return self.out(h)
 
         def get_config(self):
             return {**super().get_config(), "units": self.units}

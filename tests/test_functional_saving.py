@@ -329,3 +329,20 @@ def test_saving_an_op_keras_has_no_config_for_is_refused(tmp_path):
     with pytest.raises(ValueError, match="The op 'log1p'.*cannot be saved in a Keras config.*Layer subclass"):
         model.save(str(tmp_path / "m.keras"))
     assert not (tmp_path / "m.keras").exists()
+
+
+def _weight_paths(path: str) -> dict:
+    import h5py
+    import zipfile
+    found = {}
+    with zipfile.ZipFile(path) as archive, h5py.File(archive.open("model.weights.h5"), "r") as h5:
+        h5.visititems(lambda name, node: found.__setitem__(name, node.shape)
+                      if isinstance(node, h5py.Dataset) and not name.startswith("optimizer") else None)
+    return found
+
+
+def test_subclassed_weights_sit_where_keras_puts_them(interop):
+    ours = _weight_paths(os.path.join(interop["work"], "lamina_mlp.keras"))
+    theirs = _weight_paths(os.path.join(interop["work"], "keras_mlp.keras"))
+    assert ours == theirs
+    assert "_gate/vars/0" not in ours and "layers/dense_4/vars/0" in ours and "extras/dense_1/vars/0" in ours
