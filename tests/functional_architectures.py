@@ -98,7 +98,18 @@ def subclassed_classes(K):
 
         def get_config(self):
             return {**super().get_config(), "width": self.width}
-    return Mlp, Plain
+    @K.saving.register_keras_serializable(package="lamina_tests")
+    class Wide(K.Model):
+        """A subclass whose __init__ builds a graph: ``super().__init__(inputs, outputs)``."""
+        def __init__(self, units=4, **kwargs):
+            x = K.Input((3,), name="x")
+            h = K.layers.Dense(units, activation="relu", name="h")(x)
+            super().__init__(x, K.layers.Dense(2, name="o")(K.ops.concatenate([h, x], axis=1)), **kwargs)
+            self.units = units
+
+        def get_config(self):
+            return {"units": self.units, "name": self.name}
+    return Mlp, Plain, Wide
 
 
 def merge_layers(K):
