@@ -10,9 +10,14 @@ import textwrap
 
 import numpy as np
 import pytest
+from functional_architectures import (
+    ARCHITECTURES,
+    flat_predictions,
+    inputs,
+    make_data,
+)
 
 import lamina
-from functional_architectures import ARCHITECTURES, FUNCTIONAL, flat_predictions, inputs, make_data
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -9,10 +9,16 @@ import textwrap
 
 import numpy as np
 import pytest
+from functional_architectures import (
+    ARCHITECTURES,
+    FUNCTIONAL,
+    flat_predictions,
+    inputs,
+    make_data,
+    subclassed_classes,
+)
 
 import lamina
-from functional_architectures import (ARCHITECTURES, FUNCTIONAL, flat_predictions, inputs, make_data,
-                                      subclassed_classes)
 
 pytest.importorskip("h5py")
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -176,8 +182,9 @@ def test_lamina_resumes_training_a_keras_file_where_keras_did(interop):
 
 def test_weights_file_keeps_keras_layer_order(interop):
     """Keras's folder names for a graph: per class, in its graph order (InputLayers included)."""
-    import h5py
     import zipfile
+
+    import h5py
     with zipfile.ZipFile(os.path.join(interop["work"], "lamina_multi_io.keras")) as archive, \
             h5py.File(archive.open("model.weights.h5"), "r") as h5:
         names = {path: h5[path].attrs["name"] for path in ("layers/input_layer/vars", "layers/input_layer_1/vars",
@@ -197,7 +204,7 @@ def test_subclassed_model_files_both_ways(interop, name):
     its __init__) or passed in custom_objects (``plain``); the weights of its layers sit where
     Keras's attribute walk puts them."""
     data, keras_side = interop["data"], interop["keras"]
-    mlp, plain, wide = subclassed_classes(lamina)
+    _, plain, _ = subclassed_classes(lamina)
     custom = {"Plain": plain} if name == "plain" else None
     ours = interop["subclassed"][name]
     _close(ours.predict(data["x3"], verbose=0), keras_side[f"lamina_{name}"])
@@ -333,8 +340,9 @@ def test_saving_an_op_keras_has_no_config_for_is_refused(tmp_path):
 
 
 def _weight_paths(path: str) -> dict:
-    import h5py
     import zipfile
+
+    import h5py
     found = {}
     with zipfile.ZipFile(path) as archive, h5py.File(archive.open("model.weights.h5"), "r") as h5:
         h5.visititems(lambda name, node: found.__setitem__(name, node.shape)

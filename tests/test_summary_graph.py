@@ -12,9 +12,9 @@ import textwrap
 
 import numpy as np
 import pytest
+from functional_architectures import ARCHITECTURES, inputs, make_data
 
 import lamina
-from functional_architectures import ARCHITECTURES, inputs, make_data
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _VARIANTS = {

@@ -63,7 +63,10 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             model's clone (default: the layer called on the arguments).
         recursive: clone the layers of nested models through ``clone_function`` too.
     """
-    from ..saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+    from ..saving.serialization_lib import (
+        deserialize_keras_object,
+        serialize_keras_object,
+    )
     from .sequential import Sequential
     cache = kwargs.pop("_cache", None)
     if kwargs:

@@ -33,7 +33,7 @@ import inspect
 from ..backend.keras_tensor import KerasTensor
 from ..saving import limits
 
-__all__ = ["get_config", "from_config", "keras_order", "keras_layers", "is_functional_config", "is_functional"]
+__all__ = ["from_config", "get_config", "is_functional", "is_functional_config", "keras_layers", "keras_order"]
 
 MAX_NODES = 4 * limits.MAX_LAYERS  # layer calls one config may ask for (a shared layer has several)
 

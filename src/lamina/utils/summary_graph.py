@@ -15,7 +15,7 @@ model (``expand_nested=True``) are not calls of this model: their column shows `
 """
 from __future__ import annotations
 
-__all__ = ["GraphView", "graph_view", "type_name", "sublayers"]
+__all__ = ["GraphView", "graph_view", "sublayers", "type_name"]
 
 
 class GraphView:
