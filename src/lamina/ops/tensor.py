@@ -17,6 +17,8 @@ accepts a tensor through it.
 """
 from __future__ import annotations
 
+import typing
+
 import numpy as np
 
 from . import dtypes
@@ -314,3 +316,8 @@ def to_array(value, dtype=None) -> np.ndarray:
         if array.dtype.name != name:
             array = array.astype(name)
     return array
+
+
+# What the ops accept for a tensor argument: a Tensor (a Variable is one), a NumPy array, a Python
+# number or bool, or nested lists of numbers (type hints only: the ops convert with ``to_array``).
+TensorLike = typing.Union[Tensor, np.ndarray, np.generic, float, int, bool, list, tuple]
