@@ -231,3 +231,30 @@ def test_fit_lowers_the_loss_of_a_graph_of_merges():
     target = (a[:, :1] - a[:, 1:2] * 0.5).astype("float32")
     history = other.fit([a, a[::-1].copy()], target, epochs=20, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+_FILES_IN_KERAS = _MODEL_SOURCE + """
+model = make(keras)
+model.set_weights(inputs["weights"])
+model.save(inputs["keras_path"])
+out["keras_predictions"] = np.asarray(model.predict([inputs["a"], inputs["b"]], verbose=0))
+loaded = keras.saving.load_model(inputs["lamina_path"])
+out["lamina_file_in_keras"] = np.asarray(loaded.predict([inputs["a"], inputs["b"]], verbose=0))
+out["lamina_file_layers"] = sorted(layer.name for layer in loaded.layers)
+"""
+
+
+def test_keras_files_of_a_graph_of_merges_load_both_ways(tmp_path):
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((8, 3)).astype("float32"), rng.standard_normal((8, 2)).astype("float32")
+    model = _make_model()
+    model.fit([a, b], a[:, :1], epochs=2, verbose=0)
+    lamina_path = str(tmp_path / "lamina.keras")
+    model.save(lamina_path)
+    expected = run_keras(_FILES_IN_KERAS, weights=model.get_weights(), a=a, b=b, lamina_path=lamina_path,
+                         keras_path=str(tmp_path / "keras.keras"))
+    assert expected["lamina_file_layers"] == sorted(layer.name for layer in model.layers)
+    np.testing.assert_allclose(expected["lamina_file_in_keras"], model.predict([a, b], verbose=0), atol=1e-6)
+    loaded = lamina.saving.load_model(str(tmp_path / "keras.keras"))
+    np.testing.assert_allclose(loaded.predict([a, b], verbose=0), expected["keras_predictions"], atol=1e-6)
+    np.testing.assert_allclose(expected["keras_predictions"], model.predict([a, b], verbose=0), atol=1e-6)
