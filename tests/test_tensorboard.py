@@ -12,8 +12,8 @@ import pytest
 import lamina
 
 pytest.importorskip("tensorboard")
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
-from tensorboard.util import tensor_util  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.util import tensor_util
 
 
 def read_run(folder):
@@ -98,10 +98,10 @@ def test_update_freq_batch_is_every_batch_and_steps_per_second_are_written(tmp_p
     assert all(v > 0 for _, v in scalars(train, "epoch_steps_per_second"))
 
 
-def test_epoch_level_writing_leaves_fit_without_batch_hooks():
+def test_epoch_level_writing_leaves_fit_without_batch_hooks(tmp_path):
     model = classifier()
-    epoch_only = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard("unused")], model, {})
-    batch = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard("unused", update_freq=5)], model, {})
+    epoch_only = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard(tmp_path / "a")], model, {})
+    batch = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard(tmp_path / "b", update_freq=5)], model, {})
     assert not epoch_only.wants_batch_logs("train") and batch.wants_batch_logs("train")
 
 
@@ -132,7 +132,7 @@ def test_write_images_writes_each_weight_as_a_png_keras_lays_out(tmp_path):
     model.fit(x, y, epochs=1, verbose=0, callbacks=[
         lamina.callbacks.TensorBoard(tmp_path, histogram_freq=1, write_images=True)])
     train = read_run(tmp_path / "train")
-    (step, content), = train["dense/kernel/image"]
+    (_, content), = train["dense/kernel/image"]
     width, height, png = content
     kernel = np.array(model.layers[0].kernel)  # (4, 8): wider than tall, so not transposed
     assert (int(width), int(height)) == (8, 4)
@@ -218,6 +218,24 @@ def test_import_lamina_imports_none_of_the_optional_tools():
             " if m in sys.modules))")
     source = os.path.join(os.path.dirname(__file__), os.pardir, "src")
     env = {**os.environ, "PYTHONPATH": os.path.abspath(source)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_each_tool_extra_brings_only_what_the_tool_needs():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    root = os.path.join(os.path.dirname(__file__), os.pardir)
+    with open(os.path.join(root, "pyproject.toml"), "rb") as file:
+        extras = tomllib.load(file)["project"]["optional-dependencies"]
+
+    def names(requirements):
+        return {r.split(">")[0].split("=")[0].strip() for r in requirements}
+    assert names(extras["tensorboard"]) == {"tensorboard"}
+    assert names(extras["onnx"]) == {"onnx"}
+    assert names(extras["sklearn"]) == {"scikit-learn"}
+    assert {"tensorboard", "onnx", "onnxruntime", "scikit-learn"} <= names(extras["test"])  # CI runs every test

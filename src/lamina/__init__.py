@@ -1,4 +1,4 @@
-"""lamina: Keras's Sequential API for multilayer perceptrons, on NumPy.
+"""lamina: Keras's API for multilayer perceptrons (Sequential, Functional, subclassed), on NumPy.
 
 Change one import and a Keras MLP script runs: ``import lamina as tf`` (then ``tf.keras.X``, and
 TensorFlow's own names such as ``tf.constant``, ``tf.GradientTape``, ``tf.reduce_mean``,
@@ -10,7 +10,10 @@ TensorFlow's own names such as ``tf.constant``, ``tf.GradientTape``, ``tf.reduce
 """
 import sys as _sys
 
-from . import (activations, backend, ops, callbacks, datasets, initializers, layers, losses, metrics, models,
+from ._lazy import lazy_module
+
+datasets = lazy_module(__name__ + ".datasets")  # its downloader pulls in http, email, ssl: loaded at first use
+from . import (activations, backend, ops, callbacks, initializers, layers, losses, metrics, models,  # noqa: E402
                optimizers, random, saving, utils)
 from . import constraints, regularizers
 from . import wrappers  # scikit-learn is imported only when a wrapper class is first used
