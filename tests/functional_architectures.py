@@ -96,8 +96,20 @@ def subclassed_classes(K):
     return Mlp, Plain
 
 
+def merge_layers(K):
+    """Keras's merging layers: a residual Add, Concatenate, Average, Subtract, Multiply, Dot."""
+    L = K.layers
+    x, y = K.Input((4,), name="x"), K.Input((4,), name="y")
+    hx, hy = L.Dense(4, activation="tanh", name="hx")(x), L.Dense(4, name="hy")(y)
+    residual = L.Add(name="residual")([hx, x])
+    joined = L.concatenate([residual, L.Average(name="avg")([hx, hy])], name="joined")
+    product = L.Multiply(name="mul")([L.Subtract(name="sub")([hx, hy]), hy])
+    cosine = L.Dot(axes=1, normalize=True, name="cos")([hx, hy])
+    return K.Model([x, y], [L.Dense(2, name="head")(joined), product, cosine], name="merge_layers")
+
+
 ARCHITECTURES = {f.__name__: f for f in (multi_io, wide_deep, shared_depth, nested_twice, chain,
-                                          graph_in_sequential)}
+                                          graph_in_sequential, merge_layers)}
 FUNCTIONAL = [name for name in ARCHITECTURES if name != "graph_in_sequential"]
 
 
@@ -120,6 +132,8 @@ def inputs(name: str, data: dict):
         return data["x3"]
     if name == "chain":
         return [data["x4"]]
+    if name == "merge_layers":
+        return [data["x4"], data["a"][:, :4]]
     return data["x4"]
 
 
