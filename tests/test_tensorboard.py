@@ -239,3 +239,38 @@ def test_each_tool_extra_brings_only_what_the_tool_needs():
     assert names(extras["onnx"]) == {"onnx"}
     assert names(extras["sklearn"]) == {"scikit-learn"}
     assert {"tensorboard", "onnx", "onnxruntime", "scikit-learn"} <= names(extras["test"])  # CI runs every test
+
+
+KERAS_SIGNATURES = """
+import inspect, json, keras
+def parameters(fn):
+    return [[p.name, repr(p.default) if p.default is not inspect.Parameter.empty else None, p.kind.name]
+            for p in inspect.signature(fn).parameters.values()]
+print(json.dumps({"TensorBoard": parameters(keras.callbacks.TensorBoard.__init__),
+                  "export": parameters(keras.Model.export),
+                  **{name: parameters(getattr(keras.wrappers, name).__init__)
+                     for name in ("SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer")}}))
+"""
+
+
+def test_the_tools_take_keras_arguments_with_keras_defaults():
+    """TensorBoard, Model.export and the wrappers against the installed Keras's signatures."""
+    import importlib.util
+    import inspect
+    import json
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("keras is not installed")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", KERAS_SIGNATURES], check=False, capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    keras_signatures = json.loads(result.stdout.strip().splitlines()[-1])
+
+    def parameters(fn):
+        return [[p.name, repr(p.default) if p.default is not inspect.Parameter.empty else None, p.kind.name]
+                for p in inspect.signature(fn).parameters.values()]
+    from lamina import wrappers
+    ours = {"TensorBoard": parameters(lamina.callbacks.TensorBoard.__init__), "export": parameters(lamina.Model.export),
+            **{name: parameters(getattr(wrappers, name).__init__)
+               for name in ("SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer")}}
+    assert ours == keras_signatures
