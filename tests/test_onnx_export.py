@@ -251,6 +251,12 @@ def test_other_formats_and_arguments_are_refused(call, error, message, tmp_path)
     assert os.listdir(tmp_path) == []
 
 
+def test_a_missing_folder_is_named(tmp_path):
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
+    with pytest.raises(FileNotFoundError, match=r"the folder '.*no_such_folder' does not exist"):
+        model.export(str(tmp_path / "no_such_folder" / "model.onnx"), format="onnx")
+
+
 def test_verbose_says_where_the_file_went_and_the_write_leaves_no_temporary(tmp_path, capsys):
     model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
     path = tmp_path / "model.onnx"
