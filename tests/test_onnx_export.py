@@ -251,6 +251,27 @@ def test_other_formats_and_arguments_are_refused(call, error, message, tmp_path)
     assert os.listdir(tmp_path) == []
 
 
+def test_the_file_is_written_atomically(tmp_path, monkeypatch):
+    """A write that fails at the last step (the rename) leaves the old file and no temporary;
+    a read-only file is refused, not replaced (as atomic_write does)."""
+    import lamina._atomic
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"old")
+
+    def failing_replace(source, target):
+        raise OSError("disk full")
+    with monkeypatch.context() as patch:
+        patch.setattr(lamina._atomic.os, "replace", failing_replace)
+        with pytest.raises(OSError, match="disk full"):
+            export(model, tmp_path)
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["model.onnx"]
+    path.chmod(0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        export(model, tmp_path)
+    assert path.read_bytes() == b"old"
+
+
 def test_a_missing_folder_is_named(tmp_path):
     model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
     with pytest.raises(FileNotFoundError, match=r"the folder '.*no_such_folder' does not exist"):
