@@ -188,7 +188,9 @@ class Model(Trainer, ModelIO, Layer):
             if missing or unknown:
                 raise ValueError(f"Model '{self.name}' expects inputs named {expected}, got {sorted(inputs)}")
             return [inputs[name] for name in expected]
-        values = list(inputs) if isinstance(inputs, (list, tuple)) and len(graph.inputs) > 1 else [inputs]
+        listed = isinstance(inputs, (list, tuple)) and (len(graph.inputs) > 1 or (
+            len(inputs) == 1 and isinstance(graph.input_structure, (list, tuple))))  # Model([x], ...) given [array]
+        values = list(inputs) if listed else [inputs]
         if len(values) != len(graph.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(graph.inputs)} inputs {expected}, got "
                              f"{len(values)}")
