@@ -17,13 +17,15 @@ from lamina.wrappers import SKLearnClassifier, SKLearnRegressor, SKLearnTransfor
 
 
 def mlp(X, y, loss, out_activation="softmax", hidden=(10,), learning_rate=0.01, seed=None):
-    """Keras's test model (a Sequential here: lamina cannot save, so pickle, Functional models yet),
-    sized from X and the encoded y; a seed makes its fit reproducible."""
+    """Keras's test model (a Functional one), sized from X and the encoded y; a seed makes its
+    fit reproducible."""
     if seed is not None:
         lamina.utils.set_random_seed(seed)
-    model = lamina.Sequential([lamina.Input((X.shape[1],)),
-                               *[lamina.layers.Dense(units, activation="relu") for units in hidden],
-                               lamina.layers.Dense(y.shape[1] if y.ndim > 1 else 1, activation=out_activation)])
+    inputs = lamina.Input((X.shape[1],))
+    h = inputs
+    for units in hidden:
+        h = lamina.layers.Dense(units, activation="relu")(h)
+    model = lamina.Model(inputs, lamina.layers.Dense(y.shape[1] if y.ndim > 1 else 1, activation=out_activation)(h))
     model.compile(loss=loss, optimizer=lamina.optimizers.Adam(learning_rate))
     return model
 

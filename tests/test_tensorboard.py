@@ -156,6 +156,20 @@ def test_the_graph_is_the_model_json_that_tensorboard_draws(tmp_path):
     assert [node.name.split("/")[-1] for node in graph.node] == ["input_layer", "dense", "dense_1"]
 
 
+def test_a_functional_model_graph_has_its_branches(tmp_path):
+    from tensorboard.plugins.graph import keras_util
+    left, right = lamina.Input((4,), name="left"), lamina.Input((2,), name="right")
+    joined = lamina.layers.Concatenate(name="joined")([lamina.layers.Dense(3, name="hidden")(left), right])
+    model = lamina.Model([left, right], lamina.layers.Dense(1, name="out")(joined))
+    model.compile(loss="mse", optimizer="sgd")
+    x = np.ones((8, 4)), np.ones((8, 2))
+    model.fit(list(x), np.ones((8, 1)), epochs=1, verbose=0, callbacks=[lamina.callbacks.TensorBoard(tmp_path)])
+    (_, structure), = read_run(tmp_path / "train")["keras"]
+    graph = keras_util.keras_model_to_graph_def(json.loads(structure.item()))
+    inputs = {node.name.split("/")[-1]: sorted(i.split("/")[-1] for i in node.input) for node in graph.node}
+    assert inputs == {"left": [], "right": [], "hidden": ["left"], "joined": ["hidden", "right"], "out": ["joined"]}
+
+
 def test_write_graph_false_writes_no_graph_and_a_subclassed_model_warns(tmp_path):
     model, (x, y) = classifier(), data()
     model.fit(x, y, epochs=1, verbose=0, callbacks=[lamina.callbacks.TensorBoard(tmp_path, write_graph=False)])
