@@ -213,8 +213,9 @@ def test_refusals_name_what_is_wrong():
 
 
 def test_tf_keras_wrappers_is_the_same_package():
-    import lamina as tf
     from lamina.keras.wrappers import SKLearnRegressor as from_keras
+
+    import lamina as tf
     assert tf.keras.wrappers.SKLearnClassifier is SKLearnClassifier and from_keras is SKLearnRegressor
 
 
