@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 optuna = pytest.importorskip("optuna")
-import lamina  # noqa: E402
-from lamina import tuner as kt  # noqa: E402
+import lamina
+from lamina import tuner as kt
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # --- importing -------------------------------------------------------------------------------
 def test_import_lamina_does_not_import_optuna():
     code = "import sys, lamina; import lamina as keras; keras.Sequential; print('optuna' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""})
     assert out.returncode == 0, out.stderr
     assert out.stdout == "False\n"
@@ -29,7 +29,7 @@ def test_import_lamina_does_not_import_optuna():
 def test_lamina_tuner_without_optuna_gives_the_pip_line():
     code = ("import sys; sys.modules['optuna'] = None\n"
             "try:\n    from lamina import tuner\nexcept ImportError as e:\n    print(e)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""})
     assert out.returncode == 0, out.stderr
     assert out.stdout == ("lamina.tuner needs optuna, which is not installed: pip install 'lamina[tuner]' "
@@ -71,9 +71,9 @@ def test_conditional_scope_registers_but_only_the_active_branch_has_values():
         hp.get("width")
     with pytest.raises(KeyError, match="no hyperparameter named 'nope'"):
         hp.get("nope")
-    with pytest.raises(ValueError, match="no hyperparameter named 'missing' is defined yet"):
-        with hp.conditional_scope("missing", [1]):
-            pass
+    with pytest.raises(ValueError, match="no hyperparameter named 'missing' is defined yet"), \
+            hp.conditional_scope("missing", [1]):
+        pass
     assert hp.Int("extra", 0, 5, parent_name="model", parent_values=["wide"]) is None
 
 
@@ -96,7 +96,7 @@ def draw(make, n=3000, seed=0):
     for _ in range(n):
         trial = study.ask()
         hp = kt.HyperParameters()
-        hp._choose = lambda h: h.suggest(trial)
+        hp._choose = lambda h, trial=trial: h.suggest(trial)
         values.append(make(hp))
         study.tell(trial, 0.0)
     return np.array(values)
@@ -402,3 +402,48 @@ def test_hyperparameters_argument_fixes_and_restricts_the_space(tmp_path):
     tuner.search(verbose=0)
     for trial in tuner.oracle.trials.values():
         assert trial.hyperparameters.values == {"lr": 1e-5, "units": 48}  # lr not tuned: its default
+
+
+def test_a_journal_file_holds_a_search_that_resumes(tmp_path):
+    journal = str(tmp_path / "journal.log")
+    calls = []
+
+    class Count(Bowl):
+        def fit(self, hp, model, *args, **kwargs):
+            calls.append(model["lr"])
+            return super().fit(hp, model)
+
+    for _ in range(2):
+        tuner = kt.RandomSearch(Count(), objective=kt.Objective("score", "min"), max_trials=3, storage=journal,
+                                directory=tmp_path)
+        tuner.search(verbose=0)
+    assert len(calls) == 3 and Path(journal).stat().st_size > 0
+    assert not (tmp_path / "untitled_project" / "study.db").exists()
+    study = optuna.load_study(study_name="untitled_project", storage=tuner.oracle.study._storage)
+    assert sorted(t.params["lr"] for t in study.trials) == sorted(calls)
+
+
+def test_the_extras_and_ci_bring_optuna_and_a_postgresql_server():
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert extras["tuner"] == ["optuna>=4.0"]
+    assert {"optuna>=4.0", "psycopg2-binary>=2.9"} <= set(extras["test"])
+    run = (ROOT / ".ci" / "run").read_text()
+    assert "export CI_REQUIRE_ALL=1" in run and "bash .ci/with-postgres.sh make test" in run
+    assert "\nmake test" not in run
+
+
+def test_without_a_postgresql_url_the_test_skips_but_fails_when_ci_requires_all(tmp_path):
+    import os
+    target = "tests/test_tuner_workers.py::test_two_workers_on_one_postgresql_study_share_max_trials"
+    env = {k: v for k, v in os.environ.items() if k not in ("LAMINA_TEST_POSTGRES_URL", "CI_REQUIRE_ALL")}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    def run(**extra):
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", target],
+                              check=False, capture_output=True, text=True, cwd=ROOT, env={**env, **extra}, timeout=300)
+    skipped = run()
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout
+    assert "LAMINA_TEST_POSTGRES_URL is unset" in skipped.stdout
+    required = run(CI_REQUIRE_ALL="1")
+    assert required.returncode == 1 and "1 failed" in required.stdout
+    assert "CI_REQUIRE_ALL=1 but LAMINA_TEST_POSTGRES_URL is unset" in required.stdout

@@ -64,7 +64,8 @@ def create_objective(objective) -> Objective:
                              f'kt.Objective("{objective}", direction="min") (or "max")')
         return Objective(objective, direction)
     if isinstance(objective, (list, tuple)):
-        raise ValueError("several objectives are not supported: pass one name or one kt.Objective")
+        # a list is KerasTuner's multi-objective: a value lamina refuses, not a wrong type
+        raise ValueError("several objectives are not supported: pass one name or one kt.Objective")  # noqa: TRY004
     raise TypeError(f"objective must be a metric name or a kt.Objective, got {objective!r}")
 
 

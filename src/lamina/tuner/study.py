@@ -26,8 +26,9 @@ import socket
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -125,7 +126,6 @@ def fail_dead_trials(study: optuna.Study) -> None:
     """Fail (and queue again) the RUNNING trials whose worker died: on this machine, those whose
     process is gone; elsewhere, those whose heartbeat stopped (Optuna's ``fail_stale_trials``)."""
     me = _this_worker()
-    storage = study._storage
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = trial.user_attrs.get(WORKER_ATTR)
         if worker is None and _started_long_ago(trial):  # killed between ask and claim
@@ -200,7 +200,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:  # noqa: PYI034 (typing.Self needs Python 3.11)
         if optuna.storages._heartbeat.is_heartbeat_enabled(self._storage):
             self._thread = threading.Thread(target=self._beat, daemon=True)
             self._thread.start()
