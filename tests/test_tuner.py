@@ -447,3 +447,43 @@ def test_without_a_postgresql_url_the_test_skips_but_fails_when_ci_requires_all(
     required = run(CI_REQUIRE_ALL="1")
     assert required.returncode == 1 and "1 failed" in required.stdout
     assert "CI_REQUIRE_ALL=1 but LAMINA_TEST_POSTGRES_URL is unset" in required.stdout
+
+
+def test_a_trial_is_kept_only_when_fewer_than_max_trials_counted_trials_are_numbered_below_it(tmp_path):
+    from lamina.tuner import study as study_lib
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    done = [study.ask() for _ in range(4)]
+    study.tell(done[0], 1.0)
+    study.tell(done[1], state=optuna.trial.TrialState.FAIL)  # a dead worker's: its place is free
+    study._storage.set_trial_user_attr(done[2]._trial_id, "lamina_result", {"message": "ValueError: x"})
+    study.tell(done[2], state=optuna.trial.TrialState.FAIL)  # a model that raised keeps its place
+    study._storage.set_trial_system_attr(done[3]._trial_id, "grid_id", 5)
+    study.tell(done[3], 2.0)
+    mine = study.ask()  # number 4, with three counted trials below it
+    assert study_lib._may_run(study, mine, budget=4, grid=False)
+    assert not study_lib._may_run(study, mine, budget=3, grid=False)
+    study._storage.set_trial_system_attr(mine._trial_id, "grid_id", 5)
+    assert not study_lib._may_run(study, mine, budget=10, grid=True)  # grid point 5 is taken below
+    study._storage.set_trial_system_attr(mine._trial_id, "grid_id", 6)
+    assert study_lib._may_run(study, mine, budget=10, grid=True)
+
+
+def test_the_checkpoint_is_the_best_epochs_not_the_last():
+    from lamina.tuner.tuner import SaveBestEpoch
+    saved = []
+
+    class Model:
+        def save_weights(self, path):
+            saved.append((path, epoch))
+
+    callback = SaveBestEpoch(kt.Objective("val_loss", "min"), Path("ckpt.weights.h5"))
+    callback.set_model(Model())
+    for epoch, value in enumerate([3.0, 1.0, 2.0, 1.5]):
+        callback.on_epoch_end(epoch, {"val_loss": value})
+    assert [e for _, e in saved] == [0, 1]
+    upward = SaveBestEpoch(kt.Objective("acc", "max"), Path("c.weights.h5"))
+    upward.set_model(Model())
+    saved.clear()
+    for epoch, value in enumerate([0.5, 0.4, 0.9]):
+        upward.on_epoch_end(epoch, {"acc": value})
+    assert [e for _, e in saved] == [0, 2]
