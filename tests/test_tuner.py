@@ -143,9 +143,10 @@ def test_objective_directions_are_inferred_from_names_as_keras_tuner_does():
     from lamina.tuner.objective import create_objective
     assert create_objective("val_loss").direction == "min"
     assert create_objective("loss").direction == "min"
-    for name in ("val_accuracy", "accuracy", "acc", "val_acc", "binary_accuracy"):
+    for name in ("val_accuracy", "accuracy", "acc", "val_acc", "binary_accuracy", "val_auc", "precision",
+                 "recall", "top_k_categorical_accuracy", "val_r2_score", "f1_score"):
         assert create_objective(name).direction == "max", name
-    for name in ("mae", "val_mse", "val_mean_squared_error"):
+    for name in ("mae", "val_mse", "val_mean_squared_error", "huber", "val_binary_crossentropy"):
         assert create_objective(name).direction == "min", name
     assert create_objective(kt.Objective("score", "max")) == kt.Objective("score", "max")
     with pytest.raises(ValueError, match=r'kt.Objective\("val_f00", direction="min"\)'):

@@ -13,6 +13,8 @@ _MAX_CLASSES = {"Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCate
                 "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "TruePositives", "TrueNegatives",
                 "Precision", "Recall", "AUC", "SensitivityAtSpecificity", "SpecificityAtSensitivity"}
 _MAX_FUNCTIONS = {"accuracy", "categorical_accuracy", "binary_accuracy", "sparse_categorical_accuracy"}
+# not in KerasTuner's list, which would minimize them: scores where larger is better
+_MAX_CLASSES |= {"R2Score", "F1Score", "FBetaScore"}
 
 
 class Objective:
