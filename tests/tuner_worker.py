@@ -13,15 +13,8 @@ from pathlib import Path
 
 from lamina import tuner as kt
 
-storage, directory, log, max_trials, sleep = sys.argv[1:6]
-if len(sys.argv) > 6:  # a barrier: both workers start searching together
-    Path(sys.argv[6]).touch()
-    while not Path(sys.argv[7]).exists():
-        time.sleep(0.05)
-
-
 def note(word, lr):
-    with open(log, "a") as file:
+    with open(sys.argv[3], "a") as file:
         file.write(f"{word} {lr!r} {os.getpid()}\n")
 
 
@@ -31,12 +24,22 @@ class Closed(kt.HyperModel):
 
     def fit(self, hp, model, *args, **kwargs):
         note("start", model)
-        time.sleep(float(sleep))
+        time.sleep(float(sys.argv[5]))
         note("end", model)
         return {"loss": (math.log10(model) + 2.0) ** 2}
 
 
-tuner = kt.RandomSearch(Closed(), objective="loss", max_trials=int(max_trials), directory=directory,
-                        project_name="shared", storage=None if storage == "-" else storage)
-tuner.search(verbose=0)
-print("best", tuner.get_best_hyperparameters()[0].values["lr"])
+def main():
+    storage, directory, _log, max_trials, _sleep = sys.argv[1:6]
+    if len(sys.argv) > 6:  # a barrier: both workers start searching together
+        Path(sys.argv[6]).touch()
+        while not Path(sys.argv[7]).exists():
+            time.sleep(0.05)
+    tuner = kt.RandomSearch(Closed(), objective="loss", max_trials=int(max_trials), directory=directory,
+                            project_name="shared", storage=None if storage == "-" else storage)
+    tuner.search(verbose=0)
+    print("best", tuner.get_best_hyperparameters()[0].values["lr"])
+
+
+if __name__ == "__main__":  # pytest's --doctest-modules imports this file too
+    main()

@@ -107,12 +107,23 @@ def _logsumexp_vjp(F, g, out, a, axis=None, keepdims=False):
     return (_spread(F, g, shape, axis, keepdims) * F.exp(a - _spread(F, out, shape, axis, keepdims)),)
 
 
-sum = _reduction("sum", np.sum, _sum_vjp, "The sum over ``axis`` (all axes by default).")
+# Keras's accumulators: small signed integers and bools sum (and multiply) in int32, small
+# unsigned ones in uint32, wider types in their own (NumPy would widen int8 to int64)
+_ACCUMULATOR = {"bool": "int32", "int8": "int32", "int16": "int32", "uint8": "uint32", "uint16": "uint32"}
+
+
+def _accumulating(fn):
+    def reduce(a, axis=None, keepdims=False):
+        return fn(a, axis=axis, keepdims=keepdims, dtype=_ACCUMULATOR.get(a.dtype.name, a.dtype))
+    return reduce
+
+
+sum = _reduction("sum", _accumulating(np.sum), _sum_vjp, "The sum over ``axis`` (all axes by default).")
 mean = _reduction("mean", np.mean, _mean_vjp, "The mean over ``axis``; integers average as floatx.", floats=True)
 max = _reduction("max", np.max, _extreme_vjp, "The largest value over ``axis`` (ties share the gradient).")
 min = _reduction("min", np.min, _extreme_vjp, "The smallest value over ``axis`` (ties share the gradient).")
 amax, amin = max, min
-prod = _reduction("prod", np.prod, _prod_vjp, "The product over ``axis``.")
+prod = _reduction("prod", _accumulating(np.prod), _prod_vjp, "The product over ``axis``.")
 var = _reduction("var", np.var, _var_vjp, "The (population) variance over ``axis``.", floats=True)
 std = _reduction("std", np.std, _std_vjp, "The (population) standard deviation over ``axis``.", floats=True)
 logsumexp = _reduction("logsumexp", _logsumexp, _logsumexp_vjp, "``log(sum(exp(x)))`` over ``axis``, stably.",
@@ -152,9 +163,16 @@ def _flat_axis(a, axis):
     return (np.ravel(a), 0) if axis is None else (a, axis)
 
 
+def _scan_dtype(a, dtype):
+    """Keras's scans keep the input's dtype (bools count in int32), where NumPy widens integers."""
+    if dtype is not None:
+        return dtype
+    return "int32" if a.dtype == bool else a.dtype
+
+
 def _cumsum(a, axis=None, dtype=None):
     a, axis = _flat_axis(convert.array(a), axis)
-    return np.cumsum(a, axis=axis, dtype=dtype)
+    return np.cumsum(a, axis=axis, dtype=_scan_dtype(a, dtype))
 
 
 def _reverse_cumsum(F, g, axis):
@@ -168,7 +186,7 @@ def _cumsum_vjp(F, g, out, a, axis=None, dtype=None):
 
 def _cumprod(a, axis=None, dtype=None):
     a, axis = _flat_axis(convert.array(a), axis)
-    return np.cumprod(a, axis=axis, dtype=dtype)
+    return np.cumprod(a, axis=axis, dtype=_scan_dtype(a, dtype))
 
 
 def _cumprod_vjp(F, g, out, a, axis=None, dtype=None):
@@ -268,6 +286,8 @@ def median(x, axis=None, keepdims=False):
 def _without_nan(x, fill):
     ops = _ops()
     x = ops.convert_to_tensor(x)
+    if np.dtype(x.dtype).kind not in "fc":  # integers hold no NaN, and keep their dtype
+        return x
     return ops.where(ops.isnan(x), fill, x)
 
 

@@ -214,16 +214,17 @@ class Optimizer:
             slots[name] = Variable.wrapping(whole, name=f"packed_{name}", trainable=False)
         return packed
 
-    def scratch(self, variable: Variable) -> np.ndarray:
+    def scratch(self, variable: Variable, which: int = 0) -> np.ndarray:
         """A work array shaped like ``variable``, reused every step (not state, not saved): an
         update written with ``out=`` into it allocates nothing, which on a 784x300 kernel saves
         more time than the arithmetic costs."""
         scratch = getattr(self, "_scratch", None)
         if scratch is None:
             scratch = self._scratch = {}
-        work = scratch.get(id(variable))
-        if work is None or work.shape != variable.shape:
-            work = scratch[id(variable)] = np.empty_like(variable._value)
+        key = (id(variable), which)  # ``which``: a second work array for a rule that needs two
+        work = scratch.get(key)
+        if work is None or work.shape != variable.shape or work.dtype != variable._value.dtype:
+            work = scratch[key] = np.empty_like(variable._value)
         return work
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
