@@ -488,3 +488,31 @@ def test_the_checkpoint_is_the_best_epochs_not_the_last():
     for epoch, value in enumerate([0.5, 0.4, 0.9]):
         upward.on_epoch_end(epoch, {"acc": value})
     assert [e for _, e in saved] == [0, 2]
+
+
+def test_the_last_trial_of_a_dead_worker_is_run_again_with_its_hyperparameters(tmp_path):
+    import signal
+    from lamina.tuner import study as study_lib
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    first = study.ask()
+    first.suggest_float("lr", 0.0, 1.0)
+    study.tell(first, 1.0)
+    cut = study.ask()  # the budget's last trial, left RUNNING by a process that is gone
+    lr = cut.suggest_float("lr", 0.0, 1.0)
+    study._storage.set_trial_user_attr(cut._trial_id, "lamina_worker",
+                                       {"host": study_lib._this_worker()["host"], "pid": int(dead)})
+    def hung(*_):
+        raise TimeoutError("claim_trial waited for the queued trial instead of taking it")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        again = study_lib.claim_trial(study, budget=2)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert again is not None and again.number == 2 and again.suggest_float("lr", 0.0, 1.0) == lr
+    assert study.trials[1].state == optuna.trial.TrialState.FAIL
+    study.tell(again, 0.5)
+    assert study_lib.claim_trial(study, budget=2) is None

@@ -167,8 +167,9 @@ def claim_trial(study: optuna.Study, budget: int, grid: bool = False) -> optuna.
         fail_dead_trials(study)
         trials = study.get_trials(deepcopy=False)
         holding = [t for t in trials if counted(t)]
-        if len(holding) >= budget:
-            if any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in holding):
+        queued = any(t.state == TrialState.WAITING for t in trials)  # a dead worker's trial, to run again
+        if len(holding) >= budget and not queued:
+            if any(t.state == TrialState.RUNNING for t in holding):
                 time.sleep(POLL_SECONDS)
                 continue
             return None
