@@ -516,3 +516,18 @@ def test_the_last_trial_of_a_dead_worker_is_run_again_with_its_hyperparameters(t
     assert study.trials[1].state == optuna.trial.TrialState.FAIL
     study.tell(again, 0.5)
     assert study_lib.claim_trial(study, budget=2) is None
+
+
+def test_a_model_built_on_its_first_data_comes_back_from_get_best_models(tmp_path):
+    x, y = regression_data(64)
+
+    def build(hp):  # no Input: the model is built when fit first sees x
+        model = lamina.Sequential([lamina.layers.Dense(hp.Int("units", 2, 4)), lamina.layers.Dense(1)])
+        model.compile(optimizer=lamina.optimizers.SGD(0.01), loss="mse")
+        return model
+
+    tuner = kt.RandomSearch(build, objective="val_loss", max_trials=2, seed=0, directory=tmp_path)
+    tuner.search(x, y, epochs=3, validation_split=0.25, verbose=0)
+    model = tuner.get_best_models()[0]
+    assert model.evaluate(x[48:], y[48:], verbose=0) == pytest.approx(tuner.oracle.get_best_trials()[0].score,
+                                                                      rel=1e-5)
