@@ -492,6 +492,7 @@ def test_the_checkpoint_is_the_best_epochs_not_the_last():
 
 def test_the_last_trial_of_a_dead_worker_is_run_again_with_its_hyperparameters(tmp_path):
     import signal
+
     from lamina.tuner import study as study_lib
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True).stdout
