@@ -25,21 +25,6 @@ from .trial import Trial
 from .tuner import Tuner
 from .tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
 
-__all__ = [
-           "BayesianOptimization",
-           "Boolean",
-           "Choice",
-           "Fixed",
-           "Float",
-           "GridSearch",
-           "HyperModel",
-           "HyperParameter",
-           "HyperParameters",
-           "Hyperband",
-           "Int",
-           "Objective",
-           "Oracle",
-           "RandomSearch",
-           "Trial",
-           "Tuner",
-]
+__all__ = ["BayesianOptimization", "Boolean", "Choice", "Fixed", "Float", "GridSearch", "HyperModel",
+           "HyperParameter", "HyperParameters", "Hyperband", "Int", "Objective", "Oracle", "RandomSearch", "Trial",
+           "Tuner"]
