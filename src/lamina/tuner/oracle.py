@@ -34,7 +34,7 @@ class Oracle:
         self.given = hyperparameters or HyperParameters()
         self.tune_new_entries, self.allow_new_entries = tune_new_entries, allow_new_entries
         self.hyperparameters = self.given.copy()  # the space, grown by each build
-        self.study: optuna.Study | None = None
+        self.study: optuna.Study = None  # type: ignore[assignment]  # opened by the tuner (open)
         self.grid = False
 
     @property
