@@ -367,8 +367,11 @@ def test_layout_of_a_diamond_and_a_cycle():
 
 
 def test_crossing_reduction_untangles_what_the_first_order_crosses():
-    # the first downward ordering of this graph has a crossing; the sweeps find an order without
-    edges = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 4)]
-    placement = layered_layout([(40, 20)] * 6, edges)
-    lines = [[placement.centers[u], *route, placement.centers[v]] for (u, v), route in zip(edges, placement.routes)]
-    assert not any(crossing(a, b) for i, a in enumerate(lines) for b in lines[i + 1:])
+    # the first downward ordering of the first graph has a crossing, which the sweeps remove; the
+    # barycenters of the second keep one, which swapping neighbours (transpose) removes
+    for count, edges in [(6, [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 4)]),
+                         (8, [(0, 1), (0, 2), (0, 6), (0, 7), (1, 2), (1, 4), (1, 5), (1, 6), (2, 3), (3, 5), (4, 5),
+                              (6, 7)])]:
+        placement = layered_layout([(40, 20)] * count, edges)
+        lines = [[placement.centers[u], *route, placement.centers[v]] for (u, v), route in zip(edges, placement.routes)]
+        assert not any(crossing(a, b) for i, a in enumerate(lines) for b in lines[i + 1:]), edges
