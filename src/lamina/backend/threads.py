@@ -236,6 +236,8 @@ _lock = threading.Lock()
 def largest_product(model, rows: int | None) -> int | None:
     """The multiply-adds of the model's largest product on ``rows`` rows (None when the rows are
     not known, a batch source, or the model is not built yet)."""
+    if model is None:  # a tape of the user's own: any products
+        return None
     sizes = [weight.shape[0] * weight.shape[1] for weight in model.weights if len(weight.shape) == 2]
     return rows * max(sizes) if sizes and rows else None
 
@@ -243,7 +245,7 @@ def largest_product(model, rows: int | None) -> int | None:
 @contextlib.contextmanager
 def blas_threads(model, rows: int | None = None):
     """Run the body with the BLAS threads :func:`choose_threads` picks for ``model`` on batches of
-    ``rows`` (None: not known), re-decided between the batches of :func:`paced` (which the block
+    ``rows`` (model or rows None: not known; a ``GradientTape`` passes no model), re-decided between the batches of :func:`paced` (which the block
     gives as its value); the pool's count is restored afterwards. Does nothing when the user set
     the threads, when NumPy's BLAS is not OpenBLAS, or when another Python thread is already
     inside one of these blocks (the pool is process-wide).
