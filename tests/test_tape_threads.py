@@ -44,3 +44,28 @@ def test_the_pool_is_given_back_when_the_tape_body_raises(load):  # noqa: F811
     with lamina.GradientTape() as tape:  # a tape still works afterwards
         y = lamina.ops.sum(w * w)
     np.testing.assert_allclose(tape.gradient(y, w).numpy(), [2.0, 2.0])
+
+
+def test_the_tapes_of_fits_general_step_leave_the_choice_to_fit(load):  # noqa: F811
+    """Inside fit the tape does not choose again: fit left these small products alone (OpenBLAS
+    runs them on one thread anyway), and the tape of its general step must too."""
+    load["others"] = 5.0
+    model = lamina.Sequential([lamina.layers.Dense(8, activation="softmax", input_shape=(16,))])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    seen, counts = [], []
+
+    class Record(lamina.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(numpy_threads())
+
+    backward = tape_module.GradientTape._backward
+
+    def recording(self, *args):
+        counts.append(numpy_threads())
+        return backward(self, *args)
+    tape_module.GradientTape._backward = recording
+    try:  # sample weights: the general step, under a tape
+        model.fit(X[:, :16], Y % 8, sample_weight=np.ones(len(Y)), batch_size=32, verbose=0, callbacks=[Record()])
+    finally:
+        tape_module.GradientTape._backward = backward
+    assert seen == [3] * 4 and counts == [3] * 4

@@ -231,6 +231,7 @@ class Governor:
 _active: list[Governor] = []  # the governors of the calls in progress, innermost last
 _found: list = []  # [BlasPool or None, LoadMeter], once looked up
 _lock = threading.Lock()
+_calls = threading.local()  # .depth: the blas_threads blocks open in this thread, governed or not
 
 
 def largest_product(model, rows: int | None) -> int | None:
@@ -256,17 +257,28 @@ def blas_threads(model, rows: int | None = None):
     ...     [len(batch) for batch in batches([[1], [2, 3]])]
     [1, 2]
     """
-    governor = _enter(model, rows)
-    if governor is None:
-        yield paced
-        return
+    _calls.depth = getattr(_calls, "depth", 0) + 1
     try:
-        governor.decide(time.perf_counter())
-        yield paced
+        governor = _enter(model, rows)
+        if governor is None:
+            yield paced
+            return
+        try:
+            governor.decide(time.perf_counter())
+            yield paced
+        finally:
+            governor.limit.close()
+            with _lock:
+                _active.remove(governor)
     finally:
-        governor.limit.close()
-        with _lock:
-            _active.remove(governor)
+        _calls.depth -= 1
+
+
+def for_user_loop():
+    """``blas_threads`` for a ``GradientTape`` of the user's own training loop; nothing inside a
+    ``fit``/``evaluate``/``predict`` of lamina's (their block already chose, from the model's
+    product sizes)."""
+    return contextlib.nullcontext() if getattr(_calls, "depth", 0) else blas_threads(None)
 
 
 def lookup() -> tuple[BlasPool | None, LoadMeter]:

@@ -25,7 +25,7 @@ from .tensor import Tensor
 
 def _blas_threads():
     from ..backend import threads
-    return threads.blas_threads(None)
+    return threads.for_user_loop()
 
 ACTIVE: list[GradientTape] = []  # the tapes recording now, innermost last
 
