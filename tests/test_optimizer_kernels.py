@@ -148,3 +148,16 @@ def test_fused_plan_matches_the_general_step(case, mode):
     def make():
         return build(optimizer=FIT_CASES[case]())
     assert_same(*train_both(make, X, Y, epochs=3))
+
+
+def test_import_lamina_loads_neither_numba_nor_the_downloader():
+    import subprocess
+    import sys
+    code = ("import sys, lamina\n"
+            "print(sorted(m for m in ('numba', 'lamina.optimizers._numba_kernels', 'lamina.datasets._loader',"
+            " 'urllib.request', 'http.client') if m in sys.modules))\n"
+            "from lamina.keras.datasets import mnist\n"
+            "print(mnist.__name__, 'lamina.datasets._loader' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]"
+    assert out[1] == "lamina.datasets.mnist True"

@@ -6,24 +6,26 @@ import pytest
 import lamina
 
 sklearn = pytest.importorskip("sklearn")
-from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import load_diabetes, load_iris  # noqa: E402
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lamina.wrappers import SKLearnClassifier, SKLearnRegressor, SKLearnTransformer  # noqa: E402
+from lamina.wrappers import SKLearnClassifier, SKLearnRegressor, SKLearnTransformer
 
 
 def mlp(X, y, loss, out_activation="softmax", hidden=(10,), learning_rate=0.01, seed=None):
-    """Keras's test model (a Sequential here: lamina cannot save, so pickle, Functional models yet),
-    sized from X and the encoded y; a seed makes its fit reproducible."""
+    """Keras's test model (a Functional one), sized from X and the encoded y; a seed makes its
+    fit reproducible."""
     if seed is not None:
         lamina.utils.set_random_seed(seed)
-    model = lamina.Sequential([lamina.Input((X.shape[1],)),
-                               *[lamina.layers.Dense(units, activation="relu") for units in hidden],
-                               lamina.layers.Dense(y.shape[1] if y.ndim > 1 else 1, activation=out_activation)])
+    inputs = lamina.Input((X.shape[1],))
+    h = inputs
+    for units in hidden:
+        h = lamina.layers.Dense(units, activation="relu")(h)
+    model = lamina.Model(inputs, lamina.layers.Dense(y.shape[1] if y.ndim > 1 else 1, activation=out_activation)(h))
     model.compile(loss=loss, optimizer=lamina.optimizers.Adam(learning_rate))
     return model
 
@@ -210,6 +212,26 @@ def test_refusals_name_what_is_wrong():
         SKLearnRegressor(mlp).predict(X)
 
 
+def test_tf_keras_wrappers_is_the_same_package():
+    from lamina.keras.wrappers import SKLearnRegressor as from_keras
+
+    import lamina as tf
+    assert tf.keras.wrappers.SKLearnClassifier is SKLearnClassifier and from_keras is SKLearnRegressor
+
+
+def test_a_fitted_wrapper_pickles_with_its_model_and_history():
+    import pickle
+    X, y = load_diabetes(return_X_y=True)
+    reg = SKLearnRegressor(mlp, model_kwargs={"loss": "mse", "out_activation": None},
+                           fit_kwargs={"epochs": 2, **QUIET}).fit(X, y)
+    copy = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_allclose(copy.predict(X), reg.predict(X), rtol=1e-6)
+    assert copy.history_.history == reg.history_.history and copy.history_.model is copy.model_
+    assert copy.epoch_ == 2 and copy.model_ is not reg.model_
+    copy.set_params(warm_start=True).fit(X, y)  # the unpickled model trains on, compiled
+    assert copy.epoch_ == 4
+
+
 def test_without_scikit_learn_the_error_gives_the_install_line():
     """In a fresh interpreter where scikit-learn cannot be imported."""
     import os
@@ -218,7 +240,8 @@ def test_without_scikit_learn_the_error_gives_the_install_line():
     code = ("import sys; sys.modules['sklearn'] = None; import lamina\n"
             "try:\n    lamina.wrappers.SKLearnClassifier\nexcept ImportError as error:\n    print(error)")
     env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(os.path.dirname(__file__)), "src")}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert "lamina.wrappers needs sklearn, which is not installed: pip install 'lamina[sklearn]' (or pip " \
            "install scikit-learn)" in result.stdout

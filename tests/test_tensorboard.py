@@ -12,8 +12,8 @@ import pytest
 import lamina
 
 pytest.importorskip("tensorboard")
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
-from tensorboard.util import tensor_util  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.util import tensor_util
 
 
 def read_run(folder):
@@ -98,10 +98,10 @@ def test_update_freq_batch_is_every_batch_and_steps_per_second_are_written(tmp_p
     assert all(v > 0 for _, v in scalars(train, "epoch_steps_per_second"))
 
 
-def test_epoch_level_writing_leaves_fit_without_batch_hooks():
+def test_epoch_level_writing_leaves_fit_without_batch_hooks(tmp_path):
     model = classifier()
-    epoch_only = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard("unused")], model, {})
-    batch = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard("unused", update_freq=5)], model, {})
+    epoch_only = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard(tmp_path / "a")], model, {})
+    batch = lamina.callbacks.CallbackList([lamina.callbacks.TensorBoard(tmp_path / "b", update_freq=5)], model, {})
     assert not epoch_only.wants_batch_logs("train") and batch.wants_batch_logs("train")
 
 
@@ -132,7 +132,7 @@ def test_write_images_writes_each_weight_as_a_png_keras_lays_out(tmp_path):
     model.fit(x, y, epochs=1, verbose=0, callbacks=[
         lamina.callbacks.TensorBoard(tmp_path, histogram_freq=1, write_images=True)])
     train = read_run(tmp_path / "train")
-    (step, content), = train["dense/kernel/image"]
+    (_, content), = train["dense/kernel/image"]
     width, height, png = content
     kernel = np.array(model.layers[0].kernel)  # (4, 8): wider than tall, so not transposed
     assert (int(width), int(height)) == (8, 4)
@@ -154,6 +154,20 @@ def test_the_graph_is_the_model_json_that_tensorboard_draws(tmp_path):
     assert (metadata.plugin_name, metadata.content) == ("graph_keras_model", b"1")
     graph = keras_util.keras_model_to_graph_def(json.loads(structure.item()))
     assert [node.name.split("/")[-1] for node in graph.node] == ["input_layer", "dense", "dense_1"]
+
+
+def test_a_functional_model_graph_has_its_branches(tmp_path):
+    from tensorboard.plugins.graph import keras_util
+    left, right = lamina.Input((4,), name="left"), lamina.Input((2,), name="right")
+    joined = lamina.layers.Concatenate(name="joined")([lamina.layers.Dense(3, name="hidden")(left), right])
+    model = lamina.Model([left, right], lamina.layers.Dense(1, name="out")(joined))
+    model.compile(loss="mse", optimizer="sgd")
+    x = np.ones((8, 4)), np.ones((8, 2))
+    model.fit(list(x), np.ones((8, 1)), epochs=1, verbose=0, callbacks=[lamina.callbacks.TensorBoard(tmp_path)])
+    (_, structure), = read_run(tmp_path / "train")["keras"]
+    graph = keras_util.keras_model_to_graph_def(json.loads(structure.item()))
+    inputs = {node.name.split("/")[-1]: sorted(i.split("/")[-1] for i in node.input) for node in graph.node}
+    assert inputs == {"left": [], "right": [], "hidden": ["left"], "joined": ["hidden", "right"], "out": ["joined"]}
 
 
 def test_write_graph_false_writes_no_graph_and_a_subclassed_model_warns(tmp_path):
@@ -218,6 +232,59 @@ def test_import_lamina_imports_none_of_the_optional_tools():
             " if m in sys.modules))")
     source = os.path.join(os.path.dirname(__file__), os.pardir, "src")
     env = {**os.environ, "PYTHONPATH": os.path.abspath(source)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_each_tool_extra_brings_only_what_the_tool_needs():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    root = os.path.join(os.path.dirname(__file__), os.pardir)
+    with open(os.path.join(root, "pyproject.toml"), "rb") as file:
+        extras = tomllib.load(file)["project"]["optional-dependencies"]
+
+    def names(requirements):
+        return {r.split(">")[0].split("=")[0].strip() for r in requirements}
+    assert names(extras["tensorboard"]) == {"tensorboard"}
+    assert names(extras["onnx"]) == {"onnx"}
+    assert names(extras["sklearn"]) == {"scikit-learn"}
+    assert {"tensorboard", "onnx", "onnxruntime", "scikit-learn"} <= names(extras["test"])  # CI runs every test
+
+
+KERAS_SIGNATURES = """
+import inspect, json, keras
+def parameters(fn):
+    return [[p.name, repr(p.default) if p.default is not inspect.Parameter.empty else None, p.kind.name]
+            for p in inspect.signature(fn).parameters.values()]
+print(json.dumps({"TensorBoard": parameters(keras.callbacks.TensorBoard.__init__),
+                  "export": parameters(keras.Model.export),
+                  **{name: parameters(getattr(keras.wrappers, name).__init__)
+                     for name in ("SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer")}}))
+"""
+
+
+def test_the_tools_take_keras_arguments_with_keras_defaults():
+    """TensorBoard, Model.export and the wrappers against the installed Keras's signatures."""
+    import importlib.util
+    import inspect
+    import json
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("keras is not installed")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", KERAS_SIGNATURES], check=False, capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    keras_signatures = json.loads(result.stdout.strip().splitlines()[-1])
+
+    def parameters(fn):
+        return [[p.name, repr(p.default) if p.default is not inspect.Parameter.empty else None, p.kind.name]
+                for p in inspect.signature(fn).parameters.values()]
+    from lamina import wrappers
+    ours = {"TensorBoard": parameters(lamina.callbacks.TensorBoard.__init__), "export": parameters(lamina.Model.export),
+            **{name: parameters(getattr(wrappers, name).__init__)
+               for name in ("SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer")}}
+    assert ours == keras_signatures

@@ -25,6 +25,7 @@ from .tracking import track, untrack
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
 _INTERNAL = frozenset(("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics", "_losses",
+                       "_seed_generators",
                        "_call_signature", "_inbound_nodes", "_outbound_nodes"))
 _FLOAT_POLICIES = ("float16", "float32", "float64", "bfloat16", "mixed_float16", "mixed_bfloat16")
 
@@ -78,7 +79,7 @@ class Layer:
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
         for name in ("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics", "_losses",
-                     "_inbound_nodes"):
+                     "_inbound_nodes", "_seed_generators"):
             object.__setattr__(self, name, [])
         object.__setattr__(self, "_trainable", True)
         object.__setattr__(self, "built", False)
@@ -184,7 +185,15 @@ class Layer:
 
     @property
     def variables(self) -> list:
-        return self.weights
+        """The weights, then the state of the ``SeedGenerator``s this layer and its sub-layers hold
+        (Keras's ``variables``: all the state, where ``weights`` leaves the seeds out)."""
+        return self.weights + self._seed_states()
+
+    def _seed_states(self) -> list:
+        states = [g.state for g in self._seed_generators]
+        for layer in self._layers:
+            states += [s for s in layer._seed_states() if not any(s is t for t in states)]
+        return states
 
     @property
     def trainable_weights(self) -> list:
@@ -195,7 +204,11 @@ class Layer:
         return self.weights if not self.trainable else [v for v in self.weights if not v.trainable]
 
     trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        """The non-trainable weights and the seed generators' states."""
+        return self.variables if not self.trainable else [v for v in self.variables if not v.trainable]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights' values, in ``weights`` order."""

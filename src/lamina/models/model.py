@@ -188,7 +188,9 @@ class Model(Trainer, ModelIO, Layer):
             if missing or unknown:
                 raise ValueError(f"Model '{self.name}' expects inputs named {expected}, got {sorted(inputs)}")
             return [inputs[name] for name in expected]
-        values = list(inputs) if isinstance(inputs, (list, tuple)) and len(graph.inputs) > 1 else [inputs]
+        listed = isinstance(inputs, (list, tuple)) and (len(graph.inputs) > 1 or (
+            len(inputs) == 1 and isinstance(graph.input_structure, (list, tuple))))  # Model([x], ...) given [array]
+        values = list(inputs) if listed else [inputs]
         if len(values) != len(graph.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(graph.inputs)} inputs {expected}, got "
                              f"{len(values)}")
@@ -228,6 +230,13 @@ class Model(Trainer, ModelIO, Layer):
         if not self.built:
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data or build it first")
         return super().count_params()
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs) -> None:
+        """Write the model for inference elsewhere, as Keras's ``export``: lamina writes
+        ``format="onnx"`` (a Sequential or Functional model of built-in layers; ``opset_version``
+        from 13, default 17) and refuses the other formats. Needs ``pip install 'lamina[onnx]'``."""
+        from ..export import export_model
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
 
 
 def _symbolic_like(shapes, dtype: str):

@@ -68,7 +68,11 @@ def serialize_keras_object(obj):
     _layer_dtype_as_policy(obj, config)
     registered = object_registration.registered_name_or_none(type(obj))
     module = None if registered else registries.keras_module_of(obj)
-    serialized = {"module": module or type(obj).__module__, "class_name": type(obj).__name__,
+    if module == registries.FUNCTIONAL_MODULE:
+        registered = "Functional"  # as Keras writes it
+    elif module is None and registered is None:
+        registered = type(obj).__name__  # a user's class not registered: Keras names it so (custom_objects)
+    serialized = {"module": module, "class_name": type(obj).__name__,
                   "config": config, "registered_name": registered}
     build_config = _build_config(obj)
     if build_config is not None:
@@ -175,13 +179,17 @@ def _deserialize_value(config, custom_objects, budget):
         inner = {}
     if not isinstance(inner, dict):
         raise ValueError(f"The config of {class_name} must be a dict, got {type(inner).__name__}")
-    from ..layers.layer import Layer
-    from ..models.sequential import Sequential
     from ..layers.input_layer import InputLayer
-    if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Sequential, InputLayer)):
+    from ..layers.layer import Layer
+    from ..models.model import Model
+    if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Model, InputLayer)):
         budget.count_layer()  # the layers models hold; the models and their inputs are not counted
-    if isinstance(cls, type) and issubclass(cls, Sequential):
+    if isinstance(cls, type) and _from_config_takes_custom_objects(cls):
+        # Keras's rule: a from_config taking custom_objects deserializes its own config
+        # (a Lambda's stored function must reach it undecoded, to be refused or rebuilt there)
         instance = cls.from_config(inner, custom_objects=custom_objects)
+    elif isinstance(cls, type) and issubclass(cls, Model):
+        instance = cls.from_config(inner)  # a user's own from_config(cls, config): the file's config, as in Keras
     else:
         inner = _without_newer_defaults(cls, {key: _nested(value, custom_objects) for key, value in inner.items()})
         instance = cls.from_config(inner)
@@ -264,6 +272,14 @@ def _without_newer_defaults(cls, config: dict) -> dict:
 
 
 @functools.lru_cache(maxsize=512)
+def _from_config_takes_custom_objects(cls) -> bool:
+    try:
+        return "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+@functools.lru_cache(maxsize=512)
 def _init_parameters(cls) -> frozenset | None:
     """The parameter names of ``cls.__init__`` (looked up once per class: a long stack of
     layers would otherwise spend most of its loading time in ``inspect``)."""
@@ -288,3 +304,34 @@ def _build_from_config(instance, build_config) -> None:
         instance.build_for(shape[1:])
     else:
         instance.build(shape)
+
+
+def serialize_layer(layer) -> dict:
+    """``keras.layers.serialize``: a layer (or model) as its serialized dict.
+
+    >>> import lamina
+    >>> lamina.layers.serialize(lamina.layers.Dense(2, name="d"))["config"]["units"]
+    2
+    """
+    from ..layers.layer import Layer
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layers.serialize expects a layer, got {type(layer).__name__}")
+    return serialize_keras_object(layer)
+
+
+def deserialize_layer(config, custom_objects: dict | None = None):
+    """``keras.layers.deserialize``: a new layer (or model) from ``layers.serialize`` output,
+    built under the same rules as a file (only lamina's and the caller's classes).
+
+    >>> import lamina
+    >>> lamina.layers.deserialize(lamina.layers.serialize(lamina.layers.Dense(2, name="d"))).name
+    'd'
+    """
+    from ..layers.layer import Layer
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"layers.deserialize expects a dict from layers.serialize, got {str(config)[:200]}")
+    layer = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(layer, Layer):
+        raise ValueError(f"layers.deserialize built a {type(layer).__name__}, not a layer: the config names "
+                         f"{config.get('class_name')!r}")
+    return layer

@@ -12,7 +12,7 @@ from optuna.trial import TrialState
 from . import study as study_lib
 from .hyperparameters import Fixed, HyperParameter, HyperParameters
 from .objective import Objective, create_objective
-from .trial import Trial
+from .trial import RESULT_ATTR, Trial
 
 
 class Oracle:
@@ -34,7 +34,7 @@ class Oracle:
         self.given = hyperparameters or HyperParameters()
         self.tune_new_entries, self.allow_new_entries = tune_new_entries, allow_new_entries
         self.hyperparameters = self.given.copy()  # the space, grown by each build
-        self.study: optuna.Study | None = None
+        self.study: optuna.Study = None  # type: ignore[assignment]  # opened by the tuner (open)
         self.grid = False
 
     @property
@@ -89,17 +89,15 @@ class Oracle:
         executions, as KerasTuner scores) and tell Optuna its value."""
         self._merge_space(hp)
         score = float(metrics[self.objective.name])
-        storage = self.study._storage
-        storage.set_trial_user_attr(trial._trial_id, "hyperparameters", hp.values)
-        storage.set_trial_user_attr(trial._trial_id, "metrics", history)
-        storage.set_trial_user_attr(trial._trial_id, "score", score)
-        storage.set_trial_user_attr(trial._trial_id, "best_step", metrics.get("_best_step"))
+        result = {"hyperparameters": hp.values, "metrics": history, "score": score,
+                  "best_step": metrics.get("_best_step")}
+        self.study._storage.set_trial_user_attr(trial._trial_id, RESULT_ATTR, result)
         state = TrialState.PRUNED if pruned else TrialState.COMPLETE
         self.study.tell(trial, None if pruned else score, state=state)
 
     def fail_trial(self, trial: optuna.Trial, message: str) -> None:
         """Record a trial whose build or fit raised."""
-        self.study._storage.set_trial_user_attr(trial._trial_id, "message", message)
+        self.study._storage.set_trial_user_attr(trial._trial_id, RESULT_ATTR, {"hyperparameters": {}, "message": message})
         self.study.tell(trial, state=TrialState.FAIL)
 
     def _merge_space(self, hp: HyperParameters) -> None:

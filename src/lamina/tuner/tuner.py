@@ -4,6 +4,7 @@ arguments (``executions_per_trial`` times) and keeps its best epoch's weights on
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from .objective import Objective
 from .oracle import Oracle
 
 CHECKPOINT = "checkpoint.weights.h5"
+BUILD_CONFIG = "build_config.json"  # the input shape, for a model built on its first data (as KerasTuner keeps)
 
 
 class SaveBestEpoch(Callback):
@@ -204,6 +206,8 @@ class Tuner:
             results.append(best_epoch_metrics(result, self.oracle.objective, "HyperModel.fit"))
             if not checkpoint.exists() and hasattr(model, "save_weights"):  # a fit that ignored the callbacks
                 model.save_weights(str(checkpoint))
+            if hasattr(model, "get_build_config") and model.get_build_config() is not None:
+                (folder / BUILD_CONFIG).write_text(json.dumps(model.get_build_config()))
             pruned = pruned or any(getattr(c, "pruned", False) for c in extra)
             self._after_fit(hp, extra)
         metrics = average(results)
@@ -230,6 +234,9 @@ class Tuner:
                     "directory= between the machines, or rebuild and train the model from "
                     "get_best_hyperparameters()")
             model = self.hypermodel.build(trial.hyperparameters.copy())
+            build_config = self.trial_dir(trial.trial_id) / BUILD_CONFIG
+            if not model.built and build_config.exists():
+                model.build_from_config(json.loads(build_config.read_text()))
             model.load_weights(str(checkpoint))
             models.append(model)
         return models

@@ -89,20 +89,28 @@ class GridSearch(Tuner):
     def _prepare_search(self) -> None:
         space = {h.name: h.grid() for h in self.oracle.hyperparameters.space if type(h).__name__ != "Fixed"}
         size = math.prod(len(v) for v in space.values()) if space else 1
-        self.oracle.study.sampler = optuna.samplers.GridSampler(space or {"_": [0]}, seed=self.seed)
+        self.oracle.study.sampler = _AskedGridSampler(space or {"_": [0]}, seed=self.seed)
         self.oracle.max_trials = size if self.oracle.max_trials is None else min(self.oracle.max_trials, size)
 
     def _identity(self) -> dict:
         return {**super()._identity(), "max_trials": None}
 
 
+class _AskedGridSampler(optuna.samplers.GridSampler):
+    """Optuna's GridSampler, minus its ``study.stop()`` once the grid is done: that works only
+    inside ``study.optimize``, and a search asks and tells (its budget is the grid's size)."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        return None
+
+
 class _PruneCallback(Callback):
     """Reports the objective to Optuna after each epoch and stops training when the Hyperband
     pruner says the trial has lost its bracket's round."""
 
-    def __init__(self, trial: optuna.Trial, objective_name: str):
+    def __init__(self, trial: optuna.Trial, objective_name: str, max_epochs: int):
         super().__init__()
-        self.trial, self.objective_name = trial, objective_name
+        self.trial, self.objective_name, self.max_epochs = trial, objective_name, max_epochs
         self.pruned, self.epochs = False, 0
 
     def on_epoch_end(self, epoch, logs=None):
@@ -112,7 +120,7 @@ class _PruneCallback(Callback):
             raise ValueError(f"Hyperband: objective {self.objective_name!r} is not in the epoch's logs "
                              f"{sorted(logs or {})}")
         self.trial.report(float(value), step=epoch + 1)
-        if self.trial.should_prune():
+        if epoch + 1 < self.max_epochs and self.trial.should_prune():  # the last rung is the end anyway
             self.pruned = True
             self.model.stop_training = True
 
@@ -159,7 +167,7 @@ class Hyperband(Tuner):
 
     def _trial_callbacks(self, trial, hp) -> list:
         hp.values.update({"tuner/epochs": self.max_epochs, "tuner/initial_epoch": 0})
-        return [_PruneCallback(trial, self.oracle.objective.name)]
+        return [_PruneCallback(trial, self.oracle.objective.name, self.max_epochs)]
 
     def _after_fit(self, hp, extra: list) -> None:
         hp.values["tuner/epochs"] = extra[0].epochs
