@@ -233,6 +233,9 @@ def overlap(a, b):
 def check_drawing(text, expected_edges, rankdir="TB", expected_clusters=None):
     """The SVG draws exactly ``expected_edges`` (by box name) and is well laid out; returns its boxes."""
     boxes, edges, clusters = read_svg(text)
+    width, height = (float(v) for v in ElementTree.fromstring(text).get("viewBox").split()[2:])
+    assert all(0 < x < width and 0 < y < height for points in edges for x, y in points)  # all in the picture
+    assert all(0 < x and x + w < width and 0 < y and y + h < height for (x, y, w, h), _ in boxes.values())
     names = list(boxes)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
