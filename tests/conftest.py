@@ -1,4 +1,10 @@
 """Shared test set-up: a clean name counter and seed for every test, float64 on request."""
+import os
+
+# scikit-learn's estimator checks test array-API input only when SciPy was imported with its
+# array API on (tests/test_sklearn_wrappers.py); it must be set before anything imports SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 
@@ -34,3 +40,15 @@ def fashion():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def keras_oracle():
+    """Keras 3 on JAX in one helper process for the whole session (tests/keras_oracle.py)."""
+    from keras_oracle import KerasOracle, keras_available
+    missing = keras_available()
+    if missing:
+        pytest.skip(f"the Keras oracle needs {missing}: pip install 'keras>=3.8' jax (the test extra)")
+    oracle = KerasOracle()
+    yield oracle
+    oracle.close()

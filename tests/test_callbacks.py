@@ -42,26 +42,6 @@ def drive(callback, values, monitor="val_loss", model=None):
     return seen
 
 
-instance_hooks_seen = overrides(LambdaCallback(on_train_batch_end=print), "on_train_batch_end")
-needs_instance_hooks = pytest.mark.skipif(
-    not instance_hooks_seen, reason="callback.overrides() does not yet see hooks set on the instance "
-    "(LambdaCallback, int save_freq): it must also return True when `hook in vars(callback)`")
-
-
-def _hooks_get_logs() -> bool:
-    try:
-        x, y = regression(4)
-        linear_model().fit(x, y, epochs=1, verbose=0, callbacks=[LambdaCallback(on_train_begin=lambda logs: None)])
-    except TypeError:
-        return False
-    return True
-
-
-needs_logs_argument = pytest.mark.skipif(
-    "not _hooks_get_logs()", reason="CallbackList does not yet pass logs to every hook as Keras does "
-    "(on_train_begin(logs=None), on_epoch_begin(epoch, logs=None), ...); LambdaCallback's functions need it")
-
-
 # --- EarlyStopping -------------------------------------------------------------------------------
 def test_early_stopping_restores_the_best_epochs_weights():
     x, y = regression()
@@ -188,7 +168,6 @@ def test_checkpoint_missing_format_field(tmp_path):
         drive(ModelCheckpoint(tmp_path / "{val_acc:.2f}.keras"), [0.1], model=model)
 
 
-@needs_instance_hooks
 def test_checkpoint_int_save_freq_counts_batches(tmp_path):
     x, y = regression(10)
     model, saved = linear_model(), []
@@ -223,8 +202,6 @@ def test_checkpoint_folder_that_cannot_be_created(tmp_path):
 
 def test_checkpoint_with_the_real_writers(tmp_path):
     model = linear_model()
-    if not hasattr(model, "save_weights") or not hasattr(model, "save"):
-        pytest.skip("model.save / model.save_weights are not written yet (the files issue)")
     x, y = regression()
     model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y), callbacks=[
         ModelCheckpoint(tmp_path / "w-{epoch}.weights.h5", save_weights_only=True),
@@ -370,7 +347,6 @@ def test_terminate_on_inf_can_raise():
 
 
 # --- LambdaCallback ------------------------------------------------------------------------------
-@needs_logs_argument
 def test_lambda_callback_calls_what_it_is_given():
     x, y = regression(8)
     calls = []
@@ -383,8 +359,6 @@ def test_lambda_callback_calls_what_it_is_given():
     assert calls == ["begin", (0, ["loss"]), (1, ["loss"]), "end"]
 
 
-@needs_instance_hooks
-@needs_logs_argument
 def test_lambda_callback_batch_hooks_run_in_fit():
     x, y = regression(8)
     batches = []

@@ -272,13 +272,14 @@ def test_a_failed_save_weights_leaves_the_previous_file(tmp_path, monkeypatch):
 _SAMPLE_ARGS = {"units": 3, "scale": 0.5, "target_shape": (2, 2), "rate": 0.25, "stddev": 0.1,
                 "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9, "boundaries": [5],
                 "values": [0.1, 0.01], "first_decay_steps": 10, "activation": "tanh", "value": 0.5,
-                "thresholds": 0.5, "num_classes": 3}
+                "thresholds": 0.5, "num_classes": 3, "axes": 1}
 # wrappers around a Python function: their config cannot hold the function (Keras saves those
 # only for registered functions), so they have no from_config round trip
 _FUNCTION_WRAPPERS = {"CustomLoss", "LossFunctionWrapper", "MeanMetricWrapper"}
 
 
-_CLASS_ARGS = {"InputLayer": {"shape": (3,)}}
+_CLASS_ARGS = {"InputLayer": {"shape": (3,)},
+               "Lambda": {"function": lamina.activations.relu}}  # a named function a file may name
 
 
 def _instance(cls):

@@ -23,16 +23,19 @@ _CLASSES: list = []
 def _kind(value) -> str | None:
     if not _CLASSES:  # imported on first use: these modules import this one
         from ..metrics.metric import Metric
+        from ..random import SeedGenerator
         from ..variables import Variable
         from .layer import Layer
-        _CLASSES.extend((Layer, Variable, Metric))
-    Layer, Variable, Metric = _CLASSES
+        _CLASSES.extend((Layer, Variable, Metric, SeedGenerator))
+    Layer, Variable, Metric, SeedGenerator = _CLASSES
     if isinstance(value, Layer):
         return "layer"
     if isinstance(value, Variable):
         return "variable"
     if isinstance(value, Metric):
         return "metric"
+    if isinstance(value, SeedGenerator):
+        return "seed_generator"
     return None
 
 
@@ -61,13 +64,17 @@ def _add(owner, value, kind: str) -> None:
         known = owner._trainable_variables + owner._non_trainable_variables
         if not any(value is v for v in known):
             (owner._trainable_variables if value.trainable else owner._non_trainable_variables).append(value)
+    elif kind == "seed_generator":  # its state is in layer.variables, not in weights, as in Keras
+        if not any(value is g for g in owner._seed_generators):
+            owner._seed_generators.append(value)
     elif not any(value is m for m in owner._metrics):
         owner._metrics.append(value)
 
 
 def untrack(owner, value) -> None:
     """Forget ``value`` (removed from a tracked list or dict, or replaced on an attribute)."""
-    for collection in (owner._layers, owner._trainable_variables, owner._non_trainable_variables, owner._metrics):
+    for collection in (owner._layers, owner._trainable_variables, owner._non_trainable_variables, owner._metrics,
+                       owner._seed_generators):
         for i, item in enumerate(collection):
             if item is value:
                 del collection[i]

@@ -16,8 +16,15 @@ def _divide_no_nan(a, b):
     return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b != 0)
 
 
+_COUNT_NAMES = {"tp": "true_positives", "fp": "false_positives", "fn": "false_negatives"}
+
+
 class _ThresholdMetric(Metric):
-    """Precision and Recall: counts at one or more thresholds (``top_k``, ``class_id`` as Keras)."""
+    """Precision and Recall: counts at one or more thresholds (``top_k``, ``class_id`` as Keras).
+    Each keeps only the two counts its ratio needs (``counts``), as Keras does, so its
+    ``variables`` (and what a file stores for it) are Keras's."""
+
+    counts: tuple = ()
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name, dtype)
@@ -25,19 +32,17 @@ class _ThresholdMetric(Metric):
         default = _confusion.NEG_INF if top_k is not None else 0.5
         self.thresholds = _confusion.parse_thresholds(type(self).__name__, thresholds, default)
         self._evenly = _confusion.is_evenly_distributed(self.thresholds)
-        self.true_positives = self.add_variable((len(self.thresholds),), name="true_positives")
-        self.false_positives = self.add_variable((len(self.thresholds),), name="false_positives")
-        self.false_negatives = self.add_variable((len(self.thresholds),), name="false_negatives")
+        for count in self.counts:
+            setattr(self, _COUNT_NAMES[count], self.add_variable((len(self.thresholds),), name=_COUNT_NAMES[count]))
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred, weights = _confusion.prepare(y_true, y_pred, sample_weight, self.top_k, self.class_id)
         counts = _confusion.confusion_counts(y_true, y_pred, self.thresholds, weights, evenly=self._evenly)
-        self.true_positives.assign_add(counts["tp"])
-        self.false_positives.assign_add(counts["fp"])
-        self.false_negatives.assign_add(counts["fn"])
+        for count in self.counts:
+            getattr(self, _COUNT_NAMES[count]).assign_add(counts[count])
 
     def _single(self, values):
-        values = values.astype(np.float32)
+        values = values.astype(self.dtype)
         return values[0] if len(self.thresholds) == 1 else values
 
     def get_config(self) -> dict:
@@ -55,6 +60,8 @@ class Precision(_ThresholdMetric):
     0.6667
     """
 
+    counts = ("tp", "fp")
+
     def result(self):
         tp = self.true_positives._value
         return self._single(_divide_no_nan(tp, tp + self.false_positives._value))
@@ -69,6 +76,8 @@ class Recall(_ThresholdMetric):
     >>> round(float(m.result()), 4)
     0.6667
     """
+
+    counts = ("tp", "fn")
 
     def result(self):
         tp = self.true_positives._value
@@ -139,7 +148,7 @@ class AUC(Metric):
 
     def result(self):
         if self.true_positives is None:
-            return np.float32(0.0)
+            return self._as_result(0.0)
         if self.curve == "PR" and self.summation_method == "interpolation":
             return self._average_labels(self._interpolate_pr_auc())
         tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
@@ -172,11 +181,11 @@ class AUC(Metric):
 
     def _average_labels(self, terms):
         if not self.multi_label:
-            return np.float32(terms.sum())
+            return self._as_result(terms.sum())
         by_label = terms.sum(axis=0)
         if self.label_weights is None:
-            return np.float32(by_label.mean())
-        return np.float32(_divide_no_nan((by_label * self.label_weights).sum(), self.label_weights.sum()))
+            return self._as_result(by_label.mean())
+        return self._as_result(_divide_no_nan((by_label * self.label_weights).sum(), self.label_weights.sum()))
 
     def get_config(self) -> dict:
         config = {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
@@ -241,7 +250,7 @@ class FBetaScore(Metric):
 
     def result(self):
         if self.true_positives is None:
-            return np.float32(0.0)
+            return self._as_result(0.0)
         eps, beta2 = backend.epsilon(), self.beta ** 2
         tp = self.true_positives
         precision = tp / (tp + self.false_positives + eps)
@@ -252,7 +261,7 @@ class FBetaScore(Metric):
             score = (score * support / (support.sum() + eps)).sum()
         elif self.average is not None:
             score = np.mean(score)
-        return np.asarray(score, np.float32)[()]
+        return self._as_result(score)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "average": self.average, "beta": self.beta, "threshold": self.threshold}

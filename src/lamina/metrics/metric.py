@@ -60,6 +60,10 @@ class Metric:
     def result(self):
         raise TypeError(f"{type(self).__name__} must implement result")
 
+    def _as_result(self, value):
+        """``value`` as a scalar of the metric's dtype (floatx by default, as in Keras)."""
+        return np.asarray(value, self.dtype)[()]
+
     def reset_state(self) -> None:
         for variable in self._variables:
             variable.assign(np.zeros(variable.shape, variable._value.dtype))
@@ -137,7 +141,7 @@ class Mean(Metric):
         self.count += count
 
     def result(self):
-        return np.float32(self.total / self.count) if self.count else np.float32(0.0)
+        return self._as_result(self.total / self.count) if self.count else self._as_result(0.0)
 
 
 class Sum(Metric):
@@ -160,7 +164,7 @@ class Sum(Metric):
         self.total += float(_samplewise(values, sample_weight, np.sum)[0].sum())
 
     def result(self):
-        return np.float32(self.total)
+        return self._as_result(self.total)
 
 
 def _align(y_true, y_pred):

@@ -105,7 +105,7 @@ class RootMeanSquaredError(Mean):
         super().update_state(np.square(np.asarray(y_pred, np.float64) - y_true), sample_weight)
 
     def result(self):
-        return np.float32(np.sqrt(self.total / self.count)) if self.count else np.float32(0.0)
+        return self._as_result(np.sqrt(self.total / self.count)) if self.count else self._as_result(0.0)
 
 
 class R2Score(Metric):
@@ -156,7 +156,7 @@ class R2Score(Metric):
 
     def result(self):
         if self.sum is None:
-            return np.float32(0.0)
+            return self._as_result(0.0)
         total = self.squared_sum - self.sum * (self.sum / self.count)
         with np.errstate(divide="ignore", invalid="ignore"):
             raw = 1 - self.residual / total
@@ -175,7 +175,7 @@ class R2Score(Metric):
             warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.", stacklevel=2)
         elif p:
             score = 1 - (1 - score) * (n - 1) / (n - p - 1)
-        return np.asarray(score, np.float32)[()]
+        return self._as_result(score)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "class_aggregation": self.class_aggregation,

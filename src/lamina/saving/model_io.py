@@ -40,6 +40,19 @@ class ModelIO:
 
     # --- configs -------------------------------------------------------------------------------
     def get_config(self) -> dict:
+        """Keras's config: a Sequential's layers, a Functional model's graph (layers with their
+        ``inbound_nodes``, ``input_layers``, ``output_layers``), or for a subclassed model the
+        base ``name``, ``trainable`` and ``dtype`` its own ``get_config`` adds to."""
+        from ..models import functional_config
+        from ..models.sequential import Sequential
+        if isinstance(self, Sequential):
+            return self._sequential_config()
+        if getattr(self, "_graph", None) is not None and functional_config.functional_like_constructor(type(self)):
+            return functional_config.get_config(self)
+        from ..layers.layer import Layer
+        return Layer.get_config(self)
+
+    def _sequential_config(self) -> dict:
         """Keras's Sequential config: name, trainable, dtype, the serialized layers (an
         ``InputLayer`` first when the input shape is known) and ``build_input_shape``."""
         layers = []
@@ -58,13 +71,32 @@ class ModelIO:
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        """A new, unbuilt-weights model from ``get_config()`` output (a Keras config works too).
+        """A new model from ``get_config()`` output (a Keras config works too): a Sequential, a
+        Functional model (fresh weights), or ``cls(**config)`` for a subclassed model.
 
         >>> import lamina
         >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
         >>> lamina.Sequential.from_config(model.get_config()).output_shape
         (None, 2)
         """
+        from ..models import functional_config
+        from ..models.sequential import Sequential
+        if issubclass(cls, Sequential):
+            return cls._sequential_from_config(config, custom_objects)
+        if not isinstance(config, dict):
+            raise ValueError(f"{cls.__name__}.from_config expects a dict, got {config!r:.200}")
+        with limits.loading(), _scope(custom_objects):
+            if functional_config.is_functional_config(config) and functional_config.functional_like_constructor(cls):
+                return functional_config.from_config(cls, config, custom_objects)
+            try:
+                return cls(**config)
+            except TypeError as error:
+                raise TypeError(f"Unable to revive model {cls.__name__} from config {str(config)[:200]}: {error}. "
+                                "When overriding get_config, return every argument __init__ needs, or define "
+                                "from_config(cls, config)") from None
+
+    @classmethod
+    def _sequential_from_config(cls, config: dict, custom_objects: dict | None = None):
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             raise ValueError(f"{cls.__name__}.from_config expects a dict with a 'layers' list, got {config!r:.200}")
         with limits.loading(), _scope(custom_objects):
@@ -99,16 +131,22 @@ class ModelIO:
 
     def get_build_config(self) -> dict | None:
         """``{"input_shape": [None, ...]}`` once built, as Keras writes it."""
-        if self.input_spec_shape is None:
+        shape = self.input_spec_shape
+        if shape is None and _is_subclassed(self) and getattr(self, "_traced_input", None) is not None:
+            shape = self._traced_input[0]  # trained before ever being called: the shape fit traced it for
+        if shape is None:
             return None
-        return {"input_shape": [None, *self.input_spec_shape]}
+        return {"input_shape": [None, *shape]}
 
     def build_from_config(self, config: dict) -> None:
         """Build for ``config["input_shape"]`` (a ``get_build_config()`` dict)."""
         if config and config.get("input_shape") is not None:
             shape = limits.check_shape(config["input_shape"], f"the build_config of model '{self.name}'")
             with limits.loading():
-                self.build(shape)
+                if _is_subclassed(self):
+                    _build_by_calling(self, shape)
+                else:
+                    self.build(shape)
 
     def get_compile_config(self) -> dict | None:
         """The arguments ``compile`` got, serialized (the optimizer as the object in use)."""
@@ -132,6 +170,26 @@ class ModelIO:
         self.compile(**{key: value for key, value in config.items() if key in accepted})
         if self.built:
             self.optimizer.build(self.trainable_weights)
+
+
+def _is_subclassed(model) -> bool:
+    return getattr(model, "_graph", None) is None and not hasattr(model, "add")
+
+
+def _build_by_calling(model, shape: tuple) -> None:
+    """A subclassed model makes its weights in its ``call``: call it once on one sample of zeros
+    of the saved shape (Keras builds it by calling it too); the sample must fit the budget of a
+    config."""
+    import math
+
+    import numpy as np
+    sample = tuple(1 if d is None else d for d in shape[1:])
+    if math.prod(sample) > limits.MAX_CONFIG_ELEMENTS:
+        raise ValueError(f"The build_config of model '{model.name}' asks for inputs of shape {shape}: more than "
+                         f"{limits.MAX_CONFIG_ELEMENTS:,} numbers per sample; refusing to build it")
+    if model.built and model.weights:
+        return
+    model(np.zeros((1, *sample), dtype=model.dtype))
 
 
 def _deserialize_layers(owner: str, configs: list, custom_objects):

@@ -160,16 +160,23 @@ class CompileMetrics(metrics_module.Metric):
             metric.update_state(y_true[i], y_pred[i], sample_weight=weights[i] if weighted else None)
 
     def result(self) -> dict:
+        """Keras's names: ``<output>_<metric>``; a repeated name gets ``_1``, ``_2``; a weighted
+        metric whose name is taken becomes ``<output>_weighted_<metric>`` first."""
         results, counts = {}, {}
-        for i, metric, _ in self._flat:
+
+        def unique(name: str) -> str:
+            if name not in counts:
+                counts[name] = 1
+                return name
+            counts[name] += 1
+            return f"{name}_{counts[name] - 1}"
+
+        for i, metric, weighted in self._flat:
             prefix = self._prefixes[i]
             name = f"{prefix}_{metric.name}" if prefix else metric.name
-            if name in counts:
-                counts[name] += 1
-                name = f"{name}_{counts[name] - 1}"
-            else:
-                counts[name] = 1
-            results[name] = metric.result()
+            if weighted and name in counts:
+                name = f"{prefix}_weighted_{metric.name}" if prefix else f"weighted_{metric.name}"
+            results[unique(name)] = metric.result()
         return results
 
     def reset_state(self) -> None:

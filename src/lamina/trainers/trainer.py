@@ -121,7 +121,9 @@ class Trainer(Loops):
                 out.append(self._compile_metrics)
             if self._compile_loss is not None:
                 out.extend(self._compile_loss.trackers)
-        return out + [m for layer in self._flatten_layers(include_self=False) for m in layer._metrics]
+        # a nested model's own trackers are not this model's (Keras skips Trainers here too)
+        return out + [m for layer in self._flatten_layers(include_self=False) if not isinstance(layer, Trainer)
+                      for m in layer._metrics]
 
     @property
     def metrics_names(self) -> list[str]:
