@@ -244,8 +244,8 @@ def _segment_extreme_vjp(F, g, out, data, segment_ids, num_segments):
     return (F.take(g, segment_ids, axis=0) * hit / ties,)
 
 
-_SEGMENT_SUM = defop("segment_sum", lambda d, segment_ids, num_segments: _segments(d, segment_ids, num_segments, 0, np.add),
-                     _segment_sum_vjp)
+_SEGMENT_SUM = defop("segment_sum", lambda d, segment_ids, num_segments: _segments(
+    d, segment_ids, num_segments, 0, np.add), _segment_sum_vjp)
 _SEGMENT_MAX = defop("segment_max", lambda d, segment_ids, num_segments: _segments(
     d, segment_ids, num_segments, -np.inf, np.maximum), _segment_extreme_vjp)
 _SEGMENT_MIN = defop("segment_min", lambda d, segment_ids, num_segments: _segments(

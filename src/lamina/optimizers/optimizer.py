@@ -3,8 +3,9 @@
 It owns what is common: the learning rate (a float or a schedule), ``iterations``, loss-scale
 undoing, gradient accumulation, gradient clipping (``clipnorm``, ``clipvalue``,
 ``global_clipnorm``), decoupled weight decay, the exponential moving average of the weights
-(``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build_slots`` and writes one update rule in ``update_step(grad, variable, learning_rate)``,
-changing ``variable._value`` in place.
+(``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build_slots`` and
+writes one update rule in ``update_step(grad, variable, learning_rate)``, changing
+``variable._value`` in place.
 
 ``variables`` lists the state in Keras's order, which is the order of ``optimizer/vars/<i>``
 in a saved file: ``iteration``, then ``learning_rate`` (only while the rate is a float, not a

@@ -218,7 +218,8 @@ def _deserialize_layers(owner: str, configs: list, custom_objects):
 def _input_shape(input_layer, build_input_shape, first_build_shape):
     if input_layer is not None:
         return (None, *input_layer.shape)
-    for shape, what in ((build_input_shape, "build_input_shape"), (first_build_shape, "the first layer's build_config")):
+    for shape, what in ((build_input_shape, "build_input_shape"),
+                        (first_build_shape, "the first layer's build_config")):
         if shape is not None:
             return limits.check_shape(shape, what)
     return None

@@ -64,8 +64,8 @@ class _Buffers:
         self.weight_calls = [None if target is None else
                              bind_gemm(self.inputs[i], self.output_grads[i], target, trans_a=True)
                              for i, target in enumerate(plan.weight_targets)]
-        self.rows = np.arange(batch)
-        self.dropped = {}  # Dense index -> this step's dropout multiplier after it  # for picking each row's label column
+        self.rows = np.arange(batch)  # for picking each row's label column
+        self.dropped = {}  # Dense index -> this step's dropout multiplier after it
 
 
 def chain_layers(model) -> list | None:

@@ -58,7 +58,7 @@ def build(model) -> None:
     ``fit`` does: its weights draw their initial values before the data is shuffled, whichever
     path then trains it. A ``call`` the trace cannot follow builds on the first batch instead."""
     spec = getattr(model, "_traced_input", None)
-    if spec is None or model._current_graph() is not None or all(l.built for l in model._flatten_layers()):
+    if spec is None or model._current_graph() is not None or all(layer.built for layer in model._flatten_layers()):
         return
     if _symbolic_call(model, spec, False) is not None:
         model.built = True

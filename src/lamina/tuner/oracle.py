@@ -97,7 +97,8 @@ class Oracle:
 
     def fail_trial(self, trial: optuna.Trial, message: str) -> None:
         """Record a trial whose build or fit raised."""
-        self.study._storage.set_trial_user_attr(trial._trial_id, RESULT_ATTR, {"hyperparameters": {}, "message": message})
+        result = {"hyperparameters": {}, "message": message}
+        self.study._storage.set_trial_user_attr(trial._trial_id, RESULT_ATTR, result)
         self.study.tell(trial, state=TrialState.FAIL)
 
     def _merge_space(self, hp: HyperParameters) -> None:
