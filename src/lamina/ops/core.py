@@ -226,7 +226,8 @@ def _leading_length(xs):
     return shape(xs)[0]
 
 
-def scan(f: Callable, init, xs: Sequence[TensorLike] = None, length=None, reverse: bool = False, unroll: int = 1):
+def scan(f: Callable, init, xs: Sequence[TensorLike] | None = None, length=None, reverse: bool = False,
+         unroll: int = 1):
     """``carry, y = f(carry, x)`` over the leading axis of ``xs``; returns the last carry and
     the stacked ``y``s."""
     n = _leading_length(xs) if xs is not None else int(length)
