@@ -26,6 +26,9 @@ class Sequential(Model):
     (None, 10)
     """
 
+    _chain: list  # set in __init__ through object.__setattr__ (not tracked: self._layers tracks them)
+    _names: set
+
     def __init__(self, layers=None, trainable: bool = True, name: str | None = None, **kwargs):
         Model.__init__(self, trainable=trainable, name=name, **kwargs)
         self._input_layer: InputLayer | None = None

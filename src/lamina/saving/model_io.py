@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING, Any
 import json
 
 from . import limits, saving_lib
@@ -19,6 +20,25 @@ from .serialization_lib import deserialize_keras_object, serialize_keras_object
 
 class ModelIO:
     """Saving, loading and configs for a model of stacked layers."""
+
+    # what saving uses of the Model it is mixed into (declared for a type checker)
+    name: Any
+    dtype: Any
+    trainable: Any
+    built: Any
+    layers: Any
+    optimizer: Any
+    trainable_weights: Any
+    input_spec_shape: Any
+    _input_layer: Any
+    _traced_input: Any
+    add: Any
+    build: Any
+    compile: Any
+
+    if TYPE_CHECKING:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:  # the Model's (for from_config's cls(...))
+            ...
 
     # --- files ---------------------------------------------------------------------------------
     def save(self, filepath, overwrite: bool = True) -> None:
