@@ -4,7 +4,7 @@ ranks them (``get_best_trials``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 from optuna.trial import TrialState
@@ -38,7 +38,7 @@ class Oracle:
         self.grid = False
 
     @property
-    def budget(self) -> int:
+    def budget(self) -> int | None:
         """How many trials the whole search runs (across all workers)."""
         return self.max_trials
 
@@ -50,7 +50,8 @@ class Oracle:
                 optuna.delete_study(study_name=study_name, storage=storage)
             except KeyError:
                 pass
-        direction = "maximize" if self.objective.direction == "max" else "minimize"
+        direction: Literal["maximize", "minimize"] = (
+            "maximize" if self.objective.direction == "max" else "minimize")
         self.study = optuna.create_study(storage=storage, study_name=study_name, sampler=self.sampler,
                                          pruner=self.pruner, direction=direction, load_if_exists=True)
         known = self.study.user_attrs.get("lamina_search")

@@ -3,6 +3,8 @@ RandomSearch (``RandomSampler``), GridSearch (``GridSampler``), BayesianOptimiza
 (``TPESampler``) and Hyperband (``RandomSampler`` with ``HyperbandPruner``)."""
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 import optuna
@@ -65,7 +67,8 @@ class BayesianOptimization(Tuner):
 
     def _prepare_search(self) -> None:
         if self.num_initial_points is None:  # KerasTuner: three random points per dimension
-            self.oracle.study.sampler._n_startup_trials = 3 * max(len(self.oracle.hyperparameters.space), 1)
+            sampler: Any = self.oracle.study.sampler  # a TPESampler
+            sampler._n_startup_trials = 3 * max(len(self.oracle.hyperparameters.space), 1)
 
 
 class GridSearch(Tuner):
