@@ -141,6 +141,7 @@ class Sequential(Model):
 
     def _input_values(self, inputs) -> list:
         graph = self._current_graph()
+        assert graph is not None  # call() runs the graph only when there is one
         shape = graph.inputs[0].shape
         got = getattr(inputs, "shape", None)
         if got is not None and (len(got) != len(shape) or any(e is not None and e != g

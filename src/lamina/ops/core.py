@@ -18,7 +18,7 @@ _CAST = defop("cast", lambda a, dtype: convert.array(a).astype(dtype), lambda F,
 _READ = defop("read", lambda a: a.copy(), lambda F, g, out, a: (g,))  # a snapshot: later writes do not show
 
 
-def cast(x: TensorLike, dtype: str | np.dtype | None) -> Tensor:
+def cast(x: TensorLike, dtype: str | np.dtype | type | None) -> Tensor:
     """``x`` in ``dtype`` (the gradient flows back through a cast between float dtypes)."""
     name = dtypes.standardize_dtype(dtype)
     if isinstance(x, Tensor) and x.dtype == name and not getattr(x, "_is_variable", False):

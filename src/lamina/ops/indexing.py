@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 
@@ -134,6 +135,10 @@ def _where(condition, a, b):
 _WHERE = defop("where", _where, lambda F, g, out, c, a, b: (None, F.where(c, g, 0), F.where(c, 0, g)))
 
 
+@overload
+def where(condition: TensorLike) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: TensorLike, x1: TensorLike, x2: TensorLike) -> Tensor: ...
 def where(condition: TensorLike, x1: TensorLike = None, x2: TensorLike = None) -> Tensor | tuple[Tensor, ...]:
     """``x1`` where ``condition`` holds, else ``x2``; with only a condition, the indices where it
     holds (a tuple of int tensors, one per axis)."""

@@ -70,7 +70,7 @@ class ModelIO:
         if getattr(self, "_graph", None) is not None and functional_config.functional_like_constructor(type(self)):
             return functional_config.get_config(self)
         from ..layers.layer import Layer
-        return Layer.get_config(self)
+        return Layer.get_config(self)  # type: ignore[arg-type]  # ModelIO is mixed into a Layer
 
     def _sequential_config(self) -> dict:
         """Keras's Sequential config: name, trainable, dtype, the serialized layers (an
@@ -216,7 +216,8 @@ def _deserialize_layers(owner: str, configs: list, custom_objects):
     """The InputLayer (or None), the other layers (unbuilt) and the first one's build shape."""
     from ..layers.input_layer import InputLayer
     from ..layers.layer import Layer
-    input_layer, layers, first_build_shape = None, [], None
+    layers: list = []
+    input_layer, first_build_shape = None, None
     for layer_config in configs:
         if not isinstance(layer_config, dict):
             raise ValueError(f"{owner}.from_config: each layer must be a serialized dict, got {layer_config!r:.200}")

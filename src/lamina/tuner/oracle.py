@@ -38,8 +38,9 @@ class Oracle:
         self.grid = False
 
     @property
-    def budget(self) -> int | None:
+    def budget(self) -> int:
         """How many trials the whole search runs (across all workers)."""
+        assert self.max_trials is not None  # GridSearch sets it from the grid before its search
         return self.max_trials
 
     def open(self, storage, directory: Path, study_name: str, overwrite: bool, identity: dict) -> None:
