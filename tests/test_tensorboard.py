@@ -118,7 +118,7 @@ def test_histograms_every_histogram_freq_epochs_hold_the_weights(tmp_path):
     assert tags == sorted(f"{w.path}/histogram" for layer in model.layers for w in layer.weights)
     steps = [step for step, _ in train["dense/kernel/histogram"]]
     assert steps == [0, 2]
-    for (step, buckets), kernel in zip(train["dense/kernel/histogram"], [kernels[0], kernels[2]]):
+    for (_step, buckets), kernel in zip(train["dense/kernel/histogram"], [kernels[0], kernels[2]]):
         assert buckets.shape == (30, 3)  # tf.summary.histogram's default: 30 buckets of (left, right, count)
         assert buckets[:, 2].sum() == kernel.size
         assert buckets[0, 0] == pytest.approx(kernel.min()) and buckets[-1, 1] == pytest.approx(kernel.max())

@@ -3,6 +3,7 @@ RandomSearch (``RandomSampler``), GridSearch (``GridSampler``), BayesianOptimiza
 (``TPESampler``) and Hyperband (``RandomSampler`` with ``HyperbandPruner``)."""
 from __future__ import annotations
 
+
 import math
 
 import optuna

@@ -158,7 +158,7 @@ def _model_level(model, name, expand_nested: bool, options: dict, box_of: dict) 
             if None in edge or (id(edge[0]), id(edge[1])) in seen:
                 continue  # an edge from a nested Sequential's own input; or one drawn already
             seen.add((id(edge[0]), id(edge[1])))
-            level.edges.append(edge)
+            level.edges.append(edge)  # type: ignore[arg-type]  # neither end is None (checked above)
     return level
 
 

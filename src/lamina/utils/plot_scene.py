@@ -7,6 +7,8 @@ with its nested levels as rigid blocks, inside out; then every position is made 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import html
 import io
 from dataclasses import dataclass, field
@@ -77,7 +79,7 @@ class Level:
     y: float = 0.0
     w: float = 0.0
     h: float = 0.0
-    placement: object = None
+    placement: Any = None  # graph_layout's Placement once placed
 
     def leaves(self) -> list[Box]:
         return [leaf for unit in self.units for leaf in (unit.leaves() if isinstance(unit, Level) else [unit])]
@@ -97,7 +99,9 @@ def lay_out(top: Level, rankdir: str) -> Scene:
     """Sizes and places every level inside out, then makes positions absolute and routes edges."""
     vertical = rankdir in ("TB", "BT")
     _measure(top, vertical, label_first=rankdir != "BT", nested=False)
-    boxes, clusters, routed = [], [], []
+    boxes: list = []
+    clusters: list = []
+    routed: list = []
     _place(top, _MARGIN, _MARGIN, vertical, rankdir != "BT", boxes, clusters, routed)
     width, height = top.w + 2 * _MARGIN, top.h + 2 * _MARGIN
     if rankdir in ("BT", "RL"):
@@ -184,8 +188,8 @@ def _attach(routed, vertical: bool) -> list[tuple[list[tuple[float, float]], boo
     def along_center(box):
         return box.y + box.h / 2 if vertical else box.x + box.w / 2
 
-    ends = {}  # (box id, side) -> [(across of the other end, edge index, which end)]
-    plans = []
+    ends: dict = {}  # (box id, side) -> [(across of the other end, edge index, which end)]
+    plans: list = []
     for e, (source, target, points) in enumerate(routed):
         if source is target:
             plans.append(None)
@@ -206,7 +210,7 @@ def _attach(routed, vertical: bool) -> list[tuple[list[tuple[float, float]], boo
             else:
                 plans[e][end] = (box.x + (box.w if side == "far" else 0.0), box.y + box.h * fraction)
     edges = []
-    for (source, target, points), plan in zip(routed, plans):
+    for (source, _target, points), plan in zip(routed, plans):
         if plan is None:
             edges.append((_loop(source, vertical), True))
         else:
