@@ -136,15 +136,17 @@ def test_a_finished_search_resumes_and_overwrite_starts_anew(tmp_path):
             calls.append(model["lr"])
             return super().fit(hp, model)
 
-    def make(**kwargs):
-        return kt.RandomSearch(Count(), objective=kt.Objective("score", "min"), max_trials=3, directory=tmp_path,
-                               **kwargs)
+    def make(max_trials=3, **kwargs):
+        return kt.RandomSearch(Count(), objective=kt.Objective("score", "min"), max_trials=max_trials,
+                               directory=tmp_path, **kwargs)
     make().search(verbose=0)
     again = make()
     again.search(verbose=0)
     assert len(calls) == 3 and len(again.oracle.trials) == 3  # nothing ran twice
+    make(max_trials=5).search(verbose=0)  # a larger max_trials continues the search
+    assert len(calls) == 5
     make(overwrite=True).search(verbose=0)
-    assert len(calls) == 6
+    assert len(calls) == 8
     with pytest.raises(ValueError, match="holds another search"):
         kt.BayesianOptimization(Count(), objective=kt.Objective("score", "min"), max_trials=3, directory=tmp_path)
 
