@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 optuna = pytest.importorskip("optuna")
@@ -261,3 +262,20 @@ def test_lamina_tuner_without_optuna_gives_the_pip_line():
     assert out.returncode == 0, out.stderr
     assert out.stdout == ("lamina.tuner needs optuna, which is not installed: pip install 'lamina[tuner]' "
                           "(or pip install optuna)\n")
+
+
+def test_best_models_whose_weights_are_on_another_machine_are_refused_with_the_way_out(tmp_path):
+    import lamina
+
+    def build(hp):
+        model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(hp.Int("units", 1, 3))])
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    tuner = kt.RandomSearch(build, objective="loss", max_trials=1, directory=tmp_path)
+    x = np.ones((4, 2), "float32")
+    tuner.search(x, x[:, :1], epochs=1, verbose=0)
+    (tmp_path / "untitled_project" / "trial_0" / "checkpoint.weights.h5").unlink()  # as if run elsewhere
+    with pytest.raises(FileNotFoundError, match="trial 0 ran on .*: share directory= between the machines, "
+                                                "or rebuild and train the model from get_best_hyperparameters"):
+        tuner.get_best_models()

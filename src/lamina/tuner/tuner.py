@@ -229,9 +229,8 @@ class Tuner:
             if not checkpoint.exists():
                 host = (trial.worker or {}).get("host", "another machine")
                 raise FileNotFoundError(
-                    f"trial {trial.trial_id} ran on {host}; its weights are at {checkpoint} there. Share "
-                    "directory= between the machines, or rebuild and train the model from "
-                    "get_best_hyperparameters()")
+                    f"trial {trial.trial_id} ran on {host}: share directory= between the machines, or rebuild "
+                    f"and train the model from get_best_hyperparameters() (its weights are at {checkpoint} there)")
             model = self.hypermodel.build(trial.hyperparameters.copy())
             build_config = self.trial_dir(trial.number) / BUILD_CONFIG
             if not model.built and build_config.exists():
