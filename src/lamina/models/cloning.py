@@ -126,7 +126,7 @@ def _clone_functional(model, clone, input_tensors, call_function):
     from ..layers.input_layer import Input
     from ..layers.op_layer import OpLayer
     from .functional import Functional
-    from .functional_config import functional_like_constructor
+    from .functional_config import functional_like_constructor, keras_order
     graph = model._current_graph()
     if input_tensors is None:
         input_tensors = map_structure(lambda t: Input(batch_shape=t.shape, dtype=t.dtype, name=t.name),
@@ -138,7 +138,10 @@ def _clone_functional(model, clone, input_tensors, call_function):
         for tensor in flatten(input_tensors):
             _input_layer_of(tensor)
     computed = {id(old): new for old, new in zip(graph.inputs, flatten(input_tensors))}
-    for node in graph.nodes:
+    _, nodes_by_depth, _ = keras_order(graph)
+    in_order = [node for depth in sorted(nodes_by_depth, reverse=True) for node in nodes_by_depth[depth]
+                if node.input_tensors]  # Keras's order, so clone_function meets the layers as in Keras
+    for node in in_order:
         layer = node.operation if isinstance(node.operation, OpLayer) else clone(node.operation)
 
         def value_of(item):

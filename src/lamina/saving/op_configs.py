@@ -92,7 +92,7 @@ def is_op_config(layer_config: dict) -> bool:
 def deserialize_op_layer(layer_config: dict):
     """The ``OpLayer`` for a Keras op entry of a config, or a ValueError naming the op."""
     from .. import ops
-    from ..layers.op_layer import OpLayer
+    from ..layers.op_layer import _kind
     class_name, module = layer_config.get("class_name"), layer_config.get("module")
     entry = KERAS_OPS.get(class_name) if isinstance(class_name, str) else None
     if entry is None or module != f"keras.src.ops.{entry[0]}":
@@ -117,7 +117,7 @@ def deserialize_op_layer(layer_config: dict):
     name = config.get("name")
     if name is not None and not isinstance(name, str):
         raise ValueError(f"The op {class_name} needs a string name, got {name!r:.100}")
-    return OpLayer(fn, name=name, op_kwargs=op_kwargs)
+    return _kind(fn)(fn, name=name, op_kwargs=op_kwargs)
 
 
 def _plain(value):

@@ -93,6 +93,15 @@ def _roles(layers) -> tuple[list, dict] | None:
     return (dense, dropouts) if dense else None
 
 
+def _feeds_more_than_rows(layers, first_dense) -> bool:
+    """Whether the first Dense sees inputs of rank > 2 (no Flatten before it): Keras applies it to
+    the last axis, which the plan's row-major buffers do not do."""
+    if layers and layers[0].fused_role() == "flatten":
+        return False
+    sample_shape = first_dense.input_spec_shape
+    return sample_shape is not None and len(sample_shape) > 1
+
+
 def _output_link(model, last):
     compiled = model._compile_loss
     if compiled is None or compiled._user_weights is not None:
@@ -117,6 +126,8 @@ class FastPlan:
         dense, dropouts = found
         if any(layer.activation.derivative_into is None for layer in dense[:-1]):
             return None
+        if _feeds_more_than_rows(layers, dense[0]):
+            return None  # Dense on the last axis of (batch, ..., features): the general path
         link = _output_link(model, dense[-1])
         dtypes = {layer.kernel._value.dtype for layer in dense}
         if link is None or len(dtypes) != 1 or dtypes.pop().kind != "f":

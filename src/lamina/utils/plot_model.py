@@ -65,7 +65,9 @@ def plot_model(model, to_file: str | os.PathLike | None = "model.png", show_shap
 
     Keras 3.15's arguments and defaults (``show_layer_names=False``); the file's extension picks
     the format: ``.png``, ``.jpg`` and ``.pdf`` are drawn with matplotlib (without touching the
-    pyplot backend), ``.svg`` is written as text. A chain's arrows are straight, so ``splines``
+    pyplot backend), ``.svg`` is written as text. A Functional model is drawn as its graph (see
+    the module's docstring); a Sequential starts with its InputLayer's box. Edges are straight
+    segments (a long one runs beside the boxes of the layers it passes), so ``splines``
     (Graphviz's edge style) is accepted and changes nothing. ``to_file=None`` writes nothing
     (then ``format`` picks the format, PNG by default). Returns a :class:`ModelPlot`, which a
     notebook displays inline.

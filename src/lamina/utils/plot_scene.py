@@ -25,7 +25,7 @@ _GAP_ACROSS = 24.0  # between two boxes of one layer
 _CLUSTER_PAD = 10.0  # between a nested model's dashed frame and its boxes
 _CLUSTER_LABEL = 16.0  # the frame's title band
 _MARGIN = 12.0
-_LOOP = 18.0  # how far a self-loop (a layer fed by itself) bulges out of its box
+_LOOP = 12.0  # a self-loop (a layer fed by itself) bulges out of its box by 1.5 times this: less than _GAP_ACROSS
 # Average glyph widths as a fraction of the font size, generous for DejaVu Sans (matplotlib's
 # default) and Helvetica, so text never spills out of its box.
 _WIDTH_BODY, _WIDTH_BOLD = 0.62, 0.68
@@ -102,7 +102,12 @@ def lay_out(top: Level, rankdir: str) -> Scene:
     width, height = top.w + 2 * _MARGIN, top.h + 2 * _MARGIN
     if rankdir in ("BT", "RL"):
         _flip(boxes, clusters, routed, width if rankdir == "RL" else height, axis=0 if rankdir == "RL" else 1)
-    return Scene(boxes, clusters, _attach(routed, vertical), width, height)
+    edges = _attach(routed, vertical)
+    for points, curved in edges:  # a self-loop bulges out of the laid-out area: make room for it
+        if curved:
+            width = max(width, max(x for x, _ in points) + _MARGIN)
+            height = max(height, max(y for _, y in points) + _MARGIN)
+    return Scene(boxes, clusters, edges, width, height)
 
 
 def _unit_edges(level: Level) -> list[tuple[int, int]]:

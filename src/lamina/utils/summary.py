@@ -9,6 +9,7 @@ Output to a terminal is styled with ANSI codes as Keras styles it; anything
 else (a pipe, a file, ``print_fn``) gets plain text.
 """
 
+import math
 import os
 import re
 import shutil
@@ -224,7 +225,20 @@ def _table_widths(column_widths, table_width):
         widths = _ratio_reduce(excess, [1] * len(widths), widths, widths)
         widths = [min(w + 2, width) if width >= 1 else 0
                   for w, width in zip(column_widths, widths)]
+    if 0 < sum(widths) < max_width:  # a table narrower than its width grows (rich's expand)
+        widths = [w + pad for w, pad in zip(widths, _ratio_distribute(max_width - sum(widths), widths))]
     return widths
+
+
+def _ratio_distribute(total, ratios):
+    """``total`` split in proportion to ``ratios``, each part rounded up (rich's rule)."""
+    total_ratio, remaining, parts = sum(ratios), total, []
+    for ratio in ratios:
+        part = math.ceil(ratio * remaining / total_ratio) if total_ratio > 0 else remaining
+        parts.append(part)
+        total_ratio -= ratio
+        remaining -= part
+    return parts
 
 
 # -------------------------------------------------------------- rendering
@@ -479,6 +493,7 @@ def print_summary(
             raise ValueError("Insufficient console width to print summary.")
         column_widths.append(width)
         current += width
+    column_widths = column_widths[:len(header)]  # Keras gives a column only to each header
 
     bounds = get_layer_index_bound_by_layer_name(layers, layer_range)
     rows = []

@@ -79,9 +79,11 @@ class _TargetColumn:
         self.ndim = y.ndim
 
     def transform(self, y: np.ndarray) -> np.ndarray:
+        """``y`` as at least two dimensions."""
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def inverse_transform(self, y: np.ndarray) -> np.ndarray:
+        """A one-column prediction back to 1-D when ``y`` was 1-D."""
         return np.squeeze(y, axis=1) if self.ndim == 1 and y.ndim == 2 and y.shape[1] == 1 else y
 
 
