@@ -94,9 +94,6 @@ class GridSearch(Tuner):
         self.oracle.study.sampler = _AskedGridSampler(space or {"_": [0]}, seed=self.seed)
         self.oracle.max_trials = size if self.oracle.max_trials is None else min(self.oracle.max_trials, size)
 
-    def _identity(self) -> dict:
-        return {**super()._identity(), "max_trials": None}
-
 
 class _AskedGridSampler(optuna.samplers.GridSampler):
     """Optuna's GridSampler, minus its ``study.stop()`` once the grid is done: that works only
