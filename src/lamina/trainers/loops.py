@@ -26,6 +26,7 @@ def log_value(result):
 
 
 def flat_logs(logs: dict) -> dict:
+    """``logs`` sorted by name, each value a Python number."""
     return dict(sorted((k, log_value(v)) for k, v in logs.items()))
 
 
