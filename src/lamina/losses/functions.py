@@ -23,6 +23,7 @@ def _align(y_true, y_pred):
 
 
 def check_label_smoothing(owner: str, label_smoothing) -> None:
+    """A ValueError naming ``owner`` unless ``label_smoothing`` is in [0, 1]."""
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"{owner} label_smoothing must be in [0, 1], got {label_smoothing}")
 

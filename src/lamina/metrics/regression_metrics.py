@@ -16,26 +16,31 @@ def _cosine(y_true, y_pred, axis=-1):
 
 # --- regression and probabilistic metrics (the mean of a loss function) -------------------------
 class MeanSquaredError(MeanMetricWrapper):
+    """The mean squared error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(losses.mean_squared_error, name, dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean absolute error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(losses.mean_absolute_error, name, dtype)
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """The mean absolute percentage error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(losses.mean_absolute_percentage_error, name, dtype)
 
 
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """The mean squared logarithmic error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(losses.mean_squared_logarithmic_error, name, dtype)
 
 
 class LogCoshError(MeanMetricWrapper):
+    """The log of the hyperbolic cosine of ``y_pred - y_true``, averaged over the samples seen."""
     def __init__(self, name="logcosh", dtype=None):
         super().__init__(losses.log_cosh, name, dtype)
 
@@ -48,43 +53,51 @@ class CosineSimilarity(MeanMetricWrapper):
 
 
 class Hinge(MeanMetricWrapper):
+    """The hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="hinge", dtype=None):
         super().__init__(losses.hinge, name, dtype)
 
 
 class SquaredHinge(MeanMetricWrapper):
+    """The squared hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="squared_hinge", dtype=None):
         super().__init__(losses.squared_hinge, name, dtype)
 
 
 class CategoricalHinge(MeanMetricWrapper):
+    """The categorical hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="categorical_hinge", dtype=None):
         super().__init__(losses.categorical_hinge, name, dtype)
 
 
 class KLDivergence(MeanMetricWrapper):
+    """The Kullback-Leibler divergence between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="kl_divergence", dtype=None):
         super().__init__(losses.kl_divergence, name, dtype)
 
 
 class Poisson(MeanMetricWrapper):
+    """The Poisson loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="poisson", dtype=None):
         super().__init__(losses.poisson, name, dtype)
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
+    """The binary crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0):
         super().__init__(losses.binary_crossentropy, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing)
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
+    """The categorical crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False, label_smoothing=0, axis=-1):
         super().__init__(losses.categorical_crossentropy, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
+    """The sparse categorical crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, axis=-1):
         super().__init__(losses.sparse_categorical_crossentropy, name, dtype, from_logits=from_logits, axis=axis)
 

@@ -218,6 +218,7 @@ def _node_config(call: tuple, own: set) -> dict:
 
 # --- reading -----------------------------------------------------------------------------------
 def is_functional_config(config) -> bool:
+    """Whether ``config`` is a Functional model's (it lists layers, input_layers and output_layers)."""
     return isinstance(config, dict) and all(key in config for key in ("name", "layers", "input_layers",
                                                                        "output_layers"))
 

@@ -123,6 +123,7 @@ def take_along_axis(x: TensorLike, indices: TensorLike, axis: int | None = None)
 
 
 def reshape_flat(x: TensorLike) -> Tensor:
+    """``x`` as one dimension."""
     from .shape_ops import reshape
     return reshape(x, (-1,))
 

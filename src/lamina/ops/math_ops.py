@@ -318,6 +318,7 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
 
 
 def normal_pdf(x: np.ndarray) -> np.ndarray:
+    """The standard normal density at ``x`` (0 beyond 40 standard deviations)."""
     return np.exp(-0.5 * np.square(np.minimum(np.abs(x), 40.0))) * (1.0 / math.sqrt(2.0 * math.pi))
 
 

@@ -54,6 +54,7 @@ _NAMES: dict = {}
 
 
 def dtype_name(dtype) -> DTypeName:
+    """The Keras name of ``dtype`` as a ``DTypeName`` (a str that also equals NumPy's dtype), cached."""
     name = _NAMES.get(dtype)
     if name is None:
         name = _NAMES[dtype] = DTypeName(np.dtype(dtype).name)

@@ -118,6 +118,7 @@ def _output_link(model, last):
 
 
 class FastPlan:
+    """The fused training step for a chain of Flatten, Dense and Dropout layers (see the module docstring)."""
     @classmethod
     def for_model(cls, model) -> FastPlan | None:
         """The plan for ``model``, or None when it holds anything the plan does not cover."""

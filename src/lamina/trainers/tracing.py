@@ -35,6 +35,7 @@ def _chain(graph_inputs, graph_outputs, nodes, training=None) -> list | None:
 
 
 def graph_chain(graph) -> list | None:
+    """The chain of layers a Functional ``graph`` runs (see the module docstring), or None."""
     return _chain(graph.inputs, graph.outputs, graph.nodes)
 
 

@@ -239,6 +239,7 @@ class Fixed(HyperParameter):
 
 
 def condition_is_active(condition: tuple, values: dict) -> bool:
+    """Whether ``condition`` (a parent's name and its allowed values) holds for ``values``."""
     parent, allowed = condition
     return parent in values and values[parent] in allowed
 
