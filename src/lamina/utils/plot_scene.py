@@ -206,7 +206,7 @@ def _attach(routed, vertical: bool) -> list[tuple[list[tuple[float, float]], boo
             else:
                 plans[e][end] = (box.x + (box.w if side == "far" else 0.0), box.y + box.h * fraction)
     edges = []
-    for (source, target, points), plan in zip(routed, plans):
+    for (source, _, points), plan in zip(routed, plans):
         if plan is None:
             edges.append((_loop(source, vertical), True))
         else:
