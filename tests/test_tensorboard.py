@@ -96,6 +96,8 @@ def test_update_freq_batch_is_every_batch_and_steps_per_second_are_written(tmp_p
     assert [s for s, _ in scalars(train, "batch_loss")] == [1, 2, 3, 4]
     assert [s for s, _ in scalars(train, "batch_steps_per_second")] == [1, 2, 3, 4]
     assert all(v > 0 for _, v in scalars(train, "epoch_steps_per_second"))
+    # no callback put the rate in the logs: TensorBoard reads it from the optimizer, as Keras's
+    assert scalars(train, "epoch_learning_rate") == [(0, pytest.approx(0.1))]
 
 
 def test_epoch_level_writing_leaves_fit_without_batch_hooks(tmp_path):
@@ -116,7 +118,7 @@ def test_histograms_every_histogram_freq_epochs_hold_the_weights(tmp_path):
     assert tags == sorted(f"{w.path}/histogram" for layer in model.layers for w in layer.weights)
     steps = [step for step, _ in train["dense/kernel/histogram"]]
     assert steps == [0, 2]
-    for (step, buckets), kernel in zip(train["dense/kernel/histogram"], [kernels[0], kernels[2]]):
+    for (_step, buckets), kernel in zip(train["dense/kernel/histogram"], [kernels[0], kernels[2]]):
         assert buckets.shape == (30, 3)  # tf.summary.histogram's default: 30 buckets of (left, right, count)
         assert buckets[:, 2].sum() == kernel.size
         assert buckets[0, 0] == pytest.approx(kernel.min()) and buckets[-1, 1] == pytest.approx(kernel.max())

@@ -2,7 +2,6 @@
 TensorFlow rules that differ from Keras's or NumPy's (each documented in the test's docstring)."""
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest

@@ -50,6 +50,7 @@ class Activation:
 
     def into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The activation of the array ``z`` written into ``out`` (which may be ``z``)."""
+        assert self.kernel is not None  # only an activation with a kernel is fused
         return self.kernel.into(z, out, **self.params)
 
     def vjp(self, F, g, y, z):
@@ -179,7 +180,7 @@ def squareplus(x: TensorLike, b: TensorLike = 4) -> Tensor:
     return ops.squareplus(x, b)
 
 
-def sparsemax(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
+def sparsemax(x: TensorLike, axis: int = -1) -> Tensor:
     """The projection of ``x`` onto the probability simplex along ``axis``."""
     return ops.sparsemax(x, axis)
 
@@ -267,5 +268,5 @@ def get(identifier) -> Activation:
                 return act
         from .saving.object_registration import registered_name_or_none
         name = registered_name_or_none(identifier) or getattr(identifier, "__name__", type(identifier).__name__)
-        return Activation(name, identifier)
+        return Activation(str(name), identifier)
     raise TypeError(f"activation must be a name or a function, got {identifier!r}")

@@ -96,7 +96,7 @@ class TensorBoard(Callback):
     Traceback (most recent call last):
     ...
     ValueError: TensorBoard(profile_batch=5): lamina has no profiler, so it cannot profile batches; pass profile_batch=0 (the default), or profile with cProfile
-    """
+    """  # noqa: E501  (a doctest's expected error message is one line)
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
                  write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,

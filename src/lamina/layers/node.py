@@ -49,7 +49,7 @@ class Node:
 
     @property
     def parent_nodes(self) -> list:
-        parents = []
+        parents: list = []
         for tensor in self.input_tensors:
             if tensor._keras_history is not None:
                 operation, index, _ = tensor._keras_history

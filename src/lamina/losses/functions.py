@@ -51,7 +51,7 @@ def _smooth_categorical(y_true, label_smoothing):
 
 
 def sparse_categorical_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bool = False,
-                                    ignore_class=None, axis: int | Sequence[int] | None = -1) -> Tensor:
+                                    ignore_class=None, axis: int = -1) -> Tensor:
     """``-log(p[label])`` per sample, after normalizing and clipping ``p`` as Keras does; samples
     labelled ``ignore_class`` give 0 (and a ``Loss`` leaves them out of the mean)."""
     y_pred = ops.convert_to_tensor(y_pred)

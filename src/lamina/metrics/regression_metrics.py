@@ -1,6 +1,8 @@
 """Regression and probabilistic metrics: the means of loss functions, RMSE, R2Score."""
 from __future__ import annotations
 
+from typing import Any
+
 import warnings
 
 import numpy as np
@@ -100,7 +102,7 @@ class RootMeanSquaredError(Mean):
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name, dtype)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:  # type: ignore[override]  # Keras's
         y_true, y_pred = _align(y_true, y_pred)
         super().update_state(np.square(np.asarray(y_pred, np.float64) - y_true), sample_weight)
 
@@ -132,7 +134,10 @@ class R2Score(Metric):
         self.reset_state()
 
     def reset_state(self) -> None:
-        self.sum = self.squared_sum = self.residual = self.count = None  # sized by the first batch
+        self.sum: Any = None  # these four are sized by the first batch
+        self.squared_sum: Any = None
+        self.residual: Any = None
+        self.count: Any = None
         self.num_samples = 0
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:

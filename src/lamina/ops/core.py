@@ -18,7 +18,7 @@ _CAST = defop("cast", lambda a, dtype: convert.array(a).astype(dtype), lambda F,
 _READ = defop("read", lambda a: a.copy(), lambda F, g, out, a: (g,))  # a snapshot: later writes do not show
 
 
-def cast(x: TensorLike, dtype: str | np.dtype | None) -> Tensor:
+def cast(x: TensorLike, dtype: str | np.dtype | type | None) -> Tensor:
     """``x`` in ``dtype`` (the gradient flows back through a cast between float dtypes)."""
     name = dtypes.standardize_dtype(dtype)
     if isinstance(x, Tensor) and x.dtype == name and not getattr(x, "_is_variable", False):
@@ -232,7 +232,8 @@ def _leading_length(xs):
     return shape(xs)[0]
 
 
-def scan(f: Callable, init, xs: Sequence[TensorLike] = None, length=None, reverse: bool = False, unroll: int = 1):
+def scan(f: Callable, init, xs: Sequence[TensorLike] | None = None, length=None, reverse: bool = False,
+         unroll: int = 1):
     """``carry, y = f(carry, x)`` over the leading axis of ``xs``; returns the last carry and
     the stacked ``y``s."""
     n = _leading_length(xs) if xs is not None else int(length)

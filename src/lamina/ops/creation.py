@@ -79,10 +79,10 @@ def arange(start, stop=None, step: int = 1, dtype: str | np.dtype | None = None)
 
 
 def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False,
-             dtype: str | np.dtype | None = None, axis: int | Sequence[int] | None = 0) -> Tensor:
+             dtype: str | np.dtype | None = None, axis: int = 0) -> Tensor | tuple[Tensor, Tensor]:
     """``num`` evenly spaced values from ``start`` to ``stop``."""
-    out = np.linspace(convert.value(start), convert.value(stop), int(num), endpoint=endpoint, retstep=retstep,
-                      axis=axis)
+    out = np.linspace(convert.value(start), convert.value(stop), int(num), endpoint=endpoint,  # type: ignore[call-overload]
+                      retstep=retstep, axis=axis)
     if retstep:
         values, step = out
         return Tensor(values.astype(_dtype(dtype))), Tensor(np.asarray(step, _dtype(dtype)))
@@ -90,14 +90,14 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
 
 
 def logspace(start, stop, num: int = 50, endpoint: bool = True, base: int = 10, dtype: str | np.dtype | None = None,
-             axis: int | Sequence[int] | None = 0) -> Tensor:
+             axis: int = 0) -> Tensor:
     """``base ** linspace(start, stop, num)``."""
     return Tensor(np.logspace(convert.value(start), convert.value(stop), int(num), endpoint, base,
                               axis=axis).astype(_dtype(dtype)))
 
 
 def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype: str | np.dtype | None = None,
-              axis: int | Sequence[int] | None = 0) -> Tensor:
+              axis: int = 0) -> Tensor:
     """``num`` values evenly spaced on a log scale from ``start`` to ``stop``."""
     return Tensor(np.geomspace(convert.value(start), convert.value(stop), int(num), endpoint,
                                axis=axis).astype(_dtype(dtype)))
@@ -120,7 +120,8 @@ def tri(N, M=None, k: int = 0, dtype: str | np.dtype | None = None) -> Tensor:
 
 def meshgrid(*x, indexing: str = "xy") -> list[Tensor]:
     """Coordinate grids from 1-D coordinate tensors (``"xy"`` or ``"ij"`` indexing)."""
-    return [Tensor(g) for g in np.meshgrid(*[convert.array(v) for v in x], indexing=indexing)]
+    grids = np.meshgrid(*[convert.array(v) for v in x], indexing=indexing)  # type: ignore[call-overload]
+    return [Tensor(g) for g in grids]
 
 
 def _window(fn, doc):

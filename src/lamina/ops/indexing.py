@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 
@@ -53,7 +54,7 @@ _INDEX_ADD = defop("index_add", lambda g, shape, key, dtype: _index_add_raw(shap
                    lambda F, gg, out, g, shape, key, dtype: (gg[key],))
 
 
-def index_add(shape: int | Sequence[int], key, g, dtype: str | np.dtype | None) -> Tensor:
+def index_add(shape: Sequence[int], key, g, dtype: str | np.dtype | None) -> Tensor:
     """Zeros of ``shape`` with ``g`` added at ``[key]`` (the VJP of a gather; not in Keras's ops)."""
     return _INDEX_ADD(g, shape=tuple(shape), key=key, dtype=np.dtype(dtype).name)
 
@@ -85,7 +86,7 @@ def _take_vjp(F, g, out, a, indices, axis=None):
 _TAKE = defop("take", lambda a, indices, axis=None: np.take(_array(a), indices, axis=axis), _take_vjp)
 
 
-def take(x: TensorLike, indices: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
+def take(x: TensorLike, indices: TensorLike, axis: int | None = None) -> Tensor:
     """Elements of ``x`` at ``indices`` along ``axis`` (of the flattened ``x`` when None)."""
     return _TAKE(x, _array(indices).astype(np.intp, copy=False) if not isinstance(indices, int) else indices,
                  axis=None if axis is None else int(axis))
@@ -113,7 +114,7 @@ _TAKE_ALONG = defop("take_along_axis", lambda a, indices, axis: np.take_along_ax
                     _take_along_vjp)
 
 
-def take_along_axis(x: TensorLike, indices: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
+def take_along_axis(x: TensorLike, indices: TensorLike, axis: int | None = None) -> Tensor:
     """``x`` gathered at ``indices`` along ``axis``, position by position (NumPy's rule)."""
     idx = _array(indices).astype(np.intp, copy=False)
     if axis is None:
@@ -134,7 +135,11 @@ def _where(condition, a, b):
 _WHERE = defop("where", _where, lambda F, g, out, c, a, b: (None, F.where(c, g, 0), F.where(c, 0, g)))
 
 
-def where(condition: TensorLike, x1: TensorLike = None, x2: TensorLike = None) -> Tensor:
+@overload
+def where(condition: TensorLike) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: TensorLike, x1: TensorLike, x2: TensorLike) -> Tensor: ...
+def where(condition: TensorLike, x1: TensorLike = None, x2: TensorLike = None) -> Tensor | tuple[Tensor, ...]:
     """``x1`` where ``condition`` holds, else ``x2``; with only a condition, the indices where it
     holds (a tuple of int tensors, one per axis)."""
     if x1 is None and x2 is None:
@@ -148,7 +153,7 @@ def select(condlist, choicelist, default: int = 0) -> Tensor:
     """Per element, the choice of the first condition that holds, else ``default``."""
     if len(condlist) != len(choicelist):
         raise ValueError(f"select: {len(condlist)} conditions for {len(choicelist)} choices")
-    out = default
+    out: TensorLike = default
     for condition, choice in zip(reversed(condlist), reversed(choicelist)):
         out = where(condition, choice, out)
     return out if isinstance(out, Tensor) else Tensor(np.asarray(out))
@@ -199,7 +204,7 @@ def _scatter(values, indices, shape):
 _SCATTER = defop("scatter", _scatter, lambda F, g, out, values, indices, shape: (g[_nd_key(indices)],))
 
 
-def scatter(indices: TensorLike, values: TensorLike, shape: int | Sequence[int]) -> Tensor:
+def scatter(indices: TensorLike, values: TensorLike, shape: Sequence[int]) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at ``indices`` (rows of coordinates; repeats add)."""
     return _SCATTER(values, indices=_array(indices).astype(np.intp), shape=tuple(int(d) for d in shape))
 
@@ -244,8 +249,8 @@ def _segment_extreme_vjp(F, g, out, data, segment_ids, num_segments):
     return (F.take(g, segment_ids, axis=0) * hit / ties,)
 
 
-_SEGMENT_SUM = defop("segment_sum", lambda d, segment_ids, num_segments: _segments(d, segment_ids, num_segments, 0, np.add),
-                     _segment_sum_vjp)
+_SEGMENT_SUM = defop("segment_sum", lambda d, segment_ids, num_segments: _segments(
+    d, segment_ids, num_segments, 0, np.add), _segment_sum_vjp)
 _SEGMENT_MAX = defop("segment_max", lambda d, segment_ids, num_segments: _segments(
     d, segment_ids, num_segments, -np.inf, np.maximum), _segment_extreme_vjp)
 _SEGMENT_MIN = defop("segment_min", lambda d, segment_ids, num_segments: _segments(
@@ -290,17 +295,17 @@ def _sort_vjp(F, g, out, a, axis=-1):
 _SORT = defop("sort", lambda a, axis=-1: np.sort(_array(a), axis=axis, kind="stable"), _sort_vjp)
 
 
-def sort(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
+def sort(x: TensorLike, axis: int = -1) -> Tensor:
     """``x`` sorted along ``axis`` (ascending)."""
     return _SORT(x, axis=int(axis))
 
 
-def argsort(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
+def argsort(x: TensorLike, axis: int | None = -1) -> Tensor:
     """The indices that sort ``x`` along ``axis`` (stable), as int32."""
     return Tensor(np.argsort(_array(x), axis=axis, kind="stable").astype("int32"))
 
 
-def argpartition(x: TensorLike, kth, axis: int | Sequence[int] | None = -1) -> Tensor:
+def argpartition(x: TensorLike, kth, axis: int = -1) -> Tensor:
     """Indices that partition ``x`` around its ``kth`` element along ``axis``."""
     return Tensor(np.argpartition(_array(x), kth, axis=axis).astype("int32"))
 
@@ -370,8 +375,8 @@ _DIAGONAL = defop("diagonal", lambda a, offset=0, axis1=0, axis2=1: np.diagonal(
                   _diagonal_vjp)
 
 
-def diagonal(x: TensorLike, offset: TensorLike = 0, axis1: int | Sequence[int] | None = 0,
-             axis2: int | Sequence[int] | None = 1) -> Tensor:
+def diagonal(x: TensorLike, offset: TensorLike = 0, axis1: int = 0,
+             axis2: int = 1) -> Tensor:
     """The ``offset``-th diagonal of ``x`` over ``axis1`` and ``axis2`` (as the last axis)."""
     return _DIAGONAL(x, offset=int(offset), axis1=int(axis1), axis2=int(axis2))
 
@@ -393,8 +398,8 @@ def diagflat(x: TensorLike, k: int = 0) -> Tensor:
     return diag(reshape_flat(x), k)
 
 
-def trace(x: TensorLike, offset: TensorLike = 0, axis1: int | Sequence[int] | None = 0,
-          axis2: int | Sequence[int] | None = 1) -> Tensor:
+def trace(x: TensorLike, offset: TensorLike = 0, axis1: int = 0,
+          axis2: int = 1) -> Tensor:
     """The sum along the ``offset``-th diagonal."""
     from .reductions import sum as reduce_sum
     return reduce_sum(diagonal(x, offset, axis1, axis2), axis=-1)
@@ -408,7 +413,8 @@ def nonzero(x: TensorLike) -> tuple[Tensor, ...]:
 
 def searchsorted(sorted_sequence: TensorLike, values: TensorLike, side: str = "left") -> Tensor:
     """Where each of ``values`` would go in the sorted 1-D ``sorted_sequence`` to keep it sorted."""
-    return Tensor(np.searchsorted(_array(sorted_sequence), _array(values), side=side).astype("int32"))
+    found = np.searchsorted(_array(sorted_sequence), _array(values), side=side)  # type: ignore[call-overload]
+    return Tensor(found.astype("int32"))
 
 
 def digitize(x: TensorLike, bins: TensorLike) -> Tensor:
@@ -425,7 +431,7 @@ def bincount(x: TensorLike, weights: TensorLike = None, minlength: int = 0, spar
     return Tensor(out if w is not None else out.astype("int32"))
 
 
-def unravel_index(indices: TensorLike, shape: int | Sequence[int]) -> tuple[Tensor, ...]:
+def unravel_index(indices: TensorLike, shape: Sequence[int]) -> tuple[Tensor, ...]:
     """The coordinates of flat ``indices`` in an array of ``shape``."""
     return tuple(Tensor(i.astype("int32")) for i in np.unravel_index(_array(indices), tuple(shape)))
 
@@ -442,9 +448,10 @@ def histogram(x: TensorLike, bins: TensorLike = 10, range=None) -> tuple[Tensor,
 
 
 def unique(x: TensorLike, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
-           axis: int | Sequence[int] | None = None, size=None, fill_value: TensorLike = None) -> Tensor:
+           axis: int | None = None, size=None, fill_value: TensorLike = None) -> Tensor | tuple[Tensor, ...]:
     """The distinct values of ``x`` (optionally their inverse indices and counts)."""
-    found = np.unique(_array(x), return_inverse=return_inverse, return_counts=return_counts, axis=axis)
+    found = np.unique(_array(x), return_inverse=return_inverse, return_counts=return_counts,  # type: ignore[call-overload]
+                      axis=axis)
     if not (return_inverse or return_counts):
         return Tensor(found)
     return tuple(Tensor(f) for f in found)

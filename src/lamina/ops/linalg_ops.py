@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -74,10 +75,11 @@ def _tensordot_vjp(F, g, out, a, b, axes):
     return ga, gb
 
 
-_TENSORDOT = defop("tensordot", lambda a, b, axes: np.tensordot(*_pair(a, b), axes=axes), _tensordot_vjp)
+_TENSORDOT = defop("tensordot", lambda a, b, axes: np.tensordot(*_pair(a, b), axes=axes),  # type: ignore[call-overload]
+                   _tensordot_vjp)
 
 
-def tensordot(x1: TensorLike, x2: TensorLike, axes: int | Sequence[int] | None = 2) -> Tensor:
+def tensordot(x1: TensorLike, x2: TensorLike, axes: int | Sequence[Any] = 2) -> Tensor:
     """The sum of products over ``axes`` (an int: the last of ``x1`` with the first of ``x2``; or
     two lists of axes)."""
     a, b = convert.array(x1), convert.array(x2)
@@ -268,7 +270,7 @@ def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0) -> Tensor:
     return ops.power(ops.sum(ops.power(ops.abs(diff), p), axis=-1), 1.0 / p)
 
 
-def trapezoid(y: TensorLike, x: TensorLike = None, dx: float = 1.0, axis: int | Sequence[int] | None = -1) -> Tensor:
+def trapezoid(y: TensorLike, x: TensorLike = None, dx: float = 1.0, axis: int = -1) -> Tensor:
     """The integral of ``y`` along ``axis`` by the trapezoidal rule (at ``x``, or spacing ``dx``)."""
     ops = _ops()
     y = ops.convert_to_tensor(y)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -344,7 +343,7 @@ def _sparsemax_vjp(F, g, y, z, axis=-1):
 _SPARSEMAX = defop("sparsemax", _sparsemax, lambda F, g, y, a, axis=-1: _sparsemax_vjp(F, g, y, a, axis))
 
 
-def sparsemax(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
+def sparsemax(x: TensorLike, axis: int = -1) -> Tensor:
     """The Euclidean projection of ``x`` onto the probability simplex along ``axis``."""
     return _SPARSEMAX(x, axis=int(axis))
 

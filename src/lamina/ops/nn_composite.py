@@ -17,7 +17,7 @@ def _ops():
     return ops
 
 
-def one_hot(x: TensorLike, num_classes, axis: int | Sequence[int] | None = -1, dtype: str | np.dtype | None = None,
+def one_hot(x: TensorLike, num_classes, axis: int = -1, dtype: str | np.dtype | None = None,
             sparse: bool = False) -> Tensor:
     """Integer labels ``x`` as one-hot vectors of ``num_classes`` along ``axis`` (a label out of
     range gives a zero vector)."""
@@ -29,7 +29,7 @@ def one_hot(x: TensorLike, num_classes, axis: int | Sequence[int] | None = -1, d
     return Tensor(out if axis == -1 else np.moveaxis(out, -1, axis))
 
 
-def multi_hot(inputs: TensorLike, num_classes=None, axis: int | Sequence[int] | None = -1,
+def multi_hot(inputs: TensorLike, num_classes=None, axis: int = -1,
               dtype: str | np.dtype | None = None, sparse: bool = False, **kwargs) -> Tensor:
     """Integer labels as multi-hot vectors: 1 for each class that occurs in a row."""
     num_classes = kwargs.pop("num_tokens", num_classes)
@@ -145,7 +145,7 @@ def categorical_crossentropy(target: TensorLike, output: TensorLike, from_logits
 
 
 def sparse_categorical_crossentropy(target: TensorLike, output: TensorLike, from_logits: bool = False,
-                                    axis: int | Sequence[int] | None = -1) -> Tensor:
+                                    axis: int = -1) -> Tensor:
     """``categorical_crossentropy`` with integer class labels as the target."""
     ops = _ops()
     output = ops.convert_to_tensor(output)
@@ -171,7 +171,7 @@ def moments(x: TensorLike, axes: int | Sequence[int] | None, keepdims: bool = Fa
     return mean, variance
 
 
-def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, axis: int | Sequence[int] | None,
+def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, axis: int,
                         offset: TensorLike = None, scale: TensorLike = None, epsilon: float = 1e-3) -> Tensor:
     """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, the statistics given per
     feature of ``axis``."""
@@ -203,7 +203,7 @@ def normalize(x: TensorLike, axis: int | Sequence[int] | None = -1, order: int =
     return x / ops.maximum(ops.norm(x, ord=order, axis=axis, keepdims=True), epsilon)
 
 
-def layer_normalization(x: TensorLike, gamma=None, beta=None, axis: int | Sequence[int] | None = -1, epsilon=None,
+def layer_normalization(x: TensorLike, gamma=None, beta=None, axis: int | Sequence[int] = -1, epsilon=None,
                         rms_scaling: bool = False) -> Tensor:
     """``x`` standardized over ``axis`` (mean 0, variance 1), then ``* gamma + beta``."""
     ops = _ops()

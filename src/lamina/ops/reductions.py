@@ -200,12 +200,12 @@ _CUMSUM = defop("cumsum", _cumsum, _cumsum_vjp)
 _CUMPROD = defop("cumprod", _cumprod, _cumprod_vjp)
 
 
-def cumsum(x: TensorLike, axis: int | Sequence[int] | None = None, dtype: str | np.dtype | None = None) -> Tensor:
+def cumsum(x: TensorLike, axis: int | None = None, dtype: str | np.dtype | None = None) -> Tensor:
     """Running sums along ``axis`` (of the flattened array when None)."""
     return _CUMSUM(x, axis=None if axis is None else int(axis), dtype=dtype)
 
 
-def cumprod(x: TensorLike, axis: int | Sequence[int] | None = None, dtype: str | np.dtype | None = None) -> Tensor:
+def cumprod(x: TensorLike, axis: int | None = None, dtype: str | np.dtype | None = None) -> Tensor:
     """Running products along ``axis`` (of the flattened array when None)."""
     return _CUMPROD(x, axis=None if axis is None else int(axis), dtype=dtype)
 
@@ -221,7 +221,7 @@ def ptp(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool =
     return max(x, axis, keepdims) - min(x, axis, keepdims)
 
 
-def average(x: TensorLike, axis: int | Sequence[int] | None = None, weights: TensorLike = None) -> Tensor:
+def average(x: TensorLike, axis: int | None = None, weights: TensorLike = None) -> Tensor:
     """The mean over ``axis``, weighted by ``weights`` (broadcast along ``axis`` when 1-D)."""
     if weights is None:
         return mean(x, axis=axis)
@@ -333,12 +333,12 @@ def nanmin(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: boo
     return min(_without_nan(x, np.inf), axis, keepdims)
 
 
-def nancumsum(x: TensorLike, axis: int | Sequence[int] | None = None, dtype: str | np.dtype | None = None) -> Tensor:
+def nancumsum(x: TensorLike, axis: int | None = None, dtype: str | np.dtype | None = None) -> Tensor:
     """``cumsum`` treating NaNs as 0."""
     return cumsum(_without_nan(x, 0.0), axis, dtype)
 
 
-def nancumprod(x: TensorLike, axis: int | Sequence[int] | None = None, dtype: str | np.dtype | None = None) -> Tensor:
+def nancumprod(x: TensorLike, axis: int | None = None, dtype: str | np.dtype | None = None) -> Tensor:
     """``cumprod`` treating NaNs as 1."""
     return cumprod(_without_nan(x, 1.0), axis, dtype)
 
@@ -356,7 +356,7 @@ def nanargmin(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: 
 def nanquantile(x: TensorLike, q: TensorLike, axis: int | Sequence[int] | None = None, method: str = "linear",
                 keepdims: bool = False) -> Tensor:
     """``quantile`` of the non-NaN elements (no gradient: NaN positions vary per slice)."""
-    return Tensor(np.nanquantile(convert.floating(x), convert.value(q), axis=_axis(axis), method=method,
+    return Tensor(np.nanquantile(convert.floating(x), convert.value(q), axis=_axis(axis), method=method,  # type: ignore[call-overload]
                                  keepdims=keepdims))
 
 

@@ -46,7 +46,7 @@ def _transpose_vjp(F, g, out, a, axes=None):
 _TRANSPOSE = defop("transpose", lambda a, axes=None: np.transpose(_array(a), axes), _transpose_vjp)
 
 
-def transpose(x: TensorLike, axes: int | Sequence[int] | None = None) -> Tensor:
+def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
     """``x`` with its axes permuted (reversed by default)."""
     return _TRANSPOSE(x, axes=None if axes is None else tuple(int(a) for a in axes))
 
@@ -84,7 +84,7 @@ def _swapaxes_vjp(F, g, out, a, axis1, axis2):
 _SWAPAXES = defop("swapaxes", lambda a, axis1, axis2: np.swapaxes(_array(a), axis1, axis2), _swapaxes_vjp)
 
 
-def swapaxes(x: TensorLike, axis1: int | Sequence[int] | None, axis2: int | Sequence[int] | None) -> Tensor:
+def swapaxes(x: TensorLike, axis1: int, axis2: int) -> Tensor:
     """``x`` with two axes exchanged."""
     return _SWAPAXES(x, axis1=int(axis1), axis2=int(axis2))
 
@@ -119,7 +119,7 @@ def _concat_vjp(F, g, out, *arrays, axis=0):
 _CONCAT = defop("concatenate", _concat, _concat_vjp)
 
 
-def concatenate(xs: Sequence[TensorLike], axis: int | Sequence[int] | None = 0) -> Tensor:
+def concatenate(xs: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """The tensors ``xs`` joined along an existing ``axis``."""
     if not isinstance(xs, (list, tuple)) or not xs:
         raise ValueError(f"concatenate expects a non-empty list of tensors, got {xs!r}")
@@ -128,7 +128,7 @@ def concatenate(xs: Sequence[TensorLike], axis: int | Sequence[int] | None = 0) 
     return _CONCAT(*xs, axis=int(axis))
 
 
-def append(x1: TensorLike, x2: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
+def append(x1: TensorLike, x2: TensorLike, axis: int | None = None) -> Tensor:
     """``x2`` appended after ``x1`` along ``axis`` (both flattened when None)."""
     if axis is None:
         return concatenate([ravel(x1), ravel(x2)], axis=0)
@@ -142,7 +142,7 @@ def _stack_vjp(F, g, out, *arrays, axis=0):
 _STACK = defop("stack", lambda *arrays, axis=0: np.stack([_array(a) for a in arrays], axis=axis), _stack_vjp)
 
 
-def stack(x: TensorLike, axis: int | Sequence[int] | None = 0) -> Tensor:
+def stack(x: TensorLike, axis: int = 0) -> Tensor:
     """The tensors ``x`` (same shape) joined along a new ``axis``."""
     if not isinstance(x, (list, tuple)) or not x:
         raise ValueError(f"stack expects a non-empty list of tensors, got {x!r}")
@@ -184,12 +184,12 @@ def _sections(value):
     return int(value) if isinstance(value, (int, np.integer)) else [int(i) for i in convert.value(value)]
 
 
-def split(x: TensorLike, indices_or_sections, axis: int | Sequence[int] | None = 0) -> list[Tensor]:
+def split(x: TensorLike, indices_or_sections, axis: int = 0) -> list[Tensor]:
     """``x`` cut along ``axis`` into equal sections, or at the given indices (a list of tensors)."""
     return list(_SPLIT(x, indices_or_sections=_sections(indices_or_sections), axis=int(axis)))
 
 
-def array_split(x: TensorLike, indices_or_sections, axis: int | Sequence[int] | None = 0) -> list[Tensor]:
+def array_split(x: TensorLike, indices_or_sections, axis: int = 0) -> list[Tensor]:
     """Like ``split``, but the sections may differ in size by one."""
     return list(_ARRAY_SPLIT(x, indices_or_sections=_sections(indices_or_sections), axis=int(axis)))
 
@@ -209,7 +209,7 @@ def dsplit(x: TensorLike, indices_or_sections) -> list[Tensor]:
     return split(x, indices_or_sections, axis=2)
 
 
-def unstack(x: TensorLike, num=None, axis: int | Sequence[int] | None = 0) -> list[Tensor]:
+def unstack(x: TensorLike, num=None, axis: int = 0) -> list[Tensor]:
     """The slices of ``x`` along ``axis``, as a list of tensors."""
     a = _array(x)
     n = a.shape[axis]
@@ -258,7 +258,7 @@ def _repeat_vjp(F, g, out, a, repeats, axis=None):
 _REPEAT = defop("repeat", lambda a, repeats, axis=None: np.repeat(_array(a), repeats, axis=axis), _repeat_vjp)
 
 
-def repeat(x: TensorLike, repeats: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
+def repeat(x: TensorLike, repeats: TensorLike, axis: int | None = None) -> Tensor:
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (flattened when None)."""
     reps = int(repeats) if isinstance(repeats, (int, np.integer)) else [int(r) for r in convert.value(repeats)]
     return _REPEAT(x, repeats=reps, axis=None if axis is None else int(axis))
@@ -296,7 +296,7 @@ def roll(x: TensorLike, shift, axis: int | Sequence[int] | None = None) -> Tenso
     return _ROLL(x, shift=shift, axis=convert.axis_arg(axis))
 
 
-def rot90(array: TensorLike, k: int = 1, axes: int | Sequence[int] | None = (0, 1)) -> Tensor:
+def rot90(array: TensorLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
     """``array`` rotated by 90 degrees ``k`` times in the plane of ``axes``."""
     k = int(k) % 4
     a1, a2 = (int(a) for a in axes)

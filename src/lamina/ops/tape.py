@@ -94,7 +94,7 @@ def _column_seeds(target):
     shape, dtype = target.shape, target._value.dtype
     for index in np.ndindex(*shape[1:]):
         seed = np.zeros(shape, dtype)
-        seed[(slice(None), *index)] = 1
+        seed[(slice(None),) + index] = 1
         yield seed
 
 

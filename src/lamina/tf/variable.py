@@ -83,7 +83,7 @@ class Variable(_KerasVariable, metaclass=_AnyVariable):
         """The current value as a tensor; ``v.value`` and ``v.value()`` both give it."""
         out = ops.convert_to_tensor(self)
         out.__class__ = _CallableValue  # the same object, so a tape recording the read still knows it
-        return out
+        return out  # type: ignore[return-value]  # its class was just set
 
     def read_value(self) -> Tensor:
         """The current value as a tensor (a snapshot: later writes do not change it)."""

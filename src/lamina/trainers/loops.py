@@ -8,6 +8,8 @@ batches.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend
@@ -29,6 +31,18 @@ def flat_logs(logs: dict) -> dict:
 
 class Loops:
     """The loops of ``Trainer`` (mixed into ``Model``)."""
+
+    # what the loops use of the Model they are mixed into (declared for a type checker)
+    dtype: Any
+    metrics: Any
+    output_shape: Any
+    _compile_metrics: Any
+    _loss_tracker: Any
+    _plan: Any
+    _plan_checked: bool
+    get_metrics_result: Any
+    reset_metrics: Any
+    test_step: Any
 
     def _steps_overridden(self, name: str) -> bool:
         from .trainer import Trainer

@@ -162,7 +162,8 @@ class Int(_Numerical):
                                 ("default", default)):
             if value is not None and (isinstance(value, bool) or int(value) != value):
                 raise ValueError(f"hyperparameter {name!r}: {argument} must be an int, got {value!r}")
-        cast = (lambda v: None if v is None else int(v))
+        def cast(v):
+            return None if v is None else int(v)
         if step is None and sampling == "linear":
             step = 1
         super().__init__(name, cast(min_value), cast(max_value), cast(step), sampling, cast(default), conditions)
@@ -176,7 +177,8 @@ class Float(_Numerical):
     """
 
     def __init__(self, name, min_value, max_value, step=None, sampling="linear", default=None, conditions=()):
-        cast = (lambda v: None if v is None else float(v))
+        def cast(v):
+            return None if v is None else float(v)
         super().__init__(name, cast(min_value), cast(max_value), cast(step), sampling, cast(default), conditions)
 
 

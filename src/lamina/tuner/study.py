@@ -59,7 +59,8 @@ def open_storage(storage, directory: Path):
         try:
             with heartbeats_allowed():
                 rdb = optuna.storages.RDBStorage(storage, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_INTERVAL,
-                                                  grace_period=GRACE_PERIOD, **{_STALE_CALLBACK: retry_trial})
+                                                  grace_period=GRACE_PERIOD,
+                                                  **{_STALE_CALLBACK: retry_trial})  # type: ignore[arg-type]
             if storage.startswith("sqlite"):
                 _write_ahead(rdb)
             return rdb
@@ -208,9 +209,9 @@ class Heartbeat:
         return self
 
     def _beat(self) -> None:
-        interval = self._storage.get_heartbeat_interval()
+        interval = self._storage.get_heartbeat_interval()  # type: ignore[attr-defined]  # heartbeats are on: an RDB
         while True:
-            self._storage.record_heartbeat(self._trial_id)
+            self._storage.record_heartbeat(self._trial_id)  # type: ignore[attr-defined]
             if self._stop.wait(interval):
                 return
 

@@ -96,7 +96,8 @@ class Tuner:
 
     def _identity(self) -> dict:
         """What a resumed search must share with the one that made the project."""
-        return {"tuner": type(self).__name__, "objective": [self.oracle.objective.name, self.oracle.objective.direction],
+        objective = self.oracle.objective
+        return {"tuner": type(self).__name__, "objective": [objective.name, objective.direction],
                 "max_trials": self.oracle.max_trials}
 
     # --- the search ---------------------------------------------------------------------------
