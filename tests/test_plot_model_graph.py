@@ -227,8 +227,9 @@ def passes_through(points, rect, samples=64):
 
 
 def overlap(a, b):
-    return (min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]) > 0.1
-            and min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]) > 0.1)
+    across = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    along = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return across > 0.1 and along > 0.1
 
 
 def check_drawing(text, expected_edges, rankdir="TB", expected_clusters=None):
