@@ -246,7 +246,8 @@ def largest_product(model, rows: int | None) -> int | None:
 @contextlib.contextmanager
 def blas_threads(model, rows: int | None = None):
     """Run the body with the BLAS threads :func:`choose_threads` picks for ``model`` on batches of
-    ``rows`` (model or rows None: not known; a ``GradientTape`` passes no model), re-decided between the batches of :func:`paced` (which the block
+    ``rows`` (model or rows None: not known; a ``GradientTape`` passes no model),
+    re-decided between the batches of :func:`paced` (which the block
     gives as its value); the pool's count is restored afterwards. Does nothing when the user set
     the threads, when NumPy's BLAS is not OpenBLAS, or when another Python thread is already
     inside one of these blocks (the pool is process-wide).

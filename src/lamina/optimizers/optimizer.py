@@ -221,7 +221,7 @@ class Optimizer:
         scratch = getattr(self, "_scratch", None)
         if scratch is None:
             scratch = self._scratch = {}
-        key = (id(variable), which)  # ``which``: a second work array for a rule that needs two
+        key = (id(variable), which)  # which: a second work array, for a rule that needs two
         work = scratch.get(key)
         if work is None or work.shape != variable.shape or work.dtype != variable._value.dtype:
             work = scratch[key] = np.empty_like(variable._value)
