@@ -5,3 +5,5 @@ import importlib.util
 collect_ignore = []
 if importlib.util.find_spec("numba") is None:
     collect_ignore.append("src/lamina/optimizers/_numba_kernels.py")
+if importlib.util.find_spec("optuna") is None:
+    collect_ignore.append("src/lamina/tuner")

@@ -10,14 +10,9 @@ import textwrap
 
 import numpy as np
 import pytest
-from functional_architectures import (
-    ARCHITECTURES,
-    flat_predictions,
-    inputs,
-    make_data,
-)
 
 import lamina
+from functional_architectures import ARCHITECTURES, flat_predictions, inputs, make_data
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -42,7 +37,8 @@ for name, build in ARCHITECTURES.items():
     out["json"][name] = model.to_json()
     with open(os.path.join(work, f"lamina_{name}.json")) as f:
         revived = keras.models.model_from_json(f.read())
-    out["from_lamina_json"][name] = [[layer.name, type(layer).__name__, layer.count_params()] for layer in revived.layers]
+    out["from_lamina_json"][name] = [[layer.name, type(layer).__name__, layer.count_params()]
+                                     for layer in revived.layers]
 print(json.dumps(out))
 """
 

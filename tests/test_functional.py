@@ -111,7 +111,8 @@ def test_a_model_subclass_that_passes_its_graph_to_super():
 @pytest.mark.parametrize("build, match", [
     (lambda i: keras.Model([keras.Input((3,)), i], layers.Dense(1)(i)), "is not used by any of the outputs"),
     (lambda i: keras.Model(keras.Input((3,)), layers.Dense(1)(i)), "disconnected"),
-    (lambda i: keras.Model(i, layers.Dense(2, name="d")(layers.Dense(2, name="d")(i))), "two different layers named 'd'"),
+    (lambda i: keras.Model(i, layers.Dense(2, name="d")(layers.Dense(2, name="d")(i))),
+     "two different layers named 'd'"),
 ])
 def test_bad_graphs_are_refused_at_model(build, match):
     with pytest.raises(ValueError, match=match):

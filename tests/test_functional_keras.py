@@ -36,7 +36,8 @@ for kind, compile_args, x, y, sw in [
     ("wide_deep", dict(loss=["mse", "mse"], loss_weights=[0.9, 0.1], metrics=[["mae"], ["mae", "mse"]],
                        weighted_metrics=[["mae"], []]),
      [data["xa"], data["xb"]], [data["ya"], data["yb"]], [data["sw"], data["sw"] * 0 + 1]),
-    ("dict_io", dict(loss={"cls": "sparse_categorical_crossentropy", "reg": "mae"}, loss_weights={"cls": 1.0, "reg": 0.5},
+    ("dict_io", dict(loss={"cls": "sparse_categorical_crossentropy", "reg": "mae"},
+                     loss_weights={"cls": 1.0, "reg": 0.5},
                      metrics={"cls": ["accuracy"], "reg": ["mse"]}),
      {"x": data["x4"]}, {"cls": data["ycls"], "reg": data["yreg"]}, None)]:
     model = build(kind)

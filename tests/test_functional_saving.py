@@ -1,6 +1,7 @@
 """Functional models through ``.keras`` files, both ways with real Keras 3 (JAX, one subprocess for
 the module): lamina's files load in Keras and Keras's in lamina with predictions equal to 1e-5,
-configs list the same layers, nodes and tensors as Keras's, and a compiled model's optimizer state survives the file (training resumes where it stopped)."""
+configs list the same layers, nodes and tensors as Keras's, and a compiled model's optimizer state
+survives the file (training resumes where it stopped)."""
 import json
 import os
 import subprocess

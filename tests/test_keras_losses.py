@@ -35,8 +35,8 @@ LOSSES = {
     "binary_crossentropy_multilabel": ("K.losses.BinaryCrossentropy()", "multilabel"),
     "binary_focal_crossentropy": ("K.losses.BinaryFocalCrossentropy()", "binary"),
     "binary_focal_crossentropy_balanced": (
-        "K.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.3, gamma=1.5, from_logits=True, "
-        "label_smoothing=0.1)", "binary_logits"),
+        ("K.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.3, gamma=1.5, from_logits=True, "
+         "label_smoothing=0.1)"), "binary_logits"),
     "categorical_focal_crossentropy": ("K.losses.CategoricalFocalCrossentropy()", "probabilities"),
     "categorical_focal_crossentropy_logits": (
         "K.losses.CategoricalFocalCrossentropy(alpha=0.5, gamma=1.0, from_logits=True, label_smoothing=0.1)",
@@ -96,7 +96,8 @@ def test_loss_values_and_reductions_match_keras(keras_oracle, name, floatx):
 TRAIN = """
 {kind}
 units = yp.shape[-1]
-model = K.Sequential([K.Input((4,)), K.layers.Dense(5, activation="tanh"), K.layers.Dense(units, activation=ACTIVATION)])
+model = K.Sequential([K.Input((4,)), K.layers.Dense(5, activation="tanh"),
+                     K.layers.Dense(units, activation=ACTIVATION)])
 model.compile(optimizer=K.optimizers.SGD(0.2), loss={loss})
 model.set_weights([draw(w.shape, i) for i, w in enumerate(model.get_weights())])
 x = targets

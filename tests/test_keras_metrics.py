@@ -138,3 +138,24 @@ def test_every_metric_has_an_oracle_test():
     excluded = {"Metric": "the base class", "MetricVariable": "a metric's state, not a metric",
                 "MeanMetricWrapper": "the base of the mean metrics above"}
     assert classes - covered - set(excluded) == set(), "a metric without a Keras oracle test"
+
+
+WEIGHTED = """
+model = K.Sequential([K.Input((4,)), K.layers.Dense(2)])
+model.compile(optimizer=K.optimizers.SGD(0.1), loss="mse", loss_weights=LOSS_WEIGHTS, metrics=["mae"],
+              weighted_metrics=["mae", K.metrics.MeanSquaredError(name="wmse")])
+model.set_weights([draw(w.shape, i) for i, w in enumerate(model.get_weights())])
+yt = targets[:, :2]
+logs = [model.train_on_batch(targets[r], yt[r], sample_weight=sample_weight[r], return_dict=True)
+        for r in (slice(0, 6), slice(6, 12))]
+result = {"logs": logs, "weights": model.get_weights(),
+          "evaluate": model.evaluate(targets, yt, sample_weight=sample_weight, verbose=0, return_dict=True),
+          "unweighted": model.evaluate(targets, yt, verbose=0, return_dict=True)}
+"""
+
+
+@pytest.mark.parametrize("loss_weights", [None, [2.5], 0.5])
+def test_weighted_metrics_and_loss_weights_match_keras(keras_oracle, loss_weights):
+    """Bug 8 of issue 10: weighted_metrics see sample_weight (named as Keras names them) and
+    loss_weights scales a one-output model's loss."""
+    keras_oracle.compare(WEIGHTED, {**inputs(12), "LOSS_WEIGHTS": loss_weights})

@@ -216,3 +216,18 @@ def test_bad_arguments_name_the_layer():
         layers.Lambda(lambda t: t, output_shape="big")
     with pytest.raises(TypeError, match=r"Lambda 'lambda_2' expects arguments to be a dict"):
         layers.Lambda(lambda t: t, arguments=[1])
+
+
+def test_a_functional_model_with_a_lambda_saves_and_loads_only_when_opted_in(tmp_path):
+    inputs = lamina.Input((3,))
+    model = lamina.Model(inputs, layers.Dense(2)(layers.Lambda(lambda t: t * t + 1.0)(inputs)))
+    path = str(tmp_path / "graph.keras")
+    model.save(path)
+    with pytest.raises(ValueError, match=r"graph\.keras.*Refusing to load a Lambda layer.*safe_mode=False"):
+        lamina.saving.load_model(path)
+    loaded = lamina.saving.load_model(path, safe_mode=False)
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert safe_mode.in_safe_mode() is None  # the opt-in lasted for that load only
+    with pytest.raises(ValueError, match="Refusing to load a Lambda layer"):
+        lamina.saving.load_model(path)

@@ -231,3 +231,51 @@ def test_fit_lowers_the_loss_of_a_graph_of_merges():
     target = (a[:, :1] - a[:, 1:2] * 0.5).astype("float32")
     history = other.fit([a, a[::-1].copy()], target, epochs=20, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+_EVERY_MERGE_SOURCE = """
+def make_every_merge(keras):
+    x, z = keras.Input((3,), name="x"), keras.Input((3,), name="z")
+    h = keras.layers.Dense(3, name="h")(z)
+    merged = [keras.layers.Subtract(name="sub")([x, h]), keras.layers.Average(name="avg")([x, h, z]),
+              keras.layers.Maximum(name="max")([x, h]), keras.layers.Minimum(name="min")([x, h]),
+              keras.layers.Dot(axes=1, normalize=True, name="cos")([x, h]),
+              keras.layers.Dot(axes=(1, 1), name="dot")([x, z]),
+              keras.layers.Multiply(name="mul")([x, keras.layers.Dense(1, name="scale")(z)])]
+    joined = keras.layers.Concatenate(axis=-1, name="joined")(merged)
+    return keras.Model([x, z], keras.layers.Dense(2, name="head")(joined))
+"""
+
+_FILES_IN_KERAS = _MODEL_SOURCE + _EVERY_MERGE_SOURCE + """
+for name, model in (("first", make(keras)), ("every", make_every_merge(keras))):
+    model.set_weights(inputs[name + "_weights"])
+    model.save(inputs[name + "_keras_path"])
+    out[name + "_keras_predictions"] = np.asarray(model.predict(inputs[name + "_x"], verbose=0))
+    loaded = keras.saving.load_model(inputs[name + "_lamina_path"])
+    out[name + "_lamina_file_in_keras"] = np.asarray(loaded.predict(inputs[name + "_x"], verbose=0))
+    out[name + "_lamina_file_layers"] = sorted(layer.name for layer in loaded.layers)
+"""
+
+
+def test_keras_files_of_graphs_of_merges_load_both_ways(tmp_path):
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((8, 3)).astype("float32"), rng.standard_normal((8, 2)).astype("float32")
+    namespace = {}
+    exec(_EVERY_MERGE_SOURCE, namespace)
+    models = {"first": (_make_model(), [a, b]), "every": (namespace["make_every_merge"](lamina), [a, a[::-1].copy()])}
+    models["first"][0].fit([a, b], a[:, :1], epochs=2, verbose=0)  # saved with its optimizer state
+    arrays = {}
+    for name, (model, x) in models.items():
+        model.save(str(tmp_path / f"{name}_lamina.keras"))
+        arrays.update({f"{name}_weights": model.get_weights(), f"{name}_x": x,
+                       f"{name}_lamina_path": str(tmp_path / f"{name}_lamina.keras"),
+                       f"{name}_keras_path": str(tmp_path / f"{name}_keras.keras")})
+    expected = run_keras(_FILES_IN_KERAS, **arrays)
+    for name, (model, x) in models.items():
+        assert expected[f"{name}_lamina_file_layers"] == sorted(layer.name for layer in model.layers)
+        mine = model.predict(x, verbose=0)
+        np.testing.assert_allclose(expected[f"{name}_lamina_file_in_keras"], mine, atol=1e-6, err_msg=name)
+        loaded = lamina.saving.load_model(str(tmp_path / f"{name}_keras.keras"))
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), expected[f"{name}_keras_predictions"], atol=1e-6,
+                                   err_msg=name)
+        np.testing.assert_allclose(expected[f"{name}_keras_predictions"], mine, atol=1e-6, err_msg=name)

@@ -47,6 +47,13 @@ def registered_activation_names():
     return sorted({act.name for key, act in activations._REGISTRY.items() if key is not None})
 
 
+def test_every_built_in_layer_has_a_converter_but_lambda():
+    """A layer added to lamina.layers without a converter is refused by export: this says so here."""
+    from lamina.export.onnx_layers import LAYERS
+    classes = {name for name in layers.__all__ if isinstance(getattr(layers, name), type)}
+    assert classes - {cls.__name__ for cls in LAYERS} == {"Layer", "InputLayer", "Lambda"}
+
+
 def test_every_registered_activation_has_a_converter():
     assert sorted(ACTIVATIONS) == registered_activation_names()
 
@@ -249,6 +256,33 @@ def test_other_formats_and_arguments_are_refused(call, error, message, tmp_path)
     with pytest.raises(error, match=message):
         model.export(str(tmp_path / "model.onnx"), **call)
     assert os.listdir(tmp_path) == []
+
+
+def test_the_file_is_written_atomically(tmp_path, monkeypatch):
+    """A write that fails at the last step (the rename) leaves the old file and no temporary;
+    a read-only file is refused, not replaced (as atomic_write does)."""
+    import lamina._atomic
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"old")
+
+    def failing_replace(source, target):
+        raise OSError("disk full")
+    with monkeypatch.context() as patch:
+        patch.setattr(lamina._atomic.os, "replace", failing_replace)
+        with pytest.raises(OSError, match="disk full"):
+            export(model, tmp_path)
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["model.onnx"]
+    path.chmod(0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        export(model, tmp_path)
+    assert path.read_bytes() == b"old"
+
+
+def test_a_missing_folder_is_named(tmp_path):
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
+    with pytest.raises(FileNotFoundError, match=r"the folder '.*no_such_folder' does not exist"):
+        model.export(str(tmp_path / "no_such_folder" / "model.onnx"), format="onnx")
 
 
 def test_verbose_says_where_the_file_went_and_the_write_leaves_no_temporary(tmp_path, capsys):

@@ -216,13 +216,28 @@ def on_border(point, rect, tolerance=0.2):
     return inside and min(abs(px - x), abs(px - x - w), abs(py - y), abs(py - y - h)) <= tolerance
 
 
+def passes_through(points, rect, samples=64):
+    x, y, w, h = rect
+    for (px, py), (qx, qy) in pairwise(points):
+        for k in range(samples + 1):
+            t = k / samples
+            if x + 1 < px + t * (qx - px) < x + w - 1 and y + 1 < py + t * (qy - py) < y + h - 1:
+                return True
+    return False
+
+
 def overlap(a, b):
-    return min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]) > 0.1 and min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]) > 0.1
+    across = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    along = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return across > 0.1 and along > 0.1
 
 
 def check_drawing(text, expected_edges, rankdir="TB", expected_clusters=None):
     """The SVG draws exactly ``expected_edges`` (by box name) and is well laid out; returns its boxes."""
     boxes, edges, clusters = read_svg(text)
+    width, height = (float(v) for v in ElementTree.fromstring(text).get("viewBox").split()[2:])
+    assert all(0 < x < width and 0 < y < height for points in edges for x, y in points)  # all in the picture
+    assert all(0 < x and x + w < width and 0 < y and y + h < height for (x, y, w, h), _ in boxes.values())
     names = list(boxes)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
@@ -236,7 +251,17 @@ def check_drawing(text, expected_edges, rankdir="TB", expected_clusters=None):
         axis, sign = DIRECTIONS[rankdir]
         if source != target:  # a self-loop is a curve out of the box and back
             assert all(sign * (q[axis] - p[axis]) > 0 for p, q in pairwise(match)), (source, target, match)
+            # out of the source's side facing the flow, into the target's side facing back
+            (source_rect, _), (target_rect, _) = boxes[source], boxes[target]
+            leaving = source_rect[axis] + (source_rect[axis + 2] if sign > 0 else 0.0)
+            entering = target_rect[axis] + (0.0 if sign > 0 else target_rect[axis + 2])
+            assert abs(match[0][axis] - leaving) < 0.2 and abs(match[-1][axis] - entering) < 0.2, (source, target)
     assert unmatched == [], f"edges drawn that the model does not have: {unmatched}"
+    assert not any(crossing(a, b) for i, a in enumerate(edges) for b in edges[i + 1:])  # these graphs are planar
+    for points in edges:  # around the boxes in between, never through them
+        for name, (rect, _) in boxes.items():
+            if not (on_border(points[0], rect) or on_border(points[-1], rect)):
+                assert not passes_through(points, rect), f"an edge passes through box {name}"
     assert set(clusters) == set(expected_clusters or {})
     for title, members in (expected_clusters or {}).items():
         for name, (rect, _) in boxes.items():
@@ -285,7 +310,6 @@ def test_branches_side_by_side_and_merges_below(tmp_path):
     concat, hidden2 = boxes["concatenate"][0], boxes["hidden2"][0]
     assert concat[1] > hidden2[1] + hidden2[3] and concat[1] > wy + wh
     assert boxes["main"][0][1] > concat[1] + concat[3] and boxes["aux"][0][1] > hidden2[1] + hidden2[3]
-    assert not any(crossing(a, b) for i, a in enumerate(edges) for b in edges[i + 1:])  # a planar graph, drawn so
 
 
 def crossing(first, second):
@@ -302,10 +326,10 @@ def crossing(first, second):
 def test_the_skip_connection_goes_around_the_block(tmp_path):
     boxes, edges, _ = read_svg(lamina_svg(residual, tmp_path, show_layer_names=True))
     skip = next(e for e in edges if on_border(e[0], boxes["x"][0]) and on_border(e[-1], boxes["add"][0]))
-    assert len(skip) == 4  # two waypoints, beside inner1 and inner2
-    for name in ("inner1", "inner2"):
+    assert len(skip) == 6  # straight down beside inner1, then beside inner2
+    for name, (top, bottom) in zip(("inner1", "inner2"), (skip[1:3], skip[3:5])):
         x, y, w, h = boxes[name][0]
-        assert all(not (x <= px <= x + w) for px, py in skip[1:-1] if y <= py <= y + h)
+        assert top[0] == bottom[0] and (top[0] > x + w or top[0] < x) and top[1] <= y and bottom[1] >= y + h
 
 
 def test_a_layer_called_on_its_own_output(tmp_path, keras_drawings):
@@ -348,8 +372,11 @@ def test_layout_of_a_diamond_and_a_cycle():
 
 
 def test_crossing_reduction_untangles_what_the_first_order_crosses():
-    # the first downward ordering of this graph has a crossing; the sweeps find an order without
-    edges = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 4)]
-    placement = layered_layout([(40, 20)] * 6, edges)
-    lines = [[placement.centers[u], *route, placement.centers[v]] for (u, v), route in zip(edges, placement.routes)]
-    assert not any(crossing(a, b) for i, a in enumerate(lines) for b in lines[i + 1:])
+    # the first downward ordering of the first graph has a crossing, which the sweeps remove; the
+    # barycenters of the second keep one, which swapping neighbours (transpose) removes
+    for count, edges in [(6, [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 4)]),
+                         (8, [(0, 1), (0, 2), (0, 6), (0, 7), (1, 2), (1, 4), (1, 5), (1, 6), (2, 3), (3, 5), (4, 5),
+                              (6, 7)])]:
+        placement = layered_layout([(40, 20)] * count, edges)
+        lines = [[placement.centers[u], *route, placement.centers[v]] for (u, v), route in zip(edges, placement.routes)]
+        assert not any(crossing(a, b) for i, a in enumerate(lines) for b in lines[i + 1:]), edges

@@ -338,7 +338,8 @@ def _same(loaded, expected) -> None:
         np.testing.assert_array_equal(value, original.astype(value.dtype))
 
 
-@settings(max_examples=int(os.environ.get("LAMINA_FUZZ_EXAMPLES", "600")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("LAMINA_FUZZ_EXAMPLES", "600")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.sampled_from(["zip", "config.json", "model.weights.h5"]),
        edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), min_size=1, max_size=8),
        cut=st.one_of(st.none(), st.integers(1, 1 << 20)))

@@ -17,13 +17,15 @@ from lamina.wrappers import SKLearnClassifier, SKLearnRegressor, SKLearnTransfor
 
 
 def mlp(X, y, loss, out_activation="softmax", hidden=(10,), learning_rate=0.01, seed=None):
-    """Keras's test model (a Sequential here: lamina cannot save, so pickle, Functional models yet),
-    sized from X and the encoded y; a seed makes its fit reproducible."""
+    """Keras's test model (a Functional one), sized from X and the encoded y; a seed makes its
+    fit reproducible."""
     if seed is not None:
         lamina.utils.set_random_seed(seed)
-    model = lamina.Sequential([lamina.Input((X.shape[1],)),
-                               *[lamina.layers.Dense(units, activation="relu") for units in hidden],
-                               lamina.layers.Dense(y.shape[1] if y.ndim > 1 else 1, activation=out_activation)])
+    inputs = lamina.Input((X.shape[1],))
+    h = inputs
+    for units in hidden:
+        h = lamina.layers.Dense(units, activation="relu")(h)
+    model = lamina.Model(inputs, lamina.layers.Dense(y.shape[1] if y.ndim > 1 else 1, activation=out_activation)(h))
     model.compile(loss=loss, optimizer=lamina.optimizers.Adam(learning_rate))
     return model
 
@@ -211,8 +213,9 @@ def test_refusals_name_what_is_wrong():
 
 
 def test_tf_keras_wrappers_is_the_same_package():
-    import lamina as tf
     from lamina.keras.wrappers import SKLearnRegressor as from_keras
+
+    import lamina as tf
     assert tf.keras.wrappers.SKLearnClassifier is SKLearnClassifier and from_keras is SKLearnRegressor
 
 

@@ -96,6 +96,8 @@ def test_update_freq_batch_is_every_batch_and_steps_per_second_are_written(tmp_p
     assert [s for s, _ in scalars(train, "batch_loss")] == [1, 2, 3, 4]
     assert [s for s, _ in scalars(train, "batch_steps_per_second")] == [1, 2, 3, 4]
     assert all(v > 0 for _, v in scalars(train, "epoch_steps_per_second"))
+    # no callback put the rate in the logs: TensorBoard reads it from the optimizer, as Keras's
+    assert scalars(train, "epoch_learning_rate") == [(0, pytest.approx(0.1))]
 
 
 def test_epoch_level_writing_leaves_fit_without_batch_hooks(tmp_path):
@@ -116,7 +118,7 @@ def test_histograms_every_histogram_freq_epochs_hold_the_weights(tmp_path):
     assert tags == sorted(f"{w.path}/histogram" for layer in model.layers for w in layer.weights)
     steps = [step for step, _ in train["dense/kernel/histogram"]]
     assert steps == [0, 2]
-    for (step, buckets), kernel in zip(train["dense/kernel/histogram"], [kernels[0], kernels[2]]):
+    for (_step, buckets), kernel in zip(train["dense/kernel/histogram"], [kernels[0], kernels[2]]):
         assert buckets.shape == (30, 3)  # tf.summary.histogram's default: 30 buckets of (left, right, count)
         assert buckets[:, 2].sum() == kernel.size
         assert buckets[0, 0] == pytest.approx(kernel.min()) and buckets[-1, 1] == pytest.approx(kernel.max())
@@ -154,6 +156,20 @@ def test_the_graph_is_the_model_json_that_tensorboard_draws(tmp_path):
     assert (metadata.plugin_name, metadata.content) == ("graph_keras_model", b"1")
     graph = keras_util.keras_model_to_graph_def(json.loads(structure.item()))
     assert [node.name.split("/")[-1] for node in graph.node] == ["input_layer", "dense", "dense_1"]
+
+
+def test_a_functional_model_graph_has_its_branches(tmp_path):
+    from tensorboard.plugins.graph import keras_util
+    left, right = lamina.Input((4,), name="left"), lamina.Input((2,), name="right")
+    joined = lamina.layers.Concatenate(name="joined")([lamina.layers.Dense(3, name="hidden")(left), right])
+    model = lamina.Model([left, right], lamina.layers.Dense(1, name="out")(joined))
+    model.compile(loss="mse", optimizer="sgd")
+    x = np.ones((8, 4)), np.ones((8, 2))
+    model.fit(list(x), np.ones((8, 1)), epochs=1, verbose=0, callbacks=[lamina.callbacks.TensorBoard(tmp_path)])
+    (_, structure), = read_run(tmp_path / "train")["keras"]
+    graph = keras_util.keras_model_to_graph_def(json.loads(structure.item()))
+    inputs = {node.name.split("/")[-1]: sorted(i.split("/")[-1] for i in node.input) for node in graph.node}
+    assert inputs == {"left": [], "right": [], "hidden": ["left"], "joined": ["hidden", "right"], "out": ["joined"]}
 
 
 def test_write_graph_false_writes_no_graph_and_a_subclassed_model_warns(tmp_path):
@@ -239,3 +255,38 @@ def test_each_tool_extra_brings_only_what_the_tool_needs():
     assert names(extras["onnx"]) == {"onnx"}
     assert names(extras["sklearn"]) == {"scikit-learn"}
     assert {"tensorboard", "onnx", "onnxruntime", "scikit-learn"} <= names(extras["test"])  # CI runs every test
+
+
+KERAS_SIGNATURES = """
+import inspect, json, keras
+def parameters(fn):
+    return [[p.name, repr(p.default) if p.default is not inspect.Parameter.empty else None, p.kind.name]
+            for p in inspect.signature(fn).parameters.values()]
+print(json.dumps({"TensorBoard": parameters(keras.callbacks.TensorBoard.__init__),
+                  "export": parameters(keras.Model.export),
+                  **{name: parameters(getattr(keras.wrappers, name).__init__)
+                     for name in ("SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer")}}))
+"""
+
+
+def test_the_tools_take_keras_arguments_with_keras_defaults():
+    """TensorBoard, Model.export and the wrappers against the installed Keras's signatures."""
+    import importlib.util
+    import inspect
+    import json
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("keras is not installed")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", KERAS_SIGNATURES], check=False, capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    keras_signatures = json.loads(result.stdout.strip().splitlines()[-1])
+
+    def parameters(fn):
+        return [[p.name, repr(p.default) if p.default is not inspect.Parameter.empty else None, p.kind.name]
+                for p in inspect.signature(fn).parameters.values()]
+    from lamina import wrappers
+    ours = {"TensorBoard": parameters(lamina.callbacks.TensorBoard.__init__), "export": parameters(lamina.Model.export),
+            **{name: parameters(getattr(wrappers, name).__init__)
+               for name in ("SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer")}}
+    assert ours == keras_signatures

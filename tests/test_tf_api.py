@@ -2,7 +2,6 @@
 TensorFlow rules that differ from Keras's or NumPy's (each documented in the test's docstring)."""
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest
@@ -22,6 +21,29 @@ def test_top_level_exposes_tf_names_next_to_keras():
     assert not hasattr(lamina.keras, "reduce_mean")
     from lamina.math import reduce_sum  # the namespaces import as modules too
     assert reduce_sum is tf.math.reduce_sum and tf.newaxis is None
+
+
+TOP_LEVEL = """constant Variable convert_to_tensor cast float16 float32 float64 int8 int16 int32 int64 uint8 bool
+newaxis shape size rank reshape transpose concat stack unstack split squeeze expand_dims gather where range zeros
+ones zeros_like ones_like fill eye linspace matmul tensordot add subtract multiply divide add_n abs exp sqrt square
+pow maximum minimum clip_by_value clip_by_norm sign reduce_sum reduce_mean reduce_max reduce_min reduce_prod
+reduce_std reduce_variance reduce_logsumexp reduce_any reduce_all argmax argmin equal not_equal greater
+greater_equal less less_equal GradientTape custom_gradient stop_gradient function print""".split()
+MATH = """log log1p exp sqrt rsqrt square abs softplus sigmoid tanh reduce_sum reduce_mean reduce_max reduce_min
+reduce_prod reduce_std reduce_variance reduce_logsumexp reduce_any reduce_all top_k in_top_k is_nan is_finite
+count_nonzero""".split()
+NN = """relu relu6 elu selu gelu silu leaky_relu sigmoid tanh softmax log_softmax softplus dropout moments
+l2_normalize softmax_cross_entropy_with_logits sparse_softmax_cross_entropy_with_logits
+sigmoid_cross_entropy_with_logits""".split()
+
+
+def test_every_name_tf_keras_programs_use_exists():
+    """The names issue 11 lists, at lamina's top level and in tf.math, tf.nn and tf.random."""
+    missing = ([n for n in TOP_LEVEL if not hasattr(tf, n)] + [f"math.{n}" for n in MATH if not hasattr(tf.math, n)]
+               + [f"nn.{n}" for n in NN if not hasattr(tf.nn, n)]
+               + [f"random.{n}" for n in ("normal", "uniform", "set_seed") if not hasattr(tf.random, n)])
+    assert not missing, missing
+    assert all(isinstance(getattr(tf, n), tf.DType) for n in TOP_LEVEL if n in tf.dtypes.__all__)
 
 
 def test_dtypes_are_objects_with_names_equal_to_strings_and_numpy():

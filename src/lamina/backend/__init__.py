@@ -6,7 +6,7 @@ the choice of its BLAS threads (``threads``).
 >>> lamina.backend.floatx()
 'float32'
 """
-from . import threads
+from . import threads  # noqa: F401  (lamina.backend.threads without a separate import)
 from .config import (clear_session, epsilon, floatx, global_rng, make_rng, set_epsilon, set_floatx, set_seed,
                      snake_case, standardize_dtype, unique_name)
 from .keras_names import (backend, batch_get_value, batch_set_value, get_uid, get_value, image_data_format,

@@ -96,7 +96,7 @@ class TensorBoard(Callback):
     Traceback (most recent call last):
     ...
     ValueError: TensorBoard(profile_batch=5): lamina has no profiler, so it cannot profile batches; pass profile_batch=0 (the default), or profile with cProfile
-    """
+    """  # noqa: E501  (a doctest's expected error message is one line)
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
                  write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
@@ -182,9 +182,11 @@ class TensorBoard(Callback):
         self._flush()
 
     def on_train_begin(self, logs=None):
+        """Count the run's batches from the start (the batch scalars' step)."""
         self._global_train_batch = 0
 
     def on_train_end(self, logs=None):
+        """Flush and close the event files."""
         self._close()
 
     def _train_batch_begin(self, batch, logs=None):
@@ -201,6 +203,7 @@ class TensorBoard(Callback):
                 self._scalar("train", f"batch_{name}", value, step)
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Note the time and the iterations, for ``epoch_steps_per_second``."""
         self._epoch_start_time = time.perf_counter()
         self._epoch_start_iterations = self._iterations()
 
@@ -222,6 +225,7 @@ class TensorBoard(Callback):
         self._flush()
 
     def on_test_end(self, logs=None):
+        """Write ``evaluation_<name>_vs_iterations`` (step: the optimizer's iterations), as Keras."""
         if getattr(self.model, "optimizer", None) is not None:
             for name, value in (logs or {}).items():
                 self._scalar("validation", f"evaluation_{name}_vs_iterations", value, self._iterations())

@@ -110,7 +110,7 @@ def _write_run(out, args, model, history, data, predicted, metrics, interrupted,
 
     save_model(model, os.path.join(out, "model.keras"))
     outputs.write_history(os.path.join(out, "history.csv"), history)
-    lines = []
+    lines: list[str] = []
     model.summary(print_fn=lines.append)
     outputs.write_text(os.path.join(out, "summary.txt"), "".join(lines))
     per_class = report.class_scores(data.y_test, predicted, data.class_names)

@@ -46,8 +46,8 @@ def _gelu(g, x, params, shape, hint):
         cube = g.op("Mul", [g.op("Mul", [x, x], hint), x], hint)
         inner = g.op("Mul", [g.scalar(_GELU_C), g.op("Add", [x, g.op("Mul", [g.scalar(0.044715), cube], hint)], hint)],
                      hint)
-        return g.op("Mul", [g.op("Mul", [g.scalar(0.5), x], hint), g.op("Add", [g.scalar(1.0), g.op("Tanh", [inner],
-                                                                                                    hint)], hint)], hint)
+        one_plus_tanh = g.op("Add", [g.scalar(1.0), g.op("Tanh", [inner], hint)], hint)
+        return g.op("Mul", [g.op("Mul", [g.scalar(0.5), x], hint), one_plus_tanh], hint)
     cdf = g.op("Mul", [g.scalar(0.5), g.op("Add", [g.scalar(1.0), g.op("Erf", [g.op(
         "Mul", [x, g.scalar(1 / math.sqrt(2.0))], hint)], hint)], hint)], hint)
     return g.op("Mul", [x, cdf], hint)

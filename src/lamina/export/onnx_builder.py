@@ -63,7 +63,7 @@ class OnnxBuilder:
         """A float32 scalar initializer."""
         return self.const(np.float32(value), hint)
 
-    def reduce(self, op_type: str, x: str, axes, hint: str, keepdims: bool = True) -> str:
+    def reduce(self, op_type: str, x: str, axes, hint: str, keepdims: bool = True) -> str | list[str]:
         """``ReduceMean`` or ``ReduceSum`` of ``x`` over ``axes``, in this opset's form."""
         axes = [int(a) for a in (axes if isinstance(axes, (list, tuple)) else [axes])]
         takes_input = self.opset >= (18 if op_type == "ReduceMean" else 13)

@@ -112,6 +112,10 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
         raise ValueError("model.export(format='onnx', input_signature=...) is not supported: lamina exports the "
                          "model's own input shapes (the batch dimension stays dynamic); pass input_signature=None")
     path = os.fspath(filepath)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"model.export({path!r}, format='onnx'): the folder {folder!r} does not exist; "
+                                "create it first (os.makedirs)")
     onnx_model = build_onnx_model(model, opset_version)
     data = onnx_model.SerializeToString()
     with atomic_write(path, "wb") as file:

@@ -7,6 +7,8 @@ axis first, as Keras's rule says.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
@@ -107,7 +109,7 @@ def _softmax(g, layer, node, inputs, shapes):
     return [g.op("Softmax", [inputs[0]], layer.name, axis=int(axis))]
 
 
-LAYERS = {**dict.fromkeys(_PAIRWISE, _merge), Concatenate: _concatenate, Dot: _dot, ReLU: _relu,
+LAYERS: dict[type, Any] = {**dict.fromkeys(_PAIRWISE, _merge), Concatenate: _concatenate, Dot: _dot, ReLU: _relu,
           LeakyReLU: lambda g, layer, node, inputs, shapes: [
               g.op("LeakyRelu", [inputs[0]], layer.name, alpha=float(layer.negative_slope))],
           PReLU: _prelu, ELU: lambda g, layer, node, inputs, shapes: [

@@ -16,6 +16,7 @@ for _name in ("ops", "activations", "backend", "callbacks", "datasets", "initial
               "wrappers"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]
 
-__all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "ops", "activations", "backend", "callbacks", "datasets", "initializers",
-           "layers", "losses", "metrics", "models", "optimizers", "random", "saving", "utils",
+__all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "ops", "activations", "backend",
+           "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers", "random",
+           "saving", "utils",
            "constraints", "regularizers", "config", "wrappers"]

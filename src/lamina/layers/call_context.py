@@ -9,6 +9,7 @@ _STATE = threading.local()
 
 
 class CallContext:
+    """The outermost layer call in progress (its layer) and the ``training`` it was given."""
     __slots__ = ("entry_layer", "training")
 
     def __init__(self, entry_layer, training):
@@ -16,12 +17,14 @@ class CallContext:
 
 
 def current() -> CallContext | None:
+    """The call in progress on this thread, or None outside any layer call."""
     stack = getattr(_STATE, "stack", None)
     return stack[-1] if stack else None
 
 
 @contextlib.contextmanager
 def entered(context: CallContext):
+    """Run the body inside ``context``, the current call until the block ends."""
     stack = getattr(_STATE, "stack", None)
     if stack is None:
         stack = _STATE.stack = []
@@ -44,4 +47,5 @@ def shape_inference():
 
 
 def inferring_shapes() -> bool:
+    """Whether the layers are being called on stand-ins only to find output shapes."""
     return getattr(_STATE, "inferring", False)

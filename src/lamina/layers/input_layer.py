@@ -54,6 +54,7 @@ class InputLayer(Layer):
 
 
 def input_tensor_for(layer: InputLayer):
+    """The symbolic tensor an ``InputLayer`` gives: its shape, dtype, name and batch size."""
     return input_tensor(layer.shape, layer.dtype, f"{layer.name}", layer.batch_size)
 
 

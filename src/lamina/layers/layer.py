@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import Any
 
 import numpy as np
 
@@ -75,6 +76,18 @@ class Layer:
     >>> [w.path for w in layer.weights]
     ['linear/variable', 'linear/variable_1']
     """
+
+    # set in __new__ (through object.__setattr__, so that a subclass may assign before super().__init__)
+    _layers: list[Layer]
+    _trainable_variables: list
+    _non_trainable_variables: list
+    _metrics: list
+    _losses: list
+    _inbound_nodes: list
+    _seed_generators: list
+    # set in __init__ and changed by build: None, one shape tuple, or a structure of them
+    _build_shapes: Any
+    activity_regularizer: Any
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)

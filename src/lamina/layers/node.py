@@ -26,6 +26,7 @@ def flatten(structure) -> list:
 
 
 def map_structure(fn, structure):
+    """``structure`` with ``fn`` applied to each leaf (lists, tuples and dicts kept as they are)."""
     if isinstance(structure, (list, tuple)):
         return type(structure)(map_structure(fn, item) for item in structure)
     if isinstance(structure, dict):
@@ -49,7 +50,7 @@ class Node:
 
     @property
     def parent_nodes(self) -> list:
-        parents = []
+        parents: list = []
         for tensor in self.input_tensors:
             if tensor._keras_history is not None:
                 operation, index, _ = tensor._keras_history
@@ -83,6 +84,7 @@ def symbolic_call(layer, args: tuple, kwargs: dict):
 
 
 def reset_names() -> None:
+    """Restart the numbering of the symbolic tensors' names."""
     global _NAMES
     _NAMES = itertools.count()
 

@@ -27,7 +27,7 @@ def _kind(value) -> str | None:
         from ..variables import Variable
         from .layer import Layer
         _CLASSES.extend((Layer, Variable, Metric, SeedGenerator))
-    Layer, Variable, Metric, SeedGenerator = _CLASSES
+    Layer, Variable, Metric, SeedGenerator = _CLASSES  # type: ignore[misc]  # imported once, then cached
     if isinstance(value, Layer):
         return "layer"
     if isinstance(value, Variable):
@@ -101,7 +101,7 @@ class TrackedList(list):
     def insert(self, index, value):
         super().insert(index, self._track(value))
 
-    def __iadd__(self, values):
+    def __iadd__(self, values):  # type: ignore[misc]  # list's own: in place, any iterable
         self.extend(values)
         return self
 

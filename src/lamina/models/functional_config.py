@@ -55,7 +55,9 @@ def _node_of(tensor: KerasTensor):
 def _walk(graph) -> tuple[list, dict]:
     """Keras's depth-first walk from the outputs: the nodes, each after the nodes it reads, and
     each operation's place in the walk (where it was first met)."""
-    finished, order, first_seen = set(), [], {}
+    finished: set = set()
+    order: list = []
+    first_seen: dict = {}
     for output in keras_flatten(graph.output_structure):
         stack = [(_node_of(output), False)]
         while stack:
@@ -79,7 +81,8 @@ def keras_order(graph) -> tuple[list, dict, list]:
     """``(operations, nodes_by_depth, nodes)`` as Keras's ``map_graph`` finds them."""
     nodes, first_seen = _walk(graph)
     in_graph = {id(node) for node in nodes}
-    node_depth, op_depth = {}, {}
+    node_depth: dict = {}
+    op_depth: dict = {}
     for node in reversed(nodes):
         depth = max(node_depth.setdefault(id(node), 0), op_depth.get(id(node.operation), 0))
         op_depth[id(node.operation)] = node_depth[id(node)] = depth
@@ -215,6 +218,7 @@ def _node_config(call: tuple, own: set) -> dict:
 
 # --- reading -----------------------------------------------------------------------------------
 def is_functional_config(config) -> bool:
+    """Whether ``config`` is a Functional model's (it lists layers, input_layers and output_layers)."""
     return isinstance(config, dict) and all(key in config for key in ("name", "layers", "input_layers",
                                                                        "output_layers"))
 

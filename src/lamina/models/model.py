@@ -181,6 +181,7 @@ class Model(Trainer, ModelIO, Layer):
     def _input_values(self, inputs) -> list:
         """The call's inputs in graph-input order: one tensor, a list/tuple, or a dict by input name."""
         graph = self._current_graph()
+        assert graph is not None  # call() runs the graph only when there is one
         expected = self.input_names
         if isinstance(inputs, dict):
             missing = [name for name in expected if name not in inputs]

@@ -22,8 +22,8 @@ from .indexing import (argpartition, argsort, bincount, diag, diagflat, diagonal
                        in_top_k, index_add, isin, nonzero, scatter, scatter_update, searchsorted, segment_max,
                        segment_min, segment_prod, segment_sum, select, slice, slice_update, sort, take,
                        take_along_axis, top_k, trace, tril, triu, unique, unravel_index, where)
-from .linalg_ops import (cdist, corrcoef, correlate, cross, diff, dot, einsum, inner, kron, matmul, norm, outer, tensordot,
-                         trapezoid, vander, vdot)
+from .linalg_ops import (cdist, corrcoef, correlate, cross, diff, dot, einsum, inner, kron, matmul, norm, outer,
+                         tensordot, trapezoid, vander, vdot)
 from .math_ops import (abs, absolute, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                        bitwise_and, bitwise_invert, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
                        bitwise_xor, cbrt, ceil, clip, copysign, cos, cosh, deg2rad, divide, divide_no_nan, equal,

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING, Any
 import json
 
 from . import limits, saving_lib
@@ -19,6 +20,25 @@ from .serialization_lib import deserialize_keras_object, serialize_keras_object
 
 class ModelIO:
     """Saving, loading and configs for a model of stacked layers."""
+
+    # what saving uses of the Model it is mixed into (declared for a type checker)
+    name: Any
+    dtype: Any
+    trainable: Any
+    built: Any
+    layers: Any
+    optimizer: Any
+    trainable_weights: Any
+    input_spec_shape: Any
+    _input_layer: Any
+    _traced_input: Any
+    add: Any
+    build: Any
+    compile: Any
+
+    if TYPE_CHECKING:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:  # the Model's (for from_config's cls(...))
+            ...
 
     # --- files ---------------------------------------------------------------------------------
     def save(self, filepath, overwrite: bool = True) -> None:
@@ -50,7 +70,7 @@ class ModelIO:
         if getattr(self, "_graph", None) is not None and functional_config.functional_like_constructor(type(self)):
             return functional_config.get_config(self)
         from ..layers.layer import Layer
-        return Layer.get_config(self)
+        return Layer.get_config(self)  # type: ignore[arg-type]  # ModelIO is mixed into a Layer
 
     def _sequential_config(self) -> dict:
         """Keras's Sequential config: name, trainable, dtype, the serialized layers (an
@@ -196,7 +216,8 @@ def _deserialize_layers(owner: str, configs: list, custom_objects):
     """The InputLayer (or None), the other layers (unbuilt) and the first one's build shape."""
     from ..layers.input_layer import InputLayer
     from ..layers.layer import Layer
-    input_layer, layers, first_build_shape = None, [], None
+    layers: list = []
+    input_layer, first_build_shape = None, None
     for layer_config in configs:
         if not isinstance(layer_config, dict):
             raise ValueError(f"{owner}.from_config: each layer must be a serialized dict, got {layer_config!r:.200}")
@@ -218,7 +239,8 @@ def _deserialize_layers(owner: str, configs: list, custom_objects):
 def _input_shape(input_layer, build_input_shape, first_build_shape):
     if input_layer is not None:
         return (None, *input_layer.shape)
-    for shape, what in ((build_input_shape, "build_input_shape"), (first_build_shape, "the first layer's build_config")):
+    for shape, what in ((build_input_shape, "build_input_shape"),
+                        (first_build_shape, "the first layer's build_config")):
         if shape is not None:
             return limits.check_shape(shape, what)
     return None

@@ -34,9 +34,9 @@ KERAS_OPS = {
 # config keys Keras adds that lamina's functions do not take: accepted only with these values
 _KERAS_ONLY = {"Max": {"initial": None}, "Min": {"initial": None}}
 # the class each lamina function is saved as (the first listed, so ``true_divide`` is TrueDivide)
-_CLASS_OF = {}
-for _class, (_, _function, _) in KERAS_OPS.items():
-    _CLASS_OF.setdefault(_function, _class)
+_CLASS_OF: dict[str, str] = {}
+for _class, _entry in KERAS_OPS.items():
+    _CLASS_OF.setdefault(_entry[1], _class)
 OP_MODULES = tuple(f"keras.src.ops.{m}" for m in ("numpy", "nn", "core"))
 
 
@@ -76,7 +76,7 @@ def serialize_op_layer(op_layer, node) -> tuple[dict, list]:
     """Keras's layer entry for an ``OpLayer`` (without ``inbound_nodes``) and its node's arguments."""
     args, config = split_call(op_layer, node)
     class_name = keras_class_name(op_layer)
-    module = KERAS_OPS[class_name][0]
+    module = KERAS_OPS[class_name][0]  # type: ignore[index]  # the callers save only ops it names
     if isinstance(config.get("newshape"), tuple):
         config["newshape"] = list(config["newshape"])
     entry = {"module": f"keras.src.ops.{module}", "class_name": class_name,
@@ -102,12 +102,12 @@ def deserialize_op_layer(layer_config: dict):
     if not isinstance(config, dict):
         raise ValueError(f"The config of op {class_name} must be a dict, got {type(config).__name__}")
     _, function_name, config_names = entry
-    expected = {"name", *config_names, *_KERAS_ONLY.get(class_name, {})}
+    expected = {"name", *config_names, *_KERAS_ONLY.get(str(class_name), {})}  # a str: it has an entry
     unknown = sorted(set(config) - expected)
     if unknown:
         raise ValueError(f"The op {class_name} got config keys {unknown} lamina does not know; it takes "
                          f"{sorted(expected)}")
-    for key, required in _KERAS_ONLY.get(class_name, {}).items():
+    for key, required in _KERAS_ONLY.get(str(class_name), {}).items():
         if config.get(key, required) != required:
             raise ValueError(f"The op {class_name} got {key}={config[key]!r}; lamina supports only {required!r}")
     fn = getattr(ops, function_name)

@@ -77,7 +77,7 @@ def find_class(keras_module: str, class_name: str):
     return None
 
 
-def find_function(keras_module: str, name: str):
+def find_function(keras_module: str, name: str | None):
     """The lamina function a file may name (a loss, metric or activation), else None."""
     lamina_name = _FUNCTION_MODULES.get(keras_module)
     if lamina_name is None or not isinstance(name, str):

@@ -14,7 +14,7 @@ Keras stores it: its bytecode (``marshal``, then base64), its defaults and its c
 Traceback (most recent call last):
 ...
 ValueError: Refusing to load a Python lambda from a config: it would run code stored in the file. If you trust the file, pass safe_mode=False to load_model (or from_config), or call lamina.config.enable_unsafe_deserialization()
-"""
+"""  # noqa: E501  (a doctest's expected error message is one line)
 from __future__ import annotations
 
 import base64

@@ -130,7 +130,7 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
     Traceback (most recent call last):
     ...
     ValueError: Refusing to build builtins.eval from a config: it is not a lamina class, not registered with register_keras_serializable, and not in custom_objects
-    """
+    """  # noqa: E501  (a doctest's expected error message is one line)
     if kwargs:
         raise TypeError(f"deserialize_keras_object got unexpected keyword argument(s) {sorted(kwargs)}")
     if custom_objects is not None and not isinstance(custom_objects, dict):

@@ -17,6 +17,8 @@ True
 """
 from __future__ import annotations
 
+import builtins  # the module's own `bool` is TensorFlow's dtype
+
 import numpy as np
 
 from ..ops.dtypes import standardize_dtype
@@ -44,19 +46,19 @@ class DType(DTypeName):
         return np.dtype(str(self)).type
 
     @property
-    def is_floating(self) -> bool:
+    def is_floating(self) -> builtins.bool:
         return np.dtype(str(self)).kind == "f"
 
     @property
-    def is_integer(self) -> bool:
+    def is_integer(self) -> builtins.bool:
         return np.dtype(str(self)).kind in "iu"
 
     @property
-    def is_unsigned(self) -> bool:
+    def is_unsigned(self) -> builtins.bool:
         return np.dtype(str(self)).kind in "ub"
 
     @property
-    def is_bool(self) -> bool:
+    def is_bool(self) -> builtins.bool:
         return str(self) == "bool"
 
     @property
@@ -88,7 +90,7 @@ class DType(DTypeName):
     def real_dtype(self) -> DType:
         return self
 
-    def is_compatible_with(self, other) -> bool:
+    def is_compatible_with(self, other) -> builtins.bool:
         """Whether ``other`` names the same dtype."""
         return self == as_dtype(other)
 

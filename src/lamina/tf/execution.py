@@ -19,6 +19,8 @@ per trace (README, "Where lamina differs").
 """
 from __future__ import annotations
 
+from typing import Any
+
 import contextlib
 import functools
 import sys
@@ -125,7 +127,7 @@ def _format(value, summarize: int) -> str:
         value = value._value
     if isinstance(value, np.ndarray):
         edge = value.size if summarize is None or summarize < 0 else summarize
-        formatter = {"float_kind": lambda v: f"{v:.6g}", "int": str}
+        formatter: Any = {"float_kind": lambda v: f"{v:.6g}", "int": str}
         return np.array2string(value, separator=" ", threshold=2 * edge if edge < value.size else value.size + 1,
                                edgeitems=max(edge, 1), formatter=formatter, max_line_width=10**9)
     if isinstance(value, dict):

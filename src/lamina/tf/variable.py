@@ -22,7 +22,6 @@ import numpy as np
 from .. import ops
 from ..ops.tensor import Tensor
 from ..variables import Variable as _KerasVariable
-from ._convert import python_array
 
 
 class VariableSynchronization:
@@ -60,7 +59,7 @@ def _is_shape(value) -> bool:
 
 class Variable(_KerasVariable, metaclass=_AnyVariable):
     """A Variable made with TensorFlow's arguments (or Keras's: a shape as the second argument, or
-    ``initializer=``); Python floats become float32 and ints int32, as ``tf.constant`` makes them."""
+    ``initializer=``); Python floats become floatx (float32 unless changed) and ints int32."""
 
     __slots__ = ()
 
@@ -73,9 +72,6 @@ class Variable(_KerasVariable, metaclass=_AnyVariable):
         if variable_def is not None or import_scope is not None:
             raise ValueError("Variable: variable_def and import_scope (TensorFlow 1 graphs) are not supported")
         initializer = keras_kwargs.pop("initializer", initial_value)
-        if initializer is not None and not isinstance(initializer, (Tensor, str, np.ndarray)) \
-                and not callable(initializer):
-            initializer = python_array(initializer)  # Python data: float32 and int32, as tf.constant
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
         super().__init__(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name,
@@ -87,7 +83,7 @@ class Variable(_KerasVariable, metaclass=_AnyVariable):
         """The current value as a tensor; ``v.value`` and ``v.value()`` both give it."""
         out = ops.convert_to_tensor(self)
         out.__class__ = _CallableValue  # the same object, so a tape recording the read still knows it
-        return out
+        return out  # type: ignore[return-value]  # its class was just set
 
     def read_value(self) -> Tensor:
         """The current value as a tensor (a snapshot: later writes do not change it)."""

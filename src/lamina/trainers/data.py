@@ -182,6 +182,7 @@ def split_validation(x, y, sample_weight, validation_split):
 
 
 def unpack_validation_data(validation_data):
+    """``(x, y, sample_weight)`` from ``validation_data`` (a 2- or 3-tuple), else a ValueError."""
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
                          f"got {type(validation_data).__name__}")
@@ -268,4 +269,5 @@ class StopOnInterrupt:
 
 
 def batch_slices(n: int, batch_size: int):
+    """The slices of ``n`` rows in batches of ``batch_size`` (the last one shorter)."""
     return [slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]

@@ -30,6 +30,8 @@ weights, to float32 rounding.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..backend.blas import bind_gemm
@@ -61,11 +63,11 @@ class _Buffers:
         self.forward_calls = [bind_gemm(self.inputs[i], plan.packed[i], self.hidden[i]) for i in range(len(dense))]
         self.input_grad_calls = [bind_gemm(self.output_grads[i], plan.kernels[i], self.input_grads[i], trans_b=True)
                                  for i in range(len(dense))]
-        self.weight_calls = [None if target is None else
+        self.weight_calls: list[Any] = [None if target is None else
                              bind_gemm(self.inputs[i], self.output_grads[i], target, trans_a=True)
                              for i, target in enumerate(plan.weight_targets)]
-        self.rows = np.arange(batch)
-        self.dropped = {}  # Dense index -> this step's dropout multiplier after it  # for picking each row's label column
+        self.rows = np.arange(batch)  # for picking each row's label column
+        self.dropped: dict = {}  # Dense index -> this step's dropout multiplier after it
 
 
 def chain_layers(model) -> list | None:
@@ -93,6 +95,15 @@ def _roles(layers) -> tuple[list, dict] | None:
     return (dense, dropouts) if dense else None
 
 
+def _feeds_more_than_rows(layers, first_dense) -> bool:
+    """Whether the first Dense sees inputs of rank > 2 (no Flatten before it): Keras applies it to
+    the last axis, which the plan's row-major buffers do not do."""
+    if layers and layers[0].fused_role() == "flatten":
+        return False
+    sample_shape = first_dense.input_spec_shape
+    return sample_shape is not None and len(sample_shape) > 1
+
+
 def _output_link(model, last):
     compiled = model._compile_loss
     if compiled is None or compiled._user_weights is not None:
@@ -107,6 +118,7 @@ def _output_link(model, last):
 
 
 class FastPlan:
+    """The fused training step for a chain of Flatten, Dense and Dropout layers (see the module docstring)."""
     @classmethod
     def for_model(cls, model) -> FastPlan | None:
         """The plan for ``model``, or None when it holds anything the plan does not cover."""
@@ -117,6 +129,8 @@ class FastPlan:
         dense, dropouts = found
         if any(layer.activation.derivative_into is None for layer in dense[:-1]):
             return None
+        if _feeds_more_than_rows(layers, dense[0]):
+            return None  # Dense on the last axis of (batch, ..., features): the general path
         link = _output_link(model, dense[-1])
         dtypes = {layer.kernel._value.dtype for layer in dense}
         if link is None or len(dtypes) != 1 or dtypes.pop().kind != "f":

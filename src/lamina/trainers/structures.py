@@ -9,10 +9,12 @@ from ..ops.tensor import Tensor
 
 
 def is_structure(value) -> bool:
+    """Whether ``value`` is a list, tuple or dict (of arrays)."""
     return isinstance(value, (list, tuple, dict))
 
 
 def leaves(value) -> list:
+    """The arrays of ``value``, in order (a dict's in its order)."""
     if isinstance(value, dict):
         return [leaf for v in value.values() for leaf in leaves(v)]
     if isinstance(value, (list, tuple)):
@@ -21,6 +23,7 @@ def leaves(value) -> list:
 
 
 def map_leaves(fn, value):
+    """``value`` with ``fn`` applied to each array, its lists, tuples and dicts kept."""
     if isinstance(value, dict):
         return {k: map_leaves(fn, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -29,6 +32,7 @@ def map_leaves(fn, value):
 
 
 def n_samples(value) -> int:
+    """The number of samples: the length of the first array of ``value``."""
     return len(leaves(value)[0])
 
 

@@ -9,6 +9,7 @@ for a chain of built-in layers. The loops themselves are in ``loops.py``.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,12 @@ def unpack_x_y_sample_weight(data):
 
 class Trainer(Loops):
     """What a ``Model`` adds to train: mixed into ``Model`` (and so Sequential and Functional)."""
+
+    # what training uses of the Model it is mixed into (declared for a type checker)
+    optimizer: Any
+    trainable_weights: Any
+    _flatten_layers: Any
+    __call__: Any
 
     def _init_trainer(self) -> None:
         self.optimizer = None

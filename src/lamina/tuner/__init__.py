@@ -9,14 +9,22 @@ from .._optional import require
 
 require("optuna", "lamina.tuner")
 
-from .hypermodel import HyperModel  # noqa: E402
-from .hyperparameters import Boolean, Choice, Fixed, Float, HyperParameter, HyperParameters, Int  # noqa: E402
-from .objective import Objective  # noqa: E402
-from .oracle import Oracle  # noqa: E402
-from .trial import Trial  # noqa: E402
-from .tuner import Tuner  # noqa: E402
-from .tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch  # noqa: E402
+from .hypermodel import HyperModel
+from .hyperparameters import (
+           Boolean,
+           Choice,
+           Fixed,
+           Float,
+           HyperParameter,
+           HyperParameters,
+           Int,
+)
+from .objective import Objective
+from .oracle import Oracle
+from .trial import Trial
+from .tuner import Tuner
+from .tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
 
-__all__ = ["HyperModel", "HyperParameters", "HyperParameter", "Int", "Float", "Choice", "Boolean", "Fixed",
-           "Objective", "Oracle", "Trial", "Tuner", "RandomSearch", "GridSearch", "BayesianOptimization",
-           "Hyperband"]
+__all__ = ["BayesianOptimization", "Boolean", "Choice", "Fixed", "Float", "GridSearch", "HyperModel",
+           "HyperParameter", "HyperParameters", "Hyperband", "Int", "Objective", "Oracle", "RandomSearch", "Trial",
+           "Tuner"]

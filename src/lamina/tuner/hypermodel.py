@@ -1,7 +1,8 @@
 """``HyperModel``: how a search builds and trains one model from its hyperparameters."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class HyperModel:

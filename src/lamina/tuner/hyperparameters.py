@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 _SAMPLINGS = ("linear", "log", "reverse_log")
 GRID_SAMPLES = 10  # KerasTuner's GridSearch takes 10 evenly spaced values of a range without a step
@@ -85,11 +86,11 @@ class _Numerical(HyperParameter):
         return self._default if self._default is not None else self.min_value
 
     def _cast(self, value):
-        return int(round(value)) if self.integer else float(value)
+        return round(value) if self.integer else float(value)
 
     def _geometric_count(self) -> int:
         # the values min * step**k that do not pass max_value (1e-9: 10**3 in floating point)
-        return int(math.log(self.max_value / self.min_value) / math.log(self.step) + 1e-9) + 1
+        return math.floor(math.log(self.max_value / self.min_value) / math.log(self.step) + 1e-9) + 1
 
     def _stepped_high(self):
         return self.min_value + ((self.max_value - self.min_value) // self.step) * self.step
@@ -161,7 +162,8 @@ class Int(_Numerical):
                                 ("default", default)):
             if value is not None and (isinstance(value, bool) or int(value) != value):
                 raise ValueError(f"hyperparameter {name!r}: {argument} must be an int, got {value!r}")
-        cast = (lambda v: None if v is None else int(v))
+        def cast(v):
+            return None if v is None else int(v)
         if step is None and sampling == "linear":
             step = 1
         super().__init__(name, cast(min_value), cast(max_value), cast(step), sampling, cast(default), conditions)
@@ -175,7 +177,8 @@ class Float(_Numerical):
     """
 
     def __init__(self, name, min_value, max_value, step=None, sampling="linear", default=None, conditions=()):
-        cast = (lambda v: None if v is None else float(v))
+        def cast(v):
+            return None if v is None else float(v)
         super().__init__(name, cast(min_value), cast(max_value), cast(step), sampling, cast(default), conditions)
 
 
@@ -236,6 +239,7 @@ class Fixed(HyperParameter):
 
 
 def condition_is_active(condition: tuple, values: dict) -> bool:
+    """Whether ``condition`` (a parent's name and its allowed values) holds for ``values``."""
     parent, allowed = condition
     return parent in values and values[parent] in allowed
 
@@ -345,7 +349,7 @@ class HyperParameters:
     def __contains__(self, name: str) -> bool:
         return name in self.values
 
-    def copy(self) -> "HyperParameters":
+    def copy(self) -> HyperParameters:
         """The same space and values, without the search's sampler."""
         clone = HyperParameters()
         clone._space, clone.values = list(self._space), dict(self.values)

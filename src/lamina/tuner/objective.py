@@ -13,6 +13,8 @@ _MAX_CLASSES = {"Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCate
                 "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "TruePositives", "TrueNegatives",
                 "Precision", "Recall", "AUC", "SensitivityAtSpecificity", "SpecificityAtSensitivity"}
 _MAX_FUNCTIONS = {"accuracy", "categorical_accuracy", "binary_accuracy", "sparse_categorical_accuracy"}
+# not in KerasTuner's list, which would minimize them: scores where larger is better
+_MAX_CLASSES |= {"R2Score", "F1Score", "FBetaScore"}
 
 
 class Objective:
@@ -64,7 +66,8 @@ def create_objective(objective) -> Objective:
                              f'kt.Objective("{objective}", direction="min") (or "max")')
         return Objective(objective, direction)
     if isinstance(objective, (list, tuple)):
-        raise ValueError("several objectives are not supported: pass one name or one kt.Objective")
+        # a list is KerasTuner's multi-objective: a value lamina refuses, not a wrong type
+        raise ValueError("several objectives are not supported: pass one name or one kt.Objective")  # noqa: TRY004
     raise TypeError(f"objective must be a metric name or a kt.Objective, got {objective!r}")
 
 

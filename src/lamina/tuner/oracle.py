@@ -4,7 +4,7 @@ ranks them (``get_best_trials``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 from optuna.trial import TrialState
@@ -34,12 +34,13 @@ class Oracle:
         self.given = hyperparameters or HyperParameters()
         self.tune_new_entries, self.allow_new_entries = tune_new_entries, allow_new_entries
         self.hyperparameters = self.given.copy()  # the space, grown by each build
-        self.study: optuna.Study | None = None
+        self.study: optuna.Study = None  # type: ignore[assignment]  # opened by the tuner (open)
         self.grid = False
 
     @property
     def budget(self) -> int:
         """How many trials the whole search runs (across all workers)."""
+        assert self.max_trials is not None  # GridSearch sets it from the grid before its search
         return self.max_trials
 
     def open(self, storage, directory: Path, study_name: str, overwrite: bool, identity: dict) -> None:
@@ -50,7 +51,8 @@ class Oracle:
                 optuna.delete_study(study_name=study_name, storage=storage)
             except KeyError:
                 pass
-        direction = "maximize" if self.objective.direction == "max" else "minimize"
+        direction: Literal["maximize", "minimize"] = (
+            "maximize" if self.objective.direction == "max" else "minimize")
         self.study = optuna.create_study(storage=storage, study_name=study_name, sampler=self.sampler,
                                          pruner=self.pruner, direction=direction, load_if_exists=True)
         known = self.study.user_attrs.get("lamina_search")
@@ -97,7 +99,8 @@ class Oracle:
 
     def fail_trial(self, trial: optuna.Trial, message: str) -> None:
         """Record a trial whose build or fit raised."""
-        self.study._storage.set_trial_user_attr(trial._trial_id, RESULT_ATTR, {"hyperparameters": {}, "message": message})
+        result = {"hyperparameters": {}, "message": message}
+        self.study._storage.set_trial_user_attr(trial._trial_id, RESULT_ATTR, result)
         self.study.tell(trial, state=TrialState.FAIL)
 
     def _merge_space(self, hp: HyperParameters) -> None:

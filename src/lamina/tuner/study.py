@@ -26,8 +26,9 @@ import socket
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -58,7 +59,8 @@ def open_storage(storage, directory: Path):
         try:
             with heartbeats_allowed():
                 rdb = optuna.storages.RDBStorage(storage, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_INTERVAL,
-                                                  grace_period=GRACE_PERIOD, **{_STALE_CALLBACK: retry_trial})
+                                                  grace_period=GRACE_PERIOD,
+                                                  **{_STALE_CALLBACK: retry_trial})  # type: ignore[arg-type]
             if storage.startswith("sqlite"):
                 _write_ahead(rdb)
             return rdb
@@ -125,7 +127,6 @@ def fail_dead_trials(study: optuna.Study) -> None:
     """Fail (and queue again) the RUNNING trials whose worker died: on this machine, those whose
     process is gone; elsewhere, those whose heartbeat stopped (Optuna's ``fail_stale_trials``)."""
     me = _this_worker()
-    storage = study._storage
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = trial.user_attrs.get(WORKER_ATTR)
         if worker is None and _started_long_ago(trial):  # killed between ask and claim
@@ -167,8 +168,9 @@ def claim_trial(study: optuna.Study, budget: int, grid: bool = False) -> optuna.
         fail_dead_trials(study)
         trials = study.get_trials(deepcopy=False)
         holding = [t for t in trials if counted(t)]
-        if len(holding) >= budget:
-            if any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in holding):
+        queued = any(t.state == TrialState.WAITING for t in trials)  # a dead worker's trial, to run again
+        if len(holding) >= budget and not queued:
+            if any(t.state == TrialState.RUNNING for t in holding):
                 time.sleep(POLL_SECONDS)
                 continue
             return None
@@ -200,16 +202,16 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:  # noqa: PYI034 (typing.Self needs Python 3.11)
         if optuna.storages._heartbeat.is_heartbeat_enabled(self._storage):
             self._thread = threading.Thread(target=self._beat, daemon=True)
             self._thread.start()
         return self
 
     def _beat(self) -> None:
-        interval = self._storage.get_heartbeat_interval()
+        interval = self._storage.get_heartbeat_interval()  # type: ignore[attr-defined]  # heartbeats are on: an RDB
         while True:
-            self._storage.record_heartbeat(self._trial_id)
+            self._storage.record_heartbeat(self._trial_id)  # type: ignore[attr-defined]
             if self._stop.wait(interval):
                 return
 

@@ -8,7 +8,8 @@ Graphviz's ``dot`` is not available to lamina, so this module does the classic s
 3. an edge spanning several layers gets a dummy node in each layer it crosses, so it is drawn
    around the boxes in between rather than through them;
 4. crossing reduction: the nodes of each layer are ordered by the barycenter of their neighbours
-   in the layer before (downward sweeps) or after (upward sweeps), keeping the best order seen;
+   in the layer before (downward sweeps) or after (upward sweeps), then neighbours are swapped
+   while that removes crossings (Graphviz's "transpose"), keeping the best order seen;
 5. coordinates: each node is pulled towards the mean position of its neighbours, keeping the
    order and the minimum gaps, by an exact least-squares step (pool-adjacent-violators).
 
@@ -18,8 +19,8 @@ Coordinates here are ``(across, along)``: "along" is the direction from layer to
 >>> placement = layered_layout([(40, 20), (40, 20), (40, 20)], [(0, 1), (0, 2), (1, 2)], gap_along=10)
 >>> placement.layers
 [0, 1, 2]
->>> len(placement.routes[1])  # the edge 0 -> 2 passes layer 1 through one waypoint
-1
+>>> len(placement.routes[1])  # the edge 0 -> 2 runs through layer 1 beside node 1, top to bottom
+2
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def layered_layout(sizes: list[tuple[float, float]], edges: list[tuple[int, int]
             chain.append(len(layer) - 1)
         chains.append(chain + [high] if u != v else [u])
     rows = _order(layer, chains, sweeps)
-    along_center, along_total = _along_coordinates(rows, sizes, gap_along)
+    along_center, thickness, along_total = _along_coordinates(rows, sizes, gap_along)
     across = _across_coordinates(rows, chains, across_size, gap_across)
     shift = min((across[i] - across_size[i] / 2 for i in range(len(layer))), default=0.0)
     across = [a - shift for a in across]
@@ -70,7 +71,10 @@ def layered_layout(sizes: list[tuple[float, float]], edges: list[tuple[int, int]
     centers = [(across[i], along_center[layer[i]]) for i in range(count)]
     routes = []
     for chain, is_back in zip(chains, back):
-        points = [(across[d], along_center[layer[d]]) for d in chain[1:-1]]
+        points = []  # straight through each layer it crosses (beside its boxes), slanted only between layers
+        for d in chain[1:-1]:
+            middle, half = along_center[layer[d]], thickness[layer[d]] / 2
+            points += [(across[d], along) for along in ([middle - half, middle + half] if half > 0 else [middle])]
         routes.append(points[::-1] if is_back else points)
     return Placement(centers, routes, back, layer[:count], (width, along_total))
 
@@ -141,22 +145,26 @@ def _order(layer: list[int], chains: list[list[int]], sweeps: int) -> list[list[
         rows[row].append(node)
     above, below = _neighbours(layer, chains)
     _sweep(rows, above, range(1, len(rows)))
+    _transpose(rows, above, below)
     best, best_crossings = [list(r) for r in rows], _crossings(rows, below)
     for sweep in range(sweeps):
         if best_crossings == 0:
             break
+        reverse = sweep % 4 >= 2  # every other pair of sweeps settles ties the other way round
         if sweep % 2 == 0:
-            _sweep(rows, below, range(len(rows) - 2, -1, -1))
+            _sweep(rows, below, range(len(rows) - 2, -1, -1), reverse)
         else:
-            _sweep(rows, above, range(1, len(rows)))
+            _sweep(rows, above, range(1, len(rows)), reverse)
+        _transpose(rows, above, below, reverse)
         crossings = _crossings(rows, below)
         if crossings < best_crossings:
             best, best_crossings = [list(r) for r in rows], crossings
     return best
 
 
-def _sweep(rows: list[list[int]], fixed_side: list[list[int]], row_indices) -> None:
-    """Reorder each row in turn by the mean position of its neighbours in the row just fixed."""
+def _sweep(rows: list[list[int]], fixed_side: list[list[int]], row_indices, reverse: bool = False) -> None:
+    """Reorder each row in turn by the mean position of its neighbours in the row just fixed
+    (equal means keep their order, or swap it if ``reverse``)."""
     position: dict[int, int] = {}
     for row in rows:
         position.update((node, i) for i, node in enumerate(row))
@@ -166,8 +174,33 @@ def _sweep(rows: list[list[int]], fixed_side: list[list[int]], row_indices) -> N
         def barycenter(node: int, current: dict = current) -> float:
             linked = fixed_side[node]
             return sum(position[n] for n in linked) / len(linked) if linked else current[node]
-        rows[r].sort(key=lambda node: (barycenter(node), current[node]))
+        rows[r].sort(key=lambda node: (barycenter(node), -current[node] if reverse else current[node]))
         position.update((node, i) for i, node in enumerate(rows[r]))
+
+
+def _transpose(rows: list[list[int]], above: list[list[int]], below: list[list[int]], reverse: bool = False,
+               passes: int = 4) -> None:
+    """Swap neighbours in a row while that removes crossings with the rows on both sides (it
+    settles the ties barycenters leave, such as two children of one parent); with ``reverse``,
+    also swap crossed neighbours when it changes nothing, so the next sweep starts elsewhere."""
+    position = {node: i for row in rows for i, node in enumerate(row)}
+
+    def crossed(left: int, right: int) -> int:
+        return sum(1 for side in (above, below) for a in side[left] for b in side[right] if position[a] > position[b])
+    for _ in range(passes):
+        improved = False
+        for row in rows:
+            if len(row) > 200:  # a very wide layer keeps its barycenter order: this step is quadratic
+                continue
+            for i in range(len(row) - 1):
+                left, right = row[i], row[i + 1]
+                now, swapped = crossed(left, right), crossed(right, left)
+                if swapped < now or (reverse and now > 0 and swapped == now):
+                    row[i], row[i + 1] = right, left
+                    position[left], position[right] = i + 1, i
+                    improved = True
+        if not improved:
+            return
 
 
 def _crossings(rows: list[list[int]], below: list[list[int]]) -> int:
@@ -181,14 +214,15 @@ def _crossings(rows: list[list[int]], below: list[list[int]]) -> int:
     return total
 
 
-def _along_coordinates(rows, sizes, gap_along: float) -> tuple[list[float], float]:
-    """Each layer's center line: layers as thick as their thickest node, ``gap_along`` apart."""
-    centers, start = [], 0.0
+def _along_coordinates(rows, sizes, gap_along: float) -> tuple[list[float], list[float], float]:
+    """Each layer's center line and thickness (its thickest node's), layers ``gap_along`` apart."""
+    centers, thicknesses, start = [], [], 0.0
     for row in rows:
         thickness = max((float(sizes[n][1]) for n in row if n < len(sizes)), default=0.0)
         centers.append(start + thickness / 2)
+        thicknesses.append(thickness)
         start += thickness + gap_along
-    return centers, max(start - gap_along, 0.0)
+    return centers, thicknesses, max(start - gap_along, 0.0)
 
 
 def _across_coordinates(rows, chains, across_size, gap_across: float) -> list[float]:

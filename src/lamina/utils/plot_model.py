@@ -65,7 +65,9 @@ def plot_model(model, to_file: str | os.PathLike | None = "model.png", show_shap
 
     Keras 3.15's arguments and defaults (``show_layer_names=False``); the file's extension picks
     the format: ``.png``, ``.jpg`` and ``.pdf`` are drawn with matplotlib (without touching the
-    pyplot backend), ``.svg`` is written as text. A chain's arrows are straight, so ``splines``
+    pyplot backend), ``.svg`` is written as text. A Functional model is drawn as its graph (see
+    the module's docstring); a Sequential starts with its InputLayer's box. Edges are straight
+    segments (a long one runs beside the boxes of the layers it passes), so ``splines``
     (Graphviz's edge style) is accepted and changes nothing. ``to_file=None`` writes nothing
     (then ``format`` picks the format, PNG by default). Returns a :class:`ModelPlot`, which a
     notebook displays inline.
@@ -152,11 +154,11 @@ def _model_level(model, name, expand_nested: bool, options: dict, box_of: dict) 
             target = node.operation
             if expand_nested:
                 source, target = _inner_ends(source, output_index, target, input_index)
-            edge = box_of.get(id(source)), box_of.get(id(target))
-            if None in edge or (id(edge[0]), id(edge[1])) in seen:
+            start, end = box_of.get(id(source)), box_of.get(id(target))
+            if start is None or end is None or (id(start), id(end)) in seen:
                 continue  # an edge from a nested Sequential's own input; or one drawn already
-            seen.add((id(edge[0]), id(edge[1])))
-            level.edges.append(edge)
+            seen.add((id(start), id(end)))
+            level.edges.append((start, end))
     return level
 
 

@@ -84,8 +84,8 @@ def get_layer_index_bound_by_layer_name(layers, layer_range=None):
         raise ValueError(
             f"layer_range should contain string type only. Received: {layer_range}"
         )
-    lower = [i for i, l in enumerate(layers) if re.match(layer_range[0], l.name)]
-    upper = [i for i, l in enumerate(layers) if re.match(layer_range[1], l.name)]
+    lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    upper = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
     if not lower or not upper:
         raise ValueError(
             "Passed layer_names do not match the layer names in the model. "
@@ -538,16 +538,16 @@ def print_summary(
 
     console_width = _console_width()
     if print_fn is not None:
-        print_fn("".join(l.chars[:console_width] + "\n" for l in lines))
+        print_fn("".join(line.chars[:console_width] + "\n" for line in lines))
         return
     stream = sys.stdout
     if _is_tty(stream) and os.environ.get("TERM") != "dumb":
         color_ok = "NO_COLOR" not in os.environ
         text = "".join(
-            _ansi(l.slice(0, console_width), color_ok) + "\n" for l in lines
+            _ansi(line.slice(0, console_width), color_ok) + "\n" for line in lines
         )
     else:
-        text = "".join(l.chars[:console_width] + "\n" for l in lines)
+        text = "".join(line.chars[:console_width] + "\n" for line in lines)
     stream.write(text)
     try:
         stream.flush()

@@ -79,13 +79,15 @@ class _TargetColumn:
         self.ndim = y.ndim
 
     def transform(self, y: np.ndarray) -> np.ndarray:
+        """``y`` as at least two dimensions."""
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def inverse_transform(self, y: np.ndarray) -> np.ndarray:
+        """A one-column prediction back to 1-D when ``y`` was 1-D."""
         return np.squeeze(y, axis=1) if self.ndim == 1 and y.ndim == 2 and y.shape[1] == 1 else y
 
 
-class SKLBase(sklearn_base.BaseEstimator):
+class SKLBase(sklearn_base.BaseEstimator):  # type: ignore[name-defined]  # sklearn.base, through _optional.require
     """What the three wrappers share: the model's making, ``fit`` and ``predict``.
 
     Args:
@@ -188,7 +190,7 @@ class SKLBase(sklearn_base.BaseEstimator):
         return self._target_encoder.inverse_transform(y)
 
 
-class SKLearnClassifier(sklearn_base.ClassifierMixin, SKLBase):
+class SKLearnClassifier(sklearn_base.ClassifierMixin, SKLBase):  # type: ignore[name-defined]  # sklearn.base, through _optional.require
     """A lamina model as a scikit-learn classifier (Keras's ``keras.wrappers.SKLearnClassifier``).
 
     The labels (binary or multiclass, any values) are one-hot encoded for training, so the
@@ -247,7 +249,7 @@ class SKLearnClassifier(sklearn_base.ClassifierMixin, SKLBase):
         return column.inverse_transform(self.classes_[np.argmax(y, axis=1)].reshape(-1, 1))
 
 
-class SKLearnRegressor(sklearn_base.RegressorMixin, SKLBase):
+class SKLearnRegressor(sklearn_base.RegressorMixin, SKLBase):  # type: ignore[name-defined]  # sklearn.base, through _optional.require
     """A lamina model as a scikit-learn regressor (Keras's ``keras.wrappers.SKLearnRegressor``);
     a 1-D ``y`` trains as a column and is predicted 1-D.
 
@@ -273,7 +275,7 @@ class SKLearnRegressor(sklearn_base.RegressorMixin, SKLBase):
         return super().predict(X).astype(np.float64)
 
 
-class SKLearnTransformer(sklearn_base.TransformerMixin, SKLBase):
+class SKLearnTransformer(sklearn_base.TransformerMixin, SKLBase):  # type: ignore[name-defined]  # sklearn.base, through _optional.require
     """A lamina model as a scikit-learn transformer (Keras's
     ``keras.wrappers.SKLearnTransformer``): ``fit(X, y)`` trains the model, ``transform(X)``
     is its prediction (an encoder's embedding, say). Its output is the model's float32.

@@ -1,0 +1,155 @@
+"""Does the suite catch a bug? Apply small deliberate bugs to src/lamina one at a time, run the
+tests chosen for each (a subset, so the whole check takes minutes), restore the file, and report
+which test caught each mutation (or that none did: a hole in the suite).
+
+    PYTHONPATH=src python tests/mutation_check.py            # all mutations, a table on stdout
+    PYTHONPATH=src python tests/mutation_check.py --write    # and into tests/MUTATIONS.md
+    PYTHONPATH=src python tests/mutation_check.py adam_bias  # only the named ones
+
+Each mutation replaces one exact piece of text (found exactly once, else the mutation is reported
+stale: the code moved and the mutation must follow it). The file is restored in a ``finally``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from typing import NamedTuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SRC = os.path.join(ROOT, "src", "lamina")
+
+
+class Mutation(NamedTuple):
+    name: str
+    what: str
+    path: str
+    old: str
+    new: str
+    tests: tuple
+
+
+MUTATIONS = [
+    Mutation("dense_backward_sign", "Dense's kernel gradient negated (a sign in a backward pass)",
+             "layers/dense.py", "kernel_grad = x.reshape(-1, x.shape[-1]).T @ dz2",
+             "kernel_grad = -(x.reshape(-1, x.shape[-1]).T @ dz2)",
+             ("tests/test_keras_layers.py::test_layer_training_and_inference_match_keras", "tests/test_fused_vjp.py")),
+    Mutation("adam_bias_correction", "Adam without the first moment's bias correction",
+             "optimizers/adam.py", "np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)",
+             "np.sqrt(1 - self.beta_2 ** t)",
+             ("tests/test_keras_optimizers.py", "tests/test_optimizers.py")),
+    Mutation("resume_epoch", "fit ignores BackupAndRestore's resume epoch",
+             "trainers/loops.py", "                initial_epoch = callback.resume_epoch\n",
+             "                pass\n", ("tests/test_backup_and_restore.py",)),
+    Mutation("no_shuffle", "shuffle=True never shuffles",
+             "trainers/sources.py", "return rng.permutation(n) if shuffle else None", "return None",
+             ("tests/test_fit_behaviour.py",)),
+    Mutation("class_weight_drops_sample_weight", "class_weight replaces sample_weight instead of multiplying",
+             "trainers/data.py", "return weights if sample_weight is None else weights * sample_weight",
+             "return weights", ("tests/test_fit_behaviour.py",)),
+    Mutation("keras_file_weight_order", "the .keras weights written non-trainable first",
+             "saving/weights_store.py",
+             "return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]",
+             "return [v for v in variables if not v.trainable] + [v for v in variables if v.trainable]",
+             ("tests/test_saving.py", "tests/test_saving_interop.py")),
+    Mutation("mean_metric_reset", "Mean.reset_state keeps the count",
+             "metrics/metric.py", "        self.total = 0.0\n        self.count = 0.0\n\n    def update_state",
+             "        self.total = 0.0\n\n    def update_state",
+             ("tests/test_keras_metrics.py", "tests/test_metrics.py")),
+    Mutation("validation_split_rounding", "validation_split rounds the split point up",
+             "trainers/data.py", "split_at = int(math.floor(n * (1 - validation_split)))",
+             "split_at = int(math.ceil(n * (1 - validation_split)))",
+             ("tests/test_fit_behaviour.py", "tests/test_fit.py", "tests/test_fit_arguments.py")),
+    Mutation("dropout_scale", "Dropout scales the kept inputs by 1 - rate instead of 1 / (1 - rate)",
+             "layers/regularization.py", "return keep * np.asarray(1.0 / (1.0 - self.rate), dtype)",
+             "return keep * np.asarray(1.0 - self.rate, dtype)",
+             ("tests/test_keras_layers.py::test_layer_called_with_training_matches_keras",
+              "tests/test_layers_regularization.py")),
+    Mutation("batchnorm_moving_mean", "BatchNormalization's moving statistics weighted the wrong way round",
+             "layers/normalization.py",
+             "                moving._value *= m\n                moving._value += (1.0 - m) * batch",
+             "                moving._value *= 1.0 - m\n                moving._value += m * batch",
+             ("tests/test_keras_layers.py::test_layer_called_with_training_matches_keras",
+              "tests/test_layers_normalization.py")),
+    Mutation("tape_fan_out_overwrites", "the tape keeps the last gradient of a value that fans out instead of the sum",
+             "ops/backprop.py", "grads[key] = g if existing is None else F.add(existing, g)", "grads[key] = g",
+             ("tests/test_tape.py", "tests/test_ops_grad.py")),
+    Mutation("multiply_vjp", "multiply's VJP gives g * a to both inputs",
+             "ops/math_ops.py", "lambda F, g, out, a, b: (g * b, g * a)", "lambda F, g, out, a, b: (g * a, g * a)",
+             ("tests/test_tape.py", "tests/test_ops_grad.py")),
+    Mutation("fused_softmax_link", "the fused plan's crossentropy gradient is y - p",
+             "losses/links.py", "        p *= y.sum(axis=1, keepdims=True)\n        p -= y\n",
+             "        p *= y.sum(axis=1, keepdims=True)\n        p -= y\n        p *= -1\n",
+             ("tests/test_fast_plan.py",
+              "tests/test_keras_losses.py::test_train_on_batch_with_each_loss_matches_keras")),
+    Mutation("dense_3d_fused", "the fused plan takes Dense on 3-D inputs (Flatten forgotten) as rows",
+             "trainers/fast_plan.py", "        if _feeds_more_than_rows(layers, dense[0]):\n            return None",
+             "        pass",
+             ("tests/test_keras_layers.py::test_dense_applies_to_the_last_axis_of_3d_inputs_like_keras",)),
+    Mutation("metric_float32", "metrics return float32 under floatx float64",
+             "metrics/metric.py", "return np.asarray(value, self.dtype)[()]", "return np.asarray(value, 'float32')[()]",
+             ("tests/test_keras_metrics.py::test_metrics_compute_in_float64_under_float64",)),
+    Mutation("recall_extra_variable", "Recall keeps a third count (Keras has two)",
+             "metrics/confusion_metrics.py", 'counts = ("tp", "fn")', 'counts = ("tp", "fp", "fn")',
+             ("tests/test_keras_metrics.py::test_metric_updates_results_and_reset_match_keras",)),
+    Mutation("ftrl_l2_shrinkage", "Ftrl ignores l2_shrinkage_regularization_strength",
+             "optimizers/ftrl.py", "shrunk_grad = grad + (2 * self.l2_shrinkage_regularization_strength) * w",
+             "shrunk_grad = grad",
+             ("tests/test_keras_optimizers.py",)),
+]
+
+
+def run_tests(tests: tuple) -> tuple[bool, str, float]:
+    """Run ``tests``; (caught, the first failing test or error, seconds)."""
+    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    seconds = time.monotonic() - start
+    if result.returncode == 0:
+        return False, "", seconds
+    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.MULTILINE)
+    return True, failed.group(1) if failed else f"pytest exit {result.returncode}", seconds
+
+
+def apply(mutation: Mutation) -> tuple[str, str, float]:
+    """Mutate, test, restore: (status, the catching test, seconds)."""
+    path = os.path.join(SRC, mutation.path)
+    with open(path, encoding="utf-8") as file:
+        original = file.read()
+    if original.count(mutation.old) != 1:
+        return "stale", f"text found {original.count(mutation.old)} times in {mutation.path}", 0.0
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(original.replace(mutation.old, mutation.new))
+        caught, test, seconds = run_tests(mutation.tests)
+    finally:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(original)
+    return ("caught" if caught else "MISSED"), test, seconds
+
+
+def main(argv: list[str]) -> int:
+    write = "--write" in argv
+    chosen = [a for a in argv if not a.startswith("--")]
+    rows = []
+    for mutation in MUTATIONS:
+        if chosen and mutation.name not in chosen:
+            continue
+        status, test, seconds = apply(mutation)
+        rows.append(f"| {mutation.name} | {mutation.what} | {status} | `{test}` | {seconds:.0f} s |")
+        print(rows[-1], flush=True)
+    table = "\n".join(["| mutation | the bug | result | caught by | time |", "| --- | --- | --- | --- | --- |", *rows])
+    if write:
+        with open(os.path.join(ROOT, "tests", "MUTATIONS.md"), "w", encoding="utf-8") as file:
+            file.write("# Mutation check\n\nMade by `PYTHONPATH=src python tests/mutation_check.py --write`: each "
+                       "deliberate bug is applied alone, the tests listed for it in tests/mutation_check.py run "
+                       "(`-x`), and the file is restored. `caught by` is the first test that failed.\n\n"
+                       + table + "\n")
+    return 1 if any("| MISSED |" in row or "| stale |" in row for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
