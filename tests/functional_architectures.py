@@ -74,9 +74,14 @@ def subclassed_classes(K):
             self.hidden = K.layers.Dense(units, activation="relu")
             self.out = K.layers.Dense(2)
             self.blocks = [K.layers.Dense(3, activation="tanh"), K.layers.Dense(units)]
+            self._gate = K.layers.Dense(units, activation="sigmoid")  # private: Keras walks it last
+            self.mixer = K.layers.Dense(units)  # after "layers" in the walk: saved under layers/
+            self.extras = {"second": K.layers.Dense(units), "first": K.layers.Dense(units)}
 
         def call(self, x):
-            return self.out(self.hidden(x) + self.blocks[1](self.blocks[0](x)))
+            h = self.hidden(x) * self._gate(x) + self.blocks[1](self.blocks[0](x))
+            h = self.mixer(h) + self.extras["first"](x) - self.extras["second"](x)
+            return self.out(h)
 
         def get_config(self):
             return {**super().get_config(), "units": self.units}
@@ -93,7 +98,18 @@ def subclassed_classes(K):
 
         def get_config(self):
             return {**super().get_config(), "width": self.width}
-    return Mlp, Plain
+    @K.saving.register_keras_serializable(package="lamina_tests")
+    class Wide(K.Model):
+        """A subclass whose __init__ builds a graph: ``super().__init__(inputs, outputs)``."""
+        def __init__(self, units=4, **kwargs):
+            x = K.Input((3,), name="x")
+            h = K.layers.Dense(units, activation="relu", name="h")(x)
+            super().__init__(x, K.layers.Dense(2, name="o")(K.ops.concatenate([h, x], axis=1)), **kwargs)
+            self.units = units
+
+        def get_config(self):
+            return {"units": self.units, "name": self.name}
+    return Mlp, Plain, Wide
 
 
 def merge_layers(K):

@@ -52,13 +52,13 @@ def same(a, b):
 
 def test_shuffle_false_trains_on_the_rows_in_order():
     order = batch_rows(classifier(), epochs=2, batch_size=16, shuffle=False)
-    expected = [list(range(0, 16)), list(range(16, 32)), list(range(32, 40))]
+    expected = [list(range(16)), list(range(16, 32)), list(range(32, 40))]
     assert order == expected * 2
 
 
 def test_shuffle_true_draws_a_fresh_permutation_each_epoch():
     order = batch_rows(classifier(), epochs=3, batch_size=16, shuffle=True)
-    epochs = [sum(order[i:i + 3], []) for i in range(0, 9, 3)]
+    epochs = [[row for batch in order[i:i + 3] for row in batch] for i in range(0, 9, 3)]
     assert all(sorted(rows) == list(range(40)) for rows in epochs)  # every row once per epoch
     assert all(rows != list(range(40)) for rows in epochs)
     assert epochs[0] != epochs[1] != epochs[2]
@@ -67,8 +67,8 @@ def test_shuffle_true_draws_a_fresh_permutation_each_epoch():
 
 def test_shuffle_batch_permutes_within_batches_only():
     order = batch_rows(classifier(), epochs=1, batch_size=16, shuffle="batch")
-    assert [sorted(b) for b in order] == [list(range(0, 16)), list(range(16, 32)), list(range(32, 40))]
-    assert order[0] != list(range(0, 16))
+    assert [sorted(b) for b in order] == [list(range(16)), list(range(16, 32)), list(range(32, 40))]
+    assert order[0] != list(range(16))
 
 
 def test_the_same_seed_gives_the_same_order_another_seed_another():
@@ -136,3 +136,22 @@ def test_train_on_batch_multiplies_class_weight_and_sample_weight():
     np.testing.assert_allclose(loss_both, loss_product, rtol=1e-6)
     for u, v in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("n, split, n_train", [(10, 0.25, 7), (7, 0.5, 3), (9, 0.34, 5)])
+def test_validation_split_takes_the_floor_of_the_training_share(n, split, n_train):
+    """Keras's split_at = floor(n * (1 - validation_split)): 10 rows at 0.25 train on 7 (not 8)
+    and validate on the last 3."""
+    x, y = data(n)
+    model = classifier()
+    sizes = []
+    train_batch = model._train_batch
+
+    def spy(xb, yb, index, sample_weight):
+        sizes.append(len(np.arange(len(xb))[index]))
+        return train_batch(xb, yb, index, sample_weight)
+    model._train_batch = spy
+    history = model.fit(x, y, epochs=1, batch_size=64, validation_split=split, verbose=0)
+    assert sizes == [n_train]
+    np.testing.assert_allclose(history.history["val_loss"][0],
+                               model.evaluate(x[n_train:], y[n_train:], verbose=0)[0], rtol=1e-6)

@@ -54,8 +54,8 @@ model.fit(inputs("wide_deep", data), targets, **fit)
 out["keras_trained_resumed"] = as_lists(model.predict(inputs("wide_deep", data), verbose=0))
 # subclassed models: lamina's files (compiled and trained) go on training in Keras; Keras's load in lamina
 from functional_architectures import subclassed_classes
-Mlp, Plain = subclassed_classes(keras)
-for name, cls in (("mlp", Mlp), ("plain", Plain)):
+Mlp, Plain, Wide = subclassed_classes(keras)
+for name, cls in (("mlp", Mlp), ("plain", Plain), ("wide", Wide)):
     custom = {"Plain": Plain} if cls is Plain else None
     loaded = keras.models.load_model(os.path.join(work, f"lamina_{name}.keras"), custom_objects=custom)
     out[f"lamina_{name}"] = as_lists(loaded.predict(data["x3"], verbose=0))
@@ -101,7 +101,7 @@ def interop(tmp_path_factory):
     trained = _train_lamina(data)
     trained.save(os.path.join(work, "lamina_trained.keras"))
     subclassed = {}
-    for name, cls in zip(("mlp", "plain"), subclassed_classes(lamina)):
+    for name, cls in zip(("mlp", "plain", "wide"), subclassed_classes(lamina)):
         model = subclassed[name] = cls(5, name=f"lamina_{name}")
         model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="mse")
         model.fit(data["x3"], data["y2"], **_FIT)
@@ -192,12 +192,13 @@ def test_weights_file_keeps_keras_layer_order(interop):
                      "layers/sequential/vars": "seq", "layers/functional/layers/dense/vars": "inner_d"}
 
 
-@pytest.mark.parametrize("name", ["mlp", "plain"])
+@pytest.mark.parametrize("name", ["mlp", "plain", "wide"])
 def test_subclassed_model_files_both_ways(interop, name):
-    """A Model subclass with get_config: registered (``mlp``) or passed in custom_objects
-    (``plain``); its layers' weights sit where Keras's attribute walk puts them."""
+    """A Model subclass with get_config: registered (``mlp``, and ``wide``, which builds a graph in
+    its __init__) or passed in custom_objects (``plain``); the weights of its layers sit where
+    Keras's attribute walk puts them."""
     data, keras_side = interop["data"], interop["keras"]
-    mlp, plain = subclassed_classes(lamina)
+    mlp, plain, wide = subclassed_classes(lamina)
     custom = {"Plain": plain} if name == "plain" else None
     ours = interop["subclassed"][name]
     _close(ours.predict(data["x3"], verbose=0), keras_side[f"lamina_{name}"])
@@ -330,3 +331,20 @@ def test_saving_an_op_keras_has_no_config_for_is_refused(tmp_path):
     with pytest.raises(ValueError, match="The op 'log1p'.*cannot be saved in a Keras config.*Layer subclass"):
         model.save(str(tmp_path / "m.keras"))
     assert not (tmp_path / "m.keras").exists()
+
+
+def _weight_paths(path: str) -> dict:
+    import h5py
+    import zipfile
+    found = {}
+    with zipfile.ZipFile(path) as archive, h5py.File(archive.open("model.weights.h5"), "r") as h5:
+        h5.visititems(lambda name, node: found.__setitem__(name, node.shape)
+                      if isinstance(node, h5py.Dataset) and not name.startswith("optimizer") else None)
+    return found
+
+
+def test_subclassed_weights_sit_where_keras_puts_them(interop):
+    ours = _weight_paths(os.path.join(interop["work"], "lamina_mlp.keras"))
+    theirs = _weight_paths(os.path.join(interop["work"], "keras_mlp.keras"))
+    assert ours == theirs
+    assert "_gate/vars/0" not in ours and "layers/dense_4/vars/0" in ours and "extras/dense_1/vars/0" in ours

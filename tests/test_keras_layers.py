@@ -19,17 +19,19 @@ result = numpy(K.activations.get(NAME)(x))
 
 TRAIN = """
 model = K.Sequential([K.Input((4,)), {layers}, K.layers.Dense(3)])
-model.compile(optimizer=K.optimizers.SGD(0.1), loss="mse")
-model.set_weights([draw(w.shape, i) for i, w in enumerate(model.get_weights())])
+model.compile(optimizer=K.optimizers.SGD(LR), loss="mse")
+# a variance (BatchNormalization's moving_variance) must be positive
+model.set_weights([np.abs(draw(w.shape, i)) + 0.5 if "variance" in w.name else draw(w.shape, i)
+                   for i, w in enumerate(model.weights)])
 logs = [model.train_on_batch(x[r], y[r], return_dict=True) for r in (slice(0, 6), slice(6, 12), slice(0, 12))]
 result = {{"weights": model.get_weights(), "logs": logs, "predict": model.predict(x, verbose=0),
-          "evaluate": model.evaluate(x, y, verbose=0), "losses": [numpy(v) for v in model.losses]}}
+          "evaluate": model.evaluate(x, y, verbose=0)}}
 """
 
 
-def data():
+def data(learning_rate=0.1):
     rng = np.random.default_rng(7)
-    return {"x": rng.standard_normal((12, 4)) * 1.5, "y": rng.standard_normal((12, 3))}
+    return {"x": rng.standard_normal((12, 4)) * 1.5, "y": rng.standard_normal((12, 3)), "LR": learning_rate}
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -37,15 +39,12 @@ def test_activation_values_match_keras(keras_oracle, name):
     keras_oracle.compare(VALUES, {"NAME": name})
 
 
-@pytest.mark.parametrize("name", [n for n in ACTIVATIONS if n not in ("glu",)])
+# glu halves the last axis while Keras's shapes say it keeps it, so no Sequential can follow it
+# in Keras; its values are held above, its gradient by test_activations.py and the tape's tests
+@pytest.mark.parametrize("name", [n for n in ACTIVATIONS if n != "glu"])
 def test_activation_gradients_match_keras(keras_oracle, name):
     code = TRAIN.format(layers=f"K.layers.Dense(6, activation={name!r})")
-    keras_oracle.compare(code, data())
-
-
-def test_glu_gradients_match_keras(keras_oracle):
-    """glu halves the last axis, so it sits between Dense(6) and the output."""
-    keras_oracle.compare(TRAIN.format(layers="K.layers.Dense(6), K.layers.Activation('glu')"), data())
+    keras_oracle.compare(code, data(0.02))  # a small rate: exponential must not overflow in 3 steps
 
 
 REGULARIZERS = {
@@ -55,12 +54,15 @@ REGULARIZERS = {
 }
 
 
-@pytest.mark.parametrize("where", ["kernel_regularizer", "bias_regularizer", "activity_regularizer"])
-@pytest.mark.parametrize("name", sorted(REGULARIZERS))
+# every regularizer on every weight it applies to (OrthogonalRegularizer needs a 2-D weight: no bias)
+REGULARIZED = [(name, where) for name in sorted(REGULARIZERS)
+               for where in ("kernel_regularizer", "bias_regularizer", "activity_regularizer")
+               if not (where == "bias_regularizer" and name.startswith("orthogonal"))]
+
+
+@pytest.mark.parametrize("name, where", REGULARIZED)
 def test_regularizers_match_keras(keras_oracle, name, where):
     """Keras 3.14+ divides an activity penalty by the batch size (keras PR #22021), as lamina."""
-    if where == "bias_regularizer" and name.startswith("orthogonal"):
-        pytest.xfail("OrthogonalRegularizer needs a 2-D weight; a bias is 1-D (Keras raises too)")
     code = TRAIN.format(layers=f"K.layers.Dense(6, activation='tanh', {where}={REGULARIZERS[name]})")
     keras_oracle.compare(code, data())
 
@@ -72,8 +74,12 @@ CONSTRAINTS = {
 }
 
 
-@pytest.mark.parametrize("where", ["kernel_constraint", "bias_constraint"])
-@pytest.mark.parametrize("name", sorted(CONSTRAINTS))
+# MaxNorm(axis=1) needs a 2-D weight: not on a bias
+CONSTRAINED = [(name, where) for name in sorted(CONSTRAINTS) for where in ("kernel_constraint", "bias_constraint")
+               if not (where == "bias_constraint" and name == "max_norm_axis")]
+
+
+@pytest.mark.parametrize("name, where", CONSTRAINED)
 def test_constraints_match_keras(keras_oracle, name, where):
     code = TRAIN.format(layers=f"K.layers.Dense(6, activation='tanh', {where}={CONSTRAINTS[name]})")
     keras_oracle.compare(code, data())
@@ -122,7 +128,7 @@ else:  # a difference on purpose: lamina's random stream is not JAX's, so compar
 
 
 @pytest.mark.parametrize("layer, deterministic, scale", [
-    ("K.layers.BatchNormalization(momentum=0.5)", True, 1.0),
+    ("K.layers.BatchNormalization(momentum=0.8)", True, 1.0),  # not 0.5: m and 1 - m must differ
     ("K.layers.LayerNormalization(center=False)", True, 1.0),
     ("K.layers.Dropout(0.25)", False, 1 / 0.75),
     ("K.layers.ActivityRegularization(l2=0.1)", True, 1.0),
@@ -149,11 +155,10 @@ SCHEDULES = {
 SCHEDULE_VALUES = """
 schedule = {schedule}
 steps = np.arange(1000)
-try:  # Keras's schedules are ops, so one call takes every step (1000 eager calls take minutes)
-    values = numpy(schedule(steps))
-except (TypeError, ValueError):
-    values = None
-if values is None or np.shape(values) != (1000,):
+if K.__name__ == "keras":  # one vectorized call: 1000 eager calls take minutes on a busy machine
+    import jax
+    values = numpy(jax.vmap(schedule)(steps))
+else:
     values = [numpy(schedule(int(step))) for step in steps]
 result = np.asarray(values, np.float64)
 """

@@ -35,8 +35,8 @@ LOSSES = {
     "binary_crossentropy_multilabel": ("K.losses.BinaryCrossentropy()", "multilabel"),
     "binary_focal_crossentropy": ("K.losses.BinaryFocalCrossentropy()", "binary"),
     "binary_focal_crossentropy_balanced": (
-        "K.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.3, gamma=1.5, from_logits=True, "
-        "label_smoothing=0.1)", "binary_logits"),
+        ("K.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.3, gamma=1.5, from_logits=True, "
+         "label_smoothing=0.1)"), "binary_logits"),
     "categorical_focal_crossentropy": ("K.losses.CategoricalFocalCrossentropy()", "probabilities"),
     "categorical_focal_crossentropy_logits": (
         "K.losses.CategoricalFocalCrossentropy(alpha=0.5, gamma=1.0, from_logits=True, label_smoothing=0.1)",

@@ -227,13 +227,17 @@ def passes_through(points, rect, samples=64):
 
 
 def overlap(a, b):
-    return (min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]) > 0.1
-            and min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]) > 0.1)
+    across = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    along = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return across > 0.1 and along > 0.1
 
 
 def check_drawing(text, expected_edges, rankdir="TB", expected_clusters=None):
     """The SVG draws exactly ``expected_edges`` (by box name) and is well laid out; returns its boxes."""
     boxes, edges, clusters = read_svg(text)
+    width, height = (float(v) for v in ElementTree.fromstring(text).get("viewBox").split()[2:])
+    assert all(0 < x < width and 0 < y < height for points in edges for x, y in points)  # all in the picture
+    assert all(0 < x and x + w < width and 0 < y and y + h < height for (x, y, w, h), _ in boxes.values())
     names = list(boxes)
     for i, a in enumerate(names):
         for b in names[i + 1:]:

@@ -96,6 +96,8 @@ def test_update_freq_batch_is_every_batch_and_steps_per_second_are_written(tmp_p
     assert [s for s, _ in scalars(train, "batch_loss")] == [1, 2, 3, 4]
     assert [s for s, _ in scalars(train, "batch_steps_per_second")] == [1, 2, 3, 4]
     assert all(v > 0 for _, v in scalars(train, "epoch_steps_per_second"))
+    # no callback put the rate in the logs: TensorBoard reads it from the optimizer, as Keras's
+    assert scalars(train, "epoch_learning_rate") == [(0, pytest.approx(0.1))]
 
 
 def test_epoch_level_writing_leaves_fit_without_batch_hooks(tmp_path):

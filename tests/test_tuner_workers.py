@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 optuna = pytest.importorskip("optuna")
@@ -136,15 +137,17 @@ def test_a_finished_search_resumes_and_overwrite_starts_anew(tmp_path):
             calls.append(model["lr"])
             return super().fit(hp, model)
 
-    def make(**kwargs):
-        return kt.RandomSearch(Count(), objective=kt.Objective("score", "min"), max_trials=3, directory=tmp_path,
-                               **kwargs)
+    def make(max_trials=3, **kwargs):
+        return kt.RandomSearch(Count(), objective=kt.Objective("score", "min"), max_trials=max_trials,
+                               directory=tmp_path, **kwargs)
     make().search(verbose=0)
     again = make()
     again.search(verbose=0)
     assert len(calls) == 3 and len(again.oracle.trials) == 3  # nothing ran twice
+    make(max_trials=5).search(verbose=0)  # a larger max_trials continues the search
+    assert len(calls) == 5
     make(overwrite=True).search(verbose=0)
-    assert len(calls) == 6
+    assert len(calls) == 8
     with pytest.raises(ValueError, match="holds another search"):
         kt.BayesianOptimization(Count(), objective=kt.Objective("score", "min"), max_trials=3, directory=tmp_path)
 
@@ -259,3 +262,20 @@ def test_lamina_tuner_without_optuna_gives_the_pip_line():
     assert out.returncode == 0, out.stderr
     assert out.stdout == ("lamina.tuner needs optuna, which is not installed: pip install 'lamina[tuner]' "
                           "(or pip install optuna)\n")
+
+
+def test_best_models_whose_weights_are_on_another_machine_are_refused_with_the_way_out(tmp_path):
+    import lamina
+
+    def build(hp):
+        model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(hp.Int("units", 1, 3))])
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    tuner = kt.RandomSearch(build, objective="loss", max_trials=1, directory=tmp_path)
+    x = np.ones((4, 2), "float32")
+    tuner.search(x, x[:, :1], epochs=1, verbose=0)
+    (tmp_path / "untitled_project" / "trial_0" / "checkpoint.weights.h5").unlink()  # as if run elsewhere
+    with pytest.raises(FileNotFoundError, match="trial 0 ran on .*: share directory= between the machines, "
+                                                "or rebuild and train the model from get_best_hyperparameters"):
+        tuner.get_best_models()

@@ -116,11 +116,17 @@ def custom_gradient(f: Callable):
             _tape.ACTIVE[:] = saved
         variables = list(probe.watched_variables())
         multi = isinstance(outputs, (tuple, list))
-        results = tuple(convert_to_tensor(o) for o in outputs) if multi else convert_to_tensor(outputs)
+        # fresh tensors: an output that is one of the inputs (``return x, grad``) must be a new tape
+        # value, or the tape would route its gradient to the input twice
+        results = tuple(_fresh(o) for o in outputs) if multi else _fresh(outputs)
         prim = Primitive("custom_gradient", None, _custom_vjp(grad_fn, len(args), variables), multi_output=multi)
         _tape.record(prim, (*args, *variables), {}, results)
         return type(outputs)(results) if multi else results
     return wrapper
+
+
+def _fresh(value) -> Tensor:
+    return Tensor(convert_to_tensor(value)._value)
 
 
 def _custom_vjp(grad_fn, n_inputs: int, variables: list):

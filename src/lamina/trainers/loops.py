@@ -26,8 +26,16 @@ def log_value(result) -> float | np.ndarray:
 
 
 def flat_logs(logs: dict) -> dict:
-    """``logs`` sorted by name, each value a Python number."""
-    return dict(sorted((k, log_value(v)) for k, v in logs.items()))
+    """A step's logs as the callbacks see them: names sorted, each value a float (or an array),
+    and a dict value (``compile_metrics``' result, returned by a custom ``train_step`` as
+    ``{m.name: m.result() for m in self.metrics}``) spread into its own names, as Keras does."""
+    flat: dict = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            flat.update({inner: log_value(v) for inner, v in value.items()})
+        else:
+            flat[key] = log_value(value)
+    return dict(sorted(flat.items()))
 
 
 class Loops:

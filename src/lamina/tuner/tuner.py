@@ -95,10 +95,10 @@ class Tuner:
         self._populate_initial_space()  # as KerasTuner: search_space_summary works before search
 
     def _identity(self) -> dict:
-        """What a resumed search must share with the one that made the project."""
+        """What a resumed search must share with the one that made the project (``max_trials`` may
+        grow: the search goes on to the new count, as KerasTuner's does)."""
         objective = self.oracle.objective
-        return {"tuner": type(self).__name__, "objective": [objective.name, objective.direction],
-                "max_trials": self.oracle.max_trials}
+        return {"tuner": type(self).__name__, "objective": [objective.name, objective.direction]}
 
     # --- the search ---------------------------------------------------------------------------
     def _populate_initial_space(self) -> None:
@@ -177,9 +177,9 @@ class Tuner:
         print(f"Best {name} So Far: {best[0].score if best else None}")
         print(f"Total elapsed time: {time.monotonic() - started:.1f}s")
 
-    def trial_dir(self, trial_id: str) -> Path:
-        """Where a trial keeps its checkpoint."""
-        return self.project_dir / f"trial_{trial_id}"
+    def trial_dir(self, number: int) -> Path:
+        """Where trial ``number`` keeps its checkpoint (unpadded: ids widen when max_trials grows)."""
+        return self.project_dir / f"trial_{number}"
 
     def _fit_kwargs(self, trial, fit_kwargs: dict) -> dict:
         """This trial's arguments for fit (Hyperband changes ``epochs``)."""
@@ -192,8 +192,7 @@ class Tuner:
     def run_trial(self, trial, hp, *fit_args, **fit_kwargs) -> tuple[dict, dict, bool]:
         """Build and train ``executions_per_trial`` models; the metrics of each one's best epoch,
         averaged, are the trial's."""
-        trial_id = f"{trial.number:0{self.oracle._id_width()}d}"
-        folder = self.trial_dir(trial_id)
+        folder = self.trial_dir(trial.number)
         folder.mkdir(parents=True, exist_ok=True)
         checkpoint = folder / CHECKPOINT
         results, pruned = [], False
@@ -227,15 +226,14 @@ class Tuner:
         """The best trials' models, rebuilt and given their best epoch's weights."""
         models = []
         for trial in self.oracle.get_best_trials(num_models):
-            checkpoint = self.trial_dir(trial.trial_id) / CHECKPOINT
+            checkpoint = self.trial_dir(trial.number) / CHECKPOINT
             if not checkpoint.exists():
                 host = (trial.worker or {}).get("host", "another machine")
                 raise FileNotFoundError(
-                    f"trial {trial.trial_id} ran on {host}; its weights are at {checkpoint} there. Share "
-                    "directory= between the machines, or rebuild and train the model from "
-                    "get_best_hyperparameters()")
+                    f"trial {trial.trial_id} ran on {host}: share directory= between the machines, or rebuild "
+                    f"and train the model from get_best_hyperparameters() (its weights are at {checkpoint} there)")
             model = self.hypermodel.build(trial.hyperparameters.copy())
-            build_config = self.trial_dir(trial.trial_id) / BUILD_CONFIG
+            build_config = self.trial_dir(trial.number) / BUILD_CONFIG
             if not model.built and build_config.exists():
                 model.build_from_config(json.loads(build_config.read_text()))
             model.load_weights(str(checkpoint))

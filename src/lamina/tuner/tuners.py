@@ -3,7 +3,6 @@ RandomSearch (``RandomSampler``), GridSearch (``GridSampler``), BayesianOptimiza
 (``TPESampler``) and Hyperband (``RandomSampler`` with ``HyperbandPruner``)."""
 from __future__ import annotations
 
-from typing import Any
 
 import math
 
@@ -59,7 +58,7 @@ class BayesianOptimization(Tuner):
                              "process; lamina searches with Optuna's TPE sampler, which has neither. Leave "
                              "alpha and beta at their defaults (1e-4, 2.6)")
         _check_retries(max_retries_per_trial)
-        self.num_initial_points = num_initial_points
+        self.num_initial_points, self.seed = num_initial_points, seed
         sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=num_initial_points or 10)
         oracle = Oracle(objective, max_trials, sampler, None, hyperparameters, tune_new_entries, allow_new_entries)
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
@@ -67,8 +66,8 @@ class BayesianOptimization(Tuner):
 
     def _prepare_search(self) -> None:
         if self.num_initial_points is None:  # KerasTuner: three random points per dimension
-            sampler: Any = self.oracle.study.sampler  # a TPESampler
-            sampler._n_startup_trials = 3 * max(len(self.oracle.hyperparameters.space), 1)
+            startup = 3 * max(len(self.oracle.hyperparameters.space), 1)
+            self.oracle.study.sampler = optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=startup)
 
 
 class GridSearch(Tuner):
@@ -94,9 +93,6 @@ class GridSearch(Tuner):
         size = math.prod(len(v) for v in space.values()) if space else 1
         self.oracle.study.sampler = _AskedGridSampler(space or {"_": [0]}, seed=self.seed)
         self.oracle.max_trials = size if self.oracle.max_trials is None else min(self.oracle.max_trials, size)
-
-    def _identity(self) -> dict:
-        return {**super()._identity(), "max_trials": None}
 
 
 class _AskedGridSampler(optuna.samplers.GridSampler):

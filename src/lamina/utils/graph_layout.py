@@ -73,9 +73,8 @@ def layered_layout(sizes: list[tuple[float, float]], edges: list[tuple[int, int]
     for chain, is_back in zip(chains, back):
         points = []  # straight through each layer it crosses (beside its boxes), slanted only between layers
         for d in chain[1:-1]:
-            half, center = thickness[layer[d]] / 2, along_center[layer[d]]
-            run = [center - half, center + half] if half > 0 else [center]
-            points += [(across[d], along) for along in run]
+            middle, half = along_center[layer[d]], thickness[layer[d]] / 2
+            points += [(across[d], along) for along in ([middle - half, middle + half] if half > 0 else [middle])]
         routes.append(points[::-1] if is_back else points)
     return Placement(centers, routes, back, layer[:count], (width, along_total))
 

@@ -154,11 +154,11 @@ def _model_level(model, name, expand_nested: bool, options: dict, box_of: dict) 
             target = node.operation
             if expand_nested:
                 source, target = _inner_ends(source, output_index, target, input_index)
-            edge = box_of.get(id(source)), box_of.get(id(target))
-            if None in edge or (id(edge[0]), id(edge[1])) in seen:
+            start, end = box_of.get(id(source)), box_of.get(id(target))
+            if start is None or end is None or (id(start), id(end)) in seen:
                 continue  # an edge from a nested Sequential's own input; or one drawn already
-            seen.add((id(edge[0]), id(edge[1])))
-            level.edges.append(edge)  # type: ignore[arg-type]  # neither end is None (checked above)
+            seen.add((id(start), id(end)))
+            level.edges.append((start, end))
     return level
 
 

@@ -7,14 +7,12 @@ with its nested levels as rigid blocks, inside out; then every position is made 
 """
 from __future__ import annotations
 
-from typing import Any
-
 import html
 import io
 from dataclasses import dataclass, field
 
 from .._optional import require
-from .graph_layout import layered_layout
+from .graph_layout import Placement, layered_layout
 
 __all__ = ["Box", "Level", "Line", "Scene", "lay_out", "matplotlib_bytes", "svg_text"]
 
@@ -27,7 +25,7 @@ _GAP_ACROSS = 24.0  # between two boxes of one layer
 _CLUSTER_PAD = 10.0  # between a nested model's dashed frame and its boxes
 _CLUSTER_LABEL = 16.0  # the frame's title band
 _MARGIN = 12.0
-_LOOP = 18.0  # how far a self-loop (a layer fed by itself) bulges out of its box
+_LOOP = 12.0  # a self-loop (a layer fed by itself) bulges out of its box by 1.5 times this: less than _GAP_ACROSS
 # Average glyph widths as a fraction of the font size, generous for DejaVu Sans (matplotlib's
 # default) and Helvetica, so text never spills out of its box.
 _WIDTH_BODY, _WIDTH_BOLD = 0.62, 0.68
@@ -79,7 +77,7 @@ class Level:
     y: float = 0.0
     w: float = 0.0
     h: float = 0.0
-    placement: Any = None  # graph_layout's Placement once placed
+    placement: Placement | None = None
 
     def leaves(self) -> list[Box]:
         return [leaf for unit in self.units for leaf in (unit.leaves() if isinstance(unit, Level) else [unit])]
@@ -99,14 +97,19 @@ def lay_out(top: Level, rankdir: str) -> Scene:
     """Sizes and places every level inside out, then makes positions absolute and routes edges."""
     vertical = rankdir in ("TB", "BT")
     _measure(top, vertical, label_first=rankdir != "BT", nested=False)
-    boxes: list = []
-    clusters: list = []
-    routed: list = []
+    boxes: list[Box] = []
+    clusters: list[tuple[str, tuple[float, float, float, float]]] = []
+    routed: list[tuple[Box, Box, list[tuple[float, float]]]] = []
     _place(top, _MARGIN, _MARGIN, vertical, rankdir != "BT", boxes, clusters, routed)
     width, height = top.w + 2 * _MARGIN, top.h + 2 * _MARGIN
     if rankdir in ("BT", "RL"):
         _flip(boxes, clusters, routed, width if rankdir == "RL" else height, axis=0 if rankdir == "RL" else 1)
-    return Scene(boxes, clusters, _attach(routed, vertical), width, height)
+    edges = _attach(routed, vertical)
+    for points, curved in edges:  # a self-loop bulges out of the laid-out area: make room for it
+        if curved:
+            width = max(width, max(x for x, _ in points) + _MARGIN)
+            height = max(height, max(y for _, y in points) + _MARGIN)
+    return Scene(boxes, clusters, edges, width, height)
 
 
 def _unit_edges(level: Level) -> list[tuple[int, int]]:
@@ -152,14 +155,16 @@ def _place(level: Level, x: float, y: float, vertical: bool, label_first: bool, 
     def absolute(point):
         across, along = point
         return (x + across, y + along) if vertical else (x + along, y + across)
-    for unit, center in zip(level.units, level.placement.centers):
+    placement = level.placement
+    assert placement is not None  # _measure set it
+    for unit, center in zip(level.units, placement.centers):
         cx, cy = absolute(center)
         if isinstance(unit, Level):
             _place(unit, cx - unit.w / 2, cy - unit.h / 2, vertical, label_first, boxes, clusters, routed)
         else:
             unit.x, unit.y = cx - unit.w / 2, cy - unit.h / 2
             boxes.append(unit)
-    for (source, target), route in zip(level.edges, level.placement.routes):
+    for (source, target), route in zip(level.edges, placement.routes):
         routed.append((source, target, [absolute(p) for p in route]))
 
 
@@ -183,8 +188,8 @@ def _attach(routed, vertical: bool) -> list[tuple[list[tuple[float, float]], boo
     def along_center(box):
         return box.y + box.h / 2 if vertical else box.x + box.w / 2
 
-    ends: dict = {}  # (box id, side) -> [(across of the other end, edge index, which end)]
-    plans: list = []
+    ends: dict[tuple[int, str], list] = {}  # (box id, side) -> [(across of the other end, edge, which end, box)]
+    plans: list[list | None] = []
     for e, (source, target, points) in enumerate(routed):
         if source is target:
             plans.append(None)
@@ -205,7 +210,7 @@ def _attach(routed, vertical: bool) -> list[tuple[list[tuple[float, float]], boo
             else:
                 plans[e][end] = (box.x + (box.w if side == "far" else 0.0), box.y + box.h * fraction)
     edges = []
-    for (source, _target, points), plan in zip(routed, plans):
+    for (source, _, points), plan in zip(routed, plans):
         if plan is None:
             edges.append((_loop(source, vertical), True))
         else:
