@@ -9,6 +9,8 @@ scripts use on an optimizer's learning rate (``K.set_value(model.optimizer.learn
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import config
@@ -22,7 +24,7 @@ def backend() -> str:
     return "numpy"
 
 
-def get_value(x):
+def get_value(x) -> Any:
     """A tensor's or Variable's value as a NumPy array; anything else is returned as it is."""
     from ..ops.tensor import Tensor
     return x.numpy() if isinstance(x, Tensor) else x

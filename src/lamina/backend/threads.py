@@ -36,6 +36,8 @@ Only NumPy's own OpenBLAS is governed (the one ``blas.py`` calls): one pool for 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import contextlib
 import ctypes
 import itertools
@@ -275,7 +277,7 @@ def blas_threads(model, rows: int | None = None):
         _calls.depth -= 1
 
 
-def for_user_loop():
+def for_user_loop() -> contextlib.AbstractContextManager:
     """``blas_threads`` for a ``GradientTape`` of the user's own training loop; nothing inside a
     ``fit``/``evaluate``/``predict`` of lamina's (their block already chose, from the model's
     product sizes)."""
@@ -304,7 +306,7 @@ def _enter(model, rows: int | None) -> Governor | None:
         return governor
 
 
-def paced(batches):
+def paced(batches) -> Iterator:
     """The training, evaluation and prediction loops' batches, unchanged; after each one the
     innermost :func:`blas_threads` block re-measures the load if ``CHECK_PERIOD`` has passed
     (~0.3 us a batch otherwise)."""

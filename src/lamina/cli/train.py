@@ -13,16 +13,20 @@ import os
 import platform
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import datasets, outputs
 from .errors import INTERRUPTED, Failure, UsageError
 
+if TYPE_CHECKING:
+    from ..models.sequential import Sequential
+
 MAX_PARAMETERS = 100_000_000  # 400 MB of float32 weights, before the optimizer's copies
 
 
-def build_model(input_shape, layers, activation, n_classes):
+def build_model(input_shape, layers, activation, n_classes) -> Sequential:
     """The lesson's MLP: Flatten, one Dense per hidden size, a softmax Dense per class."""
     from .. import Input, Sequential
     from ..layers import Dense, Flatten

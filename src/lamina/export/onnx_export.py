@@ -13,6 +13,8 @@ statistics.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import os
 
 from .._atomic import atomic_write
@@ -83,7 +85,7 @@ def _check_opset(opset_version) -> int:
     return opset_version
 
 
-def build_onnx_model(model, opset_version=None):
+def build_onnx_model(model, opset_version=None) -> Any:
     """The ``onnx.ModelProto`` of ``model`` (refusing, by name, every layer it cannot export)."""
     graph = _graph_of(model)
     refused = _refusals(graph)

@@ -10,6 +10,8 @@ so onnxruntime's numbers match lamina's to float32 rounding. Layers random only 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import inspect
 
 import numpy as np
@@ -192,7 +194,7 @@ def unsupported(layer, node) -> str | None:
     return check(layer, node) if check else None
 
 
-def converter_for(layer):
+def converter_for(layer) -> Callable:
     """The converter of ``layer`` (call ``unsupported`` first)."""
     if isinstance(layer, OpLayer):
         return _op

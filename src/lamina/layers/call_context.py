@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 
 _STATE = threading.local()
 
@@ -23,7 +24,7 @@ def current() -> CallContext | None:
 
 
 @contextlib.contextmanager
-def entered(context: CallContext):
+def entered(context: CallContext) -> Iterator[CallContext]:
     """Run the body inside ``context``, the current call until the block ends."""
     stack = getattr(_STATE, "stack", None)
     if stack is None:
@@ -36,7 +37,7 @@ def entered(context: CallContext):
 
 
 @contextlib.contextmanager
-def shape_inference():
+def shape_inference() -> Iterator[None]:
     """Inside: layers run on stand-in inputs to find output shapes; Variables do not change."""
     previous = getattr(_STATE, "inferring", False)
     _STATE.inferring = True

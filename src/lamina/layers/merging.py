@@ -16,6 +16,8 @@ mismatch is a ValueError naming the layer and the shapes, never a silent broadca
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import ops
@@ -230,32 +232,32 @@ class Dot(Merge):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
 
 
-def add(inputs, **kwargs):
+def add(inputs, **kwargs) -> Any:
     """``Add(**kwargs)(inputs)``: the elementwise sum of a list of tensors."""
     return Add(**kwargs)(inputs)
 
 
-def subtract(inputs, **kwargs):
+def subtract(inputs, **kwargs) -> Any:
     """``Subtract(**kwargs)(inputs)``: ``inputs[0] - inputs[1]``."""
     return Subtract(**kwargs)(inputs)
 
 
-def multiply(inputs, **kwargs):
+def multiply(inputs, **kwargs) -> Any:
     """``Multiply(**kwargs)(inputs)``: the elementwise product of a list of tensors."""
     return Multiply(**kwargs)(inputs)
 
 
-def average(inputs, **kwargs):
+def average(inputs, **kwargs) -> Any:
     """``Average(**kwargs)(inputs)``: the elementwise mean of a list of tensors."""
     return Average(**kwargs)(inputs)
 
 
-def maximum(inputs, **kwargs):
+def maximum(inputs, **kwargs) -> Any:
     """``Maximum(**kwargs)(inputs)``: the elementwise maximum of a list of tensors."""
     return Maximum(**kwargs)(inputs)
 
 
-def minimum(inputs, **kwargs):
+def minimum(inputs, **kwargs) -> Any:
     """``Minimum(**kwargs)(inputs)``: the elementwise minimum of a list of tensors."""
     return Minimum(**kwargs)(inputs)
 
@@ -270,7 +272,7 @@ def concatenate(inputs, axis: int = -1, **kwargs):
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
-def dot(inputs, axes=-1, **kwargs):
+def dot(inputs, axes=-1, **kwargs) -> Any:
     """``Dot(axes=axes, **kwargs)(inputs)``: per-sample dot products of two tensors.
 
     >>> import numpy as np, lamina

@@ -7,6 +7,8 @@ tensors, the outputs) and returns the symbolic outputs, each knowing the node th
 """
 from __future__ import annotations
 
+from typing import Any
+
 import itertools
 
 from .. import backend
@@ -25,7 +27,7 @@ def flatten(structure) -> list:
     return [structure]
 
 
-def map_structure(fn, structure):
+def map_structure(fn, structure) -> Any:
     """``structure`` with ``fn`` applied to each leaf (lists, tuples and dicts kept as they are)."""
     if isinstance(structure, (list, tuple)):
         return type(structure)(map_structure(fn, item) for item in structure)

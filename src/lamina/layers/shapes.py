@@ -7,6 +7,8 @@ a shape-inference scope, where Variables do not change and ``add_loss`` values a
 """
 from __future__ import annotations
 
+from typing import Any
+
 import inspect
 
 import numpy as np
@@ -18,7 +20,7 @@ from . import call_context
 STAND_INS = (83, 89)
 
 
-def shape_of(value):
+def shape_of(value) -> Any:
     """The shape (or structure of shapes) of a call argument."""
     if isinstance(value, (Tensor, KerasTensor, np.ndarray)):
         return tuple(value.shape)
@@ -102,7 +104,7 @@ def _output_dtype(layer, tensor) -> str:
     return layer.dtype if np.dtype(tensor.dtype).kind == "f" or layer.autocast else tensor.dtype
 
 
-def infer_output_shape(layer, input_shape):
+def infer_output_shape(layer, input_shape) -> Any:
     """``compute_output_shape`` for a layer that does not define it: run ``call`` on stand-ins."""
     if not isinstance(input_shape, (tuple, list)) or not all(d is None or isinstance(d, (int, np.integer))
                                                            for d in input_shape):

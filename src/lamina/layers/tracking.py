@@ -14,6 +14,8 @@ a later ``append`` is tracked too), as Keras's ``Layer.__setattr__`` does.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import weakref
 
 
@@ -39,7 +41,7 @@ def _kind(value) -> str | None:
     return None
 
 
-def track(owner, value):
+def track(owner, value) -> Any:
     """Record ``value`` (or what a list, tuple or dict ``value`` holds) on ``owner``; return what
     to store (lists and dicts come back tracked)."""
     kind = _kind(value)

@@ -17,6 +17,8 @@ reused as Keras reuses its op objects. A compiled model's clone is compiled the 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..backend.keras_tensor import KerasTensor
 from ..layers.node import flatten, map_structure
 
@@ -52,7 +54,7 @@ def _is_graph(model) -> bool:
     return not isinstance(model, Sequential) and getattr(model, "_graph", None) is not None
 
 
-def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs):
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs) -> Any:
     """A new model of ``model``'s architecture with new layers (``keras.models.clone_model``).
 
     Args:

@@ -3,6 +3,8 @@
 ``map``...), which run eagerly as the Python they describe."""
 from __future__ import annotations
 
+from typing import Any
+
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -180,7 +182,7 @@ def cond(pred, true_fn: Callable, false_fn: Callable):
     return true_fn() if bool(pred) else false_fn()
 
 
-def switch(index, branches, *operands):
+def switch(index, branches, *operands) -> Any:
     """``branches[index](*operands)``, the index clipped to the valid range."""
     i = min(max(int(index), 0), len(branches) - 1)
     return branches[i](*operands)
@@ -194,7 +196,7 @@ def fori_loop(lower, upper, body_fun: Callable, init_val):
     return value
 
 
-def while_loop(cond, body, loop_vars, maximum_iterations=None):
+def while_loop(cond, body, loop_vars, maximum_iterations=None) -> Any:
     """``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` (at most ``maximum_iterations``)."""
     single = not isinstance(loop_vars, (tuple, list))
     values = (loop_vars,) if single else tuple(loop_vars)

@@ -125,7 +125,7 @@ def meshgrid(*x, indexing: str = "xy") -> list[Tensor]:
 
 
 def _window(fn, doc):
-    def window(x):
+    def window(x: TensorLike) -> Tensor:
         return Tensor(fn(int(convert.value(x))).astype(dtypes.standardize_dtype(None)))
     window.__name__ = fn.__name__
     window.__doc__ = doc

@@ -75,8 +75,7 @@ def _tensordot_vjp(F, g, out, a, b, axes):
     return ga, gb
 
 
-_TENSORDOT = defop("tensordot", lambda a, b, axes: np.tensordot(*_pair(a, b), axes=axes),  # type: ignore[call-overload]
-                   _tensordot_vjp)
+_TENSORDOT = defop("tensordot", lambda a, b, axes: np.tensordot(*_pair(a, b), axes=axes), _tensordot_vjp)
 
 
 def tensordot(x1: TensorLike, x2: TensorLike, axes: int | Sequence[Any] = 2) -> Tensor:

@@ -285,7 +285,7 @@ def _operand(other) -> bool:
     return isinstance(other, (Tensor, *_OPERANDS))
 
 
-def raw(x):
+def raw(x) -> typing.Any:
     """The NumPy value of a tensor (or of anything array-like), without copying."""
     if isinstance(x, Tensor):
         return x._value

@@ -16,12 +16,14 @@ purpose: OpenBLAS's threads already share the cores with the step's products.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import os
 import warnings
 
 import numpy as np
 
-_state = {"enabled": os.environ.get("LAMINA_KERNELS", "").strip().lower() != "numpy", "module": None}
+_state: dict[str, Any] = {"enabled": os.environ.get("LAMINA_KERNELS", "").strip().lower() != "numpy", "module": None}
 
 
 def use_compiled(enabled: bool) -> None:
@@ -29,7 +31,7 @@ def use_compiled(enabled: bool) -> None:
     _state["enabled"] = bool(enabled)
 
 
-def compiled():
+def compiled() -> Any:
     """The compiled kernels (a module-like namespace), or None: numba missing or switched off."""
     if not _state["enabled"]:
         return None

@@ -16,6 +16,8 @@ the caller's ``custom_objects`` provide it. Nothing is imported, evaluated or un
 """
 from __future__ import annotations
 
+from typing import Any
+
 import functools
 import inspect
 import types
@@ -35,7 +37,7 @@ _NEWER_KERAS_DEFAULTS = {"quantization_config": None, "lora_rank": None, "lora_a
                          "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
 
 
-def serialize_keras_object(obj):
+def serialize_keras_object(obj) -> Any:
     """Keras's serialized form of ``obj`` (plain values pass through).
 
     >>> import lamina

@@ -19,6 +19,8 @@ per trace (README, "Where lamina differs").
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from typing import Any
 
 import contextlib
@@ -39,7 +41,7 @@ _FUNCTION_OPTIONS = frozenset(("input_signature", "autograph", "jit_compile", "r
 
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
-             **options):
+             **options) -> Callable:
     """Decorate ``func`` (``@function`` or ``@function(...)``); the result runs ``func`` eagerly as
     written, keeps its name and docstring and binds as a method. The options are accepted and, since
     nothing is traced, change nothing (an unknown option raises, as in TensorFlow)."""
@@ -104,7 +106,7 @@ class TensorSpec:
 
 
 @contextlib.contextmanager
-def device(device_name):
+def device(device_name) -> Iterator[None]:
     """``with tf.device("/CPU:0"):`` -- lamina computes on the CPU, so this only checks the name."""
     if device_name is not None and not isinstance(device_name, str):
         raise TypeError(f"device expects a device name string, got {device_name!r}")
@@ -112,7 +114,7 @@ def device(device_name):
 
 
 @contextlib.contextmanager
-def name_scope(name):
+def name_scope(name) -> Iterator[str]:
     """``with tf.name_scope("block"):`` -- accepted; lamina's ops carry no names."""
     yield name
 

@@ -10,6 +10,8 @@ tracker named ``<output>_loss``; metrics are named ``<output>_<name>`` (Keras's 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import ops
@@ -22,7 +24,7 @@ def _is_binary_or_sparse(y_true, y_pred) -> tuple[bool, bool]:
     return is_binary, is_sparse
 
 
-def get_loss(identifier, y_true, y_pred):
+def get_loss(identifier, y_true, y_pred) -> Any:
     """A ``Loss`` for one output (None stays None; ``"crossentropy"`` chosen from the shapes)."""
     if identifier is None:
         return None
@@ -33,7 +35,7 @@ def get_loss(identifier, y_true, y_pred):
     return losses_module.get(identifier)
 
 
-def get_metric(identifier, y_true, y_pred):
+def get_metric(identifier, y_true, y_pred) -> Any:
     """A ``Metric`` for one output, named as Keras names it (the string given, else its own name)."""
     if identifier is None:
         raise ValueError("a metric of compile(metrics=...) is None: remove it or name a metric")

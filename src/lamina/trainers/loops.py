@@ -19,7 +19,7 @@ from ..callbacks.progbar_logger import ProgbarLogger
 from . import data, sources, structures, tracing
 
 
-def log_value(result):
+def log_value(result) -> float | np.ndarray:
     """A metric's result for the logs: a float, or an array for per-class metrics (F1Score)."""
     result = np.asarray(result)
     return float(result) if result.size == 1 else result

@@ -118,7 +118,7 @@ class BatchData:
             self.source.on_epoch_end()
 
 
-def unpack_batch(batch):
+def unpack_batch(batch) -> tuple:
     """``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
     if isinstance(batch, tuple):
         if not 1 <= len(batch) <= 3:

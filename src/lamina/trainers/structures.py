@@ -3,6 +3,8 @@ arrays (a model of several inputs or outputs). These helpers treat both alike: e
 structure has one row per sample, and a batch takes the same rows of each."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..ops.tensor import Tensor
@@ -22,7 +24,7 @@ def leaves(value) -> list:
     return [value]
 
 
-def map_leaves(fn, value):
+def map_leaves(fn, value) -> Any:
     """``value`` with ``fn`` applied to each array, its lists, tuples and dicts kept."""
     if isinstance(value, dict):
         return {k: map_leaves(fn, v) for k, v in value.items()}
@@ -36,7 +38,7 @@ def n_samples(value) -> int:
     return len(leaves(value)[0])
 
 
-def take(value, rows, float_dtype=None):
+def take(value, rows, float_dtype=None) -> Any:
     """The rows ``rows`` of every array of ``value``; floats in ``float_dtype`` when given."""
     def pick(leaf):
         if leaf is None:
@@ -48,7 +50,7 @@ def take(value, rows, float_dtype=None):
     return map_leaves(pick, value)
 
 
-def as_tensors(value):
+def as_tensors(value) -> Any:
     """Arrays as tensors (structures kept), for ``train_step`` and friends."""
     return map_leaves(lambda leaf: leaf if leaf is None or isinstance(leaf, Tensor) else Tensor(np.asarray(leaf)),
                       value)

@@ -21,7 +21,7 @@ from .compile_utils import CompileLoss, CompileMetrics
 from .loops import Loops
 
 
-def unpack_x_y_sample_weight(data):
+def unpack_x_y_sample_weight(data) -> tuple:
     """``(x, y, sample_weight)`` from what ``fit`` hands to ``train_step``."""
     if isinstance(data, tuple):
         if len(data) == 1:

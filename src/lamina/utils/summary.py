@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+from typing import Any
 
 from .summary_graph import graph_view, sublayers, type_name
 
@@ -42,7 +43,7 @@ def _unique(weights):
     return list(seen.values())
 
 
-def count_params(weights):
+def count_params(weights) -> int:
     """The number of scalars in a list of variables (each counted once)."""
     total = 0
     for w in _unique(weights):
@@ -50,7 +51,7 @@ def count_params(weights):
     return total
 
 
-def weight_memory_size(weights):
+def weight_memory_size(weights) -> int:
     """The memory footprint of variables in bytes (each counted once)."""
     total = 0
     for w in _unique(weights):
@@ -59,7 +60,7 @@ def weight_memory_size(weights):
     return total
 
 
-def readable_memory_size(size):
+def readable_memory_size(size) -> str:
     """``266610 * 4`` bytes -> ``'1.02 MB'`` (units of 1024, two decimals)."""
     units = ["B", "KB", "MB", "GB", "TB", "PB"]
     for unit in units:
@@ -69,7 +70,7 @@ def readable_memory_size(size):
     return "{:.2f} {}".format(size, units[-1])
 
 
-def get_layer_index_bound_by_layer_name(layers, layer_range=None):
+def get_layer_index_bound_by_layer_name(layers, layer_range=None) -> list[int]:
     """``[first, last + 1]`` of the layers whose names match ``layer_range``."""
     if layer_range is None:
         return [0, len(layers)]
@@ -448,7 +449,7 @@ def print_summary(
     expand_nested=False,
     show_trainable=False,
     layer_range=None,
-):
+) -> None:
     """Prints a summary of a model, as Keras 3's ``model.summary()``.
 
     Args:
@@ -507,7 +508,7 @@ def print_summary(
     non_trainable_count = count_params(non_trainable)
     non_trainable_size = weight_memory_size(non_trainable)
 
-    optimizer = getattr(model, "optimizer", None)
+    optimizer: Any = getattr(model, "optimizer", None)
     optimizer_built = bool(
         getattr(model, "compiled", False)
         and optimizer is not None
