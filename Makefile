@@ -27,12 +27,17 @@ demo: venv data
 	$(BIN)/pip install --quiet ".[plot]"
 	$(BIN)/lamina train --dataset fashion_mnist --out runs/demo --overwrite
 
+# ruff and mypy first: a lint or type error fails the target before the (longer) tests run
 test: venv data
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src/lamina
 	$(BIN)/python -m pytest -q
 
 test-fast: venv
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src/lamina
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: venv data

@@ -1,4 +1,10 @@
 """Shared test set-up: a clean name counter and seed for every test, float64 on request."""
+import os
+
+# scikit-learn's estimator checks test array-API input only when SciPy was imported with its
+# array API on (tests/test_sklearn_wrappers.py); it must be set before anything imports SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 

@@ -26,7 +26,8 @@ def test_wrong_feature_shape_for_built_model():
 def test_dense_names_its_expected_last_dimension():
     layer = layers.Dense(3)
     layer(np.zeros((2, 784)))
-    with pytest.raises(ValueError, match=r"Dense 'dense' expects inputs with last dimension 784, got inputs of shape \(32, 28, 27\)"):
+    with pytest.raises(ValueError, match=r"Dense 'dense' expects inputs with last dimension 784, "
+                                         r"got inputs of shape \(32, 28, 27\)"):
         layer(np.zeros((32, 28, 27)))
 
 
@@ -65,7 +66,8 @@ def test_fit_before_compile():
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(ValueError, match=r"Unknown activation 'rellu'.( Did you mean 'relu'.)? Valid names: .*relu.*softmax"):
+    with pytest.raises(ValueError, match=r"Unknown activation 'rellu'.( Did you mean 'relu'.)? "
+                                         r"Valid names: .*relu.*softmax"):
         layers.Dense(3, activation="rellu")
     model = lesson_model(compiled=False)
     with pytest.raises(ValueError, match=r"Unknown optimizer 'sgdd'. Valid names: .*adam.*sgd"):
@@ -120,7 +122,8 @@ def test_unknown_layer_keyword():
 
 def test_get_layer_errors():
     model = lesson_model()
-    with pytest.raises(ValueError, match=r"No such layer: 'hidden'. Existing layers are: \['flatten', 'dense', 'dense_1'\]"):
+    with pytest.raises(ValueError, match=r"No such layer: 'hidden'. "
+                                         r"Existing layers are: \['flatten', 'dense', 'dense_1'\]"):
         model.get_layer("hidden")
     with pytest.raises(ValueError, match=r"index 7 is out of range: the model has 3 layers"):
         model.get_layer(index=7)

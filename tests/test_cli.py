@@ -171,7 +171,8 @@ def bad_inputs(tmp_path):
         (["train", "--dataset", str(tmp_path / "garbage.npz")],
          r"cannot read the dataset file: .*garbage\.npz' is not a readable \.npz archive"),
         (["train", "--dataset", str(tmp_path / "array.npy")], r"array\.npy is not an \.npz archive"),
-        (["train", "--dataset", str(tmp_path)], r"cannot read the dataset file .*: lamina's --dataset needs a file, got a folder"),
+        (["train", "--dataset", str(tmp_path)],
+         r"cannot read the dataset file .*: lamina's --dataset needs a file, got a folder"),
         (["train", "--activation", "relux"], r"Unknown activation 'relux'"),
         (["train", "--optimizer", "sgdx"], r"Unknown optimizer 'sgdx'"),
         (["train", "--epochs", "0"], r"argument --epochs: expected a positive integer up to 1,000,000, got '0'"),
@@ -212,7 +213,8 @@ def test_train_without_matplotlib_says_so_before_training_and_still_writes_the_r
     said_before_training = []
     real_fit = lamina.Sequential.fit
     monkeypatch.setattr(lamina.Sequential, "fit", lambda self, *a, **k: (
-        said_before_training.append("pip install 'lamina[plot]'" in capsys.readouterr().err), real_fit(self, *a, **k))[1])
+        said_before_training.append("pip install 'lamina[plot]'" in capsys.readouterr().err),
+        real_fit(self, *a, **k))[1])
     data = synthetic_npz(tmp_path / "tiny.npz", n_train=40, n_test=10)
     out = tmp_path / "run"
     assert cli.main(["train", "--dataset", data, "--epochs", "1", "--layers", "4", "--verbose", "0",

@@ -42,7 +42,8 @@ Y = (X[:, 0, 0] > 0).astype(int) + (X[:, 1, 2] > 0)
 
 
 @pytest.mark.parametrize("optimizer", [
-    "sgd", lambda: lamina.optimizers.SGD(0.05, momentum=0.9), lambda: lamina.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+    "sgd", lambda: lamina.optimizers.SGD(0.05, momentum=0.9),
+    lambda: lamina.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
     "adam", "rmsprop", lambda: lamina.optimizers.SGD(0.1, clipnorm=0.5), "nadam", "adamax", "adagrad", "adadelta",
     "lion", "ftrl", lambda: lamina.optimizers.RMSprop(centered=True, momentum=0.5),
     lambda: lamina.optimizers.Adam(amsgrad=True), lambda: lamina.optimizers.AdamW()])

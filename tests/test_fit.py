@@ -280,7 +280,8 @@ def test_loss_scale_factor_does_not_change_training(fast):
         lamina.backend.clear_session()
         lamina.random.set_seed(2)
         model = classifier()
-        model.compile(optimizer=lamina.optimizers.Adam(loss_scale_factor=factor), loss="sparse_categorical_crossentropy")
+        model.compile(optimizer=lamina.optimizers.Adam(loss_scale_factor=factor),
+                      loss="sparse_categorical_crossentropy")
         model._plan_checked = not fast
         model.fit(x, y, epochs=2, verbose=0)
         weights.append(model.get_weights())

@@ -96,7 +96,8 @@ def test_loss_values_and_reductions_match_keras(keras_oracle, name, floatx):
 TRAIN = """
 {kind}
 units = yp.shape[-1]
-model = K.Sequential([K.Input((4,)), K.layers.Dense(5, activation="tanh"), K.layers.Dense(units, activation=ACTIVATION)])
+model = K.Sequential([K.Input((4,)), K.layers.Dense(5, activation="tanh"),
+                     K.layers.Dense(units, activation=ACTIVATION)])
 model.compile(optimizer=K.optimizers.SGD(0.2), loss={loss})
 model.set_weights([draw(w.shape, i) for i, w in enumerate(model.get_weights())])
 x = targets

@@ -42,7 +42,8 @@ OPTIMIZERS = {
     "schedule_polynomial": "K.optimizers.Nadam(K.optimizers.schedules.PolynomialDecay(0.05, 4, 0.01, power=2.0))",
     "schedule_inverse_time": "K.optimizers.Adagrad(K.optimizers.schedules.InverseTimeDecay(0.1, 2, 0.5))",
     "schedule_restarts": "K.optimizers.Lion(K.optimizers.schedules.CosineDecayRestarts(0.05, 2))",
-    "schedule_warmup": "K.optimizers.SGD(K.optimizers.schedules.CosineDecay(0.0, 4, warmup_target=0.1, warmup_steps=2))",
+    "schedule_warmup":
+        "K.optimizers.SGD(K.optimizers.schedules.CosineDecay(0.0, 4, warmup_target=0.1, warmup_steps=2))",
 }
 
 APPLY = """

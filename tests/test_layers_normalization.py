@@ -76,7 +76,8 @@ def test_frozen_batch_normalization_runs_in_inference_mode(float64):
 
 
 def test_batch_normalization_bad_arguments():
-    with pytest.raises(ValueError, match=r"BatchNormalization 'batch_normalization' expects epsilon >= 0, got epsilon=-1"):
+    with pytest.raises(ValueError,
+                       match=r"BatchNormalization 'batch_normalization' expects epsilon >= 0, got epsilon=-1"):
         layers.BatchNormalization(epsilon=-1)
     with pytest.raises(ValueError, match=r"expects momentum in \[0, 1\], got momentum=1.5"):
         layers.BatchNormalization(momentum=1.5)
@@ -184,7 +185,8 @@ def test_unit_normalization_of_zero_is_zero(float64):
 
 def test_unit_normalization_config_and_errors():
     assert layers.UnitNormalization(axis=[1, 2]).get_config()["axis"] == [1, 2]
-    with pytest.raises(TypeError, match=r"UnitNormalization '.*' expects axis to be an int or a list of ints, got axis='a'"):
+    with pytest.raises(TypeError,
+                       match=r"UnitNormalization '.*' expects axis to be an int or a list of ints, got axis='a'"):
         layers.UnitNormalization(axis="a")
     with pytest.raises(ValueError, match="got axis=2, out of range for inputs of rank 2"):
         layers.UnitNormalization(axis=2)(np.zeros((2, 3)))

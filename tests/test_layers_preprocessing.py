@@ -98,7 +98,8 @@ def test_normalization_bad_arguments():
 
 def test_normalization_config_round_trip():
     config = layers.Normalization(mean=[1.0, 2.0], variance=[3.0, 4.0], invert=True).get_config()
-    assert (config["axis"], config["invert"], config["mean"], config["variance"]) == ((-1,), True, [1.0, 2.0], [3.0, 4.0])
+    assert (config["axis"], config["invert"], config["mean"], config["variance"]) == (
+        (-1,), True, [1.0, 2.0], [3.0, 4.0])
     clone = layers.Normalization.from_config(config)
     np.testing.assert_allclose(clone(np.zeros((1, 2))), [[1.0, 2.0]])
     plain = layers.Normalization().get_config()
@@ -119,7 +120,8 @@ def test_rescaling_values_gradient_and_config(float64):
 
 
 def test_rescaling_bad_scale_is_a_type_error():
-    with pytest.raises(TypeError, match="Rescaling 'rescaling' expects scale to be a number or an array of numbers, got 'x'"):
+    with pytest.raises(TypeError,
+                       match="Rescaling 'rescaling' expects scale to be a number or an array of numbers, got 'x'"):
         layers.Rescaling("x")
 
 

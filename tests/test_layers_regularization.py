@@ -102,7 +102,8 @@ def test_dropout_bad_arguments():
 def test_dropout_config_round_trip():
     layer = layers.Dropout(0.25, noise_shape=(None, 1), seed=5)
     config = layer.get_config()
-    assert {k: config[k] for k in ("rate", "noise_shape", "seed")} == {"rate": 0.25, "noise_shape": (None, 1), "seed": 5}
+    assert {k: config[k] for k in ("rate", "noise_shape", "seed")} == {"rate": 0.25, "noise_shape": (None, 1),
+                                                                       "seed": 5}
     clone = layers.Dropout.from_config(config)
     assert (clone.rate, clone.noise_shape, clone.seed) == (0.25, (None, 1), 5)
 

@@ -30,7 +30,8 @@ def test_reshape_bad_target_is_a_value_error(target, match):
 
 
 def test_reshape_non_int_target_is_a_type_error():
-    with pytest.raises(TypeError, match=r"Reshape '.*' expects target_shape to be a tuple of ints, got target_shape='ab'"):
+    with pytest.raises(TypeError,
+                       match=r"Reshape '.*' expects target_shape to be a tuple of ints, got target_shape='ab'"):
         layers.Reshape("ab")
 
 

@@ -200,7 +200,8 @@ def test_f1_averages_and_weights_by_hand():
 
 # --- names ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name,cls", [
-    ("mae", metrics.MeanAbsoluteError), ("mse", metrics.MeanSquaredError), ("mape", metrics.MeanAbsolutePercentageError),
+    ("mae", metrics.MeanAbsoluteError), ("mse", metrics.MeanSquaredError),
+    ("mape", metrics.MeanAbsolutePercentageError),
     ("msle", metrics.MeanSquaredLogarithmicError), ("top_k_categorical_accuracy", metrics.TopKCategoricalAccuracy),
     ("sparse_top_k_categorical_accuracy", metrics.SparseTopKCategoricalAccuracy), ("auc", metrics.AUC),
     ("AUC", metrics.AUC), ("precision", metrics.Precision), ("recall", metrics.Recall),

@@ -17,7 +17,7 @@ def lesson_model():
 
 def test_lesson_model_structure_and_names():
     model = lesson_model()
-    assert [l.name for l in model.layers] == ["flatten", "dense", "dense_1", "dense_2"]
+    assert [layer.name for layer in model.layers] == ["flatten", "dense", "dense_1", "dense_2"]
     assert model.name == "sequential"
     assert model.count_params() == 266_610
     assert model.get_layer("dense") is model.layers[1]

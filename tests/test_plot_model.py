@@ -112,7 +112,8 @@ def test_svg_options(tmp_path):
 def test_input_layer_keeps_its_name(tmp_path):
     model = lamina.Sequential([lamina.layers.InputLayer(input_shape=(4,), name="pixels"),
                                lamina.layers.Dense(2)])
-    assert "pixels (InputLayer)" in plot_model(model, to_file=str(tmp_path / "m.svg"), show_layer_names=True).data.decode()
+    svg = plot_model(model, to_file=str(tmp_path / "m.svg"), show_layer_names=True).data.decode()
+    assert "pixels (InputLayer)" in svg
 
 
 def test_expand_nested(tmp_path):
@@ -121,7 +122,8 @@ def test_expand_nested(tmp_path):
     folded = plot_model(model, to_file=str(tmp_path / "f.svg"), show_shapes=True, show_layer_names=True).data.decode()
     assert "block (Sequential)" in folded and "dense_1 (Dense)" not in folded
     assert "Input shape: (None, 8)" in folded and "Output shape: (None, 4)" in folded
-    expanded = plot_model(model, to_file=str(tmp_path / "e.svg"), expand_nested=True, show_layer_names=True).data.decode()
+    expanded = plot_model(model, to_file=str(tmp_path / "e.svg"), expand_nested=True,
+                          show_layer_names=True).data.decode()
     assert "block (Sequential)" not in expanded and ">block<" in expanded  # the dashed frame's title
     assert "dense (Dense)" in expanded and "dense_1 (Dense)" in expanded
     assert expanded.count("<line ") == 4  # input -> dense_2 -> dense -> dense_1 -> dense_3

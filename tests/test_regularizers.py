@@ -68,8 +68,9 @@ def test_orthogonal_grad_below_epsilon_norm():
 
 def test_grad_keeps_the_dtype():
     w = lamina.ops.convert_to_tensor(W.astype("float32"))
-    for reg in (regularizers.L1(), regularizers.L2(), regularizers.L1L2(0.1, 0.1), regularizers.OrthogonalRegularizer()):
-        (grad,) = tape_grads(lambda: reg(w), [w])
+    for reg in (regularizers.L1(), regularizers.L2(), regularizers.L1L2(0.1, 0.1),
+                regularizers.OrthogonalRegularizer()):
+        (grad,) = tape_grads(lambda reg=reg: reg(w), [w])
         assert grad.dtype == np.float32
 
 

@@ -130,7 +130,7 @@ def test_load_model_restores_weights_compile_and_optimizer_state(tmp_path, optim
     model.save(path)
     restored = lamina.saving.load_model(path)
     assert restored.compiled and type(restored.optimizer) is type(model.optimizer)
-    assert [l.name for l in restored.layers] == ["hidden_a", "out"]
+    assert [layer.name for layer in restored.layers] == ["hidden_a", "out"]
     for a, b in zip(restored.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(restored.optimizer.variables, model.optimizer.variables):
@@ -272,13 +272,14 @@ def test_a_failed_save_weights_leaves_the_previous_file(tmp_path, monkeypatch):
 _SAMPLE_ARGS = {"units": 3, "scale": 0.5, "target_shape": (2, 2), "rate": 0.25, "stddev": 0.1,
                 "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9, "boundaries": [5],
                 "values": [0.1, 0.01], "first_decay_steps": 10, "activation": "tanh", "value": 0.5,
-                "thresholds": 0.5, "num_classes": 3}
+                "thresholds": 0.5, "num_classes": 3, "axes": 1}
 # wrappers around a Python function: their config cannot hold the function (Keras saves those
 # only for registered functions), so they have no from_config round trip
 _FUNCTION_WRAPPERS = {"CustomLoss", "LossFunctionWrapper", "MeanMetricWrapper"}
 
 
-_CLASS_ARGS = {"InputLayer": {"shape": (3,)}}
+_CLASS_ARGS = {"InputLayer": {"shape": (3,)},
+               "Lambda": {"function": lamina.activations.relu}}  # a named function a file may name
 
 
 def _instance(cls):
@@ -338,7 +339,7 @@ def test_every_layer_in_a_model_survives_save_and_load(tmp_path):
     restored = lamina.saving.load_model(path)
     x = rng.normal(size=(7, 6))
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=0, atol=0)
-    assert [type(l).__name__ for l in restored.layers] == [type(l).__name__ for l in model.layers]
+    assert [type(layer).__name__ for layer in restored.layers] == [type(layer).__name__ for layer in model.layers]
 
 
 def test_to_json_and_model_from_json():
@@ -346,7 +347,7 @@ def test_to_json_and_model_from_json():
     text = model.to_json()
     assert json.loads(text)["class_name"] == "Sequential"
     clone = lamina.models.model_from_json(text)
-    assert [l.name for l in clone.layers] == ["hidden_a", "out"]
+    assert [layer.name for layer in clone.layers] == ["hidden_a", "out"]
     assert clone.output_shape == (None, 3) and clone.compiled
     with pytest.raises(ValueError, match="model_from_json got invalid JSON"):
         lamina.models.model_from_json("{not json")

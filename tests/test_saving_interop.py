@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import lamina
+from lamina import layers
 
 # activations where Keras 3.15 is wrong and lamina is not (tests/test_ops_grad.py holds them to a reference)
 KERAS_BUGS = {"sparsemax"}
-from lamina import layers
 
 pytest.importorskip("h5py")
 
@@ -80,11 +80,12 @@ _LOAD_IN_KERAS = """
         error = float(np.max(np.abs(model.predict(x, verbose=0) - np.load(item["expected"]))))
         state = np.load(item["optimizer"])
         saved = [state[f"arr_{i}"] for i in range(len(state.files))]
-        current = [np.asarray(v) for v in model.optimizer.variables] if getattr(model, "optimizer", None) is not None else []
+        has_optimizer = getattr(model, "optimizer", None) is not None
+        current = [np.asarray(v) for v in model.optimizer.variables] if has_optimizer else []
         same_state = len(saved) == len(current) and all(
             a.shape == b.shape and np.allclose(a, b, rtol=0, atol=1e-7) for a, b in zip(saved, current))
         results[name] = {"error": error, "same_state": same_state, "compiled": model.compiled,
-                         "optimizer": type(model.optimizer).__name__ if getattr(model, "optimizer", None) is not None else None}
+                         "optimizer": type(model.optimizer).__name__ if has_optimizer else None}
     print(json.dumps(results))
 """
 
@@ -148,7 +149,8 @@ _SAVE_IN_KERAS = """
         model.save(path)
         np.save(os.path.join(folder, name + "_x.npy"), x)
         np.save(os.path.join(folder, name + "_y.npy"), model.predict(x, verbose=0))
-        state = [np.asarray(v) for v in model.optimizer.variables] if getattr(model, "optimizer", None) is not None else []
+        has_optimizer = getattr(model, "optimizer", None) is not None
+        state = [np.asarray(v) for v in model.optimizer.variables] if has_optimizer else []
         np.savez(os.path.join(folder, name + "_opt.npz"), *state)
         spec[name] = path
     print(json.dumps({"version": keras.__version__, "models": spec}))

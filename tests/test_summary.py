@@ -58,7 +58,7 @@ class Sequential(FakeLayer):
 
     @property
     def weights(self):
-        return [w for l in self.layers for w in l.weights]
+        return [w for layer in self.layers for w in layer.weights]
 
     @weights.setter
     def weights(self, value):
@@ -66,14 +66,14 @@ class Sequential(FakeLayer):
 
     @property
     def trainable_weights(self):
-        return [w for l in self.layers for w in l.trainable_weights]
+        return [w for layer in self.layers for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
-        return [w for l in self.layers for w in l.non_trainable_weights]
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
 
     def count_params(self):
-        return sum(l.count_params() for l in self.layers)
+        return sum(layer.count_params() for layer in self.layers)
 
 
 def dense(name, n_in, n_out, dtype="float32"):

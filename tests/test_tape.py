@@ -241,3 +241,15 @@ def test_optimizer_apply_gradients_skips_none():
     with pytest.warns(UserWarning, match=r"Gradients do not exist for variables \['b'\]"):
         opt.apply_gradients(zip([np.array([1.0], "float32"), None], [a, b]))
     assert float(a.numpy()[0]) == 0.5 and float(b.numpy()[0]) == 1.0
+
+
+def test_a_custom_gradient_returning_its_input_counts_the_gradient_once():
+    @lamina.ops.custom_gradient
+    def passthrough(x):
+        return x, lambda upstream: upstream * 3.0
+
+    x = lamina.ops.convert_to_tensor([1.0, 2.0])
+    with lamina.GradientTape() as tape:
+        tape.watch(x)
+        y = passthrough(x)
+    assert tape.gradient(y, x).numpy().tolist() == [3.0, 3.0]

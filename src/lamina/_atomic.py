@@ -29,12 +29,12 @@ import hashlib
 import os
 import stat
 import uuid
-from typing import IO, Iterator
+from typing import Any, IO, Iterator
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks, so stale temporaries are never swept there
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 _MODES = ("wb", "w")
 _STEM = 32  # characters of the target's name kept in its temporaries' names
@@ -54,7 +54,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     try:
         if existing is not None:
             os.chmod(temp, stat.S_IMODE(existing.st_mode))
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as file:
+        text: dict[str, Any] = {} if mode == "wb" else {"encoding": "utf-8", "newline": ""}
+        with os.fdopen(fd, mode, **text) as file:
             yield file
             file.flush()
             os.fsync(file.fileno())

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-_EXTRAS = {"h5py": "files", "matplotlib": "plot"}
+_EXTRAS = {"h5py": "files", "matplotlib": "plot", "tensorboard": "tensorboard", "onnx": "onnx",
+           "onnxruntime": "onnx", "sklearn": "sklearn", "optuna": "tuner"}
+_PIP_NAMES = {"sklearn": "scikit-learn"}  # where the import name is not the distribution's
 
 
 def require(module: str, feature: str):
@@ -17,6 +19,6 @@ def require(module: str, feature: str):
         return importlib.import_module(module)
     except ImportError as error:
         package = module.split(".")[0]
-        extra = _EXTRAS.get(package)
-        how = f"pip install 'lamina[{extra}]' (or pip install {package})" if extra else f"pip install {package}"
+        extra, pip_name = _EXTRAS.get(package), _PIP_NAMES.get(package, package)
+        how = f"pip install 'lamina[{extra}]' (or pip install {pip_name})" if extra else f"pip install {pip_name}"
         raise ImportError(f"{feature} needs {package}, which is not installed: {how}") from error

@@ -15,14 +15,15 @@ array([0., 2.], dtype=float32)
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from . import ops
 from ._resolve import unknown_name
 from .ops import nn as _nn
+from .ops.tensor import Tensor, TensorLike
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Activation:
 
     def into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The activation of the array ``z`` written into ``out`` (which may be ``z``)."""
+        assert self.kernel is not None  # only an activation with a kernel is fused
         return self.kernel.into(z, out, **self.params)
 
     def vjp(self, F, g, y, z):
@@ -94,13 +96,13 @@ _IN_PLACE = {"relu": _relu_in_place, "tanh": _tanh_in_place, "sigmoid": _sigmoid
 
 
 # --- the functions, with Keras's arguments ------------------------------------------------------------
-def linear(x):
+def linear(x: TensorLike) -> Tensor:
     """The identity (floats are returned as they are, integers as floatx)."""
     x = ops.convert_to_tensor(x)
     return x if x.dtype.startswith("float") else ops.cast(x, float)
 
 
-def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+def relu(x: TensorLike, negative_slope: float = 0.0, max_value=None, threshold: float = 0.0) -> Tensor:
     """``max(x, 0)`` with Keras's options: values at or below ``threshold`` become 0 (above it
     ``x`` passes), then a ``max_value`` cap, then ``negative_slope * (x - threshold)`` below it.
 
@@ -118,17 +120,17 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     return y
 
 
-def leaky_relu(x, negative_slope=0.2):
+def leaky_relu(x: TensorLike, negative_slope: float = 0.2) -> Tensor:
     """``x`` where ``x >= 0``, else ``negative_slope * x`` (Keras 3's default slope is 0.2)."""
     return ops.leaky_relu(x, negative_slope)
 
 
-def elu(x, alpha=1.0):
+def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     return ops.elu(x, alpha)
 
 
-def gelu(x, approximate=False):
+def gelu(x: TensorLike, approximate: bool = False) -> Tensor:
     """``x * P(X <= x)`` for a unit normal ``X``: exact by default (as Keras's activation), or the
     tanh approximation.
 
@@ -138,47 +140,47 @@ def gelu(x, approximate=False):
     return ops.gelu(x, approximate)
 
 
-def softmax(x, axis=-1):
+def softmax(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``."""
     return ops.softmax(x, axis)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``."""
     return ops.log_softmax(x, axis)
 
 
-def celu(x, alpha=1.0):
+def celu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     return ops.celu(x, alpha)
 
 
-def glu(x, axis=-1):
+def glu(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
     """``a * sigmoid(b)`` for the halves ``a, b`` of ``x`` along ``axis``."""
     return ops.glu(x, axis)
 
 
-def hard_shrink(x, threshold=0.5):
+def hard_shrink(x: TensorLike, threshold: float = 0.5) -> Tensor:
     """``x`` where ``|x| > threshold``, else 0."""
     return ops.hard_shrink(x, threshold)
 
 
-def soft_shrink(x, threshold=0.5):
+def soft_shrink(x: TensorLike, threshold: float = 0.5) -> Tensor:
     """``x`` moved ``threshold`` towards 0 (0 within ``threshold``)."""
     return ops.soft_shrink(x, threshold)
 
 
-def threshold(x, threshold, default_value):
+def threshold(x: TensorLike, threshold, default_value) -> Tensor:
     """``x`` where ``x > threshold``, else ``default_value``."""
     return ops.threshold(x, threshold, default_value)
 
 
-def squareplus(x, b=4):
+def squareplus(x: TensorLike, b: TensorLike = 4) -> Tensor:
     """``(x + sqrt(x**2 + b)) / 2``."""
     return ops.squareplus(x, b)
 
 
-def sparsemax(x, axis=-1):
+def sparsemax(x: TensorLike, axis: int = -1) -> Tensor:
     """The projection of ``x`` onto the probability simplex along ``axis``."""
     return ops.sparsemax(x, axis)
 
@@ -266,5 +268,5 @@ def get(identifier) -> Activation:
                 return act
         from .saving.object_registration import registered_name_or_none
         name = registered_name_or_none(identifier) or getattr(identifier, "__name__", type(identifier).__name__)
-        return Activation(name, identifier)
+        return Activation(str(name), identifier)
     raise TypeError(f"activation must be a name or a function, got {identifier!r}")

@@ -139,8 +139,8 @@ def serialize(constraint: Constraint | None) -> dict | None:
     return serialize_keras_object(constraint)
 
 
-def deserialize(config: dict) -> Constraint:
-    """The constraint a Keras config describes."""
+def deserialize(config: dict) -> Constraint | None:
+    """The constraint a Keras config describes (None for a None config)."""
     return get(config)
 
 

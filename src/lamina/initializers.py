@@ -294,7 +294,7 @@ orthogonal = OrthogonalInitializer = Orthogonal
 IdentityInitializer = Identity
 
 
-def register(cls):
+def register(cls) -> type:
     """Make an initializer class resolvable by ``get(name)``."""
     _REGISTRY[backend.snake_case(cls.__name__)] = _REGISTRY[cls.__name__] = cls
     return cls

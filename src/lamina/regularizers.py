@@ -165,8 +165,8 @@ def serialize(regularizer: Regularizer | None) -> dict | None:
     return serialize_keras_object(regularizer)
 
 
-def deserialize(config: dict) -> Regularizer:
-    """The regularizer a Keras config describes."""
+def deserialize(config: dict) -> Regularizer | None:
+    """The regularizer a Keras config describes (None for a None config)."""
     return get(config)
 
 

@@ -37,11 +37,13 @@ def epsilon() -> float:
 
 
 def set_epsilon(value: float) -> None:
+    """Set the fuzz factor ``epsilon()`` returns (Keras's ``keras.config.set_epsilon``)."""
     global _EPSILON
     _EPSILON = float(value)
 
 
 def standardize_dtype(dtype) -> str:
+    """The NumPy name of ``dtype`` (``floatx()`` for None), as Keras's ``standardize_dtype``."""
     return floatx() if dtype is None else np.dtype(dtype).name
 
 

@@ -12,6 +12,8 @@ returns symbolic outputs; ``Model(inputs, outputs)`` turns the graph into a mode
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -25,7 +27,7 @@ class KerasTensor:
         self.dtype = np.dtype(dtype).name if dtype != "bfloat16" else dtype
         self.sparse = bool(sparse)
         self.name = name or "keras_tensor"
-        self._keras_history = None  # (operation, node index, tensor index) once an op made it
+        self._keras_history: Any = None  # (operation, node index, tensor index) once an op made it
 
     @property
     def ndim(self) -> int:

@@ -36,6 +36,8 @@ Only NumPy's own OpenBLAS is governed (the one ``blas.py`` calls): one pool for 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import contextlib
 import ctypes
 import itertools
@@ -231,11 +233,14 @@ class Governor:
 _active: list[Governor] = []  # the governors of the calls in progress, innermost last
 _found: list = []  # [BlasPool or None, LoadMeter], once looked up
 _lock = threading.Lock()
+_calls = threading.local()  # .depth: the blas_threads blocks open in this thread, governed or not
 
 
 def largest_product(model, rows: int | None) -> int | None:
     """The multiply-adds of the model's largest product on ``rows`` rows (None when the rows are
     not known, a batch source, or the model is not built yet)."""
+    if model is None:  # a tape of the user's own: any products
+        return None
     sizes = [weight.shape[0] * weight.shape[1] for weight in model.weights if len(weight.shape) == 2]
     return rows * max(sizes) if sizes and rows else None
 
@@ -243,8 +248,9 @@ def largest_product(model, rows: int | None) -> int | None:
 @contextlib.contextmanager
 def blas_threads(model, rows: int | None = None):
     """Run the body with the BLAS threads :func:`choose_threads` picks for ``model`` on batches of
-    ``rows`` (None: not known), re-decided between the batches of :func:`paced` (which the block
-    gives as its value); the pool's count is restored afterwards. Does nothing when the user set
+    ``rows`` (model or rows None: not known; a ``GradientTape`` passes no model), re-decided
+    between the batches of :func:`paced` (which the block gives as its value); the pool's count
+    is restored afterwards. Does nothing when the user set
     the threads, when NumPy's BLAS is not OpenBLAS, or when another Python thread is already
     inside one of these blocks (the pool is process-wide).
 
@@ -254,17 +260,28 @@ def blas_threads(model, rows: int | None = None):
     ...     [len(batch) for batch in batches([[1], [2, 3]])]
     [1, 2]
     """
-    governor = _enter(model, rows)
-    if governor is None:
-        yield paced
-        return
+    _calls.depth = getattr(_calls, "depth", 0) + 1
     try:
-        governor.decide(time.perf_counter())
-        yield paced
+        governor = _enter(model, rows)
+        if governor is None:
+            yield paced
+            return
+        try:
+            governor.decide(time.perf_counter())
+            yield paced
+        finally:
+            governor.limit.close()
+            with _lock:
+                _active.remove(governor)
     finally:
-        governor.limit.close()
-        with _lock:
-            _active.remove(governor)
+        _calls.depth -= 1
+
+
+def for_user_loop() -> contextlib.AbstractContextManager:
+    """``blas_threads`` for a ``GradientTape`` of the user's own training loop; nothing inside a
+    ``fit``/``evaluate``/``predict`` of lamina's (their block already chose, from the model's
+    product sizes)."""
+    return contextlib.nullcontext() if getattr(_calls, "depth", 0) else blas_threads(None)
 
 
 def lookup() -> tuple[BlasPool | None, LoadMeter]:
@@ -289,7 +306,7 @@ def _enter(model, rows: int | None) -> Governor | None:
         return governor
 
 
-def paced(batches):
+def paced(batches) -> Iterator:
     """The training, evaluation and prediction loops' batches, unchanged; after each one the
     innermost :func:`blas_threads` block re-measures the load if ``CHECK_PERIOD`` has passed
     (~0.3 us a batch otherwise)."""

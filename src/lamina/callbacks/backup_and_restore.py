@@ -19,6 +19,8 @@ start; ``fit`` reads it, and fills its History from ``restore_history``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import contextlib
 import json
 import os
@@ -70,7 +72,7 @@ class BackupAndRestore(Callback):
         self.delete_checkpoint = delete_checkpoint
         self.double_checkpoint = double_checkpoint
         self.resume_epoch: int | None = None
-        self._history = {"epoch": [], "history": {}}
+        self._history: dict[str, Any] = {"epoch": [], "history": {}}
         self._next_epoch = 0
         self._epoch_open = False
         self._epoch_start_rng = None
@@ -78,7 +80,7 @@ class BackupAndRestore(Callback):
         if self.save_freq != "epoch":
             self._batches = BatchCounter(self.save_freq)
             # An instance attribute, so fit builds per-batch logs only when batches matter.
-            self.on_train_batch_end = self._on_train_batch_end
+            self.on_train_batch_end = self._on_train_batch_end  # type: ignore[method-assign]  # per instance
 
     @property
     def latest_path(self) -> str:

@@ -47,6 +47,7 @@ _BATCH_HOOKS = {
 
 
 def overrides(callback, hook: str) -> bool:
+    """Whether ``callback`` defines its own ``hook`` (on its class or the instance), so it must be called."""
     if hook in vars(callback):  # a hook set on the instance, as LambdaCallback does
         return True
     return getattr(type(callback), hook, None) is not getattr(Callback, hook)

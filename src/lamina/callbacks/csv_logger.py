@@ -6,6 +6,8 @@ row. The rows are short; rewriting them costs far less than an epoch.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import csv
 import io
 import os
@@ -31,7 +33,7 @@ class CSVLogger(Callback):
         self.sep = separator
         self.append = append
         self.keys = None
-        self._text = None  # the file's content so far, rewritten whole each epoch
+        self._text: Any = None  # the file's content so far, rewritten whole each epoch
         self._writer = None
         self._header = True
 

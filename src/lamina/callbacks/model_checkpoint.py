@@ -79,7 +79,7 @@ class ModelCheckpoint(Callback):
         self.save_freq = check_save_freq(save_freq, "ModelCheckpoint")
         self.initial_value_threshold = initial_value_threshold
         self.best = initial_value_threshold
-        self._upward = None
+        self._upward: bool | None = None
         self._current_epoch = 0
         if save_weights_only and not self.filepath.endswith(".weights.h5"):
             raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
@@ -92,7 +92,7 @@ class ModelCheckpoint(Callback):
         if self.save_freq != "epoch":
             self._batches = BatchCounter(self.save_freq)
             # An instance attribute, so fit builds per-batch logs only when batches matter.
-            self.on_train_batch_end = self._on_train_batch_end
+            self.on_train_batch_end = self._on_train_batch_end  # type: ignore[method-assign]  # per instance
 
     def on_train_begin(self, logs=None):
         # Fail before the first epoch, not after it, when the folder cannot exist.

@@ -1,6 +1,8 @@
 """``ReduceLROnPlateau``: lower the learning rate when a monitored quantity stops improving."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .callback import Callback
@@ -38,7 +40,7 @@ class ReduceLROnPlateau(Callback):
 
     def _reset(self) -> None:
         self._upward = None
-        self.best = None
+        self.best: Any = None
         self.wait = 0
         self.cooldown_counter = 0
         self._missing.warned = False

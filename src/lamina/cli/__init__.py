@@ -31,13 +31,13 @@ def _report(error: BaseException) -> None:
 def _check_names(args) -> None:
     """Unknown activation or optimizer names fail now, not after the data is loaded."""
     if getattr(args, "activation", None) is not None:
-        from ..activations import get
+        from ..activations import get as get_activation
 
-        get(args.activation)
+        get_activation(args.activation)
     if getattr(args, "optimizer", None) is not None:
-        from ..optimizers import get
+        from ..optimizers import get as get_optimizer
 
-        get(args.optimizer)
+        get_optimizer(args.optimizer)
 
 
 def _parser():

@@ -13,16 +13,20 @@ import os
 import platform
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import datasets, outputs
 from .errors import INTERRUPTED, Failure, UsageError
 
+if TYPE_CHECKING:
+    from ..models.sequential import Sequential
+
 MAX_PARAMETERS = 100_000_000  # 400 MB of float32 weights, before the optimizer's copies
 
 
-def build_model(input_shape, layers, activation, n_classes):
+def build_model(input_shape, layers, activation, n_classes) -> Sequential:
     """The lesson's MLP: Flatten, one Dense per hidden size, a softmax Dense per class."""
     from .. import Input, Sequential
     from ..layers import Dense, Flatten
@@ -110,7 +114,7 @@ def _write_run(out, args, model, history, data, predicted, metrics, interrupted,
 
     save_model(model, os.path.join(out, "model.keras"))
     outputs.write_history(os.path.join(out, "history.csv"), history)
-    lines = []
+    lines: list[str] = []
     model.summary(print_fn=lines.append)
     outputs.write_text(os.path.join(out, "summary.txt"), "".join(lines))
     per_class = report.class_scores(data.y_test, predicted, data.class_names)

@@ -34,7 +34,7 @@ def _load(fname):
                          lambda p: _loader.read_idx_gz(p, ndim, key=fname), hints)
 
 
-def load_data():
+def load_data() -> tuple:
     """Load Fashion-MNIST as uint8 arrays, exactly like Keras.
 
     Returns ``((x_train, y_train), (x_test, y_test))`` with shapes

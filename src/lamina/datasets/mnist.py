@@ -9,7 +9,7 @@ from . import _loader
 class_names = [str(i) for i in range(10)]
 
 
-def load_data(path="mnist.npz"):
+def load_data(path: str = "mnist.npz") -> tuple:
     """Load MNIST as uint8 arrays, exactly like Keras.
 
     ``path`` is where the npz lives relative to ``~/.keras/datasets/`` (as in

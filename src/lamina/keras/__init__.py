@@ -4,7 +4,7 @@ import sys as _sys
 
 from .. import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
                 optimizers, random, saving, utils)
-from .. import constraints, regularizers
+from .. import config, constraints, regularizers, wrappers
 from ..layers import Input
 from ..models import Model, Sequential
 from ..ops import GradientTape
@@ -12,9 +12,11 @@ from ..variables import Variable
 from .. import ops
 
 for _name in ("ops", "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
-              "metrics", "models", "optimizers", "random", "saving", "utils", "constraints", "regularizers"):
+              "metrics", "models", "optimizers", "random", "saving", "utils", "constraints", "regularizers", "config",
+              "wrappers"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]
 
-__all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "ops", "activations", "backend", "callbacks", "datasets", "initializers",
-           "layers", "losses", "metrics", "models", "optimizers", "random", "saving", "utils",
-           "constraints", "regularizers"]
+__all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "ops", "activations", "backend",
+           "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers", "random",
+           "saving", "utils",
+           "constraints", "regularizers", "config", "wrappers"]

@@ -13,8 +13,17 @@ from .normalization import BatchNormalization, LayerNormalization, UnitNormaliza
 from .preprocessing import Normalization, Rescaling
 from .regularization import ActivityRegularization, AlphaDropout, Dropout, GaussianDropout, GaussianNoise
 from .reshaping import Reshape
+from .activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .lambda_layer import Lambda
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
+                      concatenate, dot, maximum, minimum, multiply, subtract)
+from ..saving.serialization_lib import deserialize_layer as deserialize, serialize_layer as serialize  # noqa: E402
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Flatten"]
 __all__ += ["Activation", "Identity", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",
             "ActivityRegularization", "BatchNormalization", "LayerNormalization", "UnitNormalization",
             "Normalization", "Rescaling", "Reshape"]
+__all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Lambda", "Add", "Subtract", "Multiply", "Average",
+            "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average", "maximum", "minimum",
+            "concatenate", "dot"]
+__all__ += ["serialize", "deserialize"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 
 _STATE = threading.local()
 
 
 class CallContext:
+    """The outermost layer call in progress (its layer) and the ``training`` it was given."""
     __slots__ = ("entry_layer", "training")
 
     def __init__(self, entry_layer, training):
@@ -16,12 +18,14 @@ class CallContext:
 
 
 def current() -> CallContext | None:
+    """The call in progress on this thread, or None outside any layer call."""
     stack = getattr(_STATE, "stack", None)
     return stack[-1] if stack else None
 
 
 @contextlib.contextmanager
-def entered(context: CallContext):
+def entered(context: CallContext) -> Iterator[CallContext]:
+    """Run the body inside ``context``, the current call until the block ends."""
     stack = getattr(_STATE, "stack", None)
     if stack is None:
         stack = _STATE.stack = []
@@ -33,7 +37,7 @@ def entered(context: CallContext):
 
 
 @contextlib.contextmanager
-def shape_inference():
+def shape_inference() -> Iterator[None]:
     """Inside: layers run on stand-in inputs to find output shapes; Variables do not change."""
     previous = getattr(_STATE, "inferring", False)
     _STATE.inferring = True
@@ -44,4 +48,5 @@ def shape_inference():
 
 
 def inferring_shapes() -> bool:
+    """Whether the layers are being called on stand-ins only to find output shapes."""
     return getattr(_STATE, "inferring", False)

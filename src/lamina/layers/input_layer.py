@@ -6,6 +6,7 @@ called on it build a Functional graph. A Sequential also takes the ``Input(...)`
 """
 from __future__ import annotations
 
+from ..backend.keras_tensor import KerasTensor
 from .layer import Layer, as_shape
 from .node import Node, input_tensor
 
@@ -54,11 +55,12 @@ class InputLayer(Layer):
 
 
 def input_tensor_for(layer: InputLayer):
+    """The symbolic tensor an ``InputLayer`` gives: its shape, dtype, name and batch size."""
     return input_tensor(layer.shape, layer.dtype, f"{layer.name}", layer.batch_size)
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
-          optional=False):
+          optional=False) -> KerasTensor:
     """A symbolic input of per-sample ``shape`` (``keras.Input``): call layers on it, then build
     ``Model(inputs, outputs)``; or put it first in a ``Sequential``.
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import Any
 
 import numpy as np
 
 from .. import backend, regularizers
+from .._errors import named_layer_error
 from ..backend.keras_tensor import any_symbolic
 from ..ops.tensor import Tensor
 from ..saving import limits
@@ -24,6 +26,7 @@ from .tracking import track, untrack
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
 _INTERNAL = frozenset(("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics", "_losses",
+                       "_seed_generators",
                        "_call_signature", "_inbound_nodes", "_outbound_nodes"))
 _FLOAT_POLICIES = ("float16", "float32", "float64", "bfloat16", "mixed_float16", "mixed_bfloat16")
 
@@ -74,10 +77,22 @@ class Layer:
     ['linear/variable', 'linear/variable_1']
     """
 
+    # set in __new__ (through object.__setattr__, so that a subclass may assign before super().__init__)
+    _layers: list[Layer]
+    _trainable_variables: list
+    _non_trainable_variables: list
+    _metrics: list
+    _losses: list
+    _inbound_nodes: list
+    _seed_generators: list
+    # set in __init__ and changed by build: None, one shape tuple, or a structure of them
+    _build_shapes: Any
+    activity_regularizer: Any
+
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
         for name in ("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics", "_losses",
-                     "_inbound_nodes"):
+                     "_inbound_nodes", "_seed_generators"):
             object.__setattr__(self, name, [])
         object.__setattr__(self, "_trainable", True)
         object.__setattr__(self, "built", False)
@@ -183,7 +198,15 @@ class Layer:
 
     @property
     def variables(self) -> list:
-        return self.weights
+        """The weights, then the state of the ``SeedGenerator``s this layer and its sub-layers hold
+        (Keras's ``variables``: all the state, where ``weights`` leaves the seeds out)."""
+        return self.weights + self._seed_states()
+
+    def _seed_states(self) -> list:
+        states = [g.state for g in self._seed_generators]
+        for layer in self._layers:
+            states += [s for s in layer._seed_states() if not any(s is t for t in states)]
+        return states
 
     @property
     def trainable_weights(self) -> list:
@@ -194,7 +217,11 @@ class Layer:
         return self.weights if not self.trainable else [v for v in self.weights if not v.trainable]
 
     trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        """The non-trainable weights and the seed generators' states."""
+        return self.variables if not self.trainable else [v for v in self.variables if not v.trainable]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights' values, in ``weights`` order."""
@@ -299,15 +326,18 @@ class Layer:
         return infer_output_shape(self, input_shape)
 
     def compute_output_spec(self, *args, **kwargs):
-        from .shapes import output_spec
-        return output_spec(self, args, kwargs)
+        from .shapes import default_output_spec
+        return default_output_spec(self, args, kwargs)
 
     # --- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if any_symbolic(args, kwargs):
             from .node import symbolic_call
             return symbolic_call(self, args, kwargs)
-        args = tuple(_to_tensors(a, self) for a in args)
+        try:
+            args = tuple(_to_tensors(a, self) for a in args)
+        except TypeError as error:
+            raise named_layer_error(error, self, args) from error
         signature = _call_signature(type(self))
         training = _resolve_training(signature, args, kwargs)
         outer = call_context.current()
@@ -323,8 +353,14 @@ class Layer:
         with call_context.entered(context):
             if outer is None:
                 self._clear_losses()
-            self._maybe_build(args)
-            outputs = self.call(*args, **kwargs)
+            try:
+                self._maybe_build(args)
+                outputs = self.call(*args, **kwargs)
+            except (ValueError, TypeError) as error:
+                named = named_layer_error(error, self, args)
+                if named is error:
+                    raise
+                raise named from error
             if self.activity_regularizer is not None:
                 self._add_activity_penalty(outputs)
         return _wrap_outputs(outputs)
@@ -454,7 +490,7 @@ def _to_tensors(value, layer):
         return type(value)(_to_tensors(v, layer) for v in value)
     if isinstance(value, dict):
         return {k: _to_tensors(v, layer) for k, v in value.items()}
-    if value is None or isinstance(value, (str, bool)):
+    if value is None or isinstance(value, (str, bool, slice, type(Ellipsis))):  # an index key stays a key
         return value
     from ..ops.tensor import to_array
     array = to_array(value)

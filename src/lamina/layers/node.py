@@ -7,6 +7,8 @@ tensors, the outputs) and returns the symbolic outputs, each knowing the node th
 """
 from __future__ import annotations
 
+from typing import Any
+
 import itertools
 
 from .. import backend
@@ -25,7 +27,8 @@ def flatten(structure) -> list:
     return [structure]
 
 
-def map_structure(fn, structure):
+def map_structure(fn, structure) -> Any:
+    """``structure`` with ``fn`` applied to each leaf (lists, tuples and dicts kept as they are)."""
     if isinstance(structure, (list, tuple)):
         return type(structure)(map_structure(fn, item) for item in structure)
     if isinstance(structure, dict):
@@ -49,7 +52,7 @@ class Node:
 
     @property
     def parent_nodes(self) -> list:
-        parents = []
+        parents: list = []
         for tensor in self.input_tensors:
             if tensor._keras_history is not None:
                 operation, index, _ = tensor._keras_history
@@ -83,6 +86,7 @@ def symbolic_call(layer, args: tuple, kwargs: dict):
 
 
 def reset_names() -> None:
+    """Restart the numbering of the symbolic tensors' names."""
     global _NAMES
     _NAMES = itertools.count()
 

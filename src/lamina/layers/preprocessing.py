@@ -1,6 +1,8 @@
 """Preprocessing layers: ``Normalization`` (learns a mean and variance with ``adapt``) and ``Rescaling``."""
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 import numpy as np
@@ -55,7 +57,10 @@ class Normalization(Layer):
                 raise ValueError(f"{owner} expects a non-negative variance, got variance={variance!r}")
         self.input_mean, self.input_variance = mean, variance
         self.invert = bool(invert)
-        self.adapt_mean = self.adapt_variance = self.count = None
+        # the adapted statistics: weights made in build()
+        self.adapt_mean: Any = None
+        self.adapt_variance: Any = None
+        self.count: Any = None
         self._adapted = False
 
     def build(self, input_shape):

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .. import backend, ops, regularizers
+from .. import backend, regularizers
 from . import call_context
 from .layer import Layer
 

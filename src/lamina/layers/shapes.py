@@ -7,6 +7,8 @@ a shape-inference scope, where Variables do not change and ``add_loss`` values a
 """
 from __future__ import annotations
 
+from typing import Any
+
 import inspect
 
 import numpy as np
@@ -15,10 +17,10 @@ from ..backend.keras_tensor import KerasTensor, any_symbolic  # noqa: F401  (re-
 from ..ops.tensor import Tensor
 from . import call_context
 
-_STAND_INS = (83, 89)
+STAND_INS = (83, 89)
 
 
-def shape_of(value):
+def shape_of(value) -> Any:
     """The shape (or structure of shapes) of a call argument."""
     if isinstance(value, (Tensor, KerasTensor, np.ndarray)):
         return tuple(value.shape)
@@ -73,16 +75,25 @@ def run_on_stand_ins(fn, args: tuple, kwargs: dict):
     """``fn`` run on stand-ins of symbolic ``args``/``kwargs`` twice; the merged output specs."""
     outs = []
     with call_context.shape_inference(), np.errstate(all="ignore"):
-        for size in _STAND_INS:
+        for size in STAND_INS:
             outs.append(fn(*_stand_ins(args, size), **_stand_ins(kwargs, size)))
     return _merge(*outs)
 
 
 def output_spec(layer, args: tuple, kwargs: dict):
-    """The symbolic outputs of calling ``layer`` on symbolic ``args``."""
+    """The symbolic outputs of calling ``layer`` on symbolic ``args`` (its own
+    ``compute_output_spec`` when it defines one, as Keras's merge layers do)."""
+    from .layer import Layer
+    if type(layer).compute_output_spec is not Layer.compute_output_spec:
+        return layer.compute_output_spec(*args, **kwargs)
+    return default_output_spec(layer, args, kwargs)
+
+
+def default_output_spec(layer, args: tuple, kwargs: dict):
+    """From ``compute_output_shape`` for one input, else by running ``call`` on stand-ins."""
     from .layer import Layer
     if type(layer).compute_output_shape is not Layer.compute_output_shape and len(args) == 1 \
-            and isinstance(args[0], KerasTensor) and not kwargs.get("mask"):
+            and isinstance(args[0], KerasTensor) and kwargs.get("mask") is None:
         shape = layer.compute_output_shape(args[0].shape)
         if isinstance(shape, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in shape):
             return KerasTensor(tuple(shape), dtype=_output_dtype(layer, args[0]))
@@ -93,11 +104,13 @@ def _output_dtype(layer, tensor) -> str:
     return layer.dtype if np.dtype(tensor.dtype).kind == "f" or layer.autocast else tensor.dtype
 
 
-def infer_output_shape(layer, input_shape):
+def infer_output_shape(layer, input_shape) -> Any:
     """``compute_output_shape`` for a layer that does not define it: run ``call`` on stand-ins."""
     if not isinstance(input_shape, (tuple, list)) or not all(d is None or isinstance(d, (int, np.integer))
                                                            for d in input_shape):
         raise ValueError(f"{type(layer).__name__} '{layer.name}' cannot infer its output shape for {input_shape!r}: "
                          "define compute_output_shape")
-    spec = output_spec(layer, (KerasTensor(tuple(input_shape), dtype=layer.dtype),), {})
+    from .layer import Layer  # run ``call`` itself: output_spec would ask compute_output_shape again
+    spec = run_on_stand_ins(lambda *a, **k: Layer.__call__(layer, *a, **k),
+                            (KerasTensor(tuple(input_shape), dtype=layer.dtype),), {})
     return tuple(spec.shape) if isinstance(spec, KerasTensor) else spec

@@ -14,6 +14,8 @@ a later ``append`` is tracked too), as Keras's ``Layer.__setattr__`` does.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import weakref
 
 
@@ -23,20 +25,23 @@ _CLASSES: list = []
 def _kind(value) -> str | None:
     if not _CLASSES:  # imported on first use: these modules import this one
         from ..metrics.metric import Metric
+        from ..random import SeedGenerator
         from ..variables import Variable
         from .layer import Layer
-        _CLASSES.extend((Layer, Variable, Metric))
-    Layer, Variable, Metric = _CLASSES
+        _CLASSES.extend((Layer, Variable, Metric, SeedGenerator))
+    Layer, Variable, Metric, SeedGenerator = _CLASSES  # type: ignore[misc]  # imported once, then cached
     if isinstance(value, Layer):
         return "layer"
     if isinstance(value, Variable):
         return "variable"
     if isinstance(value, Metric):
         return "metric"
+    if isinstance(value, SeedGenerator):
+        return "seed_generator"
     return None
 
 
-def track(owner, value):
+def track(owner, value) -> Any:
     """Record ``value`` (or what a list, tuple or dict ``value`` holds) on ``owner``; return what
     to store (lists and dicts come back tracked)."""
     kind = _kind(value)
@@ -61,13 +66,17 @@ def _add(owner, value, kind: str) -> None:
         known = owner._trainable_variables + owner._non_trainable_variables
         if not any(value is v for v in known):
             (owner._trainable_variables if value.trainable else owner._non_trainable_variables).append(value)
+    elif kind == "seed_generator":  # its state is in layer.variables, not in weights, as in Keras
+        if not any(value is g for g in owner._seed_generators):
+            owner._seed_generators.append(value)
     elif not any(value is m for m in owner._metrics):
         owner._metrics.append(value)
 
 
 def untrack(owner, value) -> None:
     """Forget ``value`` (removed from a tracked list or dict, or replaced on an attribute)."""
-    for collection in (owner._layers, owner._trainable_variables, owner._non_trainable_variables, owner._metrics):
+    for collection in (owner._layers, owner._trainable_variables, owner._non_trainable_variables, owner._metrics,
+                       owner._seed_generators):
         for i, item in enumerate(collection):
             if item is value:
                 del collection[i]
@@ -94,7 +103,7 @@ class TrackedList(list):
     def insert(self, index, value):
         super().insert(index, self._track(value))
 
-    def __iadd__(self, values):
+    def __iadd__(self, values):  # type: ignore[misc]  # list's own: in place, any iterable
         self.extend(values)
         return self
 

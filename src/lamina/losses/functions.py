@@ -2,9 +2,12 @@
 each returns one value per sample (the last axis reduced) and the tape differentiates it."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .. import backend, ops
+from ..ops.tensor import Tensor, TensorLike
 from .loss import squeeze_or_expand_to_same_rank
 
 
@@ -20,6 +23,7 @@ def _align(y_true, y_pred):
 
 
 def check_label_smoothing(owner: str, label_smoothing) -> None:
+    """A ValueError naming ``owner`` unless ``label_smoothing`` is in [0, 1]."""
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"{owner} label_smoothing must be in [0, 1], got {label_smoothing}")
 
@@ -47,7 +51,8 @@ def _smooth_categorical(y_true, label_smoothing):
     return y_true
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+def sparse_categorical_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bool = False,
+                                    ignore_class=None, axis: int = -1) -> Tensor:
     """``-log(p[label])`` per sample, after normalizing and clipping ``p`` as Keras does; samples
     labelled ``ignore_class`` give 0 (and a ``Loss`` leaves them out of the mean)."""
     y_pred = ops.convert_to_tensor(y_pred)
@@ -62,14 +67,16 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return out if valid is None else ops.where(valid, out, 0.0)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def categorical_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bool = False,
+                             label_smoothing: float = 0.0, axis: int | Sequence[int] | None = -1) -> Tensor:
     """``-sum(y_true * log(p))`` over ``axis`` (labels smoothed towards uniform)."""
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = _smooth_categorical(ops.cast(y_true, y_pred.dtype), label_smoothing)
     return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bool = False,
+                        label_smoothing: float = 0.0, axis: int | Sequence[int] | None = -1) -> Tensor:
     """Mean over the last axis of ``-(y log p + (1-y) log(1-p))`` (labels smoothed towards 0.5)."""
     y_true, y_pred = _align(y_true, y_pred)
     if label_smoothing:
@@ -77,8 +84,9 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
 
 
-def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
-                              from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_focal_crossentropy(y_true: TensorLike, y_pred: TensorLike, apply_class_balancing: bool = False,
+                              alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                              label_smoothing: float = 0.0, axis: int | Sequence[int] | None = -1) -> Tensor:
     """Binary crossentropy scaled by ``(1 - p_t) ** gamma`` (and by ``alpha`` / ``1 - alpha`` for
     classes 1 / 0 with ``apply_class_balancing``), averaged over the last axis."""
     y_true, y_pred = _align(y_true, y_pred)
@@ -93,8 +101,9 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     return ops.mean(focal, axis=axis)
 
 
-def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
-                                   label_smoothing=0.0, axis=-1):
+def categorical_focal_crossentropy(y_true: TensorLike, y_pred: TensorLike, alpha: float = 0.25, gamma: float = 2.0,
+                                   from_logits: bool = False, label_smoothing: float = 0.0,
+                                   axis: int | Sequence[int] | None = -1) -> Tensor:
     """``sum(alpha * (1 - p) ** gamma * -y_true * log(p))`` over the classes, ``p`` normalized
     and clipped as in categorical crossentropy."""
     y_pred = ops.convert_to_tensor(y_pred)
@@ -105,25 +114,25 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
 
 
 # --- regression ----------------------------------------------------------------------------------
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``mean((y_true - y_pred)**2)`` over the last axis."""
     y_true, y_pred = _align(y_true, y_pred)
     return ops.mean(ops.square(y_true - y_pred), axis=-1)
 
 
-def mean_absolute_error(y_true, y_pred):
+def mean_absolute_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``mean(|y_true - y_pred|)`` over the last axis."""
     y_true, y_pred = _align(y_true, y_pred)
     return ops.mean(ops.abs(y_true - y_pred), axis=-1)
 
 
-def mean_absolute_percentage_error(y_true, y_pred):
+def mean_absolute_percentage_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``100 * mean(|(y_true - y_pred) / max(|y_true|, epsilon)|)`` over the last axis."""
     y_true, y_pred = _align(y_true, y_pred)
     return 100.0 * ops.mean(ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), _eps())), axis=-1)
 
 
-def mean_squared_logarithmic_error(y_true, y_pred):
+def mean_squared_logarithmic_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))**2)`` over the last axis."""
     y_true, y_pred = _align(y_true, y_pred)
     first = ops.log(ops.maximum(y_pred, _eps()) + 1.0)
@@ -131,7 +140,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     return ops.mean(ops.square(first - second), axis=-1)
 
 
-def huber(y_true, y_pred, delta=1.0):
+def huber(y_true: TensorLike, y_pred: TensorLike, delta: float = 1.0) -> Tensor:
     """Mean over the last axis of ``0.5 * e**2`` where ``|e| <= delta``, else
     ``delta * |e| - 0.5 * delta**2`` (``e = y_pred - y_true``)."""
     y_true, y_pred = _align(y_true, y_pred)
@@ -141,27 +150,27 @@ def huber(y_true, y_pred, delta=1.0):
                     axis=-1)
 
 
-def log_cosh(y_true, y_pred):
+def log_cosh(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``mean(log(cosh(y_pred - y_true)))`` over the last axis, computed without overflow."""
     y_true, y_pred = _align(y_true, y_pred)
     x = y_pred - y_true
     return ops.mean(x + ops.softplus(-2.0 * x) - float(np.log(2.0)), axis=-1)
 
 
-def kl_divergence(y_true, y_pred):
+def kl_divergence(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``sum(y_true * log(y_true / y_pred))`` with both clipped to ``[epsilon, 1]``."""
     y_true, y_pred = _align(y_true, y_pred)
     t, p = ops.clip(y_true, _eps(), 1.0), ops.clip(y_pred, _eps(), 1.0)
     return ops.sum(t * ops.log(t / p), axis=-1)
 
 
-def poisson(y_true, y_pred):
+def poisson(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``mean(y_pred - y_true * log(y_pred + epsilon))`` over the last axis."""
     y_true, y_pred = _align(y_true, y_pred)
     return ops.mean(y_pred - y_true * ops.log(y_pred + _eps()), axis=-1)
 
 
-def cosine_similarity(y_true, y_pred, axis=-1):
+def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
     """``-sum(l2_normalize(y_true) * l2_normalize(y_pred))``: -1 for the same direction, so that
     minimizing it makes the vectors point alike."""
     y_true, y_pred = _align(y_true, y_pred)
@@ -174,19 +183,19 @@ def _hinge_labels(y_true):
     return 2.0 * y_true - 1.0 if np.all((raw == 0) | (raw == 1)) else y_true
 
 
-def hinge(y_true, y_pred):
+def hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``mean(max(1 - y_true * y_pred, 0))`` over the last axis, labels in {-1, 1}."""
     y_true, y_pred = _align(y_true, y_pred)
     return ops.mean(ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0), axis=-1)
 
 
-def squared_hinge(y_true, y_pred):
+def squared_hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``mean(max(1 - y_true * y_pred, 0)**2)`` over the last axis, labels in {-1, 1}."""
     y_true, y_pred = _align(y_true, y_pred)
     return ops.mean(ops.square(ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0)), axis=-1)
 
 
-def categorical_hinge(y_true, y_pred):
+def categorical_hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """``max(neg - pos + 1, 0)`` with ``pos = sum(y_true * y_pred)``, ``neg = max((1 - y_true) * y_pred)``."""
     y_true, y_pred = _align(y_true, y_pred)
     pos = ops.sum(y_true * y_pred, axis=-1)

@@ -34,12 +34,13 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
     return x1, x2
 
 
-def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
+def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size") -> Tensor:
     """Keras's ``reduce_values``: the sum, divided as ``reduction`` says."""
     if reduction in ("none", None) or values.ndim == 0:
         return values
     loss = ops.sum(values)
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
+        divisor: Tensor | float
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
             divisor = ops.cast(ops.sum(sample_weight), loss.dtype)
         else:
@@ -48,7 +49,8 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     return loss
 
 
-def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size", dtype=None):
+def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size",
+                           dtype=None) -> Tensor:
     """Weight ``values`` by ``sample_weight`` and ``mask`` (a mask under a mean is rescaled so
     the mean runs over the valid values), then reduce them."""
     values = ops.convert_to_tensor(values, dtype)

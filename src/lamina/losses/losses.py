@@ -26,7 +26,15 @@ from .functions import (binary_crossentropy, binary_focal_crossentropy, categori
                         sparse_categorical_crossentropy, squared_hinge)
 from .loss import REDUCTIONS, Loss, LossFunctionWrapper, reduce_weighted_values  # noqa: F401
 
-__all__ = ['sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'binary_focal_crossentropy', 'categorical_focal_crossentropy', 'mean_squared_error', 'mean_absolute_error', 'mean_absolute_percentage_error', 'mean_squared_logarithmic_error', 'huber', 'log_cosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'Loss', 'LossFunctionWrapper', 'SparseCategoricalCrossentropy', 'CategoricalCrossentropy', 'BinaryCrossentropy', 'BinaryFocalCrossentropy', 'CategoricalFocalCrossentropy', 'MeanSquaredError', 'MeanAbsoluteError', 'MeanAbsolutePercentageError', 'MeanSquaredLogarithmicError', 'Huber', 'LogCosh', 'KLDivergence', 'Poisson', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'CategoricalHinge', 'mse', 'MSE', 'mae', 'MAE', 'mape', 'MAPE', 'msle', 'MSLE', 'kld', 'KLD', 'bce', 'BCE', 'logcosh']
+__all__ = ["sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
+           "binary_focal_crossentropy", "categorical_focal_crossentropy", "mean_squared_error", "mean_absolute_error",
+           "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "huber", "log_cosh", "kl_divergence",
+           "poisson", "cosine_similarity", "hinge", "squared_hinge", "categorical_hinge", "Loss",
+           "LossFunctionWrapper", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",
+           "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "MeanSquaredError", "MeanAbsoluteError",
+           "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Huber", "LogCosh", "KLDivergence", "Poisson",
+           "CosineSimilarity", "Hinge", "SquaredHinge", "CategoricalHinge", "mse", "MSE", "mae", "MAE", "mape", "MAPE",
+           "msle", "MSLE", "kld", "KLD", "bce", "BCE", "logcosh"]
 
 
 def _unless_overridden(loss, link):
@@ -78,7 +86,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
     def canonical_link(self, activation):
         plain = not self.from_logits and not self.label_smoothing and self.reduction == "sum_over_batch_size"
-        return _unless_overridden(self, links.CategoricalSoftmax() if plain and activation == "softmax" and self.axis == -1 else None)
+        softmax = plain and activation == "softmax" and self.axis == -1
+        return _unless_overridden(self, links.CategoricalSoftmax() if softmax else None)
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
@@ -93,7 +102,8 @@ class BinaryCrossentropy(LossFunctionWrapper):
 
     def canonical_link(self, activation):
         plain = not self.from_logits and not self.label_smoothing and self.reduction == "sum_over_batch_size"
-        return _unless_overridden(self, links.BinarySigmoid() if plain and activation == "sigmoid" and self.axis == -1 else None)
+        sigmoid = plain and activation == "sigmoid" and self.axis == -1
+        return _unless_overridden(self, links.BinarySigmoid() if sigmoid else None)
 
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):

@@ -8,13 +8,13 @@ from .metric import MeanMetricWrapper, _align
 
 
 # --- accuracy functions (one value per sample) ---------------------------------------------------
-def accuracy(y_true, y_pred):
+def accuracy(y_true, y_pred) -> np.ndarray:
     """``y_pred == y_true``, element by element."""
     y_true, y_pred = _align(y_true, y_pred)
     return (y_true == y_pred).astype(backend.floatx())
 
 
-def sparse_categorical_accuracy(y_true, y_pred):
+def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """``argmax(y_pred) == y_true`` (a trailing 1 in ``y_true`` is squeezed)."""
     y_pred = np.asarray(y_pred)
     y_true = np.asarray(y_true)
@@ -23,12 +23,12 @@ def sparse_categorical_accuracy(y_true, y_pred):
     return (y_pred.argmax(axis=-1) == y_true).astype(backend.floatx())
 
 
-def categorical_accuracy(y_true, y_pred):
+def categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """``argmax(y_pred) == argmax(y_true)``."""
     return (np.asarray(y_pred).argmax(axis=-1) == np.asarray(y_true).argmax(axis=-1)).astype(backend.floatx())
 
 
-def binary_accuracy(y_true, y_pred, threshold=0.5):
+def binary_accuracy(y_true, y_pred, threshold=0.5) -> np.ndarray:
     """Mean over the last axis of ``(y_pred > threshold) == y_true``."""
     y_pred = np.asarray(y_pred)
     y_true = np.asarray(y_true).reshape(y_pred.shape)
@@ -45,12 +45,12 @@ def _in_top_k(labels, y_pred, k):
     return (scores >= kth_largest).astype(backend.floatx())
 
 
-def top_k_categorical_accuracy(y_true, y_pred, k=5):
+def top_k_categorical_accuracy(y_true, y_pred, k=5) -> np.ndarray:
     """Whether the one-hot label's class is among the ``k`` highest predictions."""
     return _in_top_k(np.asarray(y_true).argmax(axis=-1), y_pred, k)
 
 
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5) -> np.ndarray:
     """Whether the integer label is among the ``k`` highest predictions."""
     y_pred = np.asarray(y_pred)
     y_true = np.asarray(y_true)

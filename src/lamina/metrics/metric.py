@@ -191,7 +191,7 @@ class MeanMetricWrapper(Mean):
         super().__init__(name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype)
         self.fn, self.kwargs = fn, kwargs
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:  # type: ignore[override]  # Keras's
         y_true, y_pred = _align(y_true, y_pred)
         super().update_state(self.fn(y_true, y_pred, **self.kwargs), sample_weight)
 

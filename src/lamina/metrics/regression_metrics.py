@@ -1,6 +1,8 @@
 """Regression and probabilistic metrics: the means of loss functions, RMSE, R2Score."""
 from __future__ import annotations
 
+from typing import Any
+
 import warnings
 
 import numpy as np
@@ -14,26 +16,31 @@ def _cosine(y_true, y_pred, axis=-1):
 
 # --- regression and probabilistic metrics (the mean of a loss function) -------------------------
 class MeanSquaredError(MeanMetricWrapper):
+    """The mean squared error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(losses.mean_squared_error, name, dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean absolute error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(losses.mean_absolute_error, name, dtype)
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """The mean absolute percentage error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(losses.mean_absolute_percentage_error, name, dtype)
 
 
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """The mean squared logarithmic error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(losses.mean_squared_logarithmic_error, name, dtype)
 
 
 class LogCoshError(MeanMetricWrapper):
+    """The log of the hyperbolic cosine of ``y_pred - y_true``, averaged over the samples seen."""
     def __init__(self, name="logcosh", dtype=None):
         super().__init__(losses.log_cosh, name, dtype)
 
@@ -46,43 +53,51 @@ class CosineSimilarity(MeanMetricWrapper):
 
 
 class Hinge(MeanMetricWrapper):
+    """The hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="hinge", dtype=None):
         super().__init__(losses.hinge, name, dtype)
 
 
 class SquaredHinge(MeanMetricWrapper):
+    """The squared hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="squared_hinge", dtype=None):
         super().__init__(losses.squared_hinge, name, dtype)
 
 
 class CategoricalHinge(MeanMetricWrapper):
+    """The categorical hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="categorical_hinge", dtype=None):
         super().__init__(losses.categorical_hinge, name, dtype)
 
 
 class KLDivergence(MeanMetricWrapper):
+    """The Kullback-Leibler divergence between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="kl_divergence", dtype=None):
         super().__init__(losses.kl_divergence, name, dtype)
 
 
 class Poisson(MeanMetricWrapper):
+    """The Poisson loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="poisson", dtype=None):
         super().__init__(losses.poisson, name, dtype)
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
+    """The binary crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0):
         super().__init__(losses.binary_crossentropy, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing)
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
+    """The categorical crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False, label_smoothing=0, axis=-1):
         super().__init__(losses.categorical_crossentropy, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
+    """The sparse categorical crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, axis=-1):
         super().__init__(losses.sparse_categorical_crossentropy, name, dtype, from_logits=from_logits, axis=axis)
 
@@ -100,7 +115,7 @@ class RootMeanSquaredError(Mean):
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name, dtype)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:  # type: ignore[override]  # Keras's
         y_true, y_pred = _align(y_true, y_pred)
         super().update_state(np.square(np.asarray(y_pred, np.float64) - y_true), sample_weight)
 
@@ -132,7 +147,10 @@ class R2Score(Metric):
         self.reset_state()
 
     def reset_state(self) -> None:
-        self.sum = self.squared_sum = self.residual = self.count = None  # sized by the first batch
+        self.sum: Any = None  # these four are sized by the first batch
+        self.squared_sum: Any = None
+        self.residual: Any = None
+        self.count: Any = None
         self.num_samples = 0
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:

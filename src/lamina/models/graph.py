@@ -86,7 +86,7 @@ class Graph:
                                  "remove it from inputs, or connect it")
         if not self.nodes and not any(id(t) in {id(i) for i in self.inputs} for t in self.outputs):
             raise ValueError(f"Model '{owner}': the outputs do not depend on the inputs")
-        names = {}
+        names: dict = {}
         for layer in self.layers:
             if layer.name in names and names[layer.name] is not layer:
                 raise ValueError(f"Model '{owner}' has two different layers named '{layer.name}': layer names in a "

@@ -67,7 +67,8 @@ class Model(Trainer, ModelIO, Layer):
         if outputs is None:
             raise ValueError(f"Model '{self.name}' needs outputs: Model(inputs, outputs)")
         self._graph = Graph(inputs, outputs, self.name)
-        self._layers = [layer for layer in self._graph.layers]
+        from .functional_config import keras_order  # Keras's order: by depth from the outputs
+        self._layers = keras_order(self._graph)[0]
         self.built = True
 
     def _current_graph(self) -> Graph | None:
@@ -77,7 +78,15 @@ class Model(Trainer, ModelIO, Layer):
     # --- structure -------------------------------------------------------------------------------
     @property
     def layers(self) -> list:
-        """The layers of the model (a graph model lists its InputLayers too, as Keras does)."""
+        """The layers of the model (a graph model lists its InputLayers too, as Keras does; an op
+        called on symbolic tensors is one of its ``operations``, not a layer)."""
+        from ..layers.op_layer import OpLayer
+        return [layer for layer in self._layers if not isinstance(layer, OpLayer)]
+
+    @property
+    def operations(self) -> list:
+        """Every operation of a graph model, in the order they run: its layers and the ops called on
+        its symbolic tensors (``ops.concatenate``...); a subclassed model's are its layers."""
         return list(self._layers)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -146,17 +155,36 @@ class Model(Trainer, ModelIO, Layer):
             return graph.outputs[0].shape
         return super().compute_output_shape(input_shape)
 
+    def build(self, input_shape) -> None:
+        """Create the weights for inputs of ``input_shape``: a subclassed model runs its ``call`` on
+        stand-in inputs of that shape, which builds every layer it calls (as tf.keras does; Keras 3
+        only marks the model built)."""
+        if self._current_graph() is None and not self.built and input_shape is not None:
+            from ..layers.shapes import run_on_stand_ins
+            shapes = input_shape if isinstance(input_shape, (list, dict)) else tuple(input_shape)
+            symbolic = _symbolic_like(shapes, self.dtype)
+            self.built = True  # so that the call below does not build again
+            try:
+                run_on_stand_ins(lambda *args: Layer.__call__(self, *args), (symbolic,), {})
+            except BaseException:
+                self.built = False
+                raise
+        self.built = True
+
     # --- running -----------------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
         graph = self._current_graph()
         if graph is None:
             raise TypeError(f"{type(self).__name__} subclasses Model: define call(self, inputs) (or build the "
                             "model as Model(inputs, outputs))")
-        return graph.run(self._input_values(inputs))
+        outputs = graph.run(self._input_values(inputs))
+        # Keras unpacks a list of one output: Model(x, [y]) returns y's value, not [value]
+        return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
 
     def _input_values(self, inputs) -> list:
         """The call's inputs in graph-input order: one tensor, a list/tuple, or a dict by input name."""
         graph = self._current_graph()
+        assert graph is not None  # call() runs the graph only when there is one
         expected = self.input_names
         if isinstance(inputs, dict):
             missing = [name for name in expected if name not in inputs]
@@ -164,7 +192,9 @@ class Model(Trainer, ModelIO, Layer):
             if missing or unknown:
                 raise ValueError(f"Model '{self.name}' expects inputs named {expected}, got {sorted(inputs)}")
             return [inputs[name] for name in expected]
-        values = list(inputs) if isinstance(inputs, (list, tuple)) and len(graph.inputs) > 1 else [inputs]
+        listed = isinstance(inputs, (list, tuple)) and (len(graph.inputs) > 1 or (
+            len(inputs) == 1 and isinstance(graph.input_structure, (list, tuple))))  # Model([x], ...) given [array]
+        values = list(inputs) if listed else [inputs]
         if len(values) != len(graph.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(graph.inputs)} inputs {expected}, got "
                              f"{len(values)}")
@@ -204,6 +234,22 @@ class Model(Trainer, ModelIO, Layer):
         if not self.built:
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data or build it first")
         return super().count_params()
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs) -> None:
+        """Write the model for inference elsewhere, as Keras's ``export``: lamina writes
+        ``format="onnx"`` (a Sequential or Functional model of built-in layers; ``opset_version``
+        from 13, default 17) and refuses the other formats. Needs ``pip install 'lamina[onnx]'``."""
+        from ..export import export_model
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
+
+def _symbolic_like(shapes, dtype: str):
+    """Symbolic tensors of ``shapes`` (a shape, or a list or dict of them)."""
+    if isinstance(shapes, dict):
+        return {k: _symbolic_like(v, dtype) for k, v in shapes.items()}
+    if isinstance(shapes, list) and shapes and isinstance(shapes[0], (tuple, list)):
+        return [_symbolic_like(tuple(v), dtype) for v in shapes]
+    return KerasTensor(tuple(shapes), dtype=dtype)
 
 
 def _check_input_shape(model: str, name: str, expected: tuple, got) -> None:

@@ -26,6 +26,9 @@ class Sequential(Model):
     (None, 10)
     """
 
+    _chain: list  # set in __init__ through object.__setattr__ (not tracked: self._layers tracks them)
+    _names: set
+
     def __init__(self, layers=None, trainable: bool = True, name: str | None = None, **kwargs):
         Model.__init__(self, trainable=trainable, name=name, **kwargs)
         self._input_layer: InputLayer | None = None
@@ -138,6 +141,7 @@ class Sequential(Model):
 
     def _input_values(self, inputs) -> list:
         graph = self._current_graph()
+        assert graph is not None  # call() runs the graph only when there is one
         shape = graph.inputs[0].shape
         got = getattr(inputs, "shape", None)
         if got is not None and (len(got) != len(shape) or any(e is not None and e != g

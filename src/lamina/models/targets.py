@@ -11,6 +11,7 @@ from ..trainers.compile_utils import get_loss, per_output
 
 
 def check_targets(model, y) -> None:
+    """A ValueError, naming the model's outputs, when ``y`` does not match them (count or names)."""
     names = model.output_names
     outputs = model.outputs
     if len(outputs) > 1 and not isinstance(y, (list, tuple, dict)):

@@ -22,8 +22,8 @@ from .indexing import (argpartition, argsort, bincount, diag, diagflat, diagonal
                        in_top_k, index_add, isin, nonzero, scatter, scatter_update, searchsorted, segment_max,
                        segment_min, segment_prod, segment_sum, select, slice, slice_update, sort, take,
                        take_along_axis, top_k, trace, tril, triu, unique, unravel_index, where)
-from .linalg_ops import (cdist, corrcoef, correlate, cross, diff, dot, einsum, inner, kron, matmul, norm, outer, tensordot,
-                         trapezoid, vander, vdot)
+from .linalg_ops import (cdist, corrcoef, correlate, cross, diff, dot, einsum, inner, kron, matmul, norm, outer,
+                         tensordot, trapezoid, vander, vdot)
 from .math_ops import (abs, absolute, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                        bitwise_and, bitwise_invert, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
                        bitwise_xor, cbrt, ceil, clip, copysign, cos, cosh, deg2rad, divide, divide_no_nan, equal,
@@ -74,18 +74,28 @@ __all__ = sorted(name for name in dir() if not name.startswith("_") and name not
     "shape_ops", "tape", "tensor", "primitive", "backprop", "convert", "dtypes", "index_add", "OUT_OF_SCOPE"))
 
 
-def _symbolic_aware(fn):
-    """``fn`` that records a graph node when given symbolic tensors (``Input(...)``)."""
+def _public_op(fn):
+    """``fn`` as ``lamina.ops`` exposes it: it records a graph node when given symbolic tensors
+    (``Input(...)``), and an error from inside it names the op and its arguments."""
+    name = fn.__name__
+
     def op(*args, **kwargs):
-        if any_symbolic(args, kwargs):
-            from ..layers.op_layer import symbolic_op
-            return symbolic_op(fn, args, kwargs)
-        return fn(*args, **kwargs)
+        try:
+            if any_symbolic(args, kwargs):
+                from ..layers.op_layer import symbolic_op
+                return symbolic_op(op, args, kwargs)
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, IndexError) as error:
+            named = named_op_error(error, name, fn, args, kwargs)
+            if named is error:
+                raise
+            raise named from error
     op.__name__, op.__qualname__, op.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
     op.__wrapped__ = fn
     return op
 
 
+from .._errors import named_op_error  # noqa: E402
 from ..backend.keras_tensor import any_symbolic  # noqa: E402
 
 # these take functions, or answer questions about their argument, rather than compute
@@ -94,5 +104,5 @@ _NOT_SYMBOLIC = {"GradientTape", "Tensor", "associative_scan", "cond", "custom_g
                  "shape", "size", "convert_to_numpy"}
 for _name in __all__:
     if _name not in _NOT_SYMBOLIC:
-        globals()[_name] = _symbolic_aware(globals()[_name])
+        globals()[_name] = _public_op(globals()[_name])
 del _name

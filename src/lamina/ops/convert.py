@@ -7,13 +7,15 @@ only make sense on floats (``exp``, ``mean``, ``sqrt``...) compute integers in f
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..backend import config
 from .tensor import Tensor, to_array
 
 
-def value(x):
+def value(x) -> Any:
     """The NumPy value of an op input: arrays and Python scalars as they are, lists as arrays."""
     if isinstance(x, Tensor):
         return x._value
@@ -24,7 +26,7 @@ def value(x):
     return to_array(x)
 
 
-def pair(a, b):
+def pair(a, b) -> tuple[Any, Any]:
     """``a`` and ``b`` (NumPy values) ready for a NumPy binary op that gives Keras's dtype."""
     ta, tb = type(a), type(b)
     if ta is np.ndarray and tb is np.ndarray:
@@ -46,7 +48,7 @@ def pair(a, b):
     return pair(a, b) if type(a) is np.ndarray and type(b) is np.ndarray else (a, b)
 
 
-def floating(x):
+def floating(x) -> np.ndarray:
     """``x`` (a NumPy value) as floats: integers and bools become floatx."""
     x = value(x)
     if type(x) is np.ndarray:
@@ -54,13 +56,13 @@ def floating(x):
     return to_array(float(x)) if isinstance(x, (bool, int, float)) else floating(to_array(x))
 
 
-def array(x):
+def array(x) -> np.ndarray:
     """``x`` as a NumPy array (Python scalars with Keras's dtypes)."""
     x = value(x)
     return x if type(x) is np.ndarray else to_array(x)
 
 
-def axis_arg(axis):
+def axis_arg(axis) -> Any:
     """``axis`` as NumPy takes it: None, an int, or a tuple of ints (lists and tensors accepted)."""
     if axis is None or isinstance(axis, (int, np.integer)):
         return None if axis is None else int(axis)

@@ -3,21 +3,24 @@
 ``map``...), which run eagerly as the Python they describe."""
 from __future__ import annotations
 
+from typing import Any
+
 import functools
 import inspect
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from . import convert, dtypes
 from . import tape as _tape
 from .primitive import RAW, Primitive, defop
-from .tensor import Tensor, to_array
+from .tensor import Tensor, TensorLike, to_array
 
 _CAST = defop("cast", lambda a, dtype: convert.array(a).astype(dtype), lambda F, g, out, a, dtype: (g,))
 _READ = defop("read", lambda a: a.copy(), lambda F, g, out, a: (g,))  # a snapshot: later writes do not show
 
 
-def cast(x, dtype):
+def cast(x: TensorLike, dtype: str | np.dtype | type | None) -> Tensor:
     """``x`` in ``dtype`` (the gradient flows back through a cast between float dtypes)."""
     name = dtypes.standardize_dtype(dtype)
     if isinstance(x, Tensor) and x.dtype == name and not getattr(x, "_is_variable", False):
@@ -25,7 +28,7 @@ def cast(x, dtype):
     return _CAST(x, dtype=name)
 
 
-def saturate_cast(x, dtype):
+def saturate_cast(x: TensorLike, dtype: str | np.dtype | None) -> Tensor:
     """``cast`` after clipping ``x`` to the range ``dtype`` can hold."""
     name = dtypes.standardize_dtype(dtype)
     info = np.iinfo(name) if np.dtype(name).kind in "iu" else np.finfo(name)
@@ -33,7 +36,7 @@ def saturate_cast(x, dtype):
     return cast(clip(x, info.min, info.max), name)
 
 
-def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+def convert_to_tensor(x: TensorLike, dtype: str | np.dtype | None = None, sparse=None, ragged=None) -> Tensor:
     """``x`` (a tensor, Variable, array, number or nested list) as a tensor; Python floats become
     floatx and ints int32, NumPy arrays keep their dtype (``float64`` stays ``float64``)."""
     if sparse or ragged:
@@ -82,18 +85,18 @@ def size(x) -> int:
     return int(np.prod(shape(x)))
 
 
-def stop_gradient(variable):
+def stop_gradient(variable) -> Tensor:
     """``variable``'s value, with no gradient flowing back through it."""
     return Tensor(convert.array(variable))
 
 
-def view(x, dtype=None):
+def view(x: TensorLike, dtype: str | np.dtype | None = None) -> Tensor:
     """``x``'s bytes reinterpreted as ``dtype`` (no gradient)."""
     return Tensor(convert.array(x).view(dtypes.standardize_dtype(dtype)))
 
 
 # --- custom gradients ---------------------------------------------------------------------------------
-def custom_gradient(f):
+def custom_gradient(f: Callable):
     """Decorate ``f(*inputs) -> (outputs, grad_fn)``; the tape uses ``grad_fn(upstream)`` (which
     returns one gradient per input) instead of differentiating ``f``'s ops. When ``f`` reads
     trainable Variables, ``grad_fn(upstream, variables=...)`` returns ``(input_grads,
@@ -113,11 +116,17 @@ def custom_gradient(f):
             _tape.ACTIVE[:] = saved
         variables = list(probe.watched_variables())
         multi = isinstance(outputs, (tuple, list))
-        results = tuple(convert_to_tensor(o) for o in outputs) if multi else convert_to_tensor(outputs)
+        # fresh tensors: an output that is one of the inputs (``return x, grad``) must be a new tape
+        # value, or the tape would route its gradient to the input twice
+        results = tuple(_fresh(o) for o in outputs) if multi else _fresh(outputs)
         prim = Primitive("custom_gradient", None, _custom_vjp(grad_fn, len(args), variables), multi_output=multi)
         _tape.record(prim, (*args, *variables), {}, results)
         return type(outputs)(results) if multi else results
     return wrapper
+
+
+def _fresh(value) -> Tensor:
+    return Tensor(convert_to_tensor(value)._value)
 
 
 def _custom_vjp(grad_fn, n_inputs: int, variables: list):
@@ -149,7 +158,7 @@ def _spread(upstream):
     return upstream if isinstance(upstream, tuple) else (upstream,)
 
 
-def jvp(fun, primals, tangents, has_aux=False):
+def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
     """Forward-mode derivative: ``(fun(*primals), J @ tangents)`` (and ``aux`` with ``has_aux``),
     computed as the derivative of a VJP with respect to its cotangent."""
     primals = [convert_to_tensor(p) for p in primals]
@@ -168,18 +177,18 @@ def jvp(fun, primals, tangents, has_aux=False):
 
 
 # --- control flow -------------------------------------------------------------------------------------
-def cond(pred, true_fn, false_fn):
+def cond(pred, true_fn: Callable, false_fn: Callable):
     """``true_fn()`` if ``pred`` holds, else ``false_fn()``."""
     return true_fn() if bool(pred) else false_fn()
 
 
-def switch(index, branches, *operands):
+def switch(index, branches, *operands) -> Any:
     """``branches[index](*operands)``, the index clipped to the valid range."""
     i = min(max(int(index), 0), len(branches) - 1)
     return branches[i](*operands)
 
 
-def fori_loop(lower, upper, body_fun, init_val):
+def fori_loop(lower, upper, body_fun: Callable, init_val):
     """``init_val`` passed through ``body_fun(i, val)`` for ``i`` in ``range(lower, upper)``."""
     value = init_val
     for i in range(int(lower), int(upper)):
@@ -187,7 +196,7 @@ def fori_loop(lower, upper, body_fun, init_val):
     return value
 
 
-def while_loop(cond, body, loop_vars, maximum_iterations=None):
+def while_loop(cond, body, loop_vars, maximum_iterations=None) -> Any:
     """``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` (at most ``maximum_iterations``)."""
     single = not isinstance(loop_vars, (tuple, list))
     values = (loop_vars,) if single else tuple(loop_vars)
@@ -225,7 +234,8 @@ def _leading_length(xs):
     return shape(xs)[0]
 
 
-def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+def scan(f: Callable, init, xs: Sequence[TensorLike] | None = None, length=None, reverse: bool = False,
+         unroll: int = 1):
     """``carry, y = f(carry, x)`` over the leading axis of ``xs``; returns the last carry and
     the stacked ``y``s."""
     n = _leading_length(xs) if xs is not None else int(length)
@@ -237,7 +247,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     return carry, (None if ys and ys[0] is None else _stack_tree(ys))
 
 
-def associative_scan(f, elems, reverse=False, axis=0):
+def associative_scan(f: Callable, elems, reverse: bool = False, axis: int | Sequence[int] | None = 0):
     """The running ``f``-combination of ``elems`` along ``axis`` (``f`` associative)."""
     from .shape_ops import moveaxis
     moved = moveaxis(elems, axis, 0) if not isinstance(elems, (tuple, list)) else elems
@@ -252,18 +262,18 @@ def associative_scan(f, elems, reverse=False, axis=0):
     return moveaxis(stacked, 0, axis) if not isinstance(stacked, (tuple, list)) else stacked
 
 
-def map(f, xs):
+def map(f: Callable, xs: Sequence[TensorLike]):
     """``f`` applied to each slice of ``xs`` along its leading axis, the results stacked."""
     n = _leading_length(xs)
     return _stack_tree([f(x) for x in _slices(xs, n)])
 
 
-def vectorized_map(function, elements):
+def vectorized_map(function: Callable, elements: TensorLike):
     """``map`` (run slice by slice: lamina executes eagerly)."""
     return map(function, elements)
 
 
-def vectorize(pyfunc, *, excluded=None, signature=None):
+def vectorize(pyfunc: Callable, *, excluded=None, signature=None):
     """``pyfunc`` applied element by element, as NumPy's ``vectorize`` (no gradient)."""
     vectorized = np.vectorize(pyfunc, excluded=excluded, signature=signature)
 

@@ -6,12 +6,14 @@ A gather's VJP is a scatter-add (``index_add``): an element gathered twice gets 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 
 from . import convert
 from .primitive import defop
-from .tensor import Tensor
+from .tensor import Tensor, TensorLike
 
 _array = convert.array
 _pyslice = builtins.slice  # the module's own ``slice`` is Keras's op
@@ -52,7 +54,7 @@ _INDEX_ADD = defop("index_add", lambda g, shape, key, dtype: _index_add_raw(shap
                    lambda F, gg, out, g, shape, key, dtype: (gg[key],))
 
 
-def index_add(shape, key, g, dtype):
+def index_add(shape: Sequence[int], key, g, dtype: str | np.dtype | None) -> Tensor:
     """Zeros of ``shape`` with ``g`` added at ``[key]`` (the VJP of a gather; not in Keras's ops)."""
     return _INDEX_ADD(g, shape=tuple(shape), key=key, dtype=np.dtype(dtype).name)
 
@@ -64,7 +66,7 @@ def _getitem_vjp(F, g, out, a, key):
 _GET_ITEM = defop("get_item", lambda a, key: np.asarray(_array(a)[key]), _getitem_vjp)
 
 
-def get_item(x, key):
+def get_item(x: TensorLike, key) -> Tensor:
     """``x[key]`` with NumPy's indexing (ints, slices, ``...``, ``None``, integer and boolean arrays)."""
     return _GET_ITEM(x, key=_raw_key(key))
 
@@ -84,7 +86,7 @@ def _take_vjp(F, g, out, a, indices, axis=None):
 _TAKE = defop("take", lambda a, indices, axis=None: np.take(_array(a), indices, axis=axis), _take_vjp)
 
 
-def take(x, indices, axis=None):
+def take(x: TensorLike, indices: TensorLike, axis: int | None = None) -> Tensor:
     """Elements of ``x`` at ``indices`` along ``axis`` (of the flattened ``x`` when None)."""
     return _TAKE(x, _array(indices).astype(np.intp, copy=False) if not isinstance(indices, int) else indices,
                  axis=None if axis is None else int(axis))
@@ -112,7 +114,7 @@ _TAKE_ALONG = defop("take_along_axis", lambda a, indices, axis: np.take_along_ax
                     _take_along_vjp)
 
 
-def take_along_axis(x, indices, axis=None):
+def take_along_axis(x: TensorLike, indices: TensorLike, axis: int | None = None) -> Tensor:
     """``x`` gathered at ``indices`` along ``axis``, position by position (NumPy's rule)."""
     idx = _array(indices).astype(np.intp, copy=False)
     if axis is None:
@@ -120,7 +122,8 @@ def take_along_axis(x, indices, axis=None):
     return _TAKE_ALONG(x, idx, axis=int(axis))
 
 
-def reshape_flat(x):
+def reshape_flat(x: TensorLike) -> Tensor:
+    """``x`` as one dimension."""
     from .shape_ops import reshape
     return reshape(x, (-1,))
 
@@ -133,7 +136,11 @@ def _where(condition, a, b):
 _WHERE = defop("where", _where, lambda F, g, out, c, a, b: (None, F.where(c, g, 0), F.where(c, 0, g)))
 
 
-def where(condition, x1=None, x2=None):
+@overload
+def where(condition: TensorLike) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: TensorLike, x1: TensorLike, x2: TensorLike) -> Tensor: ...
+def where(condition: TensorLike, x1: TensorLike = None, x2: TensorLike = None) -> Tensor | tuple[Tensor, ...]:
     """``x1`` where ``condition`` holds, else ``x2``; with only a condition, the indices where it
     holds (a tuple of int tensors, one per axis)."""
     if x1 is None and x2 is None:
@@ -143,17 +150,17 @@ def where(condition, x1=None, x2=None):
     return _WHERE(condition, x1, x2)
 
 
-def select(condlist, choicelist, default=0):
+def select(condlist, choicelist, default: int = 0) -> Tensor:
     """Per element, the choice of the first condition that holds, else ``default``."""
     if len(condlist) != len(choicelist):
         raise ValueError(f"select: {len(condlist)} conditions for {len(choicelist)} choices")
-    out = default
+    out: TensorLike = default
     for condition, choice in zip(reversed(condlist), reversed(choicelist)):
         out = where(condition, choice, out)
     return out if isinstance(out, Tensor) else Tensor(np.asarray(out))
 
 
-def slice(inputs, start_indices, shape):
+def slice(inputs: TensorLike, start_indices: TensorLike, shape: int | Sequence[int]) -> Tensor:
     """The block of ``inputs`` that starts at ``start_indices`` and has ``shape``."""
     starts = [int(s) for s in convert.value(start_indices)]
     sizes = [int(s) for s in convert.value(shape)]
@@ -180,7 +187,7 @@ def _slice_update_vjp(F, g, out, a, updates, starts):
 _SLICE_UPDATE = defop("slice_update", _slice_update, _slice_update_vjp)
 
 
-def slice_update(inputs, start_indices, updates):
+def slice_update(inputs: TensorLike, start_indices: TensorLike, updates: TensorLike) -> Tensor:
     """``inputs`` with the block at ``start_indices`` replaced by ``updates``."""
     return _SLICE_UPDATE(inputs, updates, starts=tuple(int(s) for s in convert.value(start_indices)))
 
@@ -198,7 +205,7 @@ def _scatter(values, indices, shape):
 _SCATTER = defop("scatter", _scatter, lambda F, g, out, values, indices, shape: (g[_nd_key(indices)],))
 
 
-def scatter(indices, values, shape):
+def scatter(indices: TensorLike, values: TensorLike, shape: Sequence[int]) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at ``indices`` (rows of coordinates; repeats add)."""
     return _SCATTER(values, indices=_array(indices).astype(np.intp), shape=tuple(int(d) for d in shape))
 
@@ -218,7 +225,7 @@ def _scatter_update_vjp(F, g, out, a, updates, indices):
 _SCATTER_UPDATE = defop("scatter_update", _scatter_update, _scatter_update_vjp)
 
 
-def scatter_update(inputs, indices, updates):
+def scatter_update(inputs: TensorLike, indices: TensorLike, updates: TensorLike) -> Tensor:
     """``inputs`` with the elements at ``indices`` (rows of coordinates) replaced by ``updates``."""
     return _SCATTER_UPDATE(inputs, updates, indices=_array(indices).astype(np.intp))
 
@@ -243,8 +250,8 @@ def _segment_extreme_vjp(F, g, out, data, segment_ids, num_segments):
     return (F.take(g, segment_ids, axis=0) * hit / ties,)
 
 
-_SEGMENT_SUM = defop("segment_sum", lambda d, segment_ids, num_segments: _segments(d, segment_ids, num_segments, 0, np.add),
-                     _segment_sum_vjp)
+_SEGMENT_SUM = defop("segment_sum", lambda d, segment_ids, num_segments: _segments(
+    d, segment_ids, num_segments, 0, np.add), _segment_sum_vjp)
 _SEGMENT_MAX = defop("segment_max", lambda d, segment_ids, num_segments: _segments(
     d, segment_ids, num_segments, -np.inf, np.maximum), _segment_extreme_vjp)
 _SEGMENT_MIN = defop("segment_min", lambda d, segment_ids, num_segments: _segments(
@@ -259,22 +266,22 @@ def _segment_op(prim, data, segment_ids, num_segments):
     return prim(data, segment_ids=ids, num_segments=num_segments)
 
 
-def segment_sum(data, segment_ids, num_segments=None, sorted=False):
+def segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments=None, sorted: bool = False) -> Tensor:
     """Per segment id, the sum of the rows of ``data`` with that id."""
     return _segment_op(_SEGMENT_SUM, data, segment_ids, num_segments)
 
 
-def segment_max(data, segment_ids, num_segments=None, sorted=False):
+def segment_max(data: TensorLike, segment_ids: TensorLike, num_segments=None, sorted: bool = False) -> Tensor:
     """Per segment id, the largest row of ``data`` with that id (-inf for an empty segment)."""
     return _segment_op(_SEGMENT_MAX, data, segment_ids, num_segments)
 
 
-def segment_min(data, segment_ids, num_segments=None, sorted=False):
+def segment_min(data: TensorLike, segment_ids: TensorLike, num_segments=None, sorted: bool = False) -> Tensor:
     """Per segment id, the smallest row of ``data`` with that id (+inf for an empty segment)."""
     return _segment_op(_SEGMENT_MIN, data, segment_ids, num_segments)
 
 
-def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+def segment_prod(data: TensorLike, segment_ids: TensorLike, num_segments=None, sorted: bool = False) -> Tensor:
     """Per segment id, the product of the rows of ``data`` with that id."""
     return _segment_op(_SEGMENT_PROD, data, segment_ids, num_segments)
 
@@ -289,17 +296,17 @@ def _sort_vjp(F, g, out, a, axis=-1):
 _SORT = defop("sort", lambda a, axis=-1: np.sort(_array(a), axis=axis, kind="stable"), _sort_vjp)
 
 
-def sort(x, axis=-1):
+def sort(x: TensorLike, axis: int = -1) -> Tensor:
     """``x`` sorted along ``axis`` (ascending)."""
     return _SORT(x, axis=int(axis))
 
 
-def argsort(x, axis=-1):
+def argsort(x: TensorLike, axis: int | None = -1) -> Tensor:
     """The indices that sort ``x`` along ``axis`` (stable), as int32."""
     return Tensor(np.argsort(_array(x), axis=axis, kind="stable").astype("int32"))
 
 
-def argpartition(x, kth, axis=-1):
+def argpartition(x: TensorLike, kth, axis: int = -1) -> Tensor:
     """Indices that partition ``x`` around its ``kth`` element along ``axis``."""
     return Tensor(np.argpartition(_array(x), kth, axis=axis).astype("int32"))
 
@@ -319,12 +326,12 @@ def _top_k_vjp(F, g, out, a, k, sorted=True):
 _TOP_K = defop("top_k", _top_k, _top_k_vjp, multi_output=True)
 
 
-def top_k(x, k, sorted=True):
+def top_k(x: TensorLike, k, sorted: bool = True) -> tuple[Tensor, ...]:
     """The ``k`` largest values along the last axis and their indices, largest first."""
     return _TOP_K(x, k=int(k), sorted=sorted)
 
 
-def in_top_k(targets, predictions, k):
+def in_top_k(targets: TensorLike, predictions: TensorLike, k) -> Tensor:
     """Whether each target's prediction is among the ``k`` largest of its row (ties count in)."""
     p = _array(predictions)
     t = _array(targets).astype(np.intp).reshape(-1)
@@ -337,12 +344,12 @@ _TRIL = defop("tril", lambda a, k=0: np.tril(_array(a), k), lambda F, g, out, a,
 _TRIU = defop("triu", lambda a, k=0: np.triu(_array(a), k), lambda F, g, out, a, k=0: (F.triu(g, k),))
 
 
-def tril(x, k=0):
+def tril(x: TensorLike, k: int = 0) -> Tensor:
     """``x`` with the elements above the ``k``-th diagonal zeroed."""
     return _TRIL(x, k=int(k))
 
 
-def triu(x, k=0):
+def triu(x: TensorLike, k: int = 0) -> Tensor:
     """``x`` with the elements below the ``k``-th diagonal zeroed."""
     return _TRIU(x, k=int(k))
 
@@ -369,7 +376,8 @@ _DIAGONAL = defop("diagonal", lambda a, offset=0, axis1=0, axis2=1: np.diagonal(
                   _diagonal_vjp)
 
 
-def diagonal(x, offset=0, axis1=0, axis2=1):
+def diagonal(x: TensorLike, offset: TensorLike = 0, axis1: int = 0,
+             axis2: int = 1) -> Tensor:
     """The ``offset``-th diagonal of ``x`` over ``axis1`` and ``axis2`` (as the last axis)."""
     return _DIAGONAL(x, offset=int(offset), axis1=int(axis1), axis2=int(axis2))
 
@@ -377,7 +385,7 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 _DIAG_EMBED = defop("diag", lambda a, k=0: np.diag(_array(a), k), lambda F, g, out, a, k=0: (F.diagonal(g, k),))
 
 
-def diag(x, k=0):
+def diag(x: TensorLike, k: int = 0) -> Tensor:
     """A 1-D ``x`` as a matrix with it on the ``k``-th diagonal; a 2-D ``x``'s ``k``-th diagonal."""
     if _array(x).ndim == 1:
         return _DIAG_EMBED(x, k=int(k))
@@ -386,34 +394,36 @@ def diag(x, k=0):
     return diagonal(x, k)
 
 
-def diagflat(x, k=0):
+def diagflat(x: TensorLike, k: int = 0) -> Tensor:
     """``x`` flattened, as the ``k``-th diagonal of a matrix."""
     return diag(reshape_flat(x), k)
 
 
-def trace(x, offset=0, axis1=0, axis2=1):
+def trace(x: TensorLike, offset: TensorLike = 0, axis1: int = 0,
+          axis2: int = 1) -> Tensor:
     """The sum along the ``offset``-th diagonal."""
     from .reductions import sum as reduce_sum
     return reduce_sum(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
 # --- integer-valued (no gradient) -----------------------------------------------------------------
-def nonzero(x):
+def nonzero(x: TensorLike) -> tuple[Tensor, ...]:
     """The indices of the non-zero elements, one int32 tensor per axis."""
     return tuple(Tensor(i.astype("int32")) for i in np.nonzero(_array(x)))
 
 
-def searchsorted(sorted_sequence, values, side="left"):
+def searchsorted(sorted_sequence: TensorLike, values: TensorLike, side: str = "left") -> Tensor:
     """Where each of ``values`` would go in the sorted 1-D ``sorted_sequence`` to keep it sorted."""
-    return Tensor(np.searchsorted(_array(sorted_sequence), _array(values), side=side).astype("int32"))
+    found = np.searchsorted(_array(sorted_sequence), _array(values), side=side)  # type: ignore[call-overload]
+    return Tensor(found.astype("int32"))
 
 
-def digitize(x, bins):
+def digitize(x: TensorLike, bins: TensorLike) -> Tensor:
     """The index of the bin each element of ``x`` falls in."""
     return Tensor(np.digitize(_array(x), _array(bins)).astype("int32"))
 
 
-def bincount(x, weights=None, minlength=0, sparse=False):
+def bincount(x: TensorLike, weights: TensorLike = None, minlength: int = 0, sparse: bool = False) -> Tensor:
     """How many times each non-negative integer occurs in ``x`` (weighted by ``weights``)."""
     if sparse:
         raise ValueError("bincount(sparse=True) is not supported: lamina has no sparse tensors")
@@ -422,25 +432,27 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     return Tensor(out if w is not None else out.astype("int32"))
 
 
-def unravel_index(indices, shape):
+def unravel_index(indices: TensorLike, shape: Sequence[int]) -> tuple[Tensor, ...]:
     """The coordinates of flat ``indices`` in an array of ``shape``."""
     return tuple(Tensor(i.astype("int32")) for i in np.unravel_index(_array(indices), tuple(shape)))
 
 
-def isin(x1, x2, assume_unique=False, invert=False):
+def isin(x1: TensorLike, x2: TensorLike, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """Whether each element of ``x1`` occurs in ``x2``."""
     return Tensor(np.isin(_array(x1), _array(x2), assume_unique=assume_unique, invert=invert))
 
 
-def histogram(x, bins=10, range=None):
+def histogram(x: TensorLike, bins: TensorLike = 10, range=None) -> tuple[Tensor, ...]:
     """The counts of ``x`` in ``bins`` equal bins over ``range`` (default: min to max), and the edges."""
     counts, edges = np.histogram(_array(x), bins=bins, range=range)
     return Tensor(counts.astype("int32")), Tensor(edges.astype(convert.floating(x).dtype))
 
 
-def unique(x, sorted=True, return_inverse=False, return_counts=False, axis=None, size=None, fill_value=None):
+def unique(x: TensorLike, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           axis: int | None = None, size=None, fill_value: TensorLike = None) -> Tensor | tuple[Tensor, ...]:
     """The distinct values of ``x`` (optionally their inverse indices and counts)."""
-    found = np.unique(_array(x), return_inverse=return_inverse, return_counts=return_counts, axis=axis)
+    found = np.unique(_array(x), return_inverse=return_inverse, return_counts=return_counts,  # type: ignore[call-overload]
+                      axis=axis)
     if not (return_inverse or return_counts):
         return Tensor(found)
     return tuple(Tensor(f) for f in found)

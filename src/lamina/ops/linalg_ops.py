@@ -2,13 +2,14 @@
 ``cross``, and the norms and distances built from them."""
 from __future__ import annotations
 
-import string
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from . import convert
 from .primitive import defop
-from .tensor import Tensor
+from .tensor import Tensor, TensorLike
 
 _pair = convert.pair
 
@@ -40,7 +41,7 @@ def _matmul_vjp(F, g, out, a, b, needs=(True, True)):
 _MATMUL = defop("matmul", lambda a, b: np.matmul(*_pair(a, b)), _matmul_vjp, takes_needs=True)
 
 
-def matmul(x1, x2):
+def matmul(x1: TensorLike, x2: TensorLike) -> Tensor:
     """The matrix product ``x1 @ x2`` (batched over leading axes, NumPy's rules for 1-D)."""
     return _MATMUL(x1, x2)
 
@@ -77,14 +78,14 @@ def _tensordot_vjp(F, g, out, a, b, axes):
 _TENSORDOT = defop("tensordot", lambda a, b, axes: np.tensordot(*_pair(a, b), axes=axes), _tensordot_vjp)
 
 
-def tensordot(x1, x2, axes=2):
+def tensordot(x1: TensorLike, x2: TensorLike, axes: int | Sequence[Any] = 2) -> Tensor:
     """The sum of products over ``axes`` (an int: the last of ``x1`` with the first of ``x2``; or
     two lists of axes)."""
     a, b = convert.array(x1), convert.array(x2)
     return _TENSORDOT(x1, x2, axes=_normalize_axes(axes, a.ndim, b.ndim))
 
 
-def dot(x1, x2):
+def dot(x1: TensorLike, x2: TensorLike) -> Tensor:
     """NumPy's ``dot``: a product of scalars, an inner product of vectors, a matrix product, or
     a sum over the last axis of ``x1`` and the second-to-last of ``x2``."""
     a, b = convert.array(x1), convert.array(x2)
@@ -96,7 +97,7 @@ def dot(x1, x2):
     return tensordot(x1, x2, axes=([a.ndim - 1], [b.ndim - 2]))
 
 
-def inner(x1, x2):
+def inner(x1: TensorLike, x2: TensorLike) -> Tensor:
     """The sum of products over the last axes of ``x1`` and ``x2``."""
     a, b = convert.array(x1), convert.array(x2)
     if a.ndim == 0 or b.ndim == 0:
@@ -105,19 +106,19 @@ def inner(x1, x2):
     return tensordot(x1, x2, axes=([a.ndim - 1], [b.ndim - 1]))
 
 
-def outer(x1, x2):
+def outer(x1: TensorLike, x2: TensorLike) -> Tensor:
     """``x1[i] * x2[j]`` for the flattened inputs."""
     from .shape_ops import reshape
     return matmul(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
 
 
-def vdot(x1, x2):
+def vdot(x1: TensorLike, x2: TensorLike) -> Tensor:
     """The inner product of the flattened inputs."""
     from .shape_ops import reshape
     return tensordot(reshape(x1, (-1,)), reshape(x2, (-1,)), axes=1)
 
 
-def kron(x1, x2):
+def kron(x1: TensorLike, x2: TensorLike) -> Tensor:
     """The Kronecker product (blocks of ``x1[i, j] * x2``)."""
     from .shape_ops import reshape
     a, b = convert.array(x1), convert.array(x2)
@@ -143,7 +144,8 @@ def _cross_vjp(F, g, out, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 _CROSS = defop("cross", _cross, _cross_vjp)
 
 
-def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+def cross(x1: TensorLike, x2: TensorLike, axisa=-1, axisb=-1, axisc=-1,
+          axis: int | Sequence[int] | None = None) -> Tensor:
     """The cross product of 3-vectors (2-vectors are extended with a zero third component)."""
     return _CROSS(x1, x2, axisa=axisa, axisb=axisb, axisc=axisc, axis=axis)
 
@@ -197,7 +199,7 @@ def _einsum_forward(*operands, subscripts):
 _EINSUM = defop("einsum", _einsum_forward, _einsum_vjp)
 
 
-def einsum(subscripts, *operands):
+def einsum(subscripts, *operands) -> Tensor:
     """Einstein summation over ``operands`` as ``subscripts`` names their axes (``"ij,jk->ik"``)."""
     if not isinstance(subscripts, str):
         raise TypeError(f"einsum expects the subscripts as a str first, got {subscripts!r}")
@@ -210,7 +212,7 @@ def _ops():
     return ops
 
 
-def norm(x, ord=None, axis=None, keepdims=False):
+def norm(x: TensorLike, ord=None, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Vector norms (``ord`` None/2, 1, inf, -inf, 0, or any p) and matrix norms over two axes
     (``"fro"``, 1, -1, inf, -inf; 2, -2 and ``"nuc"`` without a gradient)."""
     ops = _ops()
@@ -254,7 +256,7 @@ def _matrix_norm(ops, x, ord, axes, keepdims):
     return out if keepdims else ops.squeeze(out, axis=(row, col))
 
 
-def cdist(x1, x2, p=2.0):
+def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0) -> Tensor:
     """The ``p``-norm distance between every row of ``x1`` and every row of ``x2``."""
     ops = _ops()
     diff = ops.subtract(ops.expand_dims(x1, -2), ops.expand_dims(x2, -3))
@@ -267,7 +269,7 @@ def cdist(x1, x2, p=2.0):
     return ops.power(ops.sum(ops.power(ops.abs(diff), p), axis=-1), 1.0 / p)
 
 
-def trapezoid(y, x=None, dx=1.0, axis=-1):
+def trapezoid(y: TensorLike, x: TensorLike = None, dx: float = 1.0, axis: int = -1) -> Tensor:
     """The integral of ``y`` along ``axis`` by the trapezoidal rule (at ``x``, or spacing ``dx``)."""
     ops = _ops()
     y = ops.convert_to_tensor(y)
@@ -284,7 +286,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     return ops.sum((left + right) * steps / 2.0, axis=axis)
 
 
-def diff(a, n=1, axis=-1):
+def diff(a: TensorLike, n: int = 1, axis: int | Sequence[int] | None = -1) -> Tensor:
     """The ``n``-th discrete difference along ``axis``."""
     ops = _ops()
     out = ops.convert_to_tensor(a)
@@ -294,7 +296,7 @@ def diff(a, n=1, axis=-1):
     return out
 
 
-def correlate(x1, x2, mode="valid"):
+def correlate(x1: TensorLike, x2: TensorLike, mode: str = "valid") -> Tensor:
     """The cross-correlation of two 1-D tensors (modes valid, same, full), as NumPy's."""
     ops = _ops()
     a, v = ops.convert_to_tensor(x1), ops.convert_to_tensor(x2)
@@ -310,7 +312,7 @@ def correlate(x1, x2, mode="valid"):
     return ops.matmul(ops.take(padded, windows, axis=0), v)
 
 
-def vander(x, N=None, increasing=False):
+def vander(x: TensorLike, N=None, increasing: bool = False) -> Tensor:
     """The Vandermonde matrix of 1-D ``x``: columns ``x**(N-1) ... x**0`` (reversed if increasing)."""
     ops = _ops()
     x = ops.convert_to_tensor(x)
@@ -319,7 +321,7 @@ def vander(x, N=None, increasing=False):
     return ops.power(ops.expand_dims(x, -1), ops.convert_to_tensor(powers.astype(x.dtype)))
 
 
-def corrcoef(x):
+def corrcoef(x: TensorLike) -> Tensor:
     """The Pearson correlation coefficients of the rows of ``x`` (variables as rows)."""
     ops = _ops()
     x = ops.convert_to_tensor(x)

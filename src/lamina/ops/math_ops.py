@@ -11,6 +11,7 @@ import numpy as np
 
 from . import convert
 from .primitive import defop
+from .tensor import Tensor, TensorLike
 
 _pair, _float = convert.pair, convert.floating
 
@@ -18,7 +19,7 @@ _pair, _float = convert.pair, convert.floating
 def _binary(name, fn, vjp, doc):
     prim = defop(name, lambda a, b: fn(*_pair(a, b)), vjp)
 
-    def op(x1, x2):
+    def op(x1: TensorLike, x2: TensorLike) -> Tensor:
         return prim(x1, x2)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -29,7 +30,7 @@ def _unary(name, fn, vjp, doc, floats=True):
     convert_input = _float if floats else convert.array
     prim = defop(name, lambda a: fn(convert_input(a)), vjp)
 
-    def op(x):
+    def op(x: TensorLike) -> Tensor:
         return prim(x)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -56,7 +57,7 @@ def _true_divide(a, b):
 _TRUE_DIVIDE = defop("true_divide", _true_divide, lambda F, g, out, a, b: (g / b, -g * out / b))
 
 
-def true_divide(x1, x2):
+def true_divide(x1: TensorLike, x2: TensorLike) -> Tensor:
     """``x1 / x2``, element-wise; integers divide as floatx (Keras's rule)."""
     return _TRUE_DIVIDE(x1, x2)
 
@@ -80,7 +81,7 @@ def _power(a, b):
 _POWER = defop("power", _power, _power_vjp)
 
 
-def power(x1, x2):
+def power(x1: TensorLike, x2: TensorLike) -> Tensor:
     """``x1 ** x2``, element-wise."""
     return _POWER(x1, x2)
 
@@ -132,7 +133,7 @@ def _divide_no_nan_vjp(F, g, out, a, b):
 _DIVIDE_NO_NAN = defop("divide_no_nan", _divide_no_nan, _divide_no_nan_vjp)
 
 
-def divide_no_nan(x1, x2):
+def divide_no_nan(x1: TensorLike, x2: TensorLike) -> Tensor:
     """``x1 / x2``, and 0 where ``x2`` is 0."""
     return _DIVIDE_NO_NAN(x1, x2)
 
@@ -166,14 +167,14 @@ isposinf = _unary("isposinf", np.isposinf, None, "Whether each element is +inf."
 signbit = _unary("signbit", np.signbit, None, "Whether each element has its sign bit set.", floats=False)
 
 
-def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+def isclose(x1: TensorLike, x2: TensorLike, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
     """Whether ``x1`` and ``x2`` are equal within ``atol + rtol * |x2|``, element-wise."""
     from .tensor import Tensor
     a, b = _pair(convert.value(x1), convert.value(x2))
     return Tensor(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+def allclose(x1: TensorLike, x2: TensorLike, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
     """Whether every element of ``x1`` is close to ``x2`` (see ``isclose``)."""
     from .tensor import Tensor
     a, b = _pair(convert.value(x1), convert.value(x2))
@@ -197,7 +198,7 @@ def _round(a, decimals=0):
 _ROUND = defop("round", _round, lambda F, g, out, a, decimals=0: (F.zeros_like(g),))
 
 
-def round(x, decimals=0):
+def round(x: TensorLike, decimals: int = 0) -> Tensor:
     """Each element rounded to ``decimals`` places (halves to even, as NumPy)."""
     return _ROUND(x, decimals=decimals)
 
@@ -265,7 +266,7 @@ _NAN_TO_NUM = defop("nan_to_num", _nan_to_num,
                     lambda F, g, out, a, **kw: (g * F.isfinite(a),))
 
 
-def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(x: TensorLike, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """``x`` with NaN replaced by ``nan`` and infinities by large finite numbers (or the given values)."""
     return _NAN_TO_NUM(x, nan=nan, posinf=posinf, neginf=neginf)
 
@@ -282,7 +283,7 @@ def _clip_vjp(F, g, out, a, x_min, x_max):
 _CLIP = defop("clip", _clip, _clip_vjp)
 
 
-def clip(x, x_min, x_max):
+def clip(x: TensorLike, x_min: TensorLike, x_max: TensorLike) -> Tensor:
     """``x`` limited to ``[x_min, x_max]`` (the gradient passes where ``x`` is inside, bounds included)."""
     from .tensor import raw
     return _CLIP(x, raw(x_min), raw(x_max))
@@ -317,6 +318,7 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
 
 
 def normal_pdf(x: np.ndarray) -> np.ndarray:
+    """The standard normal density at ``x`` (0 beyond 40 standard deviations)."""
     return np.exp(-0.5 * np.square(np.minimum(np.abs(x), 40.0))) * (1.0 / math.sqrt(2.0 * math.pi))
 
 

@@ -10,14 +10,15 @@ whose derivative reads from the output alone (``z`` need not be kept).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from . import convert
 from .math_ops import normal_cdf
 from .primitive import defop
+from .tensor import Tensor, TensorLike
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -46,7 +47,7 @@ def _kernel(name, into, vjp, needs_input=False, **params):
 
     prim = defop(name, forward, lambda F, g, out, a, **kw: vjp(F, g, out, a, **kw))
 
-    def op(x):
+    def op(x: TensorLike) -> Tensor:
         return prim(x)
     op.__name__ = op.__qualname__ = name
     KERNELS[name] = Kernel(name, into, vjp, needs_input, op)
@@ -80,7 +81,7 @@ _LEAKY = defop("leaky_relu", lambda a, negative_slope=0.2: _leaky_into(
     convert.floating(a), np.empty_like(convert.floating(a)), negative_slope), _leaky_vjp)
 
 
-def leaky_relu(x, negative_slope=0.2):
+def leaky_relu(x: TensorLike, negative_slope: float = 0.2) -> Tensor:
     """``x`` where ``x >= 0``, else ``negative_slope * x``."""
     return _LEAKY(x, negative_slope=float(negative_slope))
 
@@ -105,7 +106,7 @@ _ELU = defop("elu", lambda a, alpha=1.0: _elu_into(convert.floating(a), np.empty
              lambda F, g, y, z, alpha=1.0: _elu_vjp(F, g, y, z, alpha))
 
 
-def elu(x, alpha=1.0):
+def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     return _ELU(x, alpha=float(alpha))
 
@@ -134,7 +135,7 @@ _CELU = defop("celu", lambda a, alpha=1.0: _celu_into(convert.floating(a), np.em
               lambda F, g, y, z, alpha=1.0: (F.where(y > 0, g, g * (y / alpha + 1)),))
 
 
-def celu(x, alpha=1.0):
+def celu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     return _CELU(x, alpha=float(alpha))
 
@@ -238,7 +239,7 @@ _GELU = defop("gelu", lambda a, approximate=True: _gelu_into(
     convert.floating(a), np.empty_like(convert.floating(a)), approximate), _gelu_vjp)
 
 
-def gelu(x, approximate=True):
+def gelu(x: TensorLike, approximate: bool = True) -> Tensor:
     """``x * P(X <= x)`` for a unit normal ``X`` (the tanh approximation by default, as Keras's op)."""
     return _GELU(x, approximate=bool(approximate))
 
@@ -309,7 +310,7 @@ def _log_softmax_vjp(F, g, y, z, axis=-1):
 def _axis_op(name, into, vjp, doc):
     prim = defop(name, lambda a, axis=-1: into(convert.floating(a), np.empty_like(convert.floating(a)), axis), vjp)
 
-    def op(x, axis=-1):
+    def op(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
         return prim(x, axis=convert.axis_arg(axis))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -342,7 +343,7 @@ def _sparsemax_vjp(F, g, y, z, axis=-1):
 _SPARSEMAX = defop("sparsemax", _sparsemax, lambda F, g, y, a, axis=-1: _sparsemax_vjp(F, g, y, a, axis))
 
 
-def sparsemax(x, axis=-1):
+def sparsemax(x: TensorLike, axis: int = -1) -> Tensor:
     """The Euclidean projection of ``x`` onto the probability simplex along ``axis``."""
     return _SPARSEMAX(x, axis=int(axis))
 
@@ -353,54 +354,54 @@ def _ops():
     return ops
 
 
-def hard_tanh(x):
+def hard_tanh(x: TensorLike) -> Tensor:
     """``x`` clipped to ``[-1, 1]``."""
     return _ops().clip(x, -1.0, 1.0)
 
 
-def hard_shrink(x, threshold=0.5):
+def hard_shrink(x: TensorLike, threshold: float = 0.5) -> Tensor:
     """``x`` where ``|x| > threshold``, else 0."""
     ops = _ops()
     return ops.where(ops.abs(x) > threshold, x, 0.0)
 
 
-def soft_shrink(x, threshold=0.5):
+def soft_shrink(x: TensorLike, threshold: float = 0.5) -> Tensor:
     """``x`` moved ``threshold`` towards 0, and 0 within ``threshold`` of it."""
     ops = _ops()
     return ops.where(x > threshold, ops.subtract(x, threshold), ops.where(x < -threshold, ops.add(x, threshold), 0.0))
 
 
-def tanh_shrink(x):
+def tanh_shrink(x: TensorLike) -> Tensor:
     """``x - tanh(x)``."""
     ops = _ops()
     return ops.subtract(x, ops.tanh(x))
 
 
-def sparse_plus(x):
+def sparse_plus(x: TensorLike) -> Tensor:
     """0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between."""
     ops = _ops()
     return ops.where(x <= -1, 0.0, ops.where(x >= 1, x, ops.square(ops.add(x, 1.0)) / 4.0))
 
 
-def sparse_sigmoid(x):
+def sparse_sigmoid(x: TensorLike) -> Tensor:
     """0 below -1, 1 above 1, ``(x + 1) / 2`` between."""
     ops = _ops()
     return ops.where(x <= -1, 0.0, ops.where(x >= 1, 1.0, ops.add(x, 1.0) / 2.0))
 
 
-def squareplus(x, b=4):
+def squareplus(x: TensorLike, b: TensorLike = 4) -> Tensor:
     """``(x + sqrt(x**2 + b)) / 2``."""
     ops = _ops()
     return ops.add(x, ops.sqrt(ops.add(ops.square(x), float(b)))) / 2.0
 
 
-def threshold(x, threshold, default_value):
+def threshold(x: TensorLike, threshold, default_value) -> Tensor:
     """``x`` where ``x > threshold``, else ``default_value``."""
     ops = _ops()
     return ops.where(ops.greater(x, threshold), x, default_value)
 
 
-def glu(x, axis=-1):
+def glu(x: TensorLike, axis: int | Sequence[int] | None = -1) -> Tensor:
     """The gated linear unit: ``a * sigmoid(b)`` for the two halves ``a, b`` of ``x`` along ``axis``."""
     ops = _ops()
     a, b = ops.split(x, 2, axis=axis)

@@ -2,12 +2,14 @@
 step): encodings, the three crossentropies, moments and the normalizations."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..backend import config
 from . import convert
 from .primitive import Primitive
-from .tensor import Tensor
+from .tensor import Tensor, TensorLike
 
 
 def _ops():
@@ -15,7 +17,8 @@ def _ops():
     return ops
 
 
-def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+def one_hot(x: TensorLike, num_classes, axis: int = -1, dtype: str | np.dtype | None = None,
+            sparse: bool = False) -> Tensor:
     """Integer labels ``x`` as one-hot vectors of ``num_classes`` along ``axis`` (a label out of
     range gives a zero vector)."""
     if sparse:
@@ -26,7 +29,8 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     return Tensor(out if axis == -1 else np.moveaxis(out, -1, axis))
 
 
-def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+def multi_hot(inputs: TensorLike, num_classes=None, axis: int = -1,
+              dtype: str | np.dtype | None = None, sparse: bool = False, **kwargs) -> Tensor:
     """Integer labels as multi-hot vectors: 1 for each class that occurs in a row."""
     num_classes = kwargs.pop("num_tokens", num_classes)
     if num_classes is None:
@@ -79,7 +83,7 @@ def _bce_composite(target, output, from_logits):
 _BCE = Primitive("binary_crossentropy", _bce_forward, raw_vjp=_bce_vjp, composite=_bce_composite)
 
 
-def binary_crossentropy(target, output, from_logits=False):
+def binary_crossentropy(target: TensorLike, output: TensorLike, from_logits: bool = False) -> Tensor:
     """Element-wise crossentropy between 0/1 targets and probabilities (or logits)."""
     ops = _ops()
     output = ops.convert_to_tensor(output)
@@ -128,7 +132,8 @@ def _log_probabilities(ops, output, from_logits, axis):
     return ops.log(ops.clip(p, eps, 1.0 - eps))
 
 
-def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+def categorical_crossentropy(target: TensorLike, output: TensorLike, from_logits: bool = False,
+                             axis: int | Sequence[int] | None = -1) -> Tensor:
     """Crossentropy between class-probability targets and predictions along ``axis``; the
     predictions are normalized to sum to 1 and clipped to ``[eps, 1 - eps]`` unless logits."""
     ops = _ops()
@@ -139,7 +144,8 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return -ops.sum(ops.cast(target, output.dtype) * _log_probabilities(ops, output, from_logits, axis), axis=axis)
 
 
-def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+def sparse_categorical_crossentropy(target: TensorLike, output: TensorLike, from_logits: bool = False,
+                                    axis: int = -1) -> Tensor:
     """``categorical_crossentropy`` with integer class labels as the target."""
     ops = _ops()
     output = ops.convert_to_tensor(output)
@@ -153,7 +159,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return categorical_crossentropy(encoded, output, from_logits=from_logits, axis=axis)
 
 
-def moments(x, axes, keepdims=False, synchronized=False):
+def moments(x: TensorLike, axes: int | Sequence[int] | None, keepdims: bool = False,
+            synchronized: bool = False) -> tuple[Tensor, ...]:
     """The mean and variance of ``x`` over ``axes``."""
     ops = _ops()
     x = ops.convert_to_tensor(x)
@@ -164,7 +171,8 @@ def moments(x, axes, keepdims=False, synchronized=False):
     return mean, variance
 
 
-def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, axis: int,
+                        offset: TensorLike = None, scale: TensorLike = None, epsilon: float = 1e-3) -> Tensor:
     """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, the statistics given per
     feature of ``axis``."""
     ops = _ops()
@@ -182,7 +190,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     return out if offset is None else out + broadcast(offset)
 
 
-def normalize(x, axis=-1, order=2, epsilon=None):
+def normalize(x: TensorLike, axis: int | Sequence[int] | None = -1, order: int = 2, epsilon=None) -> Tensor:
     """``x`` divided by its ``order``-norm along ``axis`` (at least ``epsilon``)."""
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"normalize expects order to be an int >= 1, got order={order!r}")
@@ -195,7 +203,8 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     return x / ops.maximum(ops.norm(x, ord=order, axis=axis, keepdims=True), epsilon)
 
 
-def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
+def layer_normalization(x: TensorLike, gamma=None, beta=None, axis: int | Sequence[int] = -1, epsilon=None,
+                        rms_scaling: bool = False) -> Tensor:
     """``x`` standardized over ``axis`` (mean 0, variance 1), then ``* gamma + beta``."""
     ops = _ops()
     x = ops.convert_to_tensor(x)
@@ -218,7 +227,8 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
     return out if beta is None else out + broadcast(beta)
 
 
-def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+def rms_normalization(x: TensorLike, scale: TensorLike = None, axis: int | Sequence[int] | None = -1,
+                      epsilon=None) -> Tensor:
     """``x / sqrt(mean(x**2) + epsilon)`` over ``axis``, times ``scale``."""
     ops = _ops()
     x = ops.convert_to_tensor(x)
@@ -227,7 +237,7 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     return out if scale is None else out * scale
 
 
-def psnr(x1, x2, max_val):
+def psnr(x1: TensorLike, x2: TensorLike, max_val) -> Tensor:
     """The peak signal-to-noise ratio of ``x2`` against ``x1``, in dB."""
     ops = _ops()
     mse = ops.mean(ops.square(ops.subtract(x1, x2)))

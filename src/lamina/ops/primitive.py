@@ -108,6 +108,7 @@ RAW = _Raw()
 
 
 def shape_of(x) -> tuple:
+    """The shape of a tensor or of anything NumPy can take as an array."""
     return x._value.shape if isinstance(x, Tensor) else np.shape(x)
 
 

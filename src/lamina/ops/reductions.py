@@ -6,12 +6,13 @@ stretches it, and the tape sums it back wherever the input itself was broadcast.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 
 import numpy as np
 
 from . import convert
 from .primitive import defop
-from .tensor import Tensor
+from .tensor import Tensor, TensorLike
 
 _axis = convert.axis_arg
 
@@ -43,7 +44,7 @@ def _reduction(name, fn, vjp, doc, floats=False):
     prepare = convert.floating if floats else convert.array
     prim = defop(name, lambda a, axis=None, keepdims=False: fn(prepare(a), axis=axis, keepdims=keepdims), vjp)
 
-    def op(x, axis=None, keepdims=False):
+    def op(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         return prim(x, axis=_axis(axis), keepdims=bool(keepdims))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -107,12 +108,23 @@ def _logsumexp_vjp(F, g, out, a, axis=None, keepdims=False):
     return (_spread(F, g, shape, axis, keepdims) * F.exp(a - _spread(F, out, shape, axis, keepdims)),)
 
 
-sum = _reduction("sum", np.sum, _sum_vjp, "The sum over ``axis`` (all axes by default).")
+# Keras's accumulators: small signed integers and bools sum (and multiply) in int32, small
+# unsigned ones in uint32, wider types in their own (NumPy would widen int8 to int64)
+_ACCUMULATOR = {"bool": "int32", "int8": "int32", "int16": "int32", "uint8": "uint32", "uint16": "uint32"}
+
+
+def _accumulating(fn):
+    def reduce(a, axis=None, keepdims=False):
+        return fn(a, axis=axis, keepdims=keepdims, dtype=_ACCUMULATOR.get(a.dtype.name, a.dtype))
+    return reduce
+
+
+sum = _reduction("sum", _accumulating(np.sum), _sum_vjp, "The sum over ``axis`` (all axes by default).")
 mean = _reduction("mean", np.mean, _mean_vjp, "The mean over ``axis``; integers average as floatx.", floats=True)
 max = _reduction("max", np.max, _extreme_vjp, "The largest value over ``axis`` (ties share the gradient).")
 min = _reduction("min", np.min, _extreme_vjp, "The smallest value over ``axis`` (ties share the gradient).")
 amax, amin = max, min
-prod = _reduction("prod", np.prod, _prod_vjp, "The product over ``axis``.")
+prod = _reduction("prod", _accumulating(np.prod), _prod_vjp, "The product over ``axis``.")
 var = _reduction("var", np.var, _var_vjp, "The (population) variance over ``axis``.", floats=True)
 std = _reduction("std", np.std, _std_vjp, "The (population) standard deviation over ``axis``.", floats=True)
 logsumexp = _reduction("logsumexp", _logsumexp, _logsumexp_vjp, "``log(sum(exp(x)))`` over ``axis``, stably.",
@@ -132,17 +144,17 @@ _ARGMAX = defop("argmax", _arg(np.argmax))
 _ARGMIN = defop("argmin", _arg(np.argmin))
 
 
-def argmax(x, axis=None, keepdims=False):
+def argmax(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """The index of the largest value along ``axis`` (of the flattened array when None), as int32."""
     return _ARGMAX(x, axis=_axis(axis), keepdims=bool(keepdims))
 
 
-def argmin(x, axis=None, keepdims=False):
+def argmin(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """The index of the smallest value along ``axis`` (of the flattened array when None), as int32."""
     return _ARGMIN(x, axis=_axis(axis), keepdims=bool(keepdims))
 
 
-def count_nonzero(x, axis=None):
+def count_nonzero(x: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
     """How many elements along ``axis`` are non-zero (int32)."""
     return Tensor(np.asarray(np.count_nonzero(convert.array(x), axis=_axis(axis))).astype("int32"))
 
@@ -152,9 +164,16 @@ def _flat_axis(a, axis):
     return (np.ravel(a), 0) if axis is None else (a, axis)
 
 
+def _scan_dtype(a, dtype):
+    """Keras's scans keep the input's dtype (bools count in int32), where NumPy widens integers."""
+    if dtype is not None:
+        return dtype
+    return "int32" if a.dtype == bool else a.dtype
+
+
 def _cumsum(a, axis=None, dtype=None):
     a, axis = _flat_axis(convert.array(a), axis)
-    return np.cumsum(a, axis=axis, dtype=dtype)
+    return np.cumsum(a, axis=axis, dtype=_scan_dtype(a, dtype))
 
 
 def _reverse_cumsum(F, g, axis):
@@ -168,7 +187,7 @@ def _cumsum_vjp(F, g, out, a, axis=None, dtype=None):
 
 def _cumprod(a, axis=None, dtype=None):
     a, axis = _flat_axis(convert.array(a), axis)
-    return np.cumprod(a, axis=axis, dtype=dtype)
+    return np.cumprod(a, axis=axis, dtype=_scan_dtype(a, dtype))
 
 
 def _cumprod_vjp(F, g, out, a, axis=None, dtype=None):
@@ -181,12 +200,12 @@ _CUMSUM = defop("cumsum", _cumsum, _cumsum_vjp)
 _CUMPROD = defop("cumprod", _cumprod, _cumprod_vjp)
 
 
-def cumsum(x, axis=None, dtype=None):
+def cumsum(x: TensorLike, axis: int | None = None, dtype: str | np.dtype | None = None) -> Tensor:
     """Running sums along ``axis`` (of the flattened array when None)."""
     return _CUMSUM(x, axis=None if axis is None else int(axis), dtype=dtype)
 
 
-def cumprod(x, axis=None, dtype=None):
+def cumprod(x: TensorLike, axis: int | None = None, dtype: str | np.dtype | None = None) -> Tensor:
     """Running products along ``axis`` (of the flattened array when None)."""
     return _CUMPROD(x, axis=None if axis is None else int(axis), dtype=dtype)
 
@@ -197,12 +216,12 @@ def _ops():
     return ops
 
 
-def ptp(x, axis=None, keepdims=False):
+def ptp(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``max - min`` over ``axis``."""
     return max(x, axis, keepdims) - min(x, axis, keepdims)
 
 
-def average(x, axis=None, weights=None):
+def average(x: TensorLike, axis: int | None = None, weights: TensorLike = None) -> Tensor:
     """The mean over ``axis``, weighted by ``weights`` (broadcast along ``axis`` when 1-D)."""
     if weights is None:
         return mean(x, axis=axis)
@@ -218,7 +237,8 @@ def average(x, axis=None, weights=None):
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def quantile(x, q, axis=None, method="linear", keepdims=False):
+def quantile(x: TensorLike, q: TensorLike, axis: int | Sequence[int] | None = None, method: str = "linear",
+             keepdims: bool = False) -> Tensor:
     """The ``q``-th quantiles (``q`` in [0, 1], a number or a 1-D array) over ``axis``; the
     gradient flows to the one or two sorted values each quantile interpolates."""
     if method not in _METHODS:
@@ -254,12 +274,13 @@ def _pick(ops, ordered, level: float, method: str):
     return ordered[..., low] * (1 - weight) + ordered[..., high] * weight
 
 
-def percentile(x, q, axis=None, method="linear", keepdims=False):
+def percentile(x: TensorLike, q: TensorLike, axis: int | Sequence[int] | None = None, method: str = "linear",
+               keepdims: bool = False) -> Tensor:
     """``quantile`` with ``q`` in percent."""
     return quantile(x, np.asarray(convert.value(q), np.float64) / 100.0, axis, method, keepdims)
 
 
-def median(x, axis=None, keepdims=False):
+def median(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """The median over ``axis`` (mean of the two middle values for an even count)."""
     return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
@@ -268,79 +289,83 @@ def median(x, axis=None, keepdims=False):
 def _without_nan(x, fill):
     ops = _ops()
     x = ops.convert_to_tensor(x)
+    if np.dtype(x.dtype).kind not in "fc":  # integers hold no NaN, and keep their dtype
+        return x
     return ops.where(ops.isnan(x), fill, x)
 
 
-def nansum(x, axis=None, keepdims=False):
+def nansum(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``sum`` treating NaNs as 0."""
     return sum(_without_nan(x, 0.0), axis, keepdims)
 
 
-def nanprod(x, axis=None, keepdims=False):
+def nanprod(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``prod`` treating NaNs as 1."""
     return prod(_without_nan(x, 1.0), axis, keepdims)
 
 
-def nanmean(x, axis=None, keepdims=False):
+def nanmean(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``mean`` over the non-NaN elements."""
     ops = _ops()
     counts = sum(ops.cast(ops.logical_not(ops.isnan(x)), ops.convert_to_tensor(x).dtype), axis, keepdims)
     return nansum(x, axis, keepdims) / counts
 
 
-def nanvar(x, axis=None, keepdims=False):
+def nanvar(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``var`` over the non-NaN elements."""
     ops = _ops()
     centered = ops.subtract(x, nanmean(x, axis, keepdims=True))
     return nanmean(ops.square(centered), axis, keepdims)
 
 
-def nanstd(x, axis=None, keepdims=False):
+def nanstd(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``std`` over the non-NaN elements."""
     return _ops().sqrt(nanvar(x, axis, keepdims))
 
 
-def nanmax(x, axis=None, keepdims=False):
+def nanmax(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``max`` ignoring NaNs."""
     return max(_without_nan(x, -np.inf), axis, keepdims)
 
 
-def nanmin(x, axis=None, keepdims=False):
+def nanmin(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``min`` ignoring NaNs."""
     return min(_without_nan(x, np.inf), axis, keepdims)
 
 
-def nancumsum(x, axis=None, dtype=None):
+def nancumsum(x: TensorLike, axis: int | None = None, dtype: str | np.dtype | None = None) -> Tensor:
     """``cumsum`` treating NaNs as 0."""
     return cumsum(_without_nan(x, 0.0), axis, dtype)
 
 
-def nancumprod(x, axis=None, dtype=None):
+def nancumprod(x: TensorLike, axis: int | None = None, dtype: str | np.dtype | None = None) -> Tensor:
     """``cumprod`` treating NaNs as 1."""
     return cumprod(_without_nan(x, 1.0), axis, dtype)
 
 
-def nanargmax(x, axis=None, keepdims=False):
+def nanargmax(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``argmax`` ignoring NaNs."""
     return Tensor(np.asarray(np.nanargmax(convert.array(x), axis=_axis(axis), keepdims=keepdims)).astype("int32"))
 
 
-def nanargmin(x, axis=None, keepdims=False):
+def nanargmin(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``argmin`` ignoring NaNs."""
     return Tensor(np.asarray(np.nanargmin(convert.array(x), axis=_axis(axis), keepdims=keepdims)).astype("int32"))
 
 
-def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+def nanquantile(x: TensorLike, q: TensorLike, axis: int | Sequence[int] | None = None, method: str = "linear",
+                keepdims: bool = False) -> Tensor:
     """``quantile`` of the non-NaN elements (no gradient: NaN positions vary per slice)."""
-    return Tensor(np.nanquantile(convert.floating(x), convert.value(q), axis=_axis(axis), method=method,
+    return Tensor(np.nanquantile(convert.floating(x), convert.value(q), axis=_axis(axis), method=method,  # type: ignore[call-overload]
                                  keepdims=keepdims))
 
 
-def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+def nanpercentile(x: TensorLike, q: TensorLike, axis: int | Sequence[int] | None = None, method: str = "linear",
+                  keepdims: bool = False) -> Tensor:
     """``percentile`` of the non-NaN elements (no gradient)."""
     return nanquantile(x, np.asarray(convert.value(q), np.float64) / 100.0, axis, method, keepdims)
 
 
-def nanmedian(x, axis=None, keepdims=False):
+def nanmedian(x: TensorLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """``median`` of the non-NaN elements (no gradient)."""
     return nanquantile(x, 0.5, axis, keepdims=keepdims)

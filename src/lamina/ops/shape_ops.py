@@ -5,11 +5,13 @@ Most VJPs put the gradient back into the input's layout; ``broadcast_to``'s is t
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from . import convert
 from .primitive import defop
-from .tensor import Tensor
+from .tensor import Tensor, TensorLike
 
 _array = convert.array
 
@@ -30,7 +32,7 @@ _RESHAPE = defop("reshape", lambda a, newshape: np.reshape(_array(a), newshape),
                  lambda F, g, out, a, newshape: (F.reshape(g, _shape(a)),))
 
 
-def reshape(x, newshape):
+def reshape(x: TensorLike, newshape) -> Tensor:
     """``x`` with the same elements in ``newshape`` (one dimension may be -1 or None)."""
     return _RESHAPE(x, newshape=_shape_arg(newshape))
 
@@ -44,24 +46,24 @@ def _transpose_vjp(F, g, out, a, axes=None):
 _TRANSPOSE = defop("transpose", lambda a, axes=None: np.transpose(_array(a), axes), _transpose_vjp)
 
 
-def transpose(x, axes=None):
+def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
     """``x`` with its axes permuted (reversed by default)."""
     return _TRANSPOSE(x, axes=None if axes is None else tuple(int(a) for a in axes))
 
 
-def expand_dims(x, axis):
+def expand_dims(x: TensorLike, axis: int | Sequence[int] | None) -> Tensor:
     """``x`` with a new axis (or axes) of length 1 at ``axis``."""
     a = _array(x)
     return reshape(x, np.expand_dims(np.empty(a.shape, np.bool_), convert.axis_arg(axis)).shape)
 
 
-def squeeze(x, axis=None):
+def squeeze(x: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
     """``x`` without its length-1 axes (only those in ``axis`` when given)."""
     a = _array(x)
     return reshape(x, np.squeeze(np.empty(a.shape, np.bool_), convert.axis_arg(axis)).shape)
 
 
-def ravel(x):
+def ravel(x: TensorLike) -> Tensor:
     """``x`` as one dimension."""
     return reshape(x, (-1,))
 
@@ -70,7 +72,7 @@ _BROADCAST = defop("broadcast_to", lambda a, shape: np.broadcast_to(_array(a), s
                    lambda F, g, out, a, shape: (g,))
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: TensorLike, shape: int | Sequence[int]) -> Tensor:
     """``x`` stretched to ``shape`` by NumPy's broadcasting rules."""
     return _BROADCAST(x, shape=_shape_arg(shape))
 
@@ -82,12 +84,12 @@ def _swapaxes_vjp(F, g, out, a, axis1, axis2):
 _SWAPAXES = defop("swapaxes", lambda a, axis1, axis2: np.swapaxes(_array(a), axis1, axis2), _swapaxes_vjp)
 
 
-def swapaxes(x, axis1, axis2):
+def swapaxes(x: TensorLike, axis1: int, axis2: int) -> Tensor:
     """``x`` with two axes exchanged."""
     return _SWAPAXES(x, axis1=int(axis1), axis2=int(axis2))
 
 
-def moveaxis(x, source, destination):
+def moveaxis(x: TensorLike, source: int | Sequence[int] | None, destination: int | Sequence[int] | None) -> Tensor:
     """``x`` with axes moved from ``source`` to ``destination`` (ints or sequences)."""
     ndim = _array(x).ndim
     src = [a % ndim for a in np.atleast_1d(convert.value(source)).tolist()]
@@ -117,7 +119,7 @@ def _concat_vjp(F, g, out, *arrays, axis=0):
 _CONCAT = defop("concatenate", _concat, _concat_vjp)
 
 
-def concatenate(xs, axis=0):
+def concatenate(xs: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """The tensors ``xs`` joined along an existing ``axis``."""
     if not isinstance(xs, (list, tuple)) or not xs:
         raise ValueError(f"concatenate expects a non-empty list of tensors, got {xs!r}")
@@ -126,7 +128,7 @@ def concatenate(xs, axis=0):
     return _CONCAT(*xs, axis=int(axis))
 
 
-def append(x1, x2, axis=None):
+def append(x1: TensorLike, x2: TensorLike, axis: int | None = None) -> Tensor:
     """``x2`` appended after ``x1`` along ``axis`` (both flattened when None)."""
     if axis is None:
         return concatenate([ravel(x1), ravel(x2)], axis=0)
@@ -140,24 +142,24 @@ def _stack_vjp(F, g, out, *arrays, axis=0):
 _STACK = defop("stack", lambda *arrays, axis=0: np.stack([_array(a) for a in arrays], axis=axis), _stack_vjp)
 
 
-def stack(x, axis=0):
+def stack(x: TensorLike, axis: int = 0) -> Tensor:
     """The tensors ``x`` (same shape) joined along a new ``axis``."""
     if not isinstance(x, (list, tuple)) or not x:
         raise ValueError(f"stack expects a non-empty list of tensors, got {x!r}")
     return _STACK(*x, axis=int(axis))
 
 
-def hstack(xs):
+def hstack(xs: Sequence[TensorLike]) -> Tensor:
     """Join along the second axis (the first for 1-D tensors)."""
     return concatenate(xs, axis=0 if _array(xs[0]).ndim == 1 else 1)
 
 
-def vstack(xs):
+def vstack(xs: Sequence[TensorLike]) -> Tensor:
     """Join along the first axis, 1-D tensors as rows."""
     return concatenate([reshape(x, (1, -1)) if _array(x).ndim == 1 else x for x in xs], axis=0)
 
 
-def dstack(xs):
+def dstack(xs: Sequence[TensorLike]) -> Tensor:
     """Join along the third axis (tensors made at least 3-D)."""
     def as3d(x):
         shape = _array(x).shape
@@ -182,32 +184,32 @@ def _sections(value):
     return int(value) if isinstance(value, (int, np.integer)) else [int(i) for i in convert.value(value)]
 
 
-def split(x, indices_or_sections, axis=0):
+def split(x: TensorLike, indices_or_sections, axis: int = 0) -> list[Tensor]:
     """``x`` cut along ``axis`` into equal sections, or at the given indices (a list of tensors)."""
     return list(_SPLIT(x, indices_or_sections=_sections(indices_or_sections), axis=int(axis)))
 
 
-def array_split(x, indices_or_sections, axis=0):
+def array_split(x: TensorLike, indices_or_sections, axis: int = 0) -> list[Tensor]:
     """Like ``split``, but the sections may differ in size by one."""
     return list(_ARRAY_SPLIT(x, indices_or_sections=_sections(indices_or_sections), axis=int(axis)))
 
 
-def hsplit(x, indices_or_sections):
+def hsplit(x: TensorLike, indices_or_sections) -> list[Tensor]:
     """``split`` along the second axis (the first for 1-D)."""
     return split(x, indices_or_sections, axis=0 if _array(x).ndim == 1 else 1)
 
 
-def vsplit(x, indices_or_sections):
+def vsplit(x: TensorLike, indices_or_sections) -> list[Tensor]:
     """``split`` along the first axis."""
     return split(x, indices_or_sections, axis=0)
 
 
-def dsplit(x, indices_or_sections):
+def dsplit(x: TensorLike, indices_or_sections) -> list[Tensor]:
     """``split`` along the third axis."""
     return split(x, indices_or_sections, axis=2)
 
 
-def unstack(x, num=None, axis=0):
+def unstack(x: TensorLike, num=None, axis: int = 0) -> list[Tensor]:
     """The slices of ``x`` along ``axis``, as a list of tensors."""
     a = _array(x)
     n = a.shape[axis]
@@ -229,7 +231,7 @@ def _tile_vjp(F, g, out, a, repeats):
 _TILE = defop("tile", lambda a, repeats: np.tile(_array(a), repeats), _tile_vjp)
 
 
-def tile(x, repeats):
+def tile(x: TensorLike, repeats: TensorLike) -> Tensor:
     """``x`` repeated ``repeats`` times along each axis."""
     reps = (int(repeats),) if isinstance(repeats, (int, np.integer)) else tuple(int(r) for r in convert.value(repeats))
     return _TILE(x, repeats=reps)
@@ -256,7 +258,7 @@ def _repeat_vjp(F, g, out, a, repeats, axis=None):
 _REPEAT = defop("repeat", lambda a, repeats, axis=None: np.repeat(_array(a), repeats, axis=axis), _repeat_vjp)
 
 
-def repeat(x, repeats, axis=None):
+def repeat(x: TensorLike, repeats: TensorLike, axis: int | None = None) -> Tensor:
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (flattened when None)."""
     reps = int(repeats) if isinstance(repeats, (int, np.integer)) else [int(r) for r in convert.value(repeats)]
     return _REPEAT(x, repeats=reps, axis=None if axis is None else int(axis))
@@ -265,17 +267,17 @@ def repeat(x, repeats, axis=None):
 _FLIP = defop("flip", lambda a, axis=None: np.flip(_array(a), axis), lambda F, g, out, a, axis=None: (F.flip(g, axis),))
 
 
-def flip(x, axis=None):
+def flip(x: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
     """``x`` with the order of elements reversed along ``axis`` (all axes when None)."""
     return _FLIP(x, axis=convert.axis_arg(axis))
 
 
-def fliplr(x):
+def fliplr(x: TensorLike) -> Tensor:
     """``flip`` along the second axis."""
     return flip(x, 1)
 
 
-def flipud(x):
+def flipud(x: TensorLike) -> Tensor:
     """``flip`` along the first axis."""
     return flip(x, 0)
 
@@ -288,13 +290,13 @@ def _roll_vjp(F, g, out, a, shift, axis=None):
 _ROLL = defop("roll", lambda a, shift, axis=None: np.roll(_array(a), shift, axis), _roll_vjp)
 
 
-def roll(x, shift, axis=None):
+def roll(x: TensorLike, shift, axis: int | Sequence[int] | None = None) -> Tensor:
     """``x`` with elements shifted by ``shift`` along ``axis`` (flattened when None), wrapping around."""
     shift = int(shift) if isinstance(shift, (int, np.integer)) else tuple(int(s) for s in convert.value(shift))
     return _ROLL(x, shift=shift, axis=convert.axis_arg(axis))
 
 
-def rot90(array, k=1, axes=(0, 1)):
+def rot90(array: TensorLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
     """``array`` rotated by 90 degrees ``k`` times in the plane of ``axes``."""
     k = int(k) % 4
     a1, a2 = (int(a) for a in axes)
@@ -333,7 +335,7 @@ _PAD = defop("pad", _pad, _pad_vjp)
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
-def pad(x, pad_width, mode="constant", constant_values=None):
+def pad(x: TensorLike, pad_width, mode: str = "constant", constant_values=None) -> Tensor:
     """``x`` padded by ``pad_width`` ((before, after) per axis) in one of the modes constant,
     edge, reflect, symmetric or wrap."""
     if mode not in _PAD_MODES:

@@ -22,6 +22,11 @@ import numpy as np
 
 from .tensor import Tensor
 
+
+def _blas_threads():
+    from ..backend import threads
+    return threads.for_user_loop()
+
 ACTIVE: list[GradientTape] = []  # the tapes recording now, innermost last
 
 
@@ -89,7 +94,7 @@ def _column_seeds(target):
     shape, dtype = target.shape, target._value.dtype
     for index in np.ndindex(*shape[1:]):
         seed = np.zeros(shape, dtype)
-        seed[(slice(None), *index)] = 1
+        seed[(slice(None),) + index] = 1
         yield seed
 
 
@@ -113,12 +118,20 @@ class GradientTape:
         self._used = False
 
     def __enter__(self) -> GradientTape:
+        # A training loop of the user's own gets the BLAS threads fit would choose (under load
+        # OpenBLAS's spinning workers cost 10x; backend/threads.py), for the recorded forward
+        # pass here and for the backward pass in ``gradient``.
+        self._threads = _blas_threads()
+        self._threads.__enter__()
         ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self in ACTIVE:
             ACTIVE.remove(self)
+        threads, self._threads = getattr(self, "_threads", None), None
+        if threads is not None:
+            threads.__exit__(*exc_info)
 
     def watch(self, tensor) -> None:
         """Track ``tensor`` (or each leaf of a nested structure) so gradients can be taken for it."""
@@ -162,7 +175,8 @@ class GradientTape:
         if seeds is not None and len(seeds) != len(targets):
             raise ValueError(f"output_gradients has {len(seeds)} entries for {len(targets)} targets")
         leaves = _flatten(sources)
-        grads = self._backward(targets, seeds, leaves)
+        with _blas_threads():
+            grads = self._backward(targets, seeds, leaves)
         if unconnected_gradients == "zero":
             from . import zeros_like
             grads = [zeros_like(s) if g is None else g for g, s in zip(grads, leaves)]

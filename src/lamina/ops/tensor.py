@@ -17,6 +17,8 @@ accepts a tensor through it.
 """
 from __future__ import annotations
 
+import typing
+
 import numpy as np
 
 from . import dtypes
@@ -52,6 +54,7 @@ _NAMES: dict = {}
 
 
 def dtype_name(dtype) -> DTypeName:
+    """The Keras name of ``dtype`` as a ``DTypeName`` (a str that also equals NumPy's dtype), cached."""
     name = _NAMES.get(dtype)
     if name is None:
         name = _NAMES[dtype] = DTypeName(np.dtype(dtype).name)
@@ -282,7 +285,7 @@ def _operand(other) -> bool:
     return isinstance(other, (Tensor, *_OPERANDS))
 
 
-def raw(x):
+def raw(x) -> typing.Any:
     """The NumPy value of a tensor (or of anything array-like), without copying."""
     if isinstance(x, Tensor):
         return x._value
@@ -314,3 +317,10 @@ def to_array(value, dtype=None) -> np.ndarray:
         if array.dtype.name != name:
             array = array.astype(name)
     return array
+
+
+# What the ops accept for a tensor argument: a Tensor (a Variable is one), a NumPy array, a Python
+# number or bool, or nested lists of numbers; each op converts it first (``convert.value``). A
+# type checker cannot follow that conversion through a union, so for it the alias is Any: the
+# name documents the contract, the ops' tests enforce it.
+TensorLike: typing.TypeAlias = typing.Any

@@ -22,7 +22,7 @@ _REGISTRY = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "nada
              "adamax": Adamax, "adagrad": Adagrad, "adadelta": Adadelta, "lion": Lion, "ftrl": Ftrl}
 
 
-def register(name, cls):
+def register(name, cls) -> None:
     """Make an optimizer class resolvable by ``get(name)``."""
     _REGISTRY[name.lower()] = cls
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .optimizer import Optimizer, _check_range
 
 
@@ -36,25 +37,10 @@ class Adam(Optimizer):
     def update_step(self, grad, variable, learning_rate):
         t = self.updates_applied + 1
         alpha = learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        m = self.slot(variable, "momentum")._value
-        v = self.slot(variable, "velocity")._value
-        work = self.scratch(variable)
-        np.subtract(grad, m, out=work)  # m += (g - m) * (1 - b1)
-        work *= 1 - self.beta_1
-        m += work
-        np.multiply(grad, grad, out=work)  # v += (g**2 - v) * (1 - b2)
-        work -= v
-        work *= 1 - self.beta_2
-        v += work
-        if self.amsgrad:
-            v_hat = self.slot(variable, "velocity_hat")._value
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        np.sqrt(v, out=work)  # w -= alpha * m / (sqrt(v) + eps)
-        work += self.epsilon
-        np.divide(m, work, out=work)
-        work *= alpha
-        variable._value -= work
+        v_hat = self.slot(variable, "velocity_hat")._value if self.amsgrad else None
+        kernels.adam(variable._value, grad, self.slot(variable, "momentum")._value,
+                     self.slot(variable, "velocity")._value, v_hat, self.scratch(variable),
+                     1 - self.beta_1, 1 - self.beta_2, alpha, self.epsilon)
 
     _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 

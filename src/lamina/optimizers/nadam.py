@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .adam import _check_adam_args
 from .optimizer import Optimizer
 
@@ -45,13 +46,10 @@ class Nadam(Optimizer):
         t = self.updates_applied + 1
         u_t, u_next = self._u(t), self._u(t + 1)
         u_product = float(self._u_product._value)
-        m = self.slot(variable, "momentum")._value
-        v = self.slot(variable, "velocity")._value
-        m += (grad - m) * (1 - self.beta_1)
-        v += (np.square(grad) - v) * (1 - self.beta_2)
-        m_hat = m * (u_next / (1 - u_product * u_next)) + grad * ((1 - u_t) / (1 - u_product))
-        v_hat = v / (1 - self.beta_2 ** t)
-        variable._value -= (m_hat * learning_rate) / (np.sqrt(v_hat) + self.epsilon)
+        kernels.nadam(variable._value, grad, self.slot(variable, "momentum")._value,
+                      self.slot(variable, "velocity")._value, self.scratch(variable), self.scratch(variable, 1),
+                      1 - self.beta_1, 1 - self.beta_2, u_next / (1 - u_product * u_next),
+                      (1 - u_t) / (1 - u_product), 1 / (1 - self.beta_2 ** t), learning_rate, self.epsilon)
 
     _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 

@@ -3,8 +3,9 @@
 It owns what is common: the learning rate (a float or a schedule), ``iterations``, loss-scale
 undoing, gradient accumulation, gradient clipping (``clipnorm``, ``clipvalue``,
 ``global_clipnorm``), decoupled weight decay, the exponential moving average of the weights
-(``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build_slots`` and writes one update rule in ``update_step(grad, variable, learning_rate)``,
-changing ``variable._value`` in place.
+(``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build_slots`` and
+writes one update rule in ``update_step(grad, variable, learning_rate)``, changing
+``variable._value`` in place.
 
 ``variables`` lists the state in Keras's order, which is the order of ``optimizer/vars/<i>``
 in a saved file: ``iteration``, then ``learning_rate`` (only while the rate is a float, not a
@@ -132,6 +133,7 @@ class Optimizer:
             return float(rate(int(self.iterations._value)))
         if callable(rate):  # Keras calls a plain callable with no arguments
             return float(rate())
+        assert self._learning_rate_variable is not None  # a float rate has its variable
         stored = self._learning_rate_variable._value
         # The variable is what gets saved and loaded; the float keeps the rate exactly as written
         # unless loading a file has changed the variable since.
@@ -214,16 +216,18 @@ class Optimizer:
             slots[name] = Variable.wrapping(whole, name=f"packed_{name}", trainable=False)
         return packed
 
-    def scratch(self, variable: Variable) -> np.ndarray:
+    def scratch(self, variable: Variable, which: int = 0) -> np.ndarray:
         """A work array shaped like ``variable``, reused every step (not state, not saved): an
         update written with ``out=`` into it allocates nothing, which on a 784x300 kernel saves
         more time than the arithmetic costs."""
-        scratch = getattr(self, "_scratch", None)
+        scratch: dict | None = getattr(self, "_scratch", None)
         if scratch is None:
-            scratch = self._scratch = {}
-        work = scratch.get(id(variable))
-        if work is None or work.shape != variable.shape:
-            work = scratch[id(variable)] = np.empty_like(variable._value)
+            scratch = {}
+            self._scratch = scratch
+        key = (id(variable), which)  # ``which``: a second work array for a rule that needs two
+        work = scratch.get(key)
+        if work is None or work.shape != variable.shape or work.dtype != variable._value.dtype:
+            work = scratch[key] = np.empty_like(variable._value)
         return work
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:

@@ -1,8 +1,7 @@
 """RMSprop."""
 from __future__ import annotations
 
-import numpy as np
-
+from . import kernels
 from .optimizer import Optimizer, _check_range
 
 
@@ -39,24 +38,10 @@ class RMSprop(Optimizer):
                 self.add_slot(variable, "average_gradient")
 
     def update_step(self, grad, variable, learning_rate):
-        v = self.slot(variable, "velocity")._value
-        v *= self.rho
-        v += (1 - self.rho) * np.square(grad)
-        if self.centered:
-            a = self.slot(variable, "average_gradient")._value
-            a *= self.rho
-            a += (1 - self.rho) * grad
-            denominator = v - np.square(a) + self.epsilon
-        else:
-            denominator = v + self.epsilon
-        step = learning_rate * grad / np.sqrt(denominator)
-        if self.momentum > 0:
-            m = self.slot(variable, "momentum")._value
-            m *= self.momentum
-            m += step
-            variable._value -= m
-        else:
-            variable._value -= step
+        average = self.slot(variable, "average_gradient")._value if self.centered else None
+        momentum = self.slot(variable, "momentum")._value if self.momentum > 0 else None
+        kernels.rmsprop(variable._value, grad, self.slot(variable, "velocity")._value, average, momentum,
+                        self.scratch(variable), self.rho, self.momentum, learning_rate, self.epsilon)
 
     _elementwise_rule = update_step  # one rule per element: the fused plan may update all weights at once
 

@@ -57,7 +57,7 @@ class _RateDecay(LearningRateSchedule):
         progress = float(step) / self.decay_steps
         if self.staircase:
             progress = math.floor(progress)
-        return float(self.at(progress))
+        return float(self.at(progress))  # type: ignore[attr-defined]  # every subclass defines at()
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -129,7 +129,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.end_learning_rate, self.power, self.cycle, self.name = end_learning_rate, power, cycle, name
 
-    def __call__(self, step: int) -> float:
+    def __call__(self, step: float) -> float:
         step, horizon = float(step), float(self.decay_steps)
         if self.cycle:
             horizon *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
@@ -165,7 +165,7 @@ class CosineDecay(LearningRateSchedule):
         cosine = 0.5 * (1.0 + math.cos(math.pi * step / self.decay_steps))
         return start * ((1 - self.alpha) * cosine + self.alpha)
 
-    def __call__(self, step: int) -> float:
+    def __call__(self, step: float) -> float:
         step = float(step)
         if self.warmup_target is None:
             return float(self._decay(min(step, self.decay_steps), self.initial_learning_rate))
@@ -234,7 +234,7 @@ def deserialize(config: dict) -> LearningRateSchedule:
     >>> deserialize(serialize(CosineDecay(0.1, 100))).decay_steps
     100
     """
-    cls = _SCHEDULES.get(config.get("class_name")) if isinstance(config, dict) else None
+    cls = _SCHEDULES.get(str(config.get("class_name"))) if isinstance(config, dict) else None
     if cls is None:
         raise ValueError(f"Unknown learning rate schedule {config!r}; expected a dict whose class_name is "
                          f"one of {', '.join(sorted(_SCHEDULES))}")

@@ -1,6 +1,8 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum."""
 from __future__ import annotations
 
+import numpy as np
+
 from .optimizer import Optimizer, _check_range
 
 
@@ -26,14 +28,17 @@ class SGD(Optimizer):
                 self.add_slot(variable, "momentum")
 
     def update_step(self, grad, variable, learning_rate):
+        work = self.scratch(variable)  # no temporaries: a fresh 1 MB array per step costs more than the arithmetic
+        np.multiply(grad, learning_rate, out=work)
         if not self.momentum:
-            variable._value -= learning_rate * grad
+            variable._value -= work
             return
         m = self.slot(variable, "momentum")._value
         m *= self.momentum
-        m -= learning_rate * grad
+        m -= work
         if self.nesterov:
-            variable._value += self.momentum * m - learning_rate * grad
+            np.subtract(m * self.momentum, work, out=work)
+            variable._value += work
         else:
             variable._value += m
 

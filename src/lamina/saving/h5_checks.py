@@ -85,8 +85,9 @@ def _filters(plist, path: str, fail) -> set[int]:
 
 
 def walk(h5file, prefix: str, fail, checked: set | None = None) -> int:
-    """Check every group and array of ``h5file``; return the numbers the arrays under
-    ``prefix`` (``layers``) and ``vars`` hold, which bounds what loading may build. The paths
+    """Check every group and array of ``h5file``; return the numbers the arrays outside
+    ``optimizer`` hold (``prefix``, ``layers`` for a Sequential or Functional model, or a
+    subclassed model's attribute folders), which bounds what loading may build. The paths
     checked are added to ``checked``."""
     h5py = require("h5py", "Reading .weights.h5 data")
     budget, seen = 0, 0
@@ -109,6 +110,6 @@ def walk(h5file, prefix: str, fail, checked: set | None = None) -> int:
             check_dataset(node, node_path, fail)
             if checked is not None:
                 checked.add(node_path)
-            if node_path.split("/")[0] in (prefix, "vars"):
+            if node_path.split("/")[0] != "optimizer":  # a subclassed model's layers sit under attribute names
                 budget += math.prod(node.shape or ())
     return budget

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING, Any
 import json
 
 from . import limits, saving_lib
@@ -19,6 +20,25 @@ from .serialization_lib import deserialize_keras_object, serialize_keras_object
 
 class ModelIO:
     """Saving, loading and configs for a model of stacked layers."""
+
+    # what saving uses of the Model it is mixed into (declared for a type checker)
+    name: Any
+    dtype: Any
+    trainable: Any
+    built: Any
+    layers: Any
+    optimizer: Any
+    trainable_weights: Any
+    input_spec_shape: Any
+    _input_layer: Any
+    _traced_input: Any
+    add: Any
+    build: Any
+    compile: Any
+
+    if TYPE_CHECKING:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:  # the Model's (for from_config's cls(...))
+            ...
 
     # --- files ---------------------------------------------------------------------------------
     def save(self, filepath, overwrite: bool = True) -> None:
@@ -40,6 +60,19 @@ class ModelIO:
 
     # --- configs -------------------------------------------------------------------------------
     def get_config(self) -> dict:
+        """Keras's config: a Sequential's layers, a Functional model's graph (layers with their
+        ``inbound_nodes``, ``input_layers``, ``output_layers``), or for a subclassed model the
+        base ``name``, ``trainable`` and ``dtype`` its own ``get_config`` adds to."""
+        from ..models import functional_config
+        from ..models.sequential import Sequential
+        if isinstance(self, Sequential):
+            return self._sequential_config()
+        if getattr(self, "_graph", None) is not None and functional_config.functional_like_constructor(type(self)):
+            return functional_config.get_config(self)
+        from ..layers.layer import Layer
+        return Layer.get_config(self)  # type: ignore[arg-type]  # ModelIO is mixed into a Layer
+
+    def _sequential_config(self) -> dict:
         """Keras's Sequential config: name, trainable, dtype, the serialized layers (an
         ``InputLayer`` first when the input shape is known) and ``build_input_shape``."""
         layers = []
@@ -58,13 +91,32 @@ class ModelIO:
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        """A new, unbuilt-weights model from ``get_config()`` output (a Keras config works too).
+        """A new model from ``get_config()`` output (a Keras config works too): a Sequential, a
+        Functional model (fresh weights), or ``cls(**config)`` for a subclassed model.
 
         >>> import lamina
         >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
         >>> lamina.Sequential.from_config(model.get_config()).output_shape
         (None, 2)
         """
+        from ..models import functional_config
+        from ..models.sequential import Sequential
+        if issubclass(cls, Sequential):
+            return cls._sequential_from_config(config, custom_objects)
+        if not isinstance(config, dict):
+            raise ValueError(f"{cls.__name__}.from_config expects a dict, got {config!r:.200}")
+        with limits.loading(), _scope(custom_objects):
+            if functional_config.is_functional_config(config) and functional_config.functional_like_constructor(cls):
+                return functional_config.from_config(cls, config, custom_objects)
+            try:
+                return cls(**config)
+            except TypeError as error:
+                raise TypeError(f"Unable to revive model {cls.__name__} from config {str(config)[:200]}: {error}. "
+                                "When overriding get_config, return every argument __init__ needs, or define "
+                                "from_config(cls, config)") from None
+
+    @classmethod
+    def _sequential_from_config(cls, config: dict, custom_objects: dict | None = None):
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             raise ValueError(f"{cls.__name__}.from_config expects a dict with a 'layers' list, got {config!r:.200}")
         with limits.loading(), _scope(custom_objects):
@@ -99,16 +151,22 @@ class ModelIO:
 
     def get_build_config(self) -> dict | None:
         """``{"input_shape": [None, ...]}`` once built, as Keras writes it."""
-        if self.input_spec_shape is None:
+        shape = self.input_spec_shape
+        if shape is None and _is_subclassed(self) and getattr(self, "_traced_input", None) is not None:
+            shape = self._traced_input[0]  # trained before ever being called: the shape fit traced it for
+        if shape is None:
             return None
-        return {"input_shape": [None, *self.input_spec_shape]}
+        return {"input_shape": [None, *shape]}
 
     def build_from_config(self, config: dict) -> None:
         """Build for ``config["input_shape"]`` (a ``get_build_config()`` dict)."""
         if config and config.get("input_shape") is not None:
             shape = limits.check_shape(config["input_shape"], f"the build_config of model '{self.name}'")
             with limits.loading():
-                self.build(shape)
+                if _is_subclassed(self):
+                    _build_by_calling(self, shape)
+                else:
+                    self.build(shape)
 
     def get_compile_config(self) -> dict | None:
         """The arguments ``compile`` got, serialized (the optimizer as the object in use)."""
@@ -134,11 +192,32 @@ class ModelIO:
             self.optimizer.build(self.trainable_weights)
 
 
+def _is_subclassed(model) -> bool:
+    return getattr(model, "_graph", None) is None and not hasattr(model, "add")
+
+
+def _build_by_calling(model, shape: tuple) -> None:
+    """A subclassed model makes its weights in its ``call``: call it once on one sample of zeros
+    of the saved shape (Keras builds it by calling it too); the sample must fit the budget of a
+    config."""
+    import math
+
+    import numpy as np
+    sample = tuple(1 if d is None else d for d in shape[1:])
+    if math.prod(sample) > limits.MAX_CONFIG_ELEMENTS:
+        raise ValueError(f"The build_config of model '{model.name}' asks for inputs of shape {shape}: more than "
+                         f"{limits.MAX_CONFIG_ELEMENTS:,} numbers per sample; refusing to build it")
+    if model.built and model.weights:
+        return
+    model(np.zeros((1, *sample), dtype=model.dtype))
+
+
 def _deserialize_layers(owner: str, configs: list, custom_objects):
     """The InputLayer (or None), the other layers (unbuilt) and the first one's build shape."""
     from ..layers.input_layer import InputLayer
     from ..layers.layer import Layer
-    input_layer, layers, first_build_shape = None, [], None
+    layers: list = []
+    input_layer, first_build_shape = None, None
     for layer_config in configs:
         if not isinstance(layer_config, dict):
             raise ValueError(f"{owner}.from_config: each layer must be a serialized dict, got {layer_config!r:.200}")
@@ -160,7 +239,8 @@ def _deserialize_layers(owner: str, configs: list, custom_objects):
 def _input_shape(input_layer, build_input_shape, first_build_shape):
     if input_layer is not None:
         return (None, *input_layer.shape)
-    for shape, what in ((build_input_shape, "build_input_shape"), (first_build_shape, "the first layer's build_config")):
+    for shape, what in ((build_input_shape, "build_input_shape"),
+                        (first_build_shape, "the first layer's build_config")):
         if shape is not None:
             return limits.check_shape(shape, what)
     return None

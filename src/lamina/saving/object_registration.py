@@ -49,7 +49,7 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     return decorator
 
 
-def get_registered_name(obj) -> str:
+def get_registered_name(obj) -> str | None:
     """``"Package>Name"`` for a registered class or function, else its ``__name__``."""
     return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", None))
 

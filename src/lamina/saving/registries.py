@@ -31,6 +31,7 @@ _MODULES = {
 _FUNCTION_MODULES = {"keras.losses": "lamina.losses", "keras.metrics": "lamina.metrics",
                      "keras.activations": "lamina.activations"}
 MODEL_MODULES = ("keras", "keras.models")
+FUNCTIONAL_MODULE = "keras.src.models.functional"  # where Keras 3 writes a Functional model's class
 DTYPE_POLICY_MODULES = ("keras", "keras.dtype_policies", "keras.mixed_precision")
 DTYPE_POLICY_CLASSES = ("DTypePolicy", "FloatDTypePolicy", "Policy")
 
@@ -58,6 +59,9 @@ def find_class(keras_module: str, class_name: str):
     if keras_module in MODEL_MODULES and class_name == "Sequential":
         from ..models.sequential import Sequential
         return Sequential
+    if keras_module in (*MODEL_MODULES, FUNCTIONAL_MODULE) and class_name in ("Functional", "Model"):
+        from ..models import Functional, Model
+        return Functional if class_name == "Functional" else Model
     if keras_module not in _MODULES or not isinstance(class_name, str):
         return None
     module, base = _base(keras_module)
@@ -73,7 +77,7 @@ def find_class(keras_module: str, class_name: str):
     return None
 
 
-def find_function(keras_module: str, name: str):
+def find_function(keras_module: str, name: str | None):
     """The lamina function a file may name (a loss, metric or activation), else None."""
     lamina_name = _FUNCTION_MODULES.get(keras_module)
     if lamina_name is None or not isinstance(name, str):
@@ -97,6 +101,8 @@ def keras_module_of(obj) -> str | None:
     cls = type(obj)
     if cls.__name__ == "Sequential" and find_class("keras", "Sequential") is cls:
         return "keras"
+    if cls.__name__ == "Functional" and find_class(FUNCTIONAL_MODULE, "Functional") is cls:
+        return FUNCTIONAL_MODULE
     for keras_module in _MODULES:
         _, base = _base(keras_module)
         if base is not None and isinstance(obj, base) and find_class(keras_module, cls.__name__) is cls:

@@ -16,6 +16,8 @@ the caller's ``custom_objects`` provide it. Nothing is imported, evaluated or un
 """
 from __future__ import annotations
 
+from typing import Any
+
 import functools
 import inspect
 import types
@@ -23,6 +25,7 @@ import types
 import numpy as np
 
 from . import limits, object_registration, registries
+from . import safe_mode as safe_mode_lib
 
 _PLAIN = (str, int, float, bool)
 _NUMPY_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -34,7 +37,7 @@ _NEWER_KERAS_DEFAULTS = {"quantization_config": None, "lora_rank": None, "lora_a
                          "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
 
 
-def serialize_keras_object(obj):
+def serialize_keras_object(obj) -> Any:
     """Keras's serialized form of ``obj`` (plain values pass through).
 
     >>> import lamina
@@ -67,7 +70,11 @@ def serialize_keras_object(obj):
     _layer_dtype_as_policy(obj, config)
     registered = object_registration.registered_name_or_none(type(obj))
     module = None if registered else registries.keras_module_of(obj)
-    serialized = {"module": module or type(obj).__module__, "class_name": type(obj).__name__,
+    if module == registries.FUNCTIONAL_MODULE:
+        registered = "Functional"  # as Keras writes it
+    elif module is None and registered is None:
+        registered = type(obj).__name__  # a user's class not registered: Keras names it so (custom_objects)
+    serialized = {"module": module, "class_name": type(obj).__name__,
                   "config": config, "registered_name": registered}
     build_config = _build_config(obj)
     if build_config is not None:
@@ -116,21 +123,24 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
     """Rebuild what :func:`serialize_keras_object` wrote, building only known classes.
 
     A config naming any other module or class raises ``ValueError``. ``custom_objects`` maps
-    class names (or ``"Package>Name"``) to the user's own classes and functions. ``safe_mode``
-    is accepted for Keras's signature; lamina never evaluates code from a file either way
-    (a ``lambda`` in a config is always refused).
+    class names (or ``"Package>Name"``) to the user's own classes and functions. Python code a
+    config stores (a ``Lambda`` layer's lambda) is refused unless ``safe_mode=False`` or
+    ``lamina.config.enable_unsafe_deserialization()`` (see ``safe_mode.py``); an enclosing
+    load's choice holds for the objects nested in it.
 
     >>> deserialize_keras_object({"module": "builtins", "class_name": "eval", "config": {}})
     Traceback (most recent call last):
     ...
     ValueError: Refusing to build builtins.eval from a config: it is not a lamina class, not registered with register_keras_serializable, and not in custom_objects
-    """
+    """  # noqa: E501  (a doctest's expected error message is one line)
     if kwargs:
         raise TypeError(f"deserialize_keras_object got unexpected keyword argument(s) {sorted(kwargs)}")
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"custom_objects must be a dict, got {custom_objects!r}")
     custom_objects = {**object_registration.scoped_objects(), **(custom_objects or {})}
-    with limits.loading(), object_registration.CustomObjectScope(custom_objects):
+    scoped = safe_mode_lib.in_safe_mode()
+    with limits.loading(), object_registration.CustomObjectScope(custom_objects), \
+            safe_mode_lib.SafeModeScope(safe_mode if scoped is None else scoped):
         return _deserialize(config, custom_objects)
 
 
@@ -171,13 +181,17 @@ def _deserialize_value(config, custom_objects, budget):
         inner = {}
     if not isinstance(inner, dict):
         raise ValueError(f"The config of {class_name} must be a dict, got {type(inner).__name__}")
-    from ..layers.layer import Layer
-    from ..models.sequential import Sequential
     from ..layers.input_layer import InputLayer
-    if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Sequential, InputLayer)):
+    from ..layers.layer import Layer
+    from ..models.model import Model
+    if isinstance(cls, type) and issubclass(cls, Layer) and not issubclass(cls, (Model, InputLayer)):
         budget.count_layer()  # the layers models hold; the models and their inputs are not counted
-    if isinstance(cls, type) and issubclass(cls, Sequential):
+    if isinstance(cls, type) and _from_config_takes_custom_objects(cls):
+        # Keras's rule: a from_config taking custom_objects deserializes its own config
+        # (a Lambda's stored function must reach it undecoded, to be refused or rebuilt there)
         instance = cls.from_config(inner, custom_objects=custom_objects)
+    elif isinstance(cls, type) and issubclass(cls, Model):
+        instance = cls.from_config(inner)  # a user's own from_config(cls, config): the file's config, as in Keras
     else:
         inner = _without_newer_defaults(cls, {key: _nested(value, custom_objects) for key, value in inner.items()})
         instance = cls.from_config(inner)
@@ -200,10 +214,8 @@ def _special(class_name, module, inner):
         if not isinstance(value, (list, int, float, bool)):
             raise ValueError(f"A serialized array needs a list of numbers, got {type(value).__name__}")
         return np.array(value, dtype=inner["dtype"])
-    if class_name == "__lambda__":
-        raise ValueError("Refusing to load a lambda from a config: it would run code stored in the file. "
-                         "Register the function with lamina.saving.register_keras_serializable and pass it "
-                         "in custom_objects instead")
+    if class_name == "__lambda__":  # Keras's layout: {"value": [code, defaults, closure]}
+        return safe_mode_lib.load_function(inner.get("value") if isinstance(inner, dict) else None)
     if class_name.startswith("__") and class_name.endswith("__"):
         raise ValueError(f"Unsupported serialized value {class_name!r} (lamina builds MLPs from plain configs)")
     if class_name in registries.DTYPE_POLICY_CLASSES and module in registries.DTYPE_POLICY_MODULES:
@@ -262,6 +274,14 @@ def _without_newer_defaults(cls, config: dict) -> dict:
 
 
 @functools.lru_cache(maxsize=512)
+def _from_config_takes_custom_objects(cls) -> bool:
+    try:
+        return "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+@functools.lru_cache(maxsize=512)
 def _init_parameters(cls) -> frozenset | None:
     """The parameter names of ``cls.__init__`` (looked up once per class: a long stack of
     layers would otherwise spend most of its loading time in ``inspect``)."""
@@ -286,3 +306,34 @@ def _build_from_config(instance, build_config) -> None:
         instance.build_for(shape[1:])
     else:
         instance.build(shape)
+
+
+def serialize_layer(layer) -> dict:
+    """``keras.layers.serialize``: a layer (or model) as its serialized dict.
+
+    >>> import lamina
+    >>> lamina.layers.serialize(lamina.layers.Dense(2, name="d"))["config"]["units"]
+    2
+    """
+    from ..layers.layer import Layer
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layers.serialize expects a layer, got {type(layer).__name__}")
+    return serialize_keras_object(layer)
+
+
+def deserialize_layer(config, custom_objects: dict | None = None):
+    """``keras.layers.deserialize``: a new layer (or model) from ``layers.serialize`` output,
+    built under the same rules as a file (only lamina's and the caller's classes).
+
+    >>> import lamina
+    >>> lamina.layers.deserialize(lamina.layers.serialize(lamina.layers.Dense(2, name="d"))).name
+    'd'
+    """
+    from ..layers.layer import Layer
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"layers.deserialize expects a dict from layers.serialize, got {str(config)[:200]}")
+    layer = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(layer, Layer):
+        raise ValueError(f"layers.deserialize built a {type(layer).__name__}, not a layer: the config names "
+                         f"{config.get('class_name')!r}")
+    return layer

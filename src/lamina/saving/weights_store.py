@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import backend
 from .._optional import require
-from . import h5_checks
+from . import h5_checks, keras_walk
 
 LIBVER = ("v110", "v110")  # HDF5 1.10's format: checksummed headers, readable by every h5py 3
 # Arrays up to HDF5's chunk cache size are one chunk (no chunk index to store); larger ones get
@@ -36,16 +36,44 @@ _SINGLE_CHUNK_BYTES = 1 << 20
 
 
 def is_model(obj) -> bool:
-    """A container of layers saved with its own ``layers/`` folder (a ``Sequential``)."""
-    return hasattr(obj, "add") and isinstance(getattr(obj, "layers", None), list)
+    """A container of layers saved with its own ``layers/`` folder (a Sequential or Functional)."""
+    return saved_layers(obj) is not None
+
+
+def saved_layers(obj) -> list | None:
+    """The layers a model keeps under ``layers/``, in Keras's order: a Sequential's, or a graph
+    model's InputLayers and layers in Keras's graph order (ops have no weights and no folder)."""
+    if hasattr(obj, "add") and isinstance(getattr(obj, "layers", None), list):
+        return obj.layers
+    if getattr(obj, "_graph", None) is not None and hasattr(obj, "_current_graph"):
+        from ..models.functional_config import keras_layers
+        return keras_layers(obj)
+    return None
 
 
 def own_variables(obj) -> list:
-    """The variables ``obj`` itself saves, in Keras's order: trainable first, then the others."""
+    """The variables ``obj`` itself saves, in Keras's order: trainable first, then the others
+    (a layer holding layers saves theirs in their own folders)."""
     if is_model(obj):
         return []
-    variables = list(getattr(obj, "variables", []))
+    variables = obj._own_weights() if hasattr(obj, "_own_weights") else list(getattr(obj, "variables", []))
     return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]
+
+
+def children(obj) -> list[tuple[str, object]]:
+    """``(path below obj, child)``: a Sequential's or Functional's layers under ``layers/`` and its
+    optimizer, or what Keras's attribute walk finds in a subclassed model or a layer of layers."""
+    layers = saved_layers(obj)
+    if layers is not None:
+        found = [(f"layers/{name}", layer) for name, layer in child_paths(layers)]
+        if getattr(obj, "optimizer", None) is not None and getattr(obj, "compiled", False):
+            found.append(("optimizer", obj.optimizer))
+        return found
+    return keras_walk.children(obj) if keras_walk.is_walked(obj) else []
+
+
+def _is_optimizer_of(obj, child) -> bool:
+    return child is getattr(obj, "optimizer", None) and getattr(obj, "compiled", False)
 
 
 def child_paths(layers) -> list[tuple[str, object]]:
@@ -82,20 +110,24 @@ def write_model(h5file, model) -> None:
     _write(h5file, model, "")
 
 
-def _write(h5file, obj, path: str) -> None:
+def _write(h5file, obj, path: str, visited: set | None = None) -> None:
+    visited = set() if visited is None else visited
+    if id(obj) in visited:
+        return  # Keras saves each object once, where its walk first meets it
+    visited.add(id(obj))
     group = h5file.create_group(_join(path, "vars"))
     group.attrs["name"] = obj.name
     for i, variable in enumerate(own_variables(obj)):
         create_dataset(group, str(i), variable._value)
-    if not is_model(obj):
-        return
-    for name, layer in child_paths(obj.layers):
-        _write(h5file, layer, _join(path, "layers", name))
-    if getattr(obj, "optimizer", None) is not None and getattr(obj, "compiled", False) and obj.built:
-        group = h5file.create_group(_join(path, "optimizer", "vars"))
-        group.attrs["name"] = obj.optimizer.name
-        for i, value in enumerate(optimizer_state(obj)):
-            create_dataset(group, str(i), value)
+    for child_path, child in children(obj):
+        if _is_optimizer_of(obj, child):
+            if obj.built:
+                group = h5file.create_group(_join(path, child_path, "vars"))
+                group.attrs["name"] = obj.optimizer.name
+                for i, value in enumerate(optimizer_state(obj)):
+                    create_dataset(group, str(i), value)
+        else:
+            _write(h5file, child, _join(path, child_path), visited)
 
 
 def create_dataset(group, name: str, value) -> None:
@@ -196,24 +228,28 @@ def read_model(reader: Reader, model, load_optimizer: bool = True) -> None:
 
 
 def _all_layers(obj) -> list:
-    if not is_model(obj):
-        return [obj]
-    return [inner for layer in obj.layers for inner in _all_layers(layer)]
+    inner = [layer for _, child in children(obj) if not _is_optimizer_of(obj, child) for layer in _all_layers(child)]
+    return inner if is_model(obj) else [obj, *inner]
 
 
-def _read(reader: Reader, obj, path: str, pending: list, load_optimizer: bool, top: bool = False) -> None:
+def _read(reader: Reader, obj, path: str, pending: list, load_optimizer: bool, top: bool = False,
+          visited: set | None = None) -> None:
+    visited = set() if visited is None else visited
+    if id(obj) in visited:
+        return
+    visited.add(id(obj))
     what = f"{type(obj).__name__} '{obj.name}'"
     variables = own_variables(obj)
     if variables or not top:
         reader.read_into(_join(path, "vars"), variables, what, pending)
-    if not is_model(obj):
-        return
-    prefix = reader.prefix if top else "layers"
-    for name, layer in child_paths(obj.layers):
-        _read(reader, layer, _join(path, prefix, name), pending, load_optimizer)
-    optimizer = getattr(obj, "optimizer", None)
-    if load_optimizer and optimizer is not None and getattr(obj, "compiled", False):
-        _read_optimizer(reader, obj, _join(path, "optimizer", "vars"), pending)
+    for child_path, child in children(obj):
+        if _is_optimizer_of(obj, child):
+            if load_optimizer:
+                _read_optimizer(reader, obj, _join(path, child_path, "vars"), pending)
+            continue
+        if top and child_path.startswith("layers/"):
+            child_path = f"{reader.prefix}/{child_path[len('layers/'):]}"
+        _read(reader, child, _join(path, child_path), pending, load_optimizer, visited=visited)
 
 
 def _read_optimizer(reader: Reader, model, path: str, pending: list) -> None:

@@ -10,6 +10,8 @@ tracker named ``<output>_loss``; metrics are named ``<output>_<name>`` (Keras's 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import ops
@@ -22,7 +24,7 @@ def _is_binary_or_sparse(y_true, y_pred) -> tuple[bool, bool]:
     return is_binary, is_sparse
 
 
-def get_loss(identifier, y_true, y_pred):
+def get_loss(identifier, y_true, y_pred) -> Any:
     """A ``Loss`` for one output (None stays None; ``"crossentropy"`` chosen from the shapes)."""
     if identifier is None:
         return None
@@ -33,7 +35,7 @@ def get_loss(identifier, y_true, y_pred):
     return losses_module.get(identifier)
 
 
-def get_metric(identifier, y_true, y_pred):
+def get_metric(identifier, y_true, y_pred) -> Any:
     """A ``Metric`` for one output, named as Keras names it (the string given, else its own name)."""
     if identifier is None:
         raise ValueError("a metric of compile(metrics=...) is None: remove it or name a metric")
@@ -165,16 +167,23 @@ class CompileMetrics(metrics_module.Metric):
             metric.update_state(y_true[i], y_pred[i], sample_weight=weights[i] if weighted else None)
 
     def result(self) -> dict:
+        """Keras's names: ``<output>_<metric>``; a repeated name gets ``_1``, ``_2``; a weighted
+        metric whose name is taken becomes ``<output>_weighted_<metric>`` first."""
         results, counts = {}, {}
-        for i, metric, _ in self._flat:
+
+        def unique(name: str) -> str:
+            if name not in counts:
+                counts[name] = 1
+                return name
+            counts[name] += 1
+            return f"{name}_{counts[name] - 1}"
+
+        for i, metric, weighted in self._flat:
             prefix = self._prefixes[i]
             name = f"{prefix}_{metric.name}" if prefix else metric.name
-            if name in counts:
-                counts[name] += 1
-                name = f"{name}_{counts[name] - 1}"
-            else:
-                counts[name] = 1
-            results[name] = metric.result()
+            if weighted and name in counts:
+                name = f"{prefix}_weighted_{metric.name}" if prefix else f"weighted_{metric.name}"
+            results[unique(name)] = metric.result()
         return results
 
     def reset_state(self) -> None:

@@ -1,6 +1,8 @@
 """Checking and batching the arrays given to ``fit`` / ``evaluate`` / ``predict``."""
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 import numpy as np
@@ -21,7 +23,7 @@ def check_batch_size(batch_size, argument="batch_size") -> int:
     return 32 if batch_size is None else positive_int(batch_size, argument)
 
 
-def features(x, what="x"):
+def features(x, what="x") -> Any:
     """The user's features as an array (or a structure of arrays, for a model of several
     inputs), without copying float data of any precision."""
     if x is None:
@@ -166,7 +168,7 @@ def sample_weights(sample_weight, n: int):
     return weights
 
 
-def split_validation(x, y, sample_weight, validation_split):
+def split_validation(x, y, sample_weight, validation_split) -> tuple[tuple, tuple]:
     """Keras's split: the LAST ``validation_split`` of the rows, taken before shuffling."""
     if not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
@@ -181,7 +183,8 @@ def split_validation(x, y, sample_weight, validation_split):
     return train, val
 
 
-def unpack_validation_data(validation_data):
+def unpack_validation_data(validation_data) -> tuple[Any, Any, Any]:
+    """``(x, y, sample_weight)`` from ``validation_data`` (a 2- or 3-tuple), else a ValueError."""
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
                          f"got {type(validation_data).__name__}")
@@ -268,4 +271,5 @@ class StopOnInterrupt:
 
 
 def batch_slices(n: int, batch_size: int):
+    """The slices of ``n`` rows in batches of ``batch_size`` (the last one shorter)."""
     return [slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]

@@ -30,6 +30,8 @@ weights, to float32 rounding.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..backend.blas import bind_gemm
@@ -61,11 +63,11 @@ class _Buffers:
         self.forward_calls = [bind_gemm(self.inputs[i], plan.packed[i], self.hidden[i]) for i in range(len(dense))]
         self.input_grad_calls = [bind_gemm(self.output_grads[i], plan.kernels[i], self.input_grads[i], trans_b=True)
                                  for i in range(len(dense))]
-        self.weight_calls = [None if target is None else
+        self.weight_calls: list[Any] = [None if target is None else
                              bind_gemm(self.inputs[i], self.output_grads[i], target, trans_a=True)
                              for i, target in enumerate(plan.weight_targets)]
-        self.rows = np.arange(batch)
-        self.dropped = {}  # Dense index -> this step's dropout multiplier after it  # for picking each row's label column
+        self.rows = np.arange(batch)  # for picking each row's label column
+        self.dropped: dict = {}  # Dense index -> this step's dropout multiplier after it
 
 
 def chain_layers(model) -> list | None:
@@ -116,6 +118,7 @@ def _output_link(model, last):
 
 
 class FastPlan:
+    """The fused training step for a chain of Flatten, Dense and Dropout layers (see the module docstring)."""
     @classmethod
     def for_model(cls, model) -> FastPlan | None:
         """The plan for ``model``, or None when it holds anything the plan does not cover."""

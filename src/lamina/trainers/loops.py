@@ -8,6 +8,8 @@ batches.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend
@@ -17,18 +19,39 @@ from ..callbacks.progbar_logger import ProgbarLogger
 from . import data, sources, structures, tracing
 
 
-def log_value(result):
+def log_value(result) -> float | np.ndarray:
     """A metric's result for the logs: a float, or an array for per-class metrics (F1Score)."""
     result = np.asarray(result)
     return float(result) if result.size == 1 else result
 
 
 def flat_logs(logs: dict) -> dict:
-    return dict(sorted((k, log_value(v)) for k, v in logs.items()))
+    """A step's logs as the callbacks see them: names sorted, each value a float (or an array),
+    and a dict value (``compile_metrics``' result, returned by a custom ``train_step`` as
+    ``{m.name: m.result() for m in self.metrics}``) spread into its own names, as Keras does."""
+    flat: dict = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            flat.update({inner: log_value(v) for inner, v in value.items()})
+        else:
+            flat[key] = log_value(value)
+    return dict(sorted(flat.items()))
 
 
 class Loops:
     """The loops of ``Trainer`` (mixed into ``Model``)."""
+
+    # what the loops use of the Model they are mixed into (declared for a type checker)
+    dtype: Any
+    metrics: Any
+    output_shape: Any
+    _compile_metrics: Any
+    _loss_tracker: Any
+    _plan: Any
+    _plan_checked: bool
+    get_metrics_result: Any
+    reset_metrics: Any
+    test_step: Any
 
     def _steps_overridden(self, name: str) -> bool:
         from .trainer import Trainer

@@ -98,7 +98,8 @@ class BatchData:
             if self.sample_shape is None:
                 self.sample_shape = shapes
             elif shapes != self.sample_shape:
-                got, before = (leaves[0].shape, self.sample_shape[0]) if len(leaves) == 1 else (shapes, self.sample_shape)
+                one = len(leaves) == 1
+                got, before = (leaves[0].shape, self.sample_shape[0]) if one else (shapes, self.sample_shape)
                 raise ValueError(f"batch {step} of {self.what} has x of shape {got}, but the earlier batches "
                                  f"had samples of shape {before}")
             n = structures.n_samples(x)
@@ -117,7 +118,7 @@ class BatchData:
             self.source.on_epoch_end()
 
 
-def unpack_batch(batch):
+def unpack_batch(batch) -> tuple:
     """``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
     if isinstance(batch, tuple):
         if not 1 <= len(batch) <= 3:

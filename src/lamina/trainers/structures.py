@@ -3,16 +3,20 @@ arrays (a model of several inputs or outputs). These helpers treat both alike: e
 structure has one row per sample, and a batch takes the same rows of each."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..ops.tensor import Tensor
 
 
 def is_structure(value) -> bool:
+    """Whether ``value`` is a list, tuple or dict (of arrays)."""
     return isinstance(value, (list, tuple, dict))
 
 
 def leaves(value) -> list:
+    """The arrays of ``value``, in order (a dict's in its order)."""
     if isinstance(value, dict):
         return [leaf for v in value.values() for leaf in leaves(v)]
     if isinstance(value, (list, tuple)):
@@ -20,7 +24,8 @@ def leaves(value) -> list:
     return [value]
 
 
-def map_leaves(fn, value):
+def map_leaves(fn, value) -> Any:
+    """``value`` with ``fn`` applied to each array, its lists, tuples and dicts kept."""
     if isinstance(value, dict):
         return {k: map_leaves(fn, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -29,10 +34,11 @@ def map_leaves(fn, value):
 
 
 def n_samples(value) -> int:
+    """The number of samples: the length of the first array of ``value``."""
     return len(leaves(value)[0])
 
 
-def take(value, rows, float_dtype=None):
+def take(value, rows, float_dtype=None) -> Any:
     """The rows ``rows`` of every array of ``value``; floats in ``float_dtype`` when given."""
     def pick(leaf):
         if leaf is None:
@@ -44,7 +50,7 @@ def take(value, rows, float_dtype=None):
     return map_leaves(pick, value)
 
 
-def as_tensors(value):
+def as_tensors(value) -> Any:
     """Arrays as tensors (structures kept), for ``train_step`` and friends."""
     return map_leaves(lambda leaf: leaf if leaf is None or isinstance(leaf, Tensor) else Tensor(np.asarray(leaf)),
                       value)

@@ -35,6 +35,7 @@ def _chain(graph_inputs, graph_outputs, nodes, training=None) -> list | None:
 
 
 def graph_chain(graph) -> list | None:
+    """The chain of layers a Functional ``graph`` runs (see the module docstring), or None."""
     return _chain(graph.inputs, graph.outputs, graph.nodes)
 
 
@@ -44,9 +45,9 @@ def traced_chain(model) -> list | None:
     if spec is None or model.run_eagerly:
         return None
     chains = [_trace(model, spec, training) for training in (True, False)]
-    if chains[0] is None or chains[1] is None:
-        return None
     in_training, in_inference = chains
+    if in_training is None or in_inference is None:
+        return None
     without_dropout = [layer for layer in in_training if layer.fused_role() != "dropout"]
     if in_inference != without_dropout and in_inference != in_training:
         return None
@@ -58,7 +59,7 @@ def build(model) -> None:
     ``fit`` does: its weights draw their initial values before the data is shuffled, whichever
     path then trains it. A ``call`` the trace cannot follow builds on the first batch instead."""
     spec = getattr(model, "_traced_input", None)
-    if spec is None or model._current_graph() is not None or all(l.built for l in model._flatten_layers()):
+    if spec is None or model._current_graph() is not None or all(layer.built for layer in model._flatten_layers()):
         return
     if _symbolic_call(model, spec, False) is not None:
         model.built = True
@@ -91,7 +92,8 @@ def _trace(model, spec, training: bool) -> list | None:
     if traced is None:
         return None
     try:
-        graph = Graph(*traced, model.name)
+        traced_input, traced_output = traced
+        graph = Graph(traced_input, traced_output, model.name)
     except (ValueError, TypeError):  # outputs that do not come from the input alone
         return None
     return _chain(graph.inputs, graph.outputs, graph.nodes, training)

@@ -9,6 +9,7 @@ for a chain of built-in layers. The loops themselves are in ``loops.py``.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from .compile_utils import CompileLoss, CompileMetrics
 from .loops import Loops
 
 
-def unpack_x_y_sample_weight(data):
+def unpack_x_y_sample_weight(data) -> tuple:
     """``(x, y, sample_weight)`` from what ``fit`` hands to ``train_step``."""
     if isinstance(data, tuple):
         if len(data) == 1:
@@ -35,6 +36,12 @@ def unpack_x_y_sample_weight(data):
 
 class Trainer(Loops):
     """What a ``Model`` adds to train: mixed into ``Model`` (and so Sequential and Functional)."""
+
+    # what training uses of the Model it is mixed into (declared for a type checker)
+    optimizer: Any
+    trainable_weights: Any
+    _flatten_layers: Any
+    __call__: Any
 
     def _init_trainer(self) -> None:
         self.optimizer = None
@@ -121,7 +128,9 @@ class Trainer(Loops):
                 out.append(self._compile_metrics)
             if self._compile_loss is not None:
                 out.extend(self._compile_loss.trackers)
-        return out + [m for layer in self._flatten_layers(include_self=False) for m in layer._metrics]
+        # a nested model's own trackers are not this model's (Keras skips Trainers here too)
+        return out + [m for layer in self._flatten_layers(include_self=False) if not isinstance(layer, Trainer)
+                      for m in layer._metrics]
 
     @property
     def metrics_names(self) -> list[str]:

@@ -149,7 +149,9 @@ def plot_images(x, y=None, class_names: list[str] | None = None, predictions=Non
         if guess is not None and truth is not None and guess[i] != truth[i]:
             axes.set_title(f"{name(guess[i])} ({name(truth[i])})", color="red", fontsize=9)
         elif guess is not None or truth is not None:
-            axes.set_title(name((guess if guess is not None else truth)[i]), fontsize=9)
+            known = guess if guess is not None else truth
+            assert known is not None  # the elif's condition
+            axes.set_title(name(known[i]), fontsize=9)
     _save(figure, to_file)
     return figure
 

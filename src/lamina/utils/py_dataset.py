@@ -32,7 +32,7 @@ class PyDataset(abc.ABC):
     def __getitem__(self, index: int):
         """Batch ``index``: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``."""
 
-    def on_epoch_end(self) -> None:
+    def on_epoch_end(self) -> None:  # noqa: B027  (a hook a subclass may override, not must)
         """Called after every epoch."""
 
     @property

@@ -9,10 +9,14 @@ Output to a terminal is styled with ANSI codes as Keras styles it; anything
 else (a pipe, a file, ``print_fn``) gets plain text.
 """
 
+import math
 import os
 import re
 import shutil
 import sys
+from typing import Any
+
+from .summary_graph import graph_view, sublayers, type_name
 
 __all__ = ["print_summary", "count_params", "weight_memory_size",
            "readable_memory_size", "get_layer_index_bound_by_layer_name"]
@@ -39,7 +43,7 @@ def _unique(weights):
     return list(seen.values())
 
 
-def count_params(weights):
+def count_params(weights) -> int:
     """The number of scalars in a list of variables (each counted once)."""
     total = 0
     for w in _unique(weights):
@@ -47,7 +51,7 @@ def count_params(weights):
     return total
 
 
-def weight_memory_size(weights):
+def weight_memory_size(weights) -> int:
     """The memory footprint of variables in bytes (each counted once)."""
     total = 0
     for w in _unique(weights):
@@ -56,7 +60,7 @@ def weight_memory_size(weights):
     return total
 
 
-def readable_memory_size(size):
+def readable_memory_size(size) -> str:
     """``266610 * 4`` bytes -> ``'1.02 MB'`` (units of 1024, two decimals)."""
     units = ["B", "KB", "MB", "GB", "TB", "PB"]
     for unit in units:
@@ -66,7 +70,7 @@ def readable_memory_size(size):
     return "{:.2f} {}".format(size, units[-1])
 
 
-def get_layer_index_bound_by_layer_name(layers, layer_range=None):
+def get_layer_index_bound_by_layer_name(layers, layer_range=None) -> list[int]:
     """``[first, last + 1]`` of the layers whose names match ``layer_range``."""
     if layer_range is None:
         return [0, len(layers)]
@@ -81,8 +85,8 @@ def get_layer_index_bound_by_layer_name(layers, layer_range=None):
         raise ValueError(
             f"layer_range should contain string type only. Received: {layer_range}"
         )
-    lower = [i for i, l in enumerate(layers) if re.match(layer_range[0], l.name)]
-    upper = [i for i, l in enumerate(layers) if re.match(layer_range[1], l.name)]
+    lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    upper = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
     if not lower or not upper:
         raise ValueError(
             "Passed layer_names do not match the layer names in the model. "
@@ -222,7 +226,20 @@ def _table_widths(column_widths, table_width):
         widths = _ratio_reduce(excess, [1] * len(widths), widths, widths)
         widths = [min(w + 2, width) if width >= 1 else 0
                   for w, width in zip(column_widths, widths)]
+    if 0 < sum(widths) < max_width:  # a table narrower than its width grows (rich's expand)
+        widths = [w + pad for w, pad in zip(widths, _ratio_distribute(max_width - sum(widths), widths))]
     return widths
+
+
+def _ratio_distribute(total, ratios):
+    """``total`` split in proportion to ``ratios``, each part rounded up (rich's rule)."""
+    total_ratio, remaining, parts = sum(ratios), total, []
+    for ratio in ratios:
+        part = math.ceil(ratio * remaining / total_ratio) if total_ratio > 0 else remaining
+        parts.append(part)
+        total_ratio -= ratio
+        remaining -= part
+    return parts
 
 
 # -------------------------------------------------------------- rendering
@@ -359,9 +376,9 @@ def _format_shape_tuple(shape):
     return text.add(")")
 
 
-def _layer_fields(layer, prefix, show_trainable):
+def _layer_fields(layer, prefix, show_trainable, view=None):
     name = _Text(f"{prefix}{layer.name} (")
-    name.add(type(layer).__name__, _SYMBOL).add(")")
+    name.add(type_name(layer), _SYMBOL).add(")")
     if not hasattr(layer, "built"):
         params = _Text("0", [_NUMBER])
     elif not layer.built:
@@ -370,6 +387,8 @@ def _layer_fields(layer, prefix, show_trainable):
         count = f"{layer.count_params():,}"
         params = _Text(count, [_NUMBER] * len(count))
     fields = [name, _format_shape(layer), params]
+    if view is not None and not view.sequential_like:
+        fields.append(_connections(view.connections(layer)))
     if show_trainable:
         if len(getattr(layer, "weights", None) or []) > 0:
             fields.append(
@@ -381,14 +400,25 @@ def _layer_fields(layer, prefix, show_trainable):
     return fields
 
 
-def _layer_rows(layer, expand_nested, show_trainable, nested_level=0):
+def _connections(text):
+    """Keras highlights the node and tensor indices of ``name[0][0]`` as numbers."""
+    out = _Text()
+    for piece in re.split(r"(\[\d+\])", text):
+        if re.fullmatch(r"\[\d+\]", piece):
+            out.add("[").add(piece[1:-1], _NUMBER).add("]")
+        else:
+            out.add(piece)
+    return out
+
+
+def _layer_rows(layer, expand_nested, show_trainable, nested_level=0, view=None):
     prefix = "   " * nested_level + "\u2514 " if nested_level else ""
-    rows = [_layer_fields(layer, prefix, show_trainable)]
-    sublayers = getattr(layer, "layers", None) if expand_nested else None
-    if sublayers:
-        for sub in sublayers:
+    rows = [_layer_fields(layer, prefix, show_trainable, view)]
+    nested = sublayers(layer) if expand_nested else None
+    if nested:
+        for sub in nested:
             rows.extend(
-                _layer_rows(sub, expand_nested, show_trainable, nested_level + 1)
+                _layer_rows(sub, expand_nested, show_trainable, nested_level + 1, view)
             )
     return rows
 
@@ -419,7 +449,7 @@ def print_summary(
     expand_nested=False,
     show_trainable=False,
     layer_range=None,
-):
+) -> None:
     """Prints a summary of a model, as Keras 3's ``model.summary()``.
 
     Args:
@@ -434,11 +464,18 @@ def print_summary(
         show_trainable: Whether to add a "Trainable" column.
         layer_range: Two names (or regexes): the first and last layer shown.
     """
-    layers = list(model.layers)
-    default_line_length = 88
-    positions = list(positions or [0.45, 0.80, 1.0])
-    header = ["Layer (type)", "Output Shape", "Param #"]
-    alignment = ["left", "left", "right"]
+    view = graph_view(model)
+    layers = list(model.layers) if view is None else view.operations
+    if view is None or view.sequential_like:
+        default_line_length = 88
+        positions = list(positions or [0.45, 0.80, 1.0])
+        header = ["Layer (type)", "Output Shape", "Param #"]
+        alignment = ["left", "left", "right"]
+    else:
+        default_line_length = 108
+        positions = list(positions or [0.3, 0.56, 0.74, 1.0])
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+        alignment = ["left", "left", "right", "left"]
     if show_trainable:
         default_line_length += 12
         positions = [p * 0.90 for p in positions] + [1.0]
@@ -457,11 +494,12 @@ def print_summary(
             raise ValueError("Insufficient console width to print summary.")
         column_widths.append(width)
         current += width
+    column_widths = column_widths[:len(header)]  # Keras gives a column only to each header
 
     bounds = get_layer_index_bound_by_layer_name(layers, layer_range)
     rows = []
     for layer in layers[bounds[0]:bounds[1]]:
-        rows.extend(_layer_rows(layer, expand_nested, show_trainable))
+        rows.extend(_layer_rows(layer, expand_nested, show_trainable, view=view))
 
     trainable = _model_weights(model, "trainable_weights")
     non_trainable = _model_weights(model, "non_trainable_weights")
@@ -470,7 +508,7 @@ def print_summary(
     non_trainable_count = count_params(non_trainable)
     non_trainable_size = weight_memory_size(non_trainable)
 
-    optimizer = getattr(model, "optimizer", None)
+    optimizer: Any = getattr(model, "optimizer", None)
     optimizer_built = bool(
         getattr(model, "compiled", False)
         and optimizer is not None
@@ -501,16 +539,16 @@ def print_summary(
 
     console_width = _console_width()
     if print_fn is not None:
-        print_fn("".join(l.chars[:console_width] + "\n" for l in lines))
+        print_fn("".join(line.chars[:console_width] + "\n" for line in lines))
         return
     stream = sys.stdout
     if _is_tty(stream) and os.environ.get("TERM") != "dumb":
         color_ok = "NO_COLOR" not in os.environ
         text = "".join(
-            _ansi(l.slice(0, console_width), color_ok) + "\n" for l in lines
+            _ansi(line.slice(0, console_width), color_ok) + "\n" for line in lines
         )
     else:
-        text = "".join(l.chars[:console_width] + "\n" for l in lines)
+        text = "".join(line.chars[:console_width] + "\n" for line in lines)
     stream.write(text)
     try:
         stream.flush()

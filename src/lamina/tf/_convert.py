@@ -1,0 +1,81 @@
+"""How TensorFlow turns Python data into tensors, shared by the ``lamina.tf`` families.
+
+TensorFlow's rules differ from Keras's in two places: Python floats become float32 whatever
+``floatx`` says, and Python ints become int32 unless one does not fit, then int64. NumPy arrays
+and tensors keep their dtype (``float64`` stays ``float64``).
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import ops
+from ..ops.dtypes import standardize_dtype
+from ..ops.tensor import Tensor
+
+_INT32 = np.iinfo(np.int32)
+
+
+def python_array(value) -> np.ndarray:
+    """Python data (numbers, nested lists, tensors inside lists) as an array of TensorFlow's dtype."""
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in _leaves(value)):
+        value = _unwrap(value)
+    array = np.asarray(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return array
+    if array.dtype.kind == "f":
+        return array.astype(np.float32)
+    if array.dtype.kind in "iu":
+        fits = array.size == 0 or (array.min() >= _INT32.min and array.max() <= _INT32.max)
+        return array.astype(np.int32 if fits else np.int64)
+    if array.dtype.kind not in "b":
+        raise TypeError(f"Expected numeric or bool data, got {value!r} (an array of dtype {array.dtype})")
+    return array
+
+
+def _leaves(value):
+    for item in value:
+        if isinstance(item, (list, tuple)):
+            yield from _leaves(item)
+        else:
+            yield item
+
+
+def _unwrap(value):
+    if isinstance(value, (list, tuple)):
+        return [_unwrap(v) for v in value]
+    return value._value if isinstance(value, Tensor) else value
+
+
+def tensor(value, dtype=None) -> Tensor:
+    """``value`` as a lamina tensor: tensors and Variables through ``ops`` (a tape sees them),
+    Python data with TensorFlow's dtypes."""
+    if isinstance(value, Tensor):
+        return ops.convert_to_tensor(value, dtype)
+    if isinstance(value, (list, tuple)) and value and builtins.all(isinstance(v, Tensor) for v in value):
+        out = ops.stack(list(value))  # a list of tensors packs, differentiably
+        return out if dtype is None else ops.cast(out, dtype)
+    array = python_array(value)
+    return Tensor(array if dtype is None else array.astype(standardize_dtype(dtype)))
+
+
+def int_list(shape, argument: str, op: str) -> tuple:
+    """A shape argument (an int, a list that may hold scalar tensors, a 1-D tensor) as ints."""
+    if isinstance(shape, Tensor):
+        shape = shape._value.tolist()
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    try:
+        return tuple(-1 if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op} expects {argument} to be a list of ints (or a 1-D int tensor), got {shape!r}") from None
+
+
+def axes(axis):
+    """An ``axis`` argument (None, an int, a list or a tensor) as ops take it."""
+    if isinstance(axis, Tensor):
+        axis = axis._value.tolist()
+    if axis is None or isinstance(axis, (int, np.integer)):
+        return axis if axis is None else int(axis)
+    return tuple(int(a) for a in axis)

@@ -1,0 +1,105 @@
+"""TensorFlow's ``tf.Variable``: ``Variable(initial_value, trainable=True, name=...)`` in TensorFlow's
+argument order, also taking Keras's (``Variable(initializer, shape)``, ``initializer=``), and
+TensorFlow's ``value()``, ``read_value()`` and ``assign(..., read_value=)``.
+
+Every lamina Variable, a layer's weight included, passes ``isinstance(v, tf.Variable)``.
+
+>>> import lamina as tf
+>>> v = tf.Variable(1.0, name="w")
+>>> v.dtype, v.trainable, float(v.value()), float(v.value)
+('float32', True, 1.0, 1.0)
+>>> _ = v.assign_add(2.0); float(v.read_value())
+3.0
+>>> tf.Variable([1, 2], False).trainable
+False
+>>> tf.Variable("zeros", (2,)).numpy().tolist()
+[0.0, 0.0]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..ops.tensor import Tensor
+from ..variables import Variable as _KerasVariable
+
+
+class VariableSynchronization:
+    """TensorFlow's synchronization modes (lamina runs one replica: they are recorded only)."""
+    AUTO, NONE, ON_WRITE, ON_READ = "auto", "none", "on_write", "on_read"
+
+
+class VariableAggregation:
+    """TensorFlow's aggregation modes (recorded only: one replica)."""
+    NONE, SUM, MEAN, ONLY_FIRST_REPLICA = "none", "sum", "mean", "only_first_replica"
+
+
+class _CallableValue(Tensor):
+    """A Variable's ``value``: a tensor that also answers ``value()``, TensorFlow's spelling."""
+
+    __slots__ = ()
+
+    def __call__(self) -> Tensor:
+        return self
+
+
+class _AnyVariable(type):
+    """``isinstance(x, tf.Variable)`` holds for every lamina Variable (a layer's weights too)."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        return isinstance(instance, _KerasVariable)
+
+    def __subclasscheck__(cls, subclass) -> bool:
+        return isinstance(subclass, type) and issubclass(subclass, _KerasVariable)
+
+
+def _is_shape(value) -> bool:
+    return isinstance(value, (tuple, list, int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+class Variable(_KerasVariable, metaclass=_AnyVariable):
+    """A Variable made with TensorFlow's arguments (or Keras's: a shape as the second argument, or
+    ``initializer=``); Python floats become floatx (float32 unless changed) and ints int32."""
+
+    __slots__ = ()
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True, caching_device=None, name=None,
+                 variable_def=None, dtype=None, import_scope=None, constraint=None, synchronization="auto",
+                 aggregation="none", shape=None, experimental_enable_variable_lifting=True, **keras_kwargs):
+        if _is_shape(trainable):  # Keras's order: Variable(initializer, shape, dtype, trainable)
+            shape, trainable = trainable, caching_device
+            dtype = validate_shape if validate_shape is not True else dtype
+        if variable_def is not None or import_scope is not None:
+            raise ValueError("Variable: variable_def and import_scope (TensorFlow 1 graphs) are not supported")
+        initializer = keras_kwargs.pop("initializer", initial_value)
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+        super().__init__(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name,
+                         constraint=constraint, synchronization=synchronization, aggregation=aggregation,
+                         **keras_kwargs)
+
+    @property
+    def value(self) -> _CallableValue:
+        """The current value as a tensor; ``v.value`` and ``v.value()`` both give it."""
+        out = ops.convert_to_tensor(self)
+        out.__class__ = _CallableValue  # the same object, so a tape recording the read still knows it
+        return out  # type: ignore[return-value]  # its class was just set
+
+    def read_value(self) -> Tensor:
+        """The current value as a tensor (a snapshot: later writes do not change it)."""
+        return ops.convert_to_tensor(self)
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Write ``value``; return the Variable (``read_value=False``: None), as TensorFlow does."""
+        super().assign(value)
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        """``v += delta``."""
+        super().assign_add(delta)
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        """``v -= delta``."""
+        super().assign_sub(delta)
+        return self if read_value else None
