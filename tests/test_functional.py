@@ -135,3 +135,27 @@ def test_a_loss_dict_naming_an_unknown_output_lists_the_outputs():
     model.compile(loss={"mian": "mse"}, optimizer="sgd")
     with pytest.raises(ValueError, match=r"unknown output\(s\) \['mian'\]; the model's outputs are \['main', 'aux'\]"):
         model.fit(np.ones((4, 3)), {"main": np.ones((4, 1)), "aux": np.ones((4, 1))}, verbose=0)
+
+
+def test_a_list_of_one_output_gives_the_array_as_keras():
+    x = keras.Input((3,))
+    model = keras.Model(x, [layers.Dense(2)(x)])
+    assert isinstance(model.predict(np.ones((2, 3)), verbose=0), np.ndarray)
+    model.compile(loss=["mse"], optimizer="sgd")
+    assert np.isfinite(model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0).history["loss"][0])
+
+
+def test_slicing_a_symbolic_tensor_is_a_graph_node():
+    x = keras.Input((4,))
+    model = keras.Model(x, x[:, 1:3] * 2.0)
+    assert model.output_shape == (None, 2)
+    np.testing.assert_allclose(model.predict(np.arange(8.0).reshape(2, 4), verbose=0), [[2, 4], [10, 12]])
+
+
+def test_layers_and_weights_are_in_keras_order_for_several_inputs():
+    a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+    e = layers.Dense(2, name="e")(b)
+    model = keras.Model([a, b], layers.Dense(2, name="d")(layers.concatenate([a, e])))
+    # Keras 3.15 lists them by depth from the outputs: ['b', 'a', 'e', 'concatenate', 'd']
+    assert [layer.name for layer in model.layers] == ["b", "a", "e", "concatenate", "d"]
+    assert [w.path for w in model.weights] == ["e/kernel", "e/bias", "d/kernel", "d/bias"]

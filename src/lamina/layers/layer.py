@@ -490,7 +490,7 @@ def _to_tensors(value, layer):
         return type(value)(_to_tensors(v, layer) for v in value)
     if isinstance(value, dict):
         return {k: _to_tensors(v, layer) for k, v in value.items()}
-    if value is None or isinstance(value, (str, bool)):
+    if value is None or isinstance(value, (str, bool, slice, type(Ellipsis))):  # an index key stays a key
         return value
     from ..ops.tensor import to_array
     array = to_array(value)

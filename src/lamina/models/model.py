@@ -67,7 +67,8 @@ class Model(Trainer, ModelIO, Layer):
         if outputs is None:
             raise ValueError(f"Model '{self.name}' needs outputs: Model(inputs, outputs)")
         self._graph = Graph(inputs, outputs, self.name)
-        self._layers = [layer for layer in self._graph.layers]
+        from .functional_config import keras_order  # Keras's order: by depth from the outputs
+        self._layers = keras_order(self._graph)[0]
         self.built = True
 
     def _current_graph(self) -> Graph | None:
@@ -176,7 +177,9 @@ class Model(Trainer, ModelIO, Layer):
         if graph is None:
             raise TypeError(f"{type(self).__name__} subclasses Model: define call(self, inputs) (or build the "
                             "model as Model(inputs, outputs))")
-        return graph.run(self._input_values(inputs))
+        outputs = graph.run(self._input_values(inputs))
+        # Keras unpacks a list of one output: Model(x, [y]) returns y's value, not [value]
+        return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
 
     def _input_values(self, inputs) -> list:
         """The call's inputs in graph-input order: one tensor, a list/tuple, or a dict by input name."""
