@@ -22,13 +22,17 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._optional import require
 
 _FEATURE = "lamina.wrappers"
-sklearn_base = require("sklearn.base", _FEATURE)
+if TYPE_CHECKING:  # a type checker reads sklearn.base itself; at run time require() names the pip line
+    import sklearn.base as sklearn_base
+else:
+    sklearn_base = require("sklearn.base", _FEATURE)
 require("sklearn.preprocessing", _FEATURE)
 _validation = require("sklearn.utils.validation", _FEATURE)
 _multiclass = require("sklearn.utils.multiclass", _FEATURE)
@@ -87,7 +91,7 @@ class _TargetColumn:
         return np.squeeze(y, axis=1) if self.ndim == 1 and y.ndim == 2 and y.shape[1] == 1 else y
 
 
-class SKLBase(sklearn_base.BaseEstimator):  # type: ignore[name-defined]  # sklearn.base, through _optional.require
+class SKLBase(sklearn_base.BaseEstimator):
     """What the three wrappers share: the model's making, ``fit`` and ``predict``.
 
     Args:
@@ -190,7 +194,7 @@ class SKLBase(sklearn_base.BaseEstimator):  # type: ignore[name-defined]  # skle
         return self._target_encoder.inverse_transform(y)
 
 
-class SKLearnClassifier(sklearn_base.ClassifierMixin, SKLBase):  # type: ignore[name-defined]  # sklearn.base, through _optional.require
+class SKLearnClassifier(sklearn_base.ClassifierMixin, SKLBase):
     """A lamina model as a scikit-learn classifier (Keras's ``keras.wrappers.SKLearnClassifier``).
 
     The labels (binary or multiclass, any values) are one-hot encoded for training, so the
@@ -249,7 +253,7 @@ class SKLearnClassifier(sklearn_base.ClassifierMixin, SKLBase):  # type: ignore[
         return column.inverse_transform(self.classes_[np.argmax(y, axis=1)].reshape(-1, 1))
 
 
-class SKLearnRegressor(sklearn_base.RegressorMixin, SKLBase):  # type: ignore[name-defined]  # sklearn.base, through _optional.require
+class SKLearnRegressor(sklearn_base.RegressorMixin, SKLBase):
     """A lamina model as a scikit-learn regressor (Keras's ``keras.wrappers.SKLearnRegressor``);
     a 1-D ``y`` trains as a column and is predicted 1-D.
 
@@ -275,7 +279,7 @@ class SKLearnRegressor(sklearn_base.RegressorMixin, SKLBase):  # type: ignore[na
         return super().predict(X).astype(np.float64)
 
 
-class SKLearnTransformer(sklearn_base.TransformerMixin, SKLBase):  # type: ignore[name-defined]  # sklearn.base, through _optional.require
+class SKLearnTransformer(sklearn_base.TransformerMixin, SKLBase):
     """A lamina model as a scikit-learn transformer (Keras's
     ``keras.wrappers.SKLearnTransformer``): ``fit(X, y)`` trains the model, ``transform(X)``
     is its prediction (an encoder's embedding, say). Its output is the model's float32.
