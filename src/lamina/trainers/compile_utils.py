@@ -145,11 +145,6 @@ class CompileMetrics(metrics_module.Metric):
                     entry = list(entry.values())
                 for spec in ([] if entry is None else entry if isinstance(entry, (list, tuple)) else [entry]):
                     self._flat.append((i, get_metric(spec, y_true[i], y_pred[i]), weighted))
-        # as Keras: a weighted metric named like an unweighted one of its output is "weighted_<name>"
-        plain = {(i, metric.name) for i, metric, weighted in self._flat if not weighted}
-        for i, metric, weighted in self._flat:
-            if weighted and (i, metric.name) in plain:
-                metric.name = f"weighted_{metric.name}"
         self.built = True
 
     @property
