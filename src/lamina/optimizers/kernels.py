@@ -57,6 +57,17 @@ def _flat(arrays, dtype):
     return flat
 
 
+def _moments(g, m, v, work, c1, c2) -> None:
+    """Adam's and Nadam's moments in place: ``m += c1 (g - m)``, ``v += c2 (g^2 - v)``."""
+    np.subtract(g, m, out=work)
+    work *= c1
+    m += work
+    np.multiply(g, g, out=work)
+    work -= v
+    work *= c2
+    v += work
+
+
 def adam(w, g, m, v, v_hat, work, c1, c2, alpha, eps) -> None:
     """``m += (g - m) c1; v += (g^2 - v) c2``; with ``v_hat`` (amsgrad) ``v_hat = max(v_hat, v)``
     and that in the root; ``w -= alpha m / (sqrt(v) + eps)``. ``work`` is scratch of w's shape."""
@@ -70,13 +81,7 @@ def adam(w, g, m, v, v_hat, work, c1, c2, alpha, eps) -> None:
         else:
             kernels.adam_amsgrad(*flat, *scalars)
         return
-    np.subtract(g, m, out=work)
-    work *= c1
-    m += work
-    np.multiply(g, g, out=work)
-    work -= v
-    work *= c2
-    v += work
+    _moments(g, m, v, work, c1, c2)
     if v_hat is not None:
         np.maximum(v_hat, v, out=v_hat)
         v = v_hat
@@ -131,13 +136,7 @@ def nadam(w, g, m, v, work, work2, c1, c2, m_scale, g_scale, v_scale, lr, eps) -
     if flat is not None:
         kernels.nadam(*flat, *[w.dtype.type(s) for s in (c1, c2, m_scale, g_scale, v_scale, lr, eps)])
         return
-    np.subtract(g, m, out=work)
-    work *= c1
-    m += work
-    np.multiply(g, g, out=work)
-    work -= v
-    work *= c2
-    v += work
+    _moments(g, m, v, work, c1, c2)
     np.multiply(v, v_scale, out=work)  # the denominator
     np.sqrt(work, out=work)
     work += eps
