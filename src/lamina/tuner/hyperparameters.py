@@ -13,6 +13,7 @@ always, but only an active one takes a value.
 """
 from __future__ import annotations
 
+import abc
 import contextlib
 import math
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ _SAMPLINGS = ("linear", "log", "reverse_log")
 GRID_SAMPLES = 10  # KerasTuner's GridSearch takes 10 evenly spaced values of a range without a step
 
 
-class HyperParameter:
+class HyperParameter(abc.ABC):
     """What every kind shares: a name, a default and the parent conditions that make it active."""
 
     def __init__(self, name: str, default: Any = None, conditions: tuple = ()):
@@ -37,13 +38,13 @@ class HyperParameter:
         """The value outside a search (and GridSearch's first)."""
         return self._default
 
+    @abc.abstractmethod
     def suggest(self, trial) -> Any:
         """The value Optuna's ``trial`` draws for this hyperparameter."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def grid(self) -> list:
         """GridSearch's values, in Optuna's parameter space (what ``suggest`` asks Optuna for)."""
-        raise NotImplementedError
 
     def get_config(self) -> dict:
         """KerasTuner's summary fields (``search_space_summary`` prints them)."""
