@@ -87,3 +87,46 @@ def test_the_recycler_hands_out_only_unheld_arrays():
     assert pool.take((3,), dtype) is not again
     resized = pool.take((2, 2), dtype)
     assert resized.shape == (2, 2) and resized.dtype == dtype
+
+
+def test_cached_weight_lists_follow_every_change():
+    class Block(lamina.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = lamina.layers.Dense(2)
+
+        def call(self, x):
+            return self.inner(x)
+
+    block = Block()
+    outer = lamina.Sequential([lamina.Input((3,)), block])
+    assert [w.shape for w in outer.trainable_weights] == [(3, 2), (2,)]
+    extra = block.add_weight((4,), name="extra")  # a weight added after the lists were read
+    assert [w.shape for w in outer.weights] == [(4,), (3, 2), (2,)]
+    block.more = lamina.layers.Dense(5)  # a sub-layer added later (built later: no weights yet)
+    block.more.build((None, 2))
+    assert len(outer.weights) == 5
+    block.inner.trainable = False  # a layer frozen
+    assert [w.shape for w in outer.trainable_weights] == [(4,), (2, 5), (5,)]
+    assert len(outer.non_trainable_weights) == 2
+    extra.trainable = False  # a Variable frozen on its own
+    assert [w.shape for w in outer.trainable_weights] == [(2, 5), (5,)]
+    block.inner.trainable = True
+    del block.more  # a sub-layer removed
+    assert [w.shape for w in outer.trainable_weights] == [(3, 2), (2,)]
+    block.parts = [lamina.layers.Dense(1)]
+    block.parts[0].build((None, 3))
+    assert len(outer.weights) == 5
+    block.parts.pop()  # removed from a tracked list
+    assert len(outer.weights) == 3
+    outer.trainable = False
+    assert outer.trainable_weights == [] and len(outer.non_trainable_weights) == 3
+
+
+def test_the_returned_weight_lists_are_the_callers_own():
+    model = _model()
+    model(np.ones((1, 5), np.float32))
+    weights = model.trainable_weights
+    weights.append("junk")
+    weights.clear()
+    assert len(model.trainable_weights) == 4 and len(model.weights) == 4

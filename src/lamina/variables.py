@@ -21,6 +21,7 @@ import weakref
 
 import numpy as np
 
+from . import _versions
 from .layers.call_context import inferring_shapes
 from .ops.dtypes import standardize_dtype
 from .ops.tensor import Tensor, to_array
@@ -67,6 +68,7 @@ class Variable(Tensor):
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
+        _versions.changed()  # the layers' cached trainable_weights
 
     @property
     def value(self) -> Tensor:

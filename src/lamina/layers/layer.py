@@ -10,7 +10,6 @@ itself call a fused op instead (see ``fused.py``).
 """
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -19,44 +18,23 @@ import numpy as np
 from .. import backend, regularizers
 from .._errors import named_layer_error
 from ..backend.keras_tensor import any_symbolic
-from ..ops.tensor import Tensor
 from ..saving import limits
+from .. import _versions
 from . import call_context
-from .tracking import track, untrack
+from .conversion import _call_signature, _dtype_name, _resolve_training, _to_tensors, _wrap_outputs, as_shape, to_array
+from .layer_graph import GraphSide
+from .tracking import WatchedList, collect_weights, flatten_layers, track, untrack
+
+__all__ = ["Layer", "as_shape", "to_array"]  # the conversion helpers are still imported from here
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
 _INTERNAL = frozenset(("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics", "_losses",
-                       "_seed_generators",
-                       "_call_signature", "_inbound_nodes", "_outbound_nodes"))
-_FLOAT_POLICIES = ("float16", "float32", "float64", "bfloat16", "mixed_float16", "mixed_bfloat16")
+                       "_seed_generators", "_call_signature", "_inbound_nodes", "_outbound_nodes", "_weight_lists",
+                       "_flat_layers"))
+_WATCHED = frozenset(("_layers", "_trainable_variables", "_non_trainable_variables"))
 
 
-def as_shape(shape, argument: str, owner: str) -> tuple:
-    """A shape given as an int, list or tuple, as a tuple of ints/None."""
-    if isinstance(shape, (int, np.integer)):
-        shape = (shape,)
-    try:
-        shape = tuple(None if d is None else int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner} expects {argument} to be a tuple of ints, got {shape!r}") from None
-    if any(d is not None and d < 1 for d in shape):
-        raise ValueError(f"{owner} expects {argument} with positive dimensions, got {shape}")
-    return shape
-
-
-def _dtype_name(dtype) -> str:
-    if isinstance(dtype, dict):  # a DTypePolicy config
-        dtype = (dtype.get("config") or {}).get("name")
-    dtype = getattr(dtype, "name", dtype)
-    if dtype is None:
-        return backend.floatx()
-    if dtype not in _FLOAT_POLICIES and np.dtype(dtype).kind != "f":
-        raise ValueError(f"layer dtype must be a float dtype (float16, float32, float64), got {dtype!r}")
-    return {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(dtype, np.dtype(dtype).name
-                                                                          if dtype != "bfloat16" else dtype)
-
-
-class Layer:
+class Layer(GraphSide):
     """Base class for layers: subclass it with ``__init__``, optionally ``build``, and ``call``.
 
     >>> import lamina
@@ -85,15 +63,19 @@ class Layer:
     _losses: list
     _inbound_nodes: list
     _seed_generators: list
+    _weight_lists: tuple | None
     # set in __init__ and changed by build: None, one shape tuple, or a structure of them
     _build_shapes: Any
     activity_regularizer: Any
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
-        for name in ("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics", "_losses",
-                     "_inbound_nodes", "_seed_generators"):
+        for name in _WATCHED:
+            object.__setattr__(self, name, WatchedList())
+        for name in ("_metrics", "_losses", "_inbound_nodes", "_seed_generators"):
             object.__setattr__(self, name, [])
+        object.__setattr__(self, "_weight_lists", None)  # (_versions.VERSION, weights, trainable_weights)
+        object.__setattr__(self, "_flat_layers", None)  # (_versions.VERSION, layers): tracking.flatten_layers
         object.__setattr__(self, "_trainable", True)
         object.__setattr__(self, "built", False)
         return self
@@ -126,7 +108,10 @@ class Layer:
         return None
 
     def __setattr__(self, name, value):
-        if name not in _INTERNAL:
+        if name in _WATCHED:  # a list of sub-layers or weights replaced: watch the new one
+            _versions.changed()
+            value = WatchedList(value)
+        elif name not in _INTERNAL:
             old = self.__dict__.get(name)
             if old is not None and old is not value and not isinstance(old, (list, dict, tuple)):
                 untrack(self, old)
@@ -172,6 +157,7 @@ class Layer:
         """Freezing a layer freezes its weights and its sub-layers, as in Keras."""
         value = bool(value)
         self._trainable = value
+        _versions.changed()
         for variable in self._trainable_variables:
             variable.trainable = value
         for layer in self._layers:
@@ -181,17 +167,21 @@ class Layer:
     def weights(self) -> list:
         """This layer's weights (trainable, then the others, in creation order), then each
         sub-layer's, without repeats."""
-        seen, out = set(), []
-        for v in self._own_weights():
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for layer in self._layers:
-            for v in layer.weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return list(self._weight_lists_now()[1])
+
+    def _weight_lists_now(self) -> tuple:
+        """``(version, weights, trainable_weights)``, recomputed when a weight, a sub-layer or a
+        ``trainable`` flag changed anywhere since (``_versions.VERSION``); training loops ask
+        for ``trainable_weights`` every step."""
+        cached = self._weight_lists
+        if cached is not None and cached[0] == _versions.VERSION[0]:
+            return cached
+        version = _versions.VERSION[0]
+        weights = collect_weights(self)
+        trainable = [v for v in weights if v.trainable]
+        cached = (version, weights, trainable)
+        object.__setattr__(self, "_weight_lists", cached)
+        return cached
 
     def _own_weights(self) -> list:
         return self._trainable_variables + self._non_trainable_variables
@@ -210,7 +200,7 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list:
-        return [v for v in self.weights if v.trainable] if self.trainable else []
+        return list(self._weight_lists_now()[2]) if self.trainable else []
 
     @property
     def non_trainable_weights(self) -> list:
@@ -271,16 +261,7 @@ class Layer:
         return out
 
     def _flatten_layers(self, include_self: bool = True) -> list:
-        seen, out = set(), []
-        todo = [self] if include_self else list(self._layers)
-        while todo:
-            layer = todo.pop(0)
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            out.append(layer)
-            todo.extend(layer._layers)
-        return out
+        return flatten_layers(self, include_self)
 
     def _clear_losses(self) -> None:
         for layer in self._flatten_layers():
@@ -340,7 +321,8 @@ class Layer:
             raise named_layer_error(error, self, args) from error
         signature = _call_signature(type(self))
         training = _resolve_training(signature, args, kwargs)
-        outer = call_context.current()
+        calls = call_context.stack()
+        outer = calls[-1] if calls else None
         context = outer if outer is not None else call_context.CallContext(self, training)
         if training is None:
             training = context.training
@@ -350,7 +332,8 @@ class Layer:
             kwargs.pop("training")
         if "mask" in kwargs and not (signature.takes_mask or signature.takes_kwargs):
             kwargs.pop("mask")
-        with call_context.entered(context):
+        calls.append(context)
+        try:
             if outer is None:
                 self._clear_losses()
             try:
@@ -363,6 +346,8 @@ class Layer:
                 raise named from error
             if self.activity_regularizer is not None:
                 self._add_activity_penalty(outputs)
+        finally:
+            calls.pop()
         return _wrap_outputs(outputs)
 
     def _add_activity_penalty(self, outputs) -> None:
@@ -381,40 +366,6 @@ class Layer:
         """The layer's computation; the base class passes its input through unchanged."""
         return args[0] if len(args) == 1 else args
 
-    # --- in a graph --------------------------------------------------------------------------
-    def _node_outputs(self, index: int):
-        if not self._inbound_nodes:
-            raise AttributeError(f"Layer '{self.name}' has never been called on symbolic tensors, so it has no "
-                                 "defined output (call it on Input(...) tensors, or use it in a Sequential)")
-        return self._inbound_nodes[index].output_structure
-
-    @property
-    def output(self):
-        """The symbolic output of the layer's first call in a graph."""
-        return self._node_outputs(0)
-
-    @property
-    def input(self):
-        """The symbolic input of the layer's first call in a graph."""
-        self._node_outputs(0)
-        node = self._inbound_nodes[0]
-        return node.call_args[0] if len(node.call_args) == 1 else list(node.call_args)
-
-    @property
-    def output_shape(self):
-        """The output shape in the graph it was last called in (None if never)."""
-        if not self._inbound_nodes:
-            return None
-        outputs = self._inbound_nodes[-1].outputs
-        return outputs[0].shape if len(outputs) == 1 else [t.shape for t in outputs]
-
-    @property
-    def input_shape(self):
-        if not self._inbound_nodes:
-            return None
-        inputs = self._inbound_nodes[-1].input_tensors
-        return inputs[0].shape if len(inputs) == 1 else [t.shape for t in inputs]
-
     # --- config ----------------------------------------------------------------------------
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
@@ -426,109 +377,5 @@ class Layer:
     def from_config(cls, config: dict):
         return cls(**config)
 
-    def get_build_config(self) -> dict | None:
-        if self._build_shapes is None:
-            return None
-        shapes = self._build_shapes
-        return {"input_shape": list(shapes) if isinstance(shapes, tuple) else shapes}
-
-    def build_from_config(self, config: dict) -> None:
-        shape = config.get("input_shape")
-        if shape is not None and not self.built:
-            shape = tuple(shape) if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape) \
-                else shape
-            self._build_shapes = shape
-            self.build(shape)
-            self.built = True
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-class _Signature:
-    __slots__ = ("takes_training", "takes_mask", "takes_kwargs", "training_index")
-
-    def __init__(self, call):
-        params = list(inspect.signature(call).parameters.values())[1:]  # without self
-        names = [p.name for p in params]
-        self.takes_training = "training" in names
-        self.takes_mask = "mask" in names
-        self.takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-        positional = [p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
-                                                           inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        self.training_index = positional.index("training") if "training" in positional else None
-
-
-_SIGNATURES: dict[type, _Signature] = {}
-
-
-def _call_signature(cls) -> _Signature:
-    signature = _SIGNATURES.get(cls)
-    if signature is None:
-        signature = _SIGNATURES[cls] = _Signature(cls.call)
-    return signature
-
-
-def _resolve_training(signature: _Signature, args: tuple, kwargs: dict):
-    if "training" in kwargs:
-        return kwargs["training"]
-    index = signature.training_index
-    if index is not None and len(args) > index:  # passed positionally: leave it there
-        return args[index]
-    return None
-
-
-def _to_tensors(value, layer):
-    """Arrays and numbers as tensors (float ones in the layer's dtype); structures kept."""
-    if isinstance(value, Tensor):
-        if getattr(value, "_is_variable", False) or value.dtype == layer.dtype or value._value.dtype.kind != "f" \
-                or not layer.autocast:
-            return value
-        from .. import ops
-        return ops.cast(value, layer.dtype)
-    if isinstance(value, (list, tuple)) and not _is_numbers(value):
-        return type(value)(_to_tensors(v, layer) for v in value)
-    if isinstance(value, dict):
-        return {k: _to_tensors(v, layer) for k, v in value.items()}
-    if value is None or isinstance(value, (str, bool, slice, type(Ellipsis))):  # an index key stays a key
-        return value
-    from ..ops.tensor import to_array
-    array = to_array(value)
-    if array.dtype.kind == "f" and array.dtype.name != layer.dtype and layer.autocast:
-        array = array.astype(layer.dtype)
-    return Tensor(array)
-
-
-def _is_numbers(value) -> bool:
-    """A (nested) list of numbers is one tensor's data, not a structure of inputs."""
-    first = value
-    while isinstance(first, (list, tuple)) and first:
-        first = first[0]
-    return isinstance(first, (int, float, np.number)) and not isinstance(first, bool)
-
-
-def _wrap_outputs(value):
-    """What ``call`` returned, with arrays (a call written in NumPy) as tensors."""
-    if isinstance(value, Tensor) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return type(value)(_wrap_outputs(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _wrap_outputs(v) for k, v in value.items()}
-    if isinstance(value, (np.ndarray, np.generic, float, int)):
-        return Tensor(np.asarray(value))
-    return value
-
-
-def to_array(data, what: str) -> np.ndarray:
-    """NumPy view of user data (lists, pandas objects): numeric, float kept, ints/bools as floatx."""
-    if isinstance(data, Tensor):
-        data = data._value
-    if hasattr(data, "to_numpy"):
-        data = data.to_numpy()
-    array = np.asarray(data)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype}")
-    if array.dtype.kind != "f":
-        array = array.astype(backend.floatx())
-    return array

@@ -16,10 +16,56 @@ from __future__ import annotations
 
 from typing import Any
 
+import collections
 import weakref
+
+from .._versions import VERSION
 
 
 _CLASSES: list = []
+
+
+class WatchedList(list):
+    """A layer's own list of sub-layers or weights: every change invalidates the cached weight
+    lists (internal code appends to these lists directly)."""
+
+    __slots__ = ()
+
+    def append(self, value):
+        VERSION[0] += 1
+        super().append(value)
+
+    def extend(self, values):
+        VERSION[0] += 1
+        super().extend(values)
+
+    def insert(self, index, value):
+        VERSION[0] += 1
+        super().insert(index, value)
+
+    def remove(self, value):
+        VERSION[0] += 1
+        super().remove(value)
+
+    def pop(self, index=-1):
+        VERSION[0] += 1
+        return super().pop(index)
+
+    def clear(self):
+        VERSION[0] += 1
+        super().clear()
+
+    def __setitem__(self, index, value):
+        VERSION[0] += 1
+        super().__setitem__(index, value)
+
+    def __delitem__(self, index):
+        VERSION[0] += 1
+        super().__delitem__(index)
+
+    def __iadd__(self, values):  # type: ignore[misc]  # list's own: in place, any iterable
+        VERSION[0] += 1
+        return super().__iadd__(values)
 
 
 def _kind(value) -> str | None:
@@ -59,6 +105,7 @@ def track(owner, value) -> Any:
 
 
 def _add(owner, value, kind: str) -> None:
+    VERSION[0] += 1
     if kind == "layer":
         if value is not owner and not any(value is layer for layer in owner._layers):
             owner._layers.append(value)
@@ -73,8 +120,45 @@ def _add(owner, value, kind: str) -> None:
         owner._metrics.append(value)
 
 
+def collect_weights(layer) -> list:
+    """``layer``'s own weights, then each sub-layer's ``weights``, without repeats."""
+    seen, out = set(), []
+    for v in layer._own_weights():
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    for sub in layer._layers:
+        for v in sub.weights:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+    return out
+
+
+def flatten_layers(layer, include_self: bool = True) -> list:
+    """``layer`` (if asked) and every layer under it, breadth first, each once; cached until a
+    sub-layer is added or removed anywhere (``_versions.VERSION``), since every outermost call
+    walks them to clear the losses of the previous call."""
+    cache = layer.__dict__.get("_flat_layers")
+    if cache is not None and cache[0] == VERSION[0]:
+        out = cache[1]
+    else:
+        seen, out = set(), []
+        todo = collections.deque([layer])
+        while todo:
+            item = todo.popleft()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            out.append(item)
+            todo.extend(item._layers)
+        object.__setattr__(layer, "_flat_layers", (VERSION[0], out))
+    return list(out) if include_self else out[1:]
+
+
 def untrack(owner, value) -> None:
     """Forget ``value`` (removed from a tracked list or dict, or replaced on an attribute)."""
+    VERSION[0] += 1
     for collection in (owner._layers, owner._trainable_variables, owner._non_trainable_variables, owner._metrics,
                        owner._seed_generators):
         for i, item in enumerate(collection):
