@@ -54,12 +54,13 @@ class Trainer(Loops):
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._plan = None
         self._plan_checked = False
+        self._compiled_step = None
         self._run_eagerly = False
         self._jit_compile = False
 
     def _invalidate(self) -> None:
         """The layers changed: rebuild the fused plan."""
-        self._plan, self._plan_checked = None, False
+        self._plan, self._plan_checked, self._compiled_step = None, False, None
 
     # --- compile -------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -84,6 +85,7 @@ class Trainer(Loops):
         self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                               "metrics": metrics, "weighted_metrics": weighted_metrics}
         self._run_eagerly = bool(run_eagerly)
+        self._jit_compile = jit_compile  # False: fit runs train_step eagerly, as Keras does then
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.compiled = True
         self._invalidate()
@@ -116,6 +118,7 @@ class Trainer(Loops):
     @run_eagerly.setter
     def run_eagerly(self, value: bool) -> None:
         self._run_eagerly = bool(value)
+        self._invalidate()
 
     @property
     def metrics(self) -> list:

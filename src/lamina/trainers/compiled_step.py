@@ -1,0 +1,249 @@
+"""``fit``'s default ``train_step`` compiled, as Keras compiles it: traced from eager steps,
+then replayed on arrays (the general path's answer to the fused plan of ``fast_plan.py``).
+
+The first two batches of each shape run the eager ``train_step`` under a ``StepTrace``
+(``step_trace.py``). When both traces make the same program, later batches of that shape run
+the program: each primitive's forward rule on arrays, then the VJPs of the steps the loss
+depends on, in reverse, then the optimizer, the loss trackers and the compiled metrics, the
+same calls the eager step makes, with no ``Layer.__call__``, no tensors and no tape.
+
+What makes a step stay eager (Keras would run it once and freeze it; lamina runs it as
+written, which is never wrong): ``run_eagerly=True`` or ``jit_compile=False``; an overridden
+``train_step``; a value read in Python inside ``call`` or the loss; a Variable assigned
+during the forward pass (BatchNormalization's moving statistics, a metric of a layer); two
+traces that differ (a random draw outside the ops: Dropout; an array made from the batch
+outside the ops). ``CompiledStep.refused`` says which.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..ops.primitive import RAW
+from ..ops.tensor import Tensor
+from . import structures
+from .step_trace import CONSTANT, INPUT, VARIABLE, Program, StepTrace, lay_out_backward
+
+
+class CompiledStep:
+    """The compiled default ``train_step`` of one model, for one ``fit`` (or a run of
+    ``train_on_batch`` calls): one program per shape of batch."""
+
+    def __init__(self, model):
+        self.model = model
+        self._replays: dict[tuple, _Replay | None] = {}  # None: this shape of batch stays eager
+        self._first: dict[tuple, Program] = {}
+        self.refused: str | None = None
+
+    @classmethod
+    def for_model(cls, model) -> CompiledStep | None:
+        if model.run_eagerly or model._jit_compile is False or model._steps_overridden("train_step"):
+            return None
+        return cls(model)
+
+    def train(self, batch: tuple):
+        """One step on ``batch`` (what ``train_step`` takes): its logs, or None when the
+        metrics hold them (read when wanted, as after the fused plan)."""
+        key = _signature(batch)
+        replay = self._replays.get(key, _MISSING)
+        if replay is None:
+            return self.model.train_step(batch)
+        if replay is not _MISSING:
+            return replay.run(batch)
+        return self._traced_step(key, batch)
+
+    def _refuse(self, key: tuple, why: str) -> None:
+        self._replays[key] = None
+        self._first.pop(key, None)
+        self.refused = why
+
+    def _traced_step(self, key: tuple, batch: tuple):
+        model = self.model
+        x, y, sample_weight = _unpack(batch)
+        trace = StepTrace(structures.leaves(list(batch)))
+        versions = [(v, v._version) for v in model.variables]
+        compile_loss = model._compile_loss
+        if compile_loss is not None:
+            compile_loss.defer_trackers = True  # their reads of the values are the step's own
+        try:
+            with trace:
+                y_pred = model(x, training=True)
+                loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+                scaled = model.optimizer.scale_loss(loss)
+        finally:
+            if compile_loss is not None:
+                compile_loss.defer_trackers = False
+        per_output = [] if compile_loss is None else compile_loss.take_deferred()
+        variables = model.trainable_weights
+        why = self._why_not(trace, versions, variables)  # before the update writes the weights
+        logs = _finish_eager_step(model, trace, batch, loss, scaled, y_pred, per_output, variables)
+        if why is not None:
+            self._refuse(key, why)
+            return logs
+        program = Program.from_trace(trace)
+        first = self._first.pop(key, None)
+        if first is None:
+            self._first[key] = program
+        elif not first.same_as(program):
+            self._refuse(key, "two batches gave different steps (a random draw or an array made outside the ops)")
+        else:
+            replay = _Replay.build(model, program, trace, loss, scaled, y_pred, per_output, variables)
+            self._replays[key] = replay
+            if replay is None:
+                self.refused = "the loss or an output does not come from the recorded ops"
+        return logs
+
+    @staticmethod
+    def _why_not(trace: StepTrace, versions: list, variables: list) -> str | None:
+        if trace.value_read is not None:
+            return f"Python read a tensor's value during the step ({trace.value_read})"
+        changed = [v.path for v, version in versions if v._version != version]
+        if changed:
+            return f"the forward pass assigned the Variable(s) {changed}"
+        if not variables:
+            return "the model has no trainable weights"
+        return None
+
+
+_MISSING = object()
+
+
+def _unpack(batch: tuple) -> tuple:
+    from .trainer import unpack_x_y_sample_weight
+    return unpack_x_y_sample_weight(batch)
+
+
+def _signature(batch: tuple) -> tuple:
+    return tuple(None if leaf is None else (tuple(leaf.shape), str(leaf.dtype)) for leaf in structures.leaves(list(batch)))
+
+
+def _batch_size(x) -> int:
+    return int(structures.leaves(x)[0].shape[0])
+
+
+def _finish_eager_step(model, trace, batch, loss, scaled, y_pred, per_output, variables):
+    """The rest of the default ``train_step`` after its forward pass: the trackers, the
+    gradient and the update, the metrics."""
+    x, y, sample_weight = _unpack(batch)
+    model._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+    _update_output_trackers(model, [value for value in per_output])
+    if variables:
+        grads = trace.gradient(scaled, variables)
+        model.optimizer.apply(grads, variables)
+    else:
+        warnings.warn("The model does not have any trainable weights.", stacklevel=4)
+    return model.compute_metrics(x, y, y_pred, sample_weight)
+
+
+def _update_output_trackers(model, per_output: list) -> None:
+    """Each output's ``<name>_loss`` tracker (``CompileLoss`` deferred them to the step)."""
+    compile_loss = model._compile_loss
+    for tracker, (value, count) in zip(compile_loss.trackers if compile_loss is not None else [], per_output):
+        tracker.update_state(value, sample_weight=count)
+
+
+class _Replay:
+    """The program of one shape of batch, with its backward pass laid out."""
+
+    def __init__(self, model, program: Program, target: int, loss: int, outputs: list[int], y_pred_like,
+                 per_output: list, variables: list, backward: list, seed: np.ndarray):
+        self.model, self.program = model, program
+        self.target, self.loss, self.outputs, self.y_pred_like = target, loss, outputs, y_pred_like
+        self.per_output, self.variables, self.backward, self.seed = per_output, variables, backward, seed
+        self.var_slots = [program.slot(v) for v in variables]
+        self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
+        self.reads = [(slot, what) for slot, kind, what in program.sources if kind == VARIABLE]
+        self.template: list = [None] * program.n_slots
+        for slot, kind, what in program.sources:
+            if kind == CONSTANT:
+                self.template[slot] = what
+        self.overridden_metrics = model._steps_overridden("compute_metrics")
+
+    @classmethod
+    def build(cls, model, program: Program, trace, loss, scaled, y_pred, per_output, variables) -> _Replay | None:
+        target, loss_slot = program.slot(scaled), program.slot(loss)
+        leaves = structures.leaves(y_pred)
+        outputs = [program.slot(leaf) for leaf in leaves]
+        counts = [count for _, count in per_output]
+        per_slots = [program.slot(value) for value, _ in per_output]
+        if None in (target, loss_slot, *outputs, *per_slots):
+            return None
+        backward = lay_out_backward(program, target, [program.slot(v) for v in variables])
+        seed = np.ones(np.shape(scaled._value), scaled._value.dtype)
+        return cls(model, program, target, loss_slot, outputs, y_pred, list(zip(per_slots, counts)), variables,
+                   backward, seed)
+
+    def run(self, batch: tuple):
+        model = self.model
+        leaves = structures.leaves(list(batch))
+        slots = list(self.template)
+        for slot, index in self.inputs:
+            slots[slot] = leaves[index]._value
+        for slot, variable in self.reads:
+            slots[slot] = variable._value
+        residuals = _forward(self.program, slots)
+        grads = _backward(self.backward, slots, residuals, self.target, self.seed)
+        model.optimizer.apply([grads[s] for s in self.var_slots], self.variables)
+        x, y, sample_weight = _unpack(batch)
+        model._loss_tracker.update_state(Tensor(slots[self.loss]), sample_weight=_batch_size(x))
+        _update_output_trackers(model, [(Tensor(slots[s]), n) for s, n in self.per_output])
+        y_pred = _pack_like(self.y_pred_like, [Tensor(slots[s]) for s in self.outputs])
+        if self.overridden_metrics:
+            return model.compute_metrics(x, y, y_pred, sample_weight)
+        if model._compile_metrics is not None and y is not None:
+            model._compile_metrics.update_state(*model._per_output(y, y_pred, sample_weight))
+        return None
+
+
+def _forward(program: Program, slots: list) -> list:
+    residuals: list = [None] * program.n_residuals
+    for step in program.steps:
+        out = step.prim.forward(*[slots[i] for i in step.args], **step.params)
+        if step.residual is not None:
+            out, residuals[step.residual] = out
+        if len(step.outputs) == 1 and not step.prim.multi_output:
+            slots[step.outputs[0]] = out
+        else:
+            for slot, value in zip(step.outputs, out):
+                slots[slot] = value
+    return residuals
+
+
+def _backward(backward: list, slots: list, residuals: list, target: int, seed) -> list:
+    grads: list = [None] * len(slots)
+    grads[target] = seed
+    for entry in backward:
+        step, needs, arg_shapes, arg_dtypes, params = entry
+        out_grads = [grads[o] for o in step.outputs]
+        if all(g is None for g in out_grads):
+            continue
+        if step.prim.multi_output:
+            g = tuple(np.zeros_like(slots[o]) if gi is None else gi for gi, o in zip(out_grads, step.outputs))
+            out = tuple(slots[o] for o in step.outputs)
+        else:
+            g, out = out_grads[0], slots[step.outputs[0]]
+        args = [slots[i] for i in step.args]
+        prim = step.prim
+        if prim.raw_vjp is None:
+            arg_grads = prim.vjp(RAW, g, out, *args, **params)
+        elif prim.saves:
+            arg_grads = prim.raw_vjp(g, out, residuals[step.residual], *args, **params)
+        else:
+            arg_grads = prim.raw_vjp(g, out, *args, **params)
+        for slot, grad, needed, shape, dtype in zip(step.args, arg_grads, needs, arg_shapes, arg_dtypes):
+            if grad is None or not needed:
+                continue
+            if grad.shape != shape:
+                from ..ops.primitive import unbroadcast
+                grad = unbroadcast(RAW, grad, shape)
+            if grad.dtype != dtype:
+                grad = grad.astype(dtype)
+            existing = grads[slot]
+            grads[slot] = grad if existing is None else existing + grad
+    return grads
+
+
+def _pack_like(structure, leaves: list):
+    it = iter(leaves)
+    return structures.map_leaves(lambda _: next(it), structure)
