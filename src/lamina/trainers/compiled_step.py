@@ -20,7 +20,8 @@ import warnings
 
 import numpy as np
 
-from ..ops.primitive import RAW
+from ..metrics import Mean
+from ..ops.primitive import RAW, unbroadcast
 from ..ops.tensor import Tensor
 from . import structures
 from .step_trace import CONSTANT, INPUT, VARIABLE, Program, StepTrace, lay_out_backward
@@ -34,6 +35,7 @@ class CompiledStep:
         self.model = model
         self._replays: dict[tuple, _Replay | None] = {}  # None: this shape of batch stays eager
         self._first: dict[tuple, Program] = {}
+        self._packed: object = _MISSING
         self.refused: str | None = None
 
     @classmethod
@@ -90,7 +92,11 @@ class CompiledStep:
         else:
             replay = _Replay.build(model, program, trace, loss, scaled, y_pred, per_output, variables)
             self._replays[key] = replay
-            if replay is None:
+            if replay is not None:
+                if self._packed is _MISSING:  # packed once: a second pack would move the state again
+                    self._packed = _PackedUpdate.maybe(model, variables)
+                replay.packed = self._packed
+            else:
                 self.refused = "the loss or an output does not come from the recorded ops"
         return logs
 
@@ -159,6 +165,7 @@ class _Replay:
             if kind == CONSTANT:
                 self.template[slot] = what
         self.overridden_metrics = model._steps_overridden("compute_metrics")
+        self.packed: _PackedUpdate | None = None  # shared by the programs of every shape of batch
 
     @classmethod
     def build(cls, model, program: Program, trace, loss, scaled, y_pred, per_output, variables) -> _Replay | None:
@@ -184,16 +191,68 @@ class _Replay:
             slots[slot] = variable._value
         residuals = _forward(self.program, slots)
         grads = _backward(self.backward, slots, residuals, self.target, self.seed)
-        model.optimizer.apply([grads[s] for s in self.var_slots], self.variables)
+        var_grads = [grads[s] for s in self.var_slots]
+        if self.packed is None or not self.packed.apply(var_grads):
+            model.optimizer.apply(var_grads, self.variables)
         x, y, sample_weight = _unpack(batch)
-        model._loss_tracker.update_state(Tensor(slots[self.loss]), sample_weight=_batch_size(x))
-        _update_output_trackers(model, [(Tensor(slots[s]), n) for s, n in self.per_output])
+        _track(model._loss_tracker, slots[self.loss], _batch_size(x))
+        compile_loss = model._compile_loss
+        for tracker, (slot, count) in zip(compile_loss.trackers if compile_loss is not None else [], self.per_output):
+            _track(tracker, slots[slot], count)
         y_pred = _pack_like(self.y_pred_like, [Tensor(slots[s]) for s in self.outputs])
         if self.overridden_metrics:
             return model.compute_metrics(x, y, y_pred, sample_weight)
         if model._compile_metrics is not None and y is not None:
             model._compile_metrics.update_state(*model._per_output(y, y_pred, sample_weight))
         return None
+
+
+def _track(tracker, value: np.ndarray, count: int) -> None:
+    """``tracker.update_state(value, sample_weight=count)`` for a scalar; a ``Mean``'s own sums
+    directly (the same float64 arithmetic, without its per-sample reduction)."""
+    if type(tracker) is Mean and np.ndim(value) == 0:
+        tracker.add(float(np.float64(value) * count), float(count))
+    else:
+        tracker.update_state(Tensor(value), sample_weight=count)
+
+
+class _PackedUpdate:
+    """The trainable weights laid out in one array (``Optimizer.pack``), so an elementwise
+    optimizer updates all of them in one pass, as the fused plan does; only where nothing but
+    ``update_step`` applies (``Optimizer.plain``: no clipping, decay, EMA, loss scale) and no
+    weight has a constraint. The numbers are those of ``apply``'s one call per variable."""
+
+    def __init__(self, optimizer, variables: list):
+        self.optimizer, self.variables = optimizer, variables
+        offsets = np.cumsum([0, *(v.size for v in variables)])
+        self.flat = np.empty(offsets[-1], variables[0]._value.dtype)
+        for variable, start, stop in zip(variables, offsets, offsets[1:]):
+            variable.rebind(self.flat[start:stop].reshape(variable.shape))
+        self.whole = optimizer.pack(variables, self.flat)
+        self.grad = np.empty_like(self.flat)
+        self.views = [self.grad[start:stop].reshape(v.shape) for v, start, stop in zip(variables, offsets, offsets[1:])]
+
+    @classmethod
+    def maybe(cls, model, variables: list) -> _PackedUpdate | None:
+        optimizer = model.optimizer
+        if (model._plan is not None or len(variables) < 2 or not optimizer.plain
+                or not optimizer.updates_elementwise() or any(v.constraint is not None for v in variables)
+                or len({v._value.dtype for v in variables}) != 1):
+            return None  # the fused plan holds the weights already, or apply has more to do
+        return cls(optimizer, variables)
+
+    def apply(self, grads: list) -> bool:
+        """One step; False (nothing done) when a weight got no gradient: ``apply`` warns then."""
+        if any(g is None for g in grads):
+            return False
+        for view, grad in zip(self.views, grads):
+            view[...] = grad
+        optimizer = self.optimizer
+        optimizer.update_steps([self.grad], [self.whole], optimizer.current_learning_rate())
+        for variable in self.variables:
+            variable._written()
+        optimizer.finish_step()
+        return True
 
 
 def _forward(program: Program, slots: list) -> list:
@@ -235,7 +294,6 @@ def _backward(backward: list, slots: list, residuals: list, target: int, seed) -
             if grad is None or not needed:
                 continue
             if grad.shape != shape:
-                from ..ops.primitive import unbroadcast
                 grad = unbroadcast(RAW, grad, shape)
             if grad.dtype != dtype:
                 grad = grad.astype(dtype)
