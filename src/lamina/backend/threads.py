@@ -23,10 +23,11 @@ at every size measured, up to batch 1024 and 2048-wide layers. So the load decid
 - **When**: on entering ``fit``/``evaluate``/``predict``/``train_on_batch``/``test_on_batch``,
   then every 0.25 s between the loop's batches (:func:`paced`: ~0.3 us a batch, the re-check
   ~15-30 us), so a competitor that starts mid-fit costs at most ~0.5 s of slow steps. The count
-  is set through a ``threadpoolctl`` limit (~8-15 us to set and restore; its controller is built
-  once, since a fresh ``threadpool_limits`` rescans the libraries, 0.4-1.8 ms), opened only when
-  the count changes; on leaving, the pool gets back the count it had. Entering and leaving a
-  call costs ~15-25 us when the count stays, ~30-45 us when it changes (measured under load).
+  is set by OpenBLAS's own ``openblas_set_num_threads`` through ctypes (threadpoolctl finds the
+  library once, since a fresh ``threadpool_limits`` rescans the libraries, 0.4-1.8 ms; its own
+  set and restore cost ~8-15 us in Python), only when the count changes; on leaving, the pool
+  gets back the count it had. Entering and leaving a call costs ~6-8 us, the count changed or
+  not (it was ~17 us and ~60 us through threadpoolctl's limit).
 - **The user's settings win**: with ``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS`` or
   ``OMP_NUM_THREADS`` set, or the pool at a count other than OpenBLAS's default (a
   ``threadpoolctl`` limit, ``openblas_set_num_threads``), lamina leaves the pool alone. A limit
@@ -152,6 +153,9 @@ class BlasPool:
     def __init__(self, controller, default: int):
         self.controller, self.default = controller, default
         self.library = controller.lib_controllers[0]
+        # OpenBLAS's own get/set calls through ctypes: threadpoolctl's wrappers cost ~10 us a
+        # call in Python, paid 4 times a step by a GradientTape loop under load
+        self._get, self._set = _thread_calls(self.library.filepath)
 
     @classmethod
     def find(cls) -> BlasPool | None:
@@ -170,10 +174,27 @@ class BlasPool:
         return cls(controller.select(filepath=ours[0].filepath), _default_threads(ours[0].filepath))
 
     def current(self) -> int:
-        return self.library.get_num_threads()
+        return self._get() if self._get is not None else self.library.get_num_threads()
 
     def set(self, threads: int) -> None:
-        self.library.set_num_threads(threads)
+        if self._set is not None:
+            self._set(threads)
+        else:
+            self.library.set_num_threads(threads)
+
+
+def _thread_calls(filepath: str) -> tuple:
+    """OpenBLAS's ``openblas_get_num_threads`` and ``openblas_set_num_threads`` (with the symbol
+    prefix and suffix of its build), or (None, None) when they are not found."""
+    library = ctypes.CDLL(filepath)  # already loaded by NumPy: this returns the same handle
+    for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+        get = getattr(library, f"{prefix}openblas_get_num_threads{suffix}", None)
+        put = getattr(library, f"{prefix}openblas_set_num_threads{suffix}", None)
+        if get is not None and put is not None:
+            get.restype, get.argtypes = ctypes.c_int, []
+            put.restype, put.argtypes = None, [ctypes.c_int]
+            return get, put
+    return None, None
 
 
 def _default_threads(filepath: str) -> int:
@@ -201,26 +222,20 @@ def user_setting(pool: BlasPool) -> str | None:
 
 class Governor:
     """The thread count of one ``fit``/``evaluate``/``predict``: decided on entry, re-decided between
-    batches every ``CHECK_PERIOD``, the pool's own count restored on exit. The threadpoolctl limit
-    is only opened at the first change: a call that keeps OpenBLAS's count costs no limit at all."""
+    batches every ``CHECK_PERIOD``, the pool's own count restored on exit (``close``). A call that
+    keeps OpenBLAS's count never sets it."""
 
     def __init__(self, pool: BlasPool, meter: LoadMeter, largest_product: int | None):
         self.pool, self.meter, self.largest_product = pool, meter, largest_product
         self.thread = threading.get_ident()
-        self.threads = pool.current()
+        self.threads = self.entry_threads = pool.current()
         self.next_check = 0.0
-        self.limit = contextlib.ExitStack()  # holds the threadpoolctl limit once one is needed
-        self.limited = False
 
     def decide(self, now: float) -> None:
         threads = choose_threads(self.largest_product, self.meter.others_busy(now), self.meter.cpus,
                                  self.pool.default)
         if threads != self.threads:
-            if not self.limited:  # the limit remembers the count to restore
-                self.limit.enter_context(self.pool.controller.limit(limits=threads))
-                self.limited = True
-            else:
-                self.pool.set(threads)
+            self.pool.set(threads)
             self.threads = threads
         self.next_check = now + CHECK_PERIOD
 
@@ -228,6 +243,12 @@ class Governor:
         now = time.perf_counter()
         if now >= self.next_check and self.thread == threading.get_ident():
             self.decide(now)
+
+    def close(self) -> None:
+        """Give the pool back the count it had on entry."""
+        if self.threads != self.entry_threads:
+            self.pool.set(self.entry_threads)
+            self.threads = self.entry_threads
 
 
 _active: list[Governor] = []  # the governors of the calls in progress, innermost last
@@ -270,7 +291,7 @@ def blas_threads(model, rows: int | None = None):
             governor.decide(time.perf_counter())
             yield paced
         finally:
-            governor.limit.close()
+            governor.close()
             with _lock:
                 _active.remove(governor)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, constraints, initializers, ops, regularizers
+from ..ops.buffers import Recycler
 from ..ops.primitive import RAW
 from .fused import FusedCall
 from .layer import Layer
@@ -91,8 +92,17 @@ class Dense(FusedCall, Layer):
         x, y, z = ctx
         dz = self.activation.vjp(RAW, dy, y, z)
         dz2 = dz.reshape(-1, self.units)
-        kernel_grad = x.reshape(-1, x.shape[-1]).T @ dz2 if needs[1] else None
-        grads = [kernel_grad, dz2.sum(axis=0) if needs[2] else None] if self.use_bias else [kernel_grad]
+        pools = self.__dict__.get("_grad_buffers")
+        if pools is None:  # not tracked state: work arrays, as an optimizer's scratch
+            pools = (Recycler(), Recycler())
+            object.__setattr__(self, "_grad_buffers", pools)
+        kernel_grad = bias_grad = None
+        if needs[1]:
+            x2 = x.reshape(-1, x.shape[-1])
+            kernel_grad = np.matmul(x2.T, dz2, out=pools[0].take((x2.shape[1], self.units), dz2.dtype))
+        if self.use_bias and needs[2]:
+            bias_grad = np.sum(dz2, axis=0, out=pools[1].take((self.units,), dz2.dtype))
+        grads = [kernel_grad, bias_grad] if self.use_bias else [kernel_grad]
         return (dz @ self.kernel._value.T if needs[0] else None), grads
 
     def composite(self, x, training=None):

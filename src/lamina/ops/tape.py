@@ -74,15 +74,20 @@ def _flatten(structure) -> list:
 
 
 def _pack_like(structure, leaves: list):
-    it = iter(leaves)
+    if type(structure) is list and len(structure) == len(leaves) and not any(
+            isinstance(s, (dict, list, tuple)) for s in structure):
+        return leaves  # the common case (a list of variables): already in shape
+    return _build(structure, iter(leaves))
 
-    def build(s):
-        if isinstance(s, dict):
-            return {k: build(s[k]) for k in sorted(s)}
-        if isinstance(s, (list, tuple)):
-            return type(s)(build(item) for item in s)
-        return next(it)
-    return build(structure)
+
+def _build(structure, leaves):
+    # a module function, not a closure: a recursive closure is a reference cycle, which kept every
+    # step's gradients alive until the garbage collector ran
+    if isinstance(structure, dict):
+        return {k: _build(structure[k], leaves) for k in sorted(structure)}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_build(item, leaves) for item in structure)
+    return next(leaves)
 
 
 def _unit_seeds(target):
