@@ -195,3 +195,43 @@ def test_a_new_fit_traces_again_and_sees_a_frozen_layer():
     assert _replayed(model)
     for before, after in zip(frozen, model.hidden.weights):
         np.testing.assert_array_equal(before, after.numpy())
+
+
+@pytest.mark.parametrize("noise", [lambda: layers.Dropout(0.3), lambda: layers.GaussianNoise(0.2),
+                                   lambda: layers.GaussianDropout(0.2), lambda: layers.AlphaDropout(0.2)])
+def test_random_layers_in_a_graph_replay_their_draws(noise):
+    """A random layer's draw is an op: the replay draws afresh from the same stream, in the same
+    order, so the compiled step gives the eager step's numbers (not a frozen mask)."""
+    x, y = _data(96)
+
+    def make():
+        inputs = lamina.Input((8,))
+        hidden = Linear(10)(inputs)
+        both = layers.concatenate([noise()(hidden), hidden])
+        return lamina.Model(inputs, layers.Dense(3, activation="softmax")(both))
+
+    compiled, eager = _train_both(make, lambda: dict(optimizer="sgd", loss="sparse_categorical_crossentropy"),
+                                  dict(batch_size=16, epochs=3), x, y)
+    assert _replayed(compiled[0]), compiled[0]._compiled_step.refused
+    _assert_same_training(compiled, eager)
+
+
+class Unused(layers.Layer):
+    """A weight the output never touches: no gradient, so the optimizer warns, as eagerly."""
+
+    def build(self, input_shape):
+        self.unused = self.add_weight(shape=(2,), initializer="ones")
+        self.w = self.add_weight(shape=(input_shape[-1], 3), initializer="glorot_uniform")
+
+    def call(self, inputs):
+        return ops.softmax(ops.matmul(inputs, self.w))
+
+
+def test_a_weight_without_gradient_warns_at_every_step_and_trains_the_rest():
+    x, y = _data(48)
+    model = lamina.Sequential([lamina.Input((8,)), Unused()])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.warns(UserWarning, match="Gradients do not exist") as caught:
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert _replayed(model) and len(caught) == 6
+    np.testing.assert_array_equal(model.layers[0].unused.numpy(), [1.0, 1.0])

@@ -17,6 +17,7 @@ outside the ops). ``CompiledStep.refused`` says which.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class CompiledStep:
         self.model = model
         self._replays: dict[tuple, _Replay | None] = {}  # None: this shape of batch stays eager
         self._first: dict[tuple, Program] = {}
-        self._packed: object = _MISSING
+        self._packed: Any = _MISSING
         self.refused: str | None = None
 
     @classmethod
@@ -112,7 +113,7 @@ class CompiledStep:
         return None
 
 
-_MISSING = object()
+_MISSING: Any = object()
 
 
 def _unpack(batch: tuple) -> tuple:
@@ -121,7 +122,8 @@ def _unpack(batch: tuple) -> tuple:
 
 
 def _signature(batch: tuple) -> tuple:
-    return tuple(None if leaf is None else (tuple(leaf.shape), str(leaf.dtype)) for leaf in structures.leaves(list(batch)))
+    leaves = structures.leaves(list(batch))
+    return tuple(None if leaf is None else (tuple(leaf.shape), str(leaf.dtype)) for leaf in leaves)
 
 
 def _batch_size(x) -> int:
@@ -152,7 +154,7 @@ def _update_output_trackers(model, per_output: list) -> None:
 class _Replay:
     """The program of one shape of batch, with its backward pass laid out."""
 
-    def __init__(self, model, program: Program, target: int, loss: int, outputs: list[int], y_pred_like,
+    def __init__(self, model, program: Program, target: int, loss: int, outputs: list, y_pred_like,
                  per_output: list, variables: list, backward: list, seed: np.ndarray):
         self.model, self.program = model, program
         self.target, self.loss, self.outputs, self.y_pred_like = target, loss, outputs, y_pred_like
@@ -174,7 +176,7 @@ class _Replay:
         outputs = [program.slot(leaf) for leaf in leaves]
         counts = [count for _, count in per_output]
         per_slots = [program.slot(value) for value, _ in per_output]
-        if None in (target, loss_slot, *outputs, *per_slots):
+        if target is None or loss_slot is None or None in (*outputs, *per_slots):
             return None
         backward = lay_out_backward(program, target, [program.slot(v) for v in variables])
         seed = np.ones(np.shape(scaled._value), scaled._value.dtype)
@@ -191,7 +193,7 @@ class _Replay:
             slots[slot] = variable._value
         residuals = _forward(self.program, slots)
         grads = _backward(self.backward, slots, residuals, self.target, self.seed)
-        var_grads = [grads[s] for s in self.var_slots]
+        var_grads = [None if s is None else grads[s] for s in self.var_slots]  # None: unused weight
         if self.packed is None or not self.packed.apply(var_grads):
             model.optimizer.apply(var_grads, self.variables)
         x, y, sample_weight = _unpack(batch)

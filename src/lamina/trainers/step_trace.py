@@ -137,11 +137,12 @@ class Program:
         """Whether two traces did the same thing: the evidence that the step is static."""
         if self.n_slots != other.n_slots or len(self.steps) != len(other.steps):
             return False
-        for a, b in zip(self.sources, other.sources):
-            if a[:2] != b[:2] or not _same_source(a[1], a[2], b[2]):
+        for mine, theirs in zip(self.sources, other.sources):
+            if mine[:2] != theirs[:2] or not _same_source(mine[1], mine[2], theirs[2]):
                 return False
-        for a, b in zip(self.steps, other.steps):
-            if a.prim is not b.prim or a.args != b.args or a.outputs != b.outputs or not same_value(a.params, b.params):
+        for step, twin in zip(self.steps, other.steps):
+            if (step.prim is not twin.prim or step.args != twin.args or step.outputs != twin.outputs
+                    or not same_value(step.params, twin.params)):
                 return False
         return True
 
