@@ -16,6 +16,7 @@ outside the ops). ``CompiledStep.refused`` says which.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
@@ -158,7 +159,8 @@ class _Replay:
                  per_output: list, variables: list, backward: list, seed: np.ndarray):
         self.model, self.program = model, program
         self.target, self.loss, self.outputs, self.y_pred_like = target, loss, outputs, y_pred_like
-        self.per_output, self.variables, self.backward, self.seed = per_output, variables, backward, seed
+        self.per_output, self.variables, self.seed = per_output, variables, seed
+        self.backward = _entries(backward)
         self.var_slots = [program.slot(v) for v in variables]
         self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
         self.reads = [(slot, what) for slot, kind, what in program.sources if kind == VARIABLE]
@@ -271,29 +273,44 @@ def _forward(program: Program, slots: list) -> list:
     return residuals
 
 
-def _backward(backward: list, slots: list, residuals: list, target: int, seed) -> list:
+def _entries(laid_out: list) -> list:
+    """``lay_out_backward``'s steps as what the replay's loop reads: the outputs, whether there
+    are several, the VJP to call, the argument slots, the residual, the parameters, and per
+    argument that wants a gradient ``(position, slot, shape, dtype)``."""
+    entries = []
+    for step, needs, shapes, dtypes, params in laid_out:
+        prim = step.prim
+        call = prim.raw_vjp if prim.raw_vjp is not None else functools.partial(prim.vjp, RAW)
+        targets = tuple((i, slot, shape, dtype) for i, (slot, needed, shape, dtype)
+                        in enumerate(zip(step.args, needs, shapes, dtypes)) if needed)
+        residual = step.residual if prim.raw_vjp is not None and prim.saves else None
+        entries.append((step.outputs, prim.multi_output, call, step.args, residual, params, targets))
+    return entries
+
+
+def _backward(entries: list, slots: list, residuals: list, target: int, seed) -> list:
     grads: list = [None] * len(slots)
     grads[target] = seed
-    for entry in backward:
-        step, needs, arg_shapes, arg_dtypes, params = entry
-        out_grads = [grads[o] for o in step.outputs]
-        if all(g is None for g in out_grads):
-            continue
-        if step.prim.multi_output:
-            g = tuple(np.zeros_like(slots[o]) if gi is None else gi for gi, o in zip(out_grads, step.outputs))
-            out = tuple(slots[o] for o in step.outputs)
+    for outputs, multi, call, args, residual, params, targets in entries:
+        if multi:
+            out_grads = [grads[o] for o in outputs]
+            if all(g is None for g in out_grads):
+                continue
+            g = tuple(np.zeros_like(slots[o]) if gi is None else gi for gi, o in zip(out_grads, outputs))
+            out = tuple(slots[o] for o in outputs)
         else:
-            g, out = out_grads[0], slots[step.outputs[0]]
-        args = [slots[i] for i in step.args]
-        prim = step.prim
-        if prim.raw_vjp is None:
-            arg_grads = prim.vjp(RAW, g, out, *args, **params)
-        elif prim.saves:
-            arg_grads = prim.raw_vjp(g, out, residuals[step.residual], *args, **params)
+            g = grads[outputs[0]]
+            if g is None:
+                continue
+            out = slots[outputs[0]]
+        values = [slots[i] for i in args]
+        if residual is None:
+            arg_grads = call(g, out, *values, **params)
         else:
-            arg_grads = prim.raw_vjp(g, out, *args, **params)
-        for slot, grad, needed, shape, dtype in zip(step.args, arg_grads, needs, arg_shapes, arg_dtypes):
-            if grad is None or not needed:
+            arg_grads = call(g, out, residuals[residual], *values, **params)
+        for position, slot, shape, dtype in targets:
+            grad = arg_grads[position]
+            if grad is None:
                 continue
             if grad.shape != shape:
                 grad = unbroadcast(RAW, grad, shape)
