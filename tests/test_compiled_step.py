@@ -50,7 +50,7 @@ def _train_both(make, compile_kwargs, fit_kwargs, x, y):
 
 def _replayed(model) -> bool:
     step = model._compiled_step
-    return step is not None and any(replay is not None for replay in step._replays.values())
+    return bool(step) and any(replay is not None for replay in step._replays.values())
 
 
 def _assert_same_training(compiled, eager, rtol=1e-5, atol=1e-6):
@@ -170,7 +170,7 @@ def test_jit_compile_false_and_an_overridden_train_step_run_eagerly():
     model = LinearMLP()
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=False)
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
-    assert model._compiled_step is None
+    assert model._compiled_step is False
 
     class Custom(LinearMLP):
         def train_step(self, data):
@@ -179,7 +179,7 @@ def test_jit_compile_false_and_an_overridden_train_step_run_eagerly():
     custom = Custom()
     custom.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     custom.fit(x, y, batch_size=8, epochs=1, verbose=0)
-    assert custom._compiled_step is None
+    assert custom._compiled_step is False
 
 
 def test_a_new_fit_traces_again_and_sees_a_frozen_layer():
@@ -235,3 +235,13 @@ def test_a_weight_without_gradient_warns_at_every_step_and_trains_the_rest():
         model.fit(x, y, batch_size=16, epochs=2, verbose=0)
     assert _replayed(model) and len(caught) == 6
     np.testing.assert_array_equal(model.layers[0].unused.numpy(), [1.0, 1.0])
+
+
+def test_batches_of_ever_new_shapes_stop_being_traced():
+    rng = np.random.default_rng(4)
+    batches = [(rng.random((n, 8), dtype=np.float32), rng.integers(0, 3, n)) for n in range(2, 22)]
+    model = LinearMLP()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(iter(batches), steps_per_epoch=len(batches), epochs=1, verbose=0)
+    step = model._compiled_step
+    assert len(step._replays) + len(step._first) == 8

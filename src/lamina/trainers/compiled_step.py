@@ -55,6 +55,8 @@ class CompiledStep:
             return self.model.train_step(batch)
         if replay is not _MISSING:
             return replay.run(batch)
+        if key not in self._first and len(self._replays) + len(self._first) >= _MAX_SHAPES:
+            return self.model.train_step(batch)  # batches of ever new shapes: tracing would not pay
         return self._traced_step(key, batch)
 
     def _refuse(self, key: tuple, why: str) -> None:
@@ -115,6 +117,7 @@ class CompiledStep:
 
 
 _MISSING: Any = object()
+_MAX_SHAPES = 8  # programs kept per fit: each holds a copy of its constants
 
 
 def _unpack(batch: tuple) -> tuple:

@@ -82,7 +82,10 @@ class Loops:
             return None
         batch = _batch(x, y, sample_weight, index, self.dtype)
         compiled = self._compiled_step
-        return self.train_step(batch) if compiled is None else compiled.train(batch)
+        if compiled is None:  # decided at the first batch: a generator's builds the model first
+            from .compiled_step import CompiledStep
+            compiled = self._compiled_step = CompiledStep.for_model(self) or False
+        return compiled.train(batch) if compiled else self.train_step(batch)
 
     # --- fit -----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -141,9 +144,6 @@ class Loops:
         plan = self._fast_plan()
         if plan is not None:
             plan.prepare()
-        if self._compiled_step is None:
-            from .compiled_step import CompiledStep
-            self._compiled_step = CompiledStep.for_model(self)
 
     def _fit_sources(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
                      validation_split, validation_data, validation_steps, validation_batch_size):
