@@ -245,3 +245,43 @@ def test_batches_of_ever_new_shapes_stop_being_traced():
     model.fit(iter(batches), steps_per_epoch=len(batches), epochs=1, verbose=0)
     step = model._compiled_step
     assert len(step._replays) + len(step._first) == 8
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: lamina.optimizers.Adam(0.01, amsgrad=True),
+    lambda: lamina.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+    lambda: lamina.optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipnorm=0.5),
+    lambda: lamina.optimizers.AdamW(0.01, weight_decay=0.1),
+    lambda: lamina.optimizers.SGD(0.05, loss_scale_factor=8.0),
+    lambda: lamina.optimizers.Nadam(0.01, global_clipnorm=1.0),
+])
+def test_every_optimizer_option_replays_as_the_eager_step(make_optimizer):
+    x, y = _data(80)
+    compiled, eager = _train_both(LinearMLP, lambda: dict(optimizer=make_optimizer(),
+                                                          loss="sparse_categorical_crossentropy"),
+                                  dict(batch_size=16, epochs=2), x, y)
+    assert _replayed(compiled[0]), compiled[0]._compiled_step.refused
+    _assert_same_training(compiled, eager)
+    for a, b in zip(compiled[0].optimizer.variables, eager[0].optimizer.variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=a.path)
+
+
+def test_dict_inputs_and_validation_data():
+    rng = np.random.default_rng(5)
+    data = {"a": rng.random((64, 3), dtype=np.float32), "b": rng.random((64, 4), dtype=np.float32)}
+    target = rng.random((64, 1), dtype=np.float32)
+
+    def make():
+        a, b = lamina.Input((3,), name="a"), lamina.Input((4,), name="b")
+        joined = layers.concatenate([Linear(5)(a), b])
+        return lamina.Model({"a": a, "b": b}, layers.Dense(1)(joined))
+
+    results = []
+    for eager in (False, True):
+        lamina.random.set_seed(2)
+        model = make()
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"], run_eagerly=eager)
+        history = model.fit(data, target, batch_size=8, epochs=3, verbose=0, validation_data=(data, target))
+        results.append((model, history.history))
+    assert _replayed(results[0][0]) and "val_mae" in results[0][1]
+    _assert_same_training(*results)
