@@ -17,7 +17,6 @@ outside the ops). ``CompiledStep.refused`` says which.
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 import numpy as np
@@ -140,11 +139,8 @@ def _finish_eager_step(model, trace, batch, loss, scaled, y_pred, per_output, va
     x, y, sample_weight = _unpack(batch)
     model._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
     _update_output_trackers(model, [value for value in per_output])
-    if variables:
-        grads = trace.gradient(scaled, variables)
-        model.optimizer.apply(grads, variables)
-    else:
-        warnings.warn("The model does not have any trainable weights.", stacklevel=4)
+    from .trainer import update_weights
+    update_weights(model, trace, scaled, variables)
     return model.compute_metrics(x, y, y_pred, sample_weight)
 
 

@@ -200,12 +200,7 @@ class Trainer(Loops):
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
             self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
             scaled = self.optimizer.scale_loss(loss)
-        variables = self.trainable_weights
-        if variables:
-            grads = tape.gradient(scaled, variables)
-            self.optimizer.apply(grads, variables)
-        else:
-            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        update_weights(self, tape, scaled, self.trainable_weights)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data) -> dict:
@@ -225,6 +220,15 @@ class Trainer(Loops):
         if not self.compiled:
             raise ValueError(f"You must call compile() before {what}(): e.g. "
                              "model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')")
+
+
+def update_weights(model, tape, scaled_loss, variables: list) -> None:
+    """The default step's update: the tape's gradients of the loss to the optimizer (Keras warns
+    when there is nothing to train)."""
+    if variables:
+        model.optimizer.apply(tape.gradient(scaled_loss, variables), variables)
+    else:
+        warnings.warn("The model does not have any trainable weights.", stacklevel=3)
 
 
 def _batch_size(x) -> int:
