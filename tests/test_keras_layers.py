@@ -110,6 +110,7 @@ LAYERS = {
     "GaussianNoise": "K.layers.Dense(6), K.layers.GaussianNoise(0.0)",
     "GaussianDropout": "K.layers.Dense(6), K.layers.GaussianDropout(0.0)",
     "AlphaDropout": "K.layers.Dense(6), K.layers.AlphaDropout(0.0)",
+    "Lambda": "K.layers.Dense(6), K.layers.Lambda(lambda v: K.ops.tanh(v) * 1.5 - 0.25 * v)",
 }
 
 
@@ -174,6 +175,38 @@ def test_schedule_values_over_1000_steps_match_keras(keras_oracle, name):
     keras_oracle.compare(SCHEDULE_VALUES.format(schedule=SCHEDULES[name]))
 
 
+# the merging layers on two branches of a Functional model (Dot of 6-vectors: one number)
+MERGING = {
+    "Add": "K.layers.Add()", "Subtract": "K.layers.Subtract()", "Multiply": "K.layers.Multiply()",
+    "Average": "K.layers.Average()", "Maximum": "K.layers.Maximum()", "Minimum": "K.layers.Minimum()",
+    "Concatenate": "K.layers.Concatenate()", "Concatenate_axis1": "K.layers.Concatenate(axis=1)",
+    "Dot": "K.layers.Dot(axes=1)", "Dot_normalize": "K.layers.Dot(axes=-1, normalize=True)",
+}
+
+MERGE_TRAIN = """
+a, b = K.Input((4,)), K.Input((4,))
+left = K.layers.Dense(6, activation="tanh")(a)
+right = K.layers.Dense(6)(b)
+merged = {layer}([left, right])
+model = K.Model([a, b], K.layers.Dense(3)(merged))
+model.compile(optimizer=K.optimizers.SGD(LR), loss="mse")
+model.set_weights([draw(w.shape, i) for i, w in enumerate(model.weights)])
+x2 = (x[:, ::-1] * 0.7 + 0.3).astype(floatx)
+logs = [model.train_on_batch([x[r], x2[r]], y[r], return_dict=True)
+        for r in (slice(0, 6), slice(6, 12), slice(0, 12))]
+result = {{"weights": model.get_weights(), "logs": logs, "predict": model.predict([x, x2], verbose=0),
+          "evaluate": model.evaluate([x, x2], y, verbose=0), "shape": list(merged.shape[1:])}}
+"""
+
+
+@pytest.mark.parametrize("name", sorted(MERGING))
+def test_merging_layer_training_and_inference_match_keras(keras_oracle, name):
+    """Forward (predict, evaluate) and every weight's gradient through both branches (the
+    weights three SGD steps leave) against Keras."""
+    ours, _ = keras_oracle.compare(MERGE_TRAIN.format(layer=MERGING[name]), data())
+    assert ours["shape"] == {"Concatenate": [12], "Dot": [1]}.get(name.split("_")[0], [6])
+
+
 def test_every_activation_layer_regularizer_constraint_and_schedule_has_an_oracle_test():
     assert set(ACTIVATIONS) | KERAS_BUGS == {name for name in activations._REGISTRY if name}
     layer_names = {name for name in lamina.layers.__all__ if isinstance(getattr(lamina.layers, name), type)}
@@ -182,11 +215,7 @@ def test_every_activation_layer_regularizer_constraint_and_schedule_has_an_oracl
     tested = {name.removeprefix("K.layers.") for name in tested}
     excluded = {"Layer": "the base class (test_subclassing.py)", "InputLayer": "every model above starts with one",
                 "Input": "a function, used by every model above"}
-    # merged from another branch while this suite was written: they take several inputs (or a
-    # function), so their oracle test needs a Functional scenario; listed here until it exists
-    excluded |= {name: "several inputs: oracle test still to write" for name in
-                 ("Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract")}
-    excluded["Lambda"] = "wraps a user function: oracle test still to write"
+    tested |= {name.split("_")[0] for name in MERGING}
     assert layer_names - tested - set(excluded) == set(), "a layer without a Keras oracle test"
     regularizers = {c.__name__ for c in lamina.regularizers._CLASSES} - {"Regularizer"}
     assert regularizers == {e.split("(")[0].removeprefix("K.regularizers.") for e in REGULARIZERS.values()}

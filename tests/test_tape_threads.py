@@ -51,7 +51,8 @@ def test_the_tapes_of_fits_general_step_leave_the_choice_to_fit(load):  # noqa: 
     runs them on one thread anyway), and the tape of its general step must too."""
     load["others"] = 5.0
     model = lamina.Sequential([lamina.layers.Dense(8, activation="softmax", input_shape=(16,))])
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    # run_eagerly: every step under a tape (a compiled step replays without one after two batches)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=True)
     seen, counts = [], []
 
     class Record(lamina.callbacks.Callback):

@@ -1,16 +1,16 @@
 """Callbacks: objects whose hooks ``fit``, ``evaluate`` and ``predict`` call."""
-from .backup_and_restore import BackupAndRestore
+from .._lazy import lazy_names
 from .callback import Callback, CallbackList
-from .csv_logger import CSVLogger
-from .early_stopping import EarlyStopping
 from .history import History
-from .lambda_callback import LambdaCallback
-from .learning_rate_scheduler import LearningRateScheduler
-from .model_checkpoint import ModelCheckpoint
 from .progbar_logger import ProgbarLogger
-from .reduce_lr_on_plateau import ReduceLROnPlateau
-from .tensorboard import TensorBoard
-from .terminate_on_nan import TerminateOnNaN
+
+# what every fit uses is above; the rest loads at first use (BackupAndRestore and ModelCheckpoint
+# bring in the saving code and zipfile, ~30 ms of building a first model otherwise)
+__getattr__, __dir__ = lazy_names(__name__, {
+    "BackupAndRestore": "backup_and_restore", "CSVLogger": "csv_logger", "EarlyStopping": "early_stopping",
+    "LambdaCallback": "lambda_callback", "LearningRateScheduler": "learning_rate_scheduler",
+    "ModelCheckpoint": "model_checkpoint", "ReduceLROnPlateau": "reduce_lr_on_plateau",
+    "TensorBoard": "tensorboard", "TerminateOnNaN": "terminate_on_nan"})
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger",
            "BackupAndRestore", "CSVLogger", "EarlyStopping", "LambdaCallback", "LearningRateScheduler",

@@ -10,9 +10,20 @@ import math
 
 import numpy as np
 
-from .. import backend, regularizers
+from .. import backend, ops, regularizers
+from ..ops.primitive import Primitive
 from . import call_context
 from .layer import Layer
+
+
+def _draw_forward(like, make):
+    return make(like)
+
+
+# A random draw as an op of its own (no gradient): ``make(inputs)`` gives the noise for inputs of
+# that shape. Being an op, a compiled step (trainers/compiled_step.py) replays the draw itself at
+# every batch, from the same stream in the same order as the eager step, instead of a frozen array.
+_DRAW = Primitive("random_draw", _draw_forward)
 
 
 def _check_number(owner: str, argument: str, value, low: float, high: float | None = None) -> float:
@@ -50,6 +61,10 @@ class _RandomLayer(Layer):
         if call_context.inferring_shapes():  # a symbolic call draws nothing, as in Keras: the streams stay put
             return np.random.default_rng(0)
         return self._generator if self._generator is not None else backend.global_rng()
+
+    def _draw(self, inputs, make):
+        """The noise ``make(inputs)`` draws (an array the shape ``make`` gives), as a tensor."""
+        return _DRAW(inputs, make=make)
 
     def _mask_shape(self, x, noise_shape) -> tuple:
         """The concrete mask shape: ``noise_shape`` with its None entries taken from ``x``."""
@@ -93,7 +108,10 @@ class Dropout(_RandomLayer):
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
             return inputs
-        return inputs * self.multiplier(self._mask_shape(inputs, self.noise_shape), inputs.dtype)
+        return inputs * self._draw(inputs, self._noise)
+
+    def _noise(self, inputs: np.ndarray) -> np.ndarray:
+        return self.multiplier(self._mask_shape(inputs, self.noise_shape), inputs.dtype)
 
     def fused_role(self) -> str | None:
         """``"dropout"``: the fused plan applies it through ``multiplier`` (the same masks)."""
@@ -119,9 +137,12 @@ class GaussianNoise(_RandomLayer):
     def call(self, inputs, training=None):
         if not training or self.stddev == 0.0:
             return inputs
+        return inputs + self._draw(inputs, self._noise)
+
+    def _noise(self, inputs: np.ndarray) -> np.ndarray:
         noise = self._rng().standard_normal(inputs.shape).astype(inputs.dtype, copy=False)
         noise *= self.stddev
-        return inputs + noise
+        return noise
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
@@ -142,8 +163,11 @@ class GaussianDropout(_RandomLayer):
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
             return inputs
+        return inputs * self._draw(inputs, self._noise)
+
+    def _noise(self, inputs: np.ndarray) -> np.ndarray:
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        return inputs * self._rng().normal(1.0, stddev, inputs.shape).astype(inputs.dtype, copy=False)
+        return self._rng().normal(1.0, stddev, inputs.shape).astype(inputs.dtype, copy=False)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -176,9 +200,12 @@ class AlphaDropout(_RandomLayer):
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1.0 - self.rate) * (1.0 + self.rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * self.rate
-        keep = self._rng().random(self._mask_shape(inputs, self.noise_shape), dtype=np.float64) >= self.rate
+        keep = self._draw(inputs, self._keep)
         dtype = inputs.dtype
-        return inputs * (a * keep).astype(dtype) + (a * alpha_p * ~keep + b).astype(dtype)
+        return inputs * ops.cast(a * keep, dtype) + ops.cast(a * alpha_p * (1.0 - keep) + b, dtype)
+
+    def _keep(self, inputs: np.ndarray) -> np.ndarray:
+        return self._rng().random(self._mask_shape(inputs, self.noise_shape), dtype=np.float64) >= self.rate
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}

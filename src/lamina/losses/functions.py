@@ -56,14 +56,15 @@ def sparse_categorical_crossentropy(y_true: TensorLike, y_pred: TensorLike, from
     """``-log(p[label])`` per sample, after normalizing and clipping ``p`` as Keras does; samples
     labelled ``ignore_class`` give 0 (and a ``Loss`` leaves them out of the mean)."""
     y_pred = ops.convert_to_tensor(y_pred)
-    labels = np.asarray(ops.convert_to_numpy(y_true))
+    # in ops, not NumPy: a compiled step's trace must see what the labels become
+    labels = ops.convert_to_tensor(y_true)
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
-        labels = labels[..., 0]
+        labels = ops.squeeze(labels, axis=-1)
     valid = None
     if ignore_class is not None:
-        valid = labels != ignore_class
-        labels = np.where(valid, labels, 0)
-    out = ops.sparse_categorical_crossentropy(labels.astype(np.int64), y_pred, from_logits=from_logits, axis=axis)
+        valid = ops.not_equal(labels, ignore_class)
+        labels = ops.where(valid, labels, 0)
+    out = ops.sparse_categorical_crossentropy(ops.cast(labels, "int64"), y_pred, from_logits=from_logits, axis=axis)
     return out if valid is None else ops.where(valid, out, 0.0)
 
 

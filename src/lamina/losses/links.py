@@ -29,6 +29,22 @@ class Link:
         """Overwrite ``p`` with ``p - y``; return the scale that makes it the mean loss's gradient."""
         raise TypeError(f"{type(self).__name__} must implement into_gradient")
 
+    def activate_and_loss(self, z: np.ndarray, rows: np.ndarray, y: np.ndarray) -> float | None:
+        """Apply the output activation to the pre-activations ``z`` in place and return
+        ``loss_sum``, in one compiled pass; None (the default, or numba missing): the caller
+        applies the activation and calls ``loss_sum`` itself, with nothing changed."""
+        return None
+
+
+def _head_kernels():
+    """The compiled head (``_link_kernels``) when the optimizers' compiled kernels are on, else None."""
+    from ..optimizers import kernels
+
+    if kernels.compiled() is None:
+        return None
+    from . import _link_kernels
+    return _link_kernels
+
 
 def _clipped(p):
     eps = backend.epsilon()
@@ -52,6 +68,13 @@ class SparseSoftmax(Link):
     def into_gradient(self, p, rows, y):
         p[rows, y] -= 1
         return 1.0 / len(p)
+
+    def activate_and_loss(self, z, rows, y):
+        kernels = _head_kernels()
+        if kernels is None or z.dtype.kind != "f" or not z.flags.c_contiguous or y.dtype != np.intp or y.ndim != 1:
+            return None
+        loss = float(kernels.softmax_sparse_loss(z, y, z.dtype.type(backend.epsilon())))
+        return None if loss < 0 else loss  # a label out of range: the NumPy form raises the IndexError
 
 
 class CategoricalSoftmax(Link):

@@ -30,7 +30,7 @@ def backward(nodes, tracked, targets, seeds, sources, higher: bool) -> list:
     reach = {i for i in source_ids if i in tracked}  # an unwatched source gets None, as in TF
     relevant = []
     for node in nodes:
-        if any(id(a) in reach for a in node.args):
+        if node.prim.differentiable and any(id(a) in reach for a in node.args):
             relevant.append(node)
             reach.update(id(o) for o in node.outputs)
     grads: dict[int, object] = {}

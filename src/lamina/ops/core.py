@@ -52,7 +52,7 @@ def convert_to_tensor(x: TensorLike, dtype: str | np.dtype | None = None, sparse
 def convert_to_numpy(x) -> np.ndarray:
     """``x`` as a NumPy array (a copy of a tensor's value)."""
     if isinstance(x, Tensor):
-        return x._value.copy()
+        return x.numpy()
     return np.asarray(x)
 
 

@@ -17,16 +17,23 @@ def _ops():
     return ops
 
 
+def _one_hot_forward(labels, num_classes, axis, dtype):
+    classes = np.arange(num_classes)
+    out = (np.asarray(labels).astype(np.int64)[..., None] == classes).astype(dtype)
+    return out if axis == -1 else np.moveaxis(out, -1, axis)
+
+
+# no gradient (integer labels), but a primitive, so that a step trace sees the labels' encoding
+_ONE_HOT = Primitive("one_hot", _one_hot_forward)
+
+
 def one_hot(x: TensorLike, num_classes, axis: int = -1, dtype: str | np.dtype | None = None,
             sparse: bool = False) -> Tensor:
     """Integer labels ``x`` as one-hot vectors of ``num_classes`` along ``axis`` (a label out of
     range gives a zero vector)."""
     if sparse:
         raise ValueError("one_hot(sparse=True) is not supported: lamina has no sparse tensors")
-    labels = convert.array(x).astype(np.int64)
-    classes = np.arange(int(num_classes))
-    out = (labels[..., None] == classes).astype(dtype or config.floatx())
-    return Tensor(out if axis == -1 else np.moveaxis(out, -1, axis))
+    return _ONE_HOT(x, num_classes=int(num_classes), axis=int(axis), dtype=np.dtype(dtype or config.floatx()).name)
 
 
 def multi_hot(inputs: TensorLike, num_classes=None, axis: int = -1,
@@ -149,9 +156,9 @@ def sparse_categorical_crossentropy(target: TensorLike, output: TensorLike, from
     """``categorical_crossentropy`` with integer class labels as the target."""
     ops = _ops()
     output = ops.convert_to_tensor(output)
-    labels = convert.array(target)
+    labels = target if isinstance(target, Tensor) else Tensor(convert.array(target))
     if labels.ndim == output.ndim and labels.shape[-1] == 1:
-        labels = labels[..., 0]
+        labels = ops.squeeze(labels, axis=-1)
     if axis in (-1, output.ndim - 1) and labels.shape != output.shape[:-1]:
         raise ValueError(f"sparse_categorical_crossentropy: the labels' shape {labels.shape} must be the "
                          f"output's {output.shape} without its class axis")

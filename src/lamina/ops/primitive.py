@@ -55,7 +55,7 @@ class Primitive:
         if self.saves:
             out, residuals = out
         result = tuple(Tensor(o) for o in out) if self.multi_output else Tensor(out)
-        if _tape.ACTIVE and self.differentiable:
+        if _tape.ACTIVE and (self.differentiable or _tape.RECORDING_ALL):
             _tape.record(self, args, params, result, residuals)
         return result
 

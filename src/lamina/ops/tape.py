@@ -28,6 +28,9 @@ def _blas_threads():
     return threads.for_user_loop()
 
 ACTIVE: list[GradientTape] = []  # the tapes recording now, innermost last
+# the recording tapes that want every primitive, differentiable or not (the step trace of
+# trainers/step_trace.py): non-empty only while one records
+RECORDING_ALL: list = []
 
 
 class _Node:
@@ -43,12 +46,14 @@ def record(prim, args, params, result, residuals=None) -> None:
     outputs = result if type(result) is tuple else (result,)
     node = None
     for tape in ACTIVE:
+        if not (prim.differentiable or tape._all_ops):
+            continue
         tracked = tape._tracked
         hit = False
         for arg in args:
             if id(arg) in tracked:
                 hit = True
-            elif tape._watch_variables and getattr(arg, "_is_variable", False) and arg.trainable:
+            elif tape._watch_variables and getattr(arg, "_is_variable", False) and (arg.trainable or tape._all_ops):
                 tracked[id(arg)] = arg
                 hit = True
         if hit:
@@ -114,6 +119,8 @@ class GradientTape:
     ``persistent=True`` allows several ``gradient`` calls; ``watch_accessed_variables=False``
     records only what ``watch`` was given.
     """
+
+    _all_ops = False  # a step trace records non-differentiable primitives and every Variable too
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self._persistent = bool(persistent)

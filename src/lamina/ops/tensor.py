@@ -61,6 +61,16 @@ def dtype_name(dtype) -> DTypeName:
     return name
 
 
+# Who wants to know when Python reads a tensor's value (a step trace: a value read inside a
+# traced ``call`` is control flow the trace cannot replay); empty nearly always.
+VALUE_READERS: list = []
+
+
+def _value_read(tensor) -> None:
+    for reader in VALUE_READERS:
+        reader(tensor)
+
+
 def _ops():
     global _OPS
     if _OPS is None:
@@ -100,9 +110,13 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The value as a NumPy array (a copy, so changing it cannot change the tensor)."""
+        if VALUE_READERS:
+            _value_read(self)
         return self._value.copy()
 
     def __array__(self, dtype=None, copy=None):
+        if VALUE_READERS:
+            _value_read(self)
         value = self._value
         if dtype is not None and value.dtype != np.dtype(dtype):
             return value.astype(dtype)
@@ -143,19 +157,27 @@ class Tensor:
         return bool(self._single("bool"))
 
     def _single(self, what: str):
+        if VALUE_READERS:
+            _value_read(self)
         if self._value.size != 1:
             raise TypeError(f"{what}() needs a tensor of one element, got shape {self.shape}")
         return self._value.reshape(()).item()
 
     def __format__(self, spec: str) -> str:
+        if VALUE_READERS:
+            _value_read(self)
         if self._value.size == 1 and spec:
             return format(self._value.reshape(()).item(), spec)
         return format(str(self), spec)
 
     def __repr__(self) -> str:
+        if VALUE_READERS:
+            _value_read(self)
         return f"<Tensor: shape={self.shape}, dtype={self.dtype}, numpy={np.array2string(self._value, separator=', ')}>"
 
     def __str__(self) -> str:
+        if VALUE_READERS:
+            _value_read(self)
         return f"Tensor({self._value}, shape={self.shape}, dtype={self.dtype})"
 
     __hash__ = object.__hash__  # by identity, so tensors can key the tape's dictionaries
@@ -235,9 +257,13 @@ class Tensor:
     def copy(self) -> Tensor: return Tensor(self._value.copy())
 
     def tolist(self):
+        if VALUE_READERS:
+            _value_read(self)
         return self._value.tolist()
 
     def item(self):
+        if VALUE_READERS:
+            _value_read(self)
         return self._value.item()
 
     def assign(self, value):

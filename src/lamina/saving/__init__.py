@@ -11,23 +11,17 @@ classes and those the user registers or passes in ``custom_objects`` are ever bu
 >>> lamina.saving.load_model(path).output_shape
 (None, 2)
 """
-from .model_io import ModelIO
-from .object_registration import (
-                                  CustomObjectScope,
-                                  custom_object_scope,
-                                  get_custom_objects,
-                                  get_registered_name,
-                                  get_registered_object,
-                                  register_keras_serializable,
-)
-from .saving_lib import (
-                                  load_model,
-                                  load_weights,
-                                  model_from_json,
-                                  save_model,
-                                  save_weights,
-)
-from .serialization_lib import deserialize_keras_object, serialize_keras_object
+from .._lazy import lazy_names
+
+# loaded at first use: every Layer imports ``saving.limits``, and the rest (zipfile, json, the
+# registries) would cost ~40 ms of every ``import`` that builds a model
+__getattr__, __dir__ = lazy_names(__name__, {
+    "ModelIO": "model_io", "CustomObjectScope": "object_registration", "custom_object_scope": "object_registration",
+    "get_custom_objects": "object_registration", "get_registered_name": "object_registration",
+    "get_registered_object": "object_registration", "register_keras_serializable": "object_registration",
+    "load_model": "saving_lib", "load_weights": "saving_lib", "model_from_json": "saving_lib",
+    "save_model": "saving_lib", "save_weights": "saving_lib", "deserialize_keras_object": "serialization_lib",
+    "serialize_keras_object": "serialization_lib"})
 
 __all__ = ["load_model", "save_model", "save_weights", "load_weights", "model_from_json",
            "register_keras_serializable", "serialize_keras_object", "deserialize_keras_object",

@@ -30,7 +30,8 @@ __all__ = ["children", "is_walked"]
 # attributes lamina's layers and models set after construction (compile, fit, a Sequential's chain)
 _LAMINA_LATER = frozenset((
     "_active", "_build_shapes", "_compile_args", "_compile_loss", "_compile_metrics", "_graph", "_input_layer",
-    "_jit_compile", "_layers", "_loss_tracker", "_plan", "_plan_checked", "_prefixes", "_run_eagerly", "_stale",
+    "_jit_compile", "_layers", "_loss_tracker", "_plan", "_plan_checked", "_compiled_step", "_prefixes",
+    "_run_eagerly", "_stale",
     "_symbolic_output", "_traced_input", "_trainable", "_user_weighted", "_user_weights", "_chain", "_names",
     "_call_signature", "_outbound_nodes", "compiled", "history", "stop_training", "loss", "input_shape_hint"))
 _WALKED_BY_KERAS = ("layers", "optimizer")  # a Keras Model's attributes no Keras Layer has

@@ -14,7 +14,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 import json
 
-from . import limits, saving_lib
+from . import limits
 from .serialization_lib import deserialize_keras_object, serialize_keras_object
 
 
@@ -48,14 +48,20 @@ class ModelIO:
         >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
         >>> model.save(os.path.join(tempfile.mkdtemp(), "model.keras"))
         """
+        from . import saving_lib  # zipfile and the archive code: loaded when a file is first written or read
+
         saving_lib.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
         """Save the weights (and optimizer state) to a file whose name ends in ``.weights.h5``."""
+        from . import saving_lib
+
         saving_lib.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath) -> None:
         """Load weights saved by ``save_weights`` (or from a ``.keras`` file) into this model."""
+        from . import saving_lib
+
         saving_lib.load_weights(self, filepath)
 
     # --- configs -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ the ops both libraries share onto Keras's class names and back. Only the fixed t
 named by a file (nothing is imported); any other op is refused, naming it.
 
 >>> sorted(KERAS_OPS)[:3]
-['Absolute', 'Add', 'Cast']
+['Absolute', 'Add', 'Amax']
 """
 from __future__ import annotations
 
@@ -18,13 +18,15 @@ import inspect
 # the config; the lamina function's other parameters are the node's arguments)
 KERAS_OPS = {
     "Add": ("numpy", "add", ()), "Subtract": ("numpy", "subtract", ()), "Multiply": ("numpy", "multiply", ()),
-    "TrueDivide": ("numpy", "true_divide", ()), "Divide": ("numpy", "true_divide", ()),
+    "TrueDivide": ("numpy", "true_divide", ()), "Divide": ("numpy", "divide", ()),
     "Maximum": ("numpy", "maximum", ()), "Minimum": ("numpy", "minimum", ()), "Power": ("numpy", "power", ()),
     "Matmul": ("numpy", "matmul", ()), "Concatenate": ("numpy", "concatenate", ("axis",)),
     "Stack": ("numpy", "stack", ("axis",)), "Mean": ("numpy", "mean", ("axis", "keepdims")),
     "Sum": ("numpy", "sum", ("axis", "keepdims")), "Max": ("numpy", "max", ("axis", "keepdims")),
-    "Min": ("numpy", "min", ("axis", "keepdims")), "Negative": ("numpy", "negative", ()),
-    "Absolute": ("numpy", "abs", ()), "Exp": ("numpy", "exp", ()), "Log": ("numpy", "log", ()),
+    "Min": ("numpy", "min", ("axis", "keepdims")), "Amax": ("numpy", "amax", ("axis", "keepdims")),
+    "Amin": ("numpy", "amin", ("axis", "keepdims")), "Negative": ("numpy", "negative", ()),
+    "Absolute": ("numpy", "abs", ()), "Fabs": ("numpy", "fabs", ()), "Exp": ("numpy", "exp", ()),
+    "Log": ("numpy", "log", ()),
     "Sqrt": ("numpy", "sqrt", ()), "Square": ("numpy", "square", ()), "Tanh": ("numpy", "tanh", ()),
     "Transpose": ("numpy", "transpose", ("axes",)), "Reshape": ("numpy", "reshape", ("newshape",)),
     "ExpandDims": ("numpy", "expand_dims", ("axis",)), "Squeeze": ("numpy", "squeeze", ("axis",)),
@@ -33,16 +35,14 @@ KERAS_OPS = {
 }
 # config keys Keras adds that lamina's functions do not take: accepted only with these values
 _KERAS_ONLY = {"Max": {"initial": None}, "Min": {"initial": None}}
-# the class each lamina function is saved as (the first listed, so ``true_divide`` is TrueDivide)
-_CLASS_OF: dict[str, str] = {}
-for _class, _entry in KERAS_OPS.items():
-    _CLASS_OF.setdefault(_entry[1], _class)
 OP_MODULES = tuple(f"keras.src.ops.{m}" for m in ("numpy", "nn", "core"))
 
 
 def keras_class_name(op_layer) -> str | None:
-    """The Keras op class an ``OpLayer`` is saved as (None when Keras has no such op in the table)."""
-    return _CLASS_OF.get(op_layer.fn.__name__)
+    """The Keras op class an ``OpLayer`` is saved as: its own class, named as Keras's (None when
+    the table above does not have it)."""
+    name = type(op_layer).__name__
+    return name if name in KERAS_OPS else None
 
 
 def _parameters(fn) -> list[str]:
@@ -53,8 +53,9 @@ def split_call(op_layer, node) -> tuple[list, dict]:
     """The node's tensor arguments (as Keras passes them to the op) and the op's config values."""
     class_name = keras_class_name(op_layer)
     if class_name is None:
+        saved = sorted(entry[1] for entry in KERAS_OPS.values())
         raise ValueError(f"The op '{op_layer.fn.__name__}' (layer '{op_layer.name}') cannot be saved in a Keras "
-                         f"config: lamina saves only {sorted(_CLASS_OF)}. Write it as a layer (a Layer "
+                         f"config: lamina saves only {saved}. Write it as a layer (a Layer "
                          "subclass, or a built-in layer such as layers.Add), or save the weights only with "
                          "save_weights")
     _, _, config_names = KERAS_OPS[class_name]
@@ -117,7 +118,7 @@ def deserialize_op_layer(layer_config: dict):
     name = config.get("name")
     if name is not None and not isinstance(name, str):
         raise ValueError(f"The op {class_name} needs a string name, got {name!r:.100}")
-    return _kind(fn)(fn, name=name, op_kwargs=op_kwargs)
+    return _kind(function_name)(fn, name=name, op_kwargs=op_kwargs)
 
 
 def _plain(value):

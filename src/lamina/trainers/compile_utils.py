@@ -77,6 +77,15 @@ class CompileLoss:
         self.losses: list = []
         self.weights: list = []
         self.trackers: list = []
+        # a compiled step's trace updates the trackers itself, after the forward pass, from
+        # these (value, batch size) pairs (reading a value inside the trace would stop it)
+        self.defer_trackers = False
+        self._deferred: list = []
+
+    def take_deferred(self) -> list:
+        """The per-output ``(loss value, batch size)`` pairs of the last deferred call."""
+        deferred, self._deferred = self._deferred, []
+        return deferred
 
     def build(self, y_true: list, y_pred: list) -> None:
         names = self.output_names if len(self.output_names) == len(y_pred) else \
@@ -110,7 +119,9 @@ class CompileLoss:
                 raise ValueError(f"output {self.output_names[i] if i < len(self.output_names) else i} has a loss but "
                                  "no target was given for it")
             value = self.losses[i](y_true[i], y_pred[i], sample_weight[i])
-            if self.trackers:
+            if self.trackers and self.defer_trackers:
+                self._deferred.append((value, ops.shape(y_pred[i])[0]))
+            elif self.trackers:
                 self.trackers[k].update_state(value, sample_weight=ops.shape(y_pred[i])[0])
             if self.weights[i] is not None:
                 value = value * self.weights[i]

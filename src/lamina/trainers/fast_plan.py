@@ -10,7 +10,8 @@ overhead, not the arithmetic, is most of the time. This plan does the same compu
   (the layer's ``kernel`` and ``bias`` Variables become views of it), and its input buffer has
   a last column of ones, so one product gives ``x @ W + b`` and one gives both gradients;
 - each batch gathered straight from the user's array (any dtype) into the input buffer;
-- softmax + crossentropy fused (gradient ``p - onehot``); the ``1 / batch`` of the mean is
+- softmax + crossentropy fused (gradient ``p - onehot``; with numba, softmax and the loss in
+  one compiled pass, ``Link.activate_and_loss``); the ``1 / batch`` of the mean is
   folded into the products' ``alpha`` rather than spent on a pass over the gradient;
 - no input gradient for the first trainable layer, none at all below it;
 - plain SGD landing in the weights inside the gradient product (BLAS ``beta = 1``), SGD with
@@ -220,9 +221,17 @@ class FastPlan:
         np.copyto(buffers.features, rows, casting="unsafe")
         return buffers
 
-    def _forward(self, buffers: _Buffers, training: bool = False) -> np.ndarray:
+    def _forward(self, buffers: _Buffers, training: bool = False, head=None) -> np.ndarray | float:
+        """The output probabilities; with ``head = (rows, y)``, the batch's summed loss instead when
+        the link's compiled head applied the output activation and scored it (the output buffer
+        then holds the probabilities)."""
+        last = len(self.dense) - 1
         for i, (layer, product, out) in enumerate(zip(self.dense, buffers.forward_calls, buffers.hidden)):
             product()
+            if i == last and head is not None:
+                loss = self.link.activate_and_loss(out, *head)
+                if loss is not None:
+                    return loss
             layer.activation.into(out, out)
             dropout = self.dropouts.get(i) if training else None
             if dropout is not None and dropout.rate:
@@ -230,9 +239,9 @@ class FastPlan:
                 out *= buffers.dropped[i]
         return buffers.output
 
-    def _score(self, p, rows, y_batch, loss_tracker, compiled_metrics) -> None:
-        """Add the batch's loss and metrics, from the probabilities ``p``."""
-        loss_tracker.add(self.link.loss_sum(p, rows, y_batch), len(p))
+    def _score(self, p, rows, y_batch, loss_tracker, compiled_metrics, loss=None) -> None:
+        """Add the batch's loss (``loss``, or computed) and metrics, from the probabilities ``p``."""
+        loss_tracker.add(self.link.loss_sum(p, rows, y_batch) if loss is None else loss, len(p))
         if compiled_metrics is None:
             return
         if not compiled_metrics.built:
@@ -244,8 +253,8 @@ class FastPlan:
     def train(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
         y_batch = self.link.labels(y[index])
-        p = self._forward(buffers, training=True)
-        self._score(p, buffers.rows, y_batch, loss_tracker, metrics)
+        p, loss = self._run_head(buffers, y_batch, training=True)
+        self._score(p, buffers.rows, y_batch, loss_tracker, metrics, loss)
         scale = self.link.into_gradient(p, buffers.rows, y_batch)
         optimizer = self.model.optimizer
         if self.fused:  # the update itself: alpha = -lr / batch, beta = 1 (or the momentum)
@@ -275,7 +284,16 @@ class FastPlan:
 
     def test(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
-        self._score(self._forward(buffers), buffers.rows, self.link.labels(y[index]), loss_tracker, metrics)
+        y_batch = self.link.labels(y[index])
+        p, loss = self._run_head(buffers, y_batch)
+        self._score(p, buffers.rows, y_batch, loss_tracker, metrics, loss)
+
+    def _run_head(self, buffers: _Buffers, y_batch, training: bool = False) -> tuple[np.ndarray, float | None]:
+        """The forward pass: the probabilities, and the summed loss when the compiled head gave it."""
+        out = self._forward(buffers, training, head=(buffers.rows, y_batch))
+        return (buffers.output, out) if isinstance(out, float) else (out, None)
 
     def predict(self, x, index) -> np.ndarray:
-        return self._forward(self._load(x, index))
+        out = self._forward(self._load(x, index))
+        assert isinstance(out, np.ndarray)  # no head asked for: the probabilities
+        return out

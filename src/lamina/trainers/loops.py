@@ -49,6 +49,7 @@ class Loops:
     _loss_tracker: Any
     _plan: Any
     _plan_checked: bool
+    _compiled_step: Any
     get_metrics_result: Any
     reset_metrics: Any
     test_step: Any
@@ -80,7 +81,11 @@ class Loops:
             plan.train(x, y, index, self._loss_tracker, self._compile_metrics)
             return None
         batch = _batch(x, y, sample_weight, index, self.dtype)
-        return self.train_step(batch)
+        compiled = self._compiled_step
+        if compiled is None:  # decided at the first batch: a generator's builds the model first
+            from .compiled_step import CompiledStep
+            compiled = self._compiled_step = CompiledStep.for_model(self) or False
+        return compiled.train(batch) if compiled else self.train_step(batch)
 
     # --- fit -----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -116,6 +121,7 @@ class Loops:
         # line shows what the user's callbacks added to the logs, such as learning_rate)
         callback_list = CallbackList([*data.callback_list(callbacks), history, *([progbar] if progbar else [])], self,
                                      {"verbose": verbose, "epochs": epochs, "steps": train.steps})
+        self._compiled_step = None  # a new fit traces its step afresh (new data, trainable flags)
         self._prepare_plan()
         self.stop_training = False
         callback_list.on_train_begin()

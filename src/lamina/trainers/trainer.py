@@ -54,12 +54,13 @@ class Trainer(Loops):
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._plan = None
         self._plan_checked = False
+        self._compiled_step = None
         self._run_eagerly = False
         self._jit_compile = False
 
     def _invalidate(self) -> None:
         """The layers changed: rebuild the fused plan."""
-        self._plan, self._plan_checked = None, False
+        self._plan, self._plan_checked, self._compiled_step = None, False, None
 
     # --- compile -------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -84,6 +85,7 @@ class Trainer(Loops):
         self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                               "metrics": metrics, "weighted_metrics": weighted_metrics}
         self._run_eagerly = bool(run_eagerly)
+        self._jit_compile = jit_compile  # False: fit runs train_step eagerly, as Keras does then
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.compiled = True
         self._invalidate()
@@ -116,6 +118,7 @@ class Trainer(Loops):
     @run_eagerly.setter
     def run_eagerly(self, value: bool) -> None:
         self._run_eagerly = bool(value)
+        self._invalidate()
 
     @property
     def metrics(self) -> list:
@@ -197,12 +200,7 @@ class Trainer(Loops):
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
             self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
             scaled = self.optimizer.scale_loss(loss)
-        variables = self.trainable_weights
-        if variables:
-            grads = tape.gradient(scaled, variables)
-            self.optimizer.apply(grads, variables)
-        else:
-            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        update_weights(self, tape, scaled, self.trainable_weights)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data) -> dict:
@@ -222,6 +220,15 @@ class Trainer(Loops):
         if not self.compiled:
             raise ValueError(f"You must call compile() before {what}(): e.g. "
                              "model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')")
+
+
+def update_weights(model, tape, scaled_loss, variables: list) -> None:
+    """The default step's update: the tape's gradients of the loss to the optimizer (Keras warns
+    when there is nothing to train)."""
+    if variables:
+        model.optimizer.apply(tape.gradient(scaled_loss, variables), variables)
+    else:
+        warnings.warn("The model does not have any trainable weights.", stacklevel=3)
 
 
 def _batch_size(x) -> int:

@@ -1,12 +1,15 @@
 """Utilities: the progress bar, the model summary, seeding, data helpers and pictures."""
 from ..backend import set_seed as set_random_seed
-from .dataset_utils import split_dataset
-from .numerical import normalize, to_categorical
-from .plot_model import ModelPlot, plot_model
-from .plotting import plot_confusion_matrix, plot_history, plot_images
+from .._lazy import lazy_names
+from .plot_model import ModelPlot, plot_model  # eager: the function shares its submodule's name
 from .progbar import Progbar
 from .py_dataset import PyDataset
-from .summary import print_summary
+
+# the charts, the summary and the data helpers load at first use: fit needs none of them
+__getattr__, __dir__ = lazy_names(__name__, {
+    "split_dataset": "dataset_utils", "normalize": "numerical", "to_categorical": "numerical",
+    "plot_confusion_matrix": "plotting",
+    "plot_history": "plotting", "plot_images": "plotting", "print_summary": "summary"})
 
 Sequence = PyDataset  # the older Keras name
 

@@ -15,7 +15,6 @@ import os
 
 from ..layers.input_layer import InputLayer
 from ..layers.node import map_structure
-from ..layers.op_layer import OpLayer
 from .plot_scene import Box, Level, Line, lay_out, matplotlib_bytes, svg_text
 
 __all__ = ["ModelPlot", "plot_model"]
@@ -180,8 +179,7 @@ def _inner_ends(source, output_index: int, target, input_index: int) -> tuple:
 
 # --- what each box says ------------------------------------------------------------------------
 def _class_name(layer) -> str:
-    if isinstance(layer, OpLayer):  # Keras names an op's box by its operation class: ops.add -> Add
-        return "".join(part.capitalize() for part in layer.fn.__name__.split("_"))
+    # an op's class is named as Keras's operation class (ops.abs -> Absolute): layers/op_layer.py
     return type(layer).__name__
 
 

@@ -68,11 +68,7 @@ def graph_view(model) -> GraphView | None:
 
 
 def type_name(layer) -> str:
-    """The class name Keras shows: an op's Keras class (``Concatenate``) for lamina's OpLayer."""
-    from ..layers.op_layer import OpLayer
-    if isinstance(layer, OpLayer):
-        from ..saving.op_configs import keras_class_name
-        return keras_class_name(layer) or "".join(part.title() for part in layer.fn.__name__.split("_"))
+    """The class name Keras shows (an op's class is named as Keras's: layers/op_layer.py)."""
     return type(layer).__name__
 
 

@@ -1,0 +1,325 @@
+"""``fit``'s default ``train_step`` compiled, as Keras compiles it: traced from eager steps,
+then replayed on arrays (the general path's answer to the fused plan of ``fast_plan.py``).
+
+The first two batches of each shape run the eager ``train_step`` under a ``StepTrace``
+(``step_trace.py``). When both traces make the same program, later batches of that shape run
+the program: each primitive's forward rule on arrays, then the VJPs of the steps the loss
+depends on, in reverse, then the optimizer, the loss trackers and the compiled metrics, the
+same calls the eager step makes, with no ``Layer.__call__``, no tensors and no tape.
+
+What makes a step stay eager (Keras would run it once and freeze it; lamina runs it as
+written, which is never wrong): ``run_eagerly=True`` or ``jit_compile=False``; an overridden
+``train_step``; a value read in Python inside ``call`` or the loss; a Variable assigned
+during the forward pass (BatchNormalization's moving statistics, a metric of a layer); two
+traces that differ (a random draw outside the ops: Dropout; an array made from the batch
+outside the ops). ``CompiledStep.refused`` says which.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from ..metrics import Mean
+from ..ops.primitive import RAW, unbroadcast
+from ..ops.tensor import Tensor
+from . import structures
+from .step_trace import CONSTANT, INPUT, VARIABLE, Program, StepTrace, lay_out_backward
+
+
+class CompiledStep:
+    """The compiled default ``train_step`` of one model, for one ``fit`` (or a run of
+    ``train_on_batch`` calls): one program per shape of batch."""
+
+    def __init__(self, model):
+        self.model = model
+        self._replays: dict[tuple, _Replay | None] = {}  # None: this shape of batch stays eager
+        self._first: dict[tuple, Program] = {}
+        self._packed: Any = _MISSING
+        self.refused: str | None = None
+
+    @classmethod
+    def for_model(cls, model) -> CompiledStep | None:
+        if model.run_eagerly or model._jit_compile is False or model._steps_overridden("train_step"):
+            return None
+        return cls(model)
+
+    def train(self, batch: tuple):
+        """One step on ``batch`` (what ``train_step`` takes): its logs, or None when the
+        metrics hold them (read when wanted, as after the fused plan)."""
+        key = _signature(batch)
+        replay = self._replays.get(key, _MISSING)
+        if replay is None:
+            return self.model.train_step(batch)
+        if replay is not _MISSING:
+            return replay.run(batch)
+        if key not in self._first and len(self._replays) + len(self._first) >= _MAX_SHAPES:
+            return self.model.train_step(batch)  # batches of ever new shapes: tracing would not pay
+        return self._traced_step(key, batch)
+
+    def _refuse(self, key: tuple, why: str) -> None:
+        self._replays[key] = None
+        self._first.pop(key, None)
+        self.refused = why
+
+    def _traced_step(self, key: tuple, batch: tuple):
+        model = self.model
+        x, y, sample_weight = _unpack(batch)
+        trace = StepTrace(structures.leaves(list(batch)))
+        versions = [(v, v._version) for v in model.variables]
+        compile_loss = model._compile_loss
+        if compile_loss is not None:
+            compile_loss.defer_trackers = True  # their reads of the values are the step's own
+        try:
+            with trace:
+                y_pred = model(x, training=True)
+                loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+                scaled = model.optimizer.scale_loss(loss)
+        finally:
+            if compile_loss is not None:
+                compile_loss.defer_trackers = False
+        per_output = [] if compile_loss is None else compile_loss.take_deferred()
+        variables = model.trainable_weights
+        why = self._why_not(trace, versions, variables)  # before the update writes the weights
+        logs = _finish_eager_step(model, trace, batch, loss, scaled, y_pred, per_output, variables)
+        if why is not None:
+            self._refuse(key, why)
+            return logs
+        program = Program.from_trace(trace)
+        first = self._first.pop(key, None)
+        if first is None:
+            self._first[key] = program
+        elif not first.same_as(program):
+            self._refuse(key, "two batches gave different steps (a random draw or an array made outside the ops)")
+        else:
+            replay = _Replay.build(model, program, trace, loss, scaled, y_pred, per_output, variables)
+            self._replays[key] = replay
+            if replay is not None:
+                if self._packed is _MISSING:  # packed once: a second pack would move the state again
+                    self._packed = _PackedUpdate.maybe(model, variables)
+                replay.packed = self._packed
+            else:
+                self.refused = "the loss or an output does not come from the recorded ops"
+        return logs
+
+    @staticmethod
+    def _why_not(trace: StepTrace, versions: list, variables: list) -> str | None:
+        if trace.value_read is not None:
+            return f"Python read a tensor's value during the step ({trace.value_read})"
+        changed = [v.path for v, version in versions if v._version != version]
+        if changed:
+            return f"the forward pass assigned the Variable(s) {changed}"
+        if not variables:
+            return "the model has no trainable weights"
+        return None
+
+
+_MISSING: Any = object()
+_MAX_SHAPES = 8  # programs kept per fit: each holds a copy of its constants
+
+
+def _unpack(batch: tuple) -> tuple:
+    from .trainer import unpack_x_y_sample_weight
+    return unpack_x_y_sample_weight(batch)
+
+
+def _signature(batch: tuple) -> tuple:
+    leaves = structures.leaves(list(batch))
+    return tuple(None if leaf is None else (tuple(leaf.shape), str(leaf.dtype)) for leaf in leaves)
+
+
+def _batch_size(x) -> int:
+    return int(structures.leaves(x)[0].shape[0])
+
+
+def _finish_eager_step(model, trace, batch, loss, scaled, y_pred, per_output, variables):
+    """The rest of the default ``train_step`` after its forward pass: the trackers, the
+    gradient and the update, the metrics."""
+    x, y, sample_weight = _unpack(batch)
+    model._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+    _update_output_trackers(model, [value for value in per_output])
+    from .trainer import update_weights
+    update_weights(model, trace, scaled, variables)
+    return model.compute_metrics(x, y, y_pred, sample_weight)
+
+
+def _update_output_trackers(model, per_output: list) -> None:
+    """Each output's ``<name>_loss`` tracker (``CompileLoss`` deferred them to the step)."""
+    compile_loss = model._compile_loss
+    for tracker, (value, count) in zip(compile_loss.trackers if compile_loss is not None else [], per_output):
+        tracker.update_state(value, sample_weight=count)
+
+
+class _Replay:
+    """The program of one shape of batch, with its backward pass laid out."""
+
+    def __init__(self, model, program: Program, target: int, loss: int, outputs: list, y_pred_like,
+                 per_output: list, variables: list, backward: list, seed: np.ndarray):
+        self.model, self.program = model, program
+        self.target, self.loss, self.outputs, self.y_pred_like = target, loss, outputs, y_pred_like
+        self.per_output, self.variables, self.seed = per_output, variables, seed
+        self.backward = _entries(backward)
+        self.var_slots = [program.slot(v) for v in variables]
+        self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
+        self.reads = [(slot, what) for slot, kind, what in program.sources if kind == VARIABLE]
+        self.template: list = [None] * program.n_slots
+        for slot, kind, what in program.sources:
+            if kind == CONSTANT:
+                self.template[slot] = what
+        self.overridden_metrics = model._steps_overridden("compute_metrics")
+        self.packed: _PackedUpdate | None = None  # shared by the programs of every shape of batch
+
+    @classmethod
+    def build(cls, model, program: Program, trace, loss, scaled, y_pred, per_output, variables) -> _Replay | None:
+        target, loss_slot = program.slot(scaled), program.slot(loss)
+        leaves = structures.leaves(y_pred)
+        outputs = [program.slot(leaf) for leaf in leaves]
+        counts = [count for _, count in per_output]
+        per_slots = [program.slot(value) for value, _ in per_output]
+        if target is None or loss_slot is None or None in (*outputs, *per_slots):
+            return None
+        backward = lay_out_backward(program, target, [program.slot(v) for v in variables])
+        seed = np.ones(np.shape(scaled._value), scaled._value.dtype)
+        return cls(model, program, target, loss_slot, outputs, y_pred, list(zip(per_slots, counts)), variables,
+                   backward, seed)
+
+    def run(self, batch: tuple):
+        model = self.model
+        leaves = structures.leaves(list(batch))
+        slots = list(self.template)
+        for slot, index in self.inputs:
+            slots[slot] = leaves[index]._value
+        for slot, variable in self.reads:
+            slots[slot] = variable._value
+        residuals = _forward(self.program, slots)
+        grads = _backward(self.backward, slots, residuals, self.target, self.seed)
+        var_grads = [None if s is None else grads[s] for s in self.var_slots]  # None: unused weight
+        if self.packed is None or not self.packed.apply(var_grads):
+            model.optimizer.apply(var_grads, self.variables)
+        x, y, sample_weight = _unpack(batch)
+        _track(model._loss_tracker, slots[self.loss], _batch_size(x))
+        compile_loss = model._compile_loss
+        for tracker, (slot, count) in zip(compile_loss.trackers if compile_loss is not None else [], self.per_output):
+            _track(tracker, slots[slot], count)
+        y_pred = _pack_like(self.y_pred_like, [Tensor(slots[s]) for s in self.outputs])
+        if self.overridden_metrics:
+            return model.compute_metrics(x, y, y_pred, sample_weight)
+        if model._compile_metrics is not None and y is not None:
+            model._compile_metrics.update_state(*model._per_output(y, y_pred, sample_weight))
+        return None
+
+
+def _track(tracker, value: np.ndarray, count: int) -> None:
+    """``tracker.update_state(value, sample_weight=count)`` for a scalar; a ``Mean``'s own sums
+    directly (the same float64 arithmetic, without its per-sample reduction)."""
+    if type(tracker) is Mean and np.ndim(value) == 0:
+        tracker.add(float(np.float64(value) * count), float(count))
+    else:
+        tracker.update_state(Tensor(value), sample_weight=count)
+
+
+class _PackedUpdate:
+    """The trainable weights laid out in one array (``Optimizer.pack``), so an elementwise
+    optimizer updates all of them in one pass, as the fused plan does; only where nothing but
+    ``update_step`` applies (``Optimizer.plain``: no clipping, decay, EMA, loss scale) and no
+    weight has a constraint. The numbers are those of ``apply``'s one call per variable."""
+
+    def __init__(self, optimizer, variables: list):
+        self.optimizer, self.variables = optimizer, variables
+        offsets = np.cumsum([0, *(v.size for v in variables)])
+        self.flat = np.empty(offsets[-1], variables[0]._value.dtype)
+        for variable, start, stop in zip(variables, offsets, offsets[1:]):
+            variable.rebind(self.flat[start:stop].reshape(variable.shape))
+        self.whole = optimizer.pack(variables, self.flat)
+        self.grad = np.empty_like(self.flat)
+        self.views = [self.grad[start:stop].reshape(v.shape) for v, start, stop in zip(variables, offsets, offsets[1:])]
+
+    @classmethod
+    def maybe(cls, model, variables: list) -> _PackedUpdate | None:
+        optimizer = model.optimizer
+        if (model._plan is not None or len(variables) < 2 or not optimizer.plain
+                or not optimizer.updates_elementwise() or any(v.constraint is not None for v in variables)
+                or len({v._value.dtype for v in variables}) != 1):
+            return None  # the fused plan holds the weights already, or apply has more to do
+        return cls(optimizer, variables)
+
+    def apply(self, grads: list) -> bool:
+        """One step; False (nothing done) when a weight got no gradient: ``apply`` warns then."""
+        if any(g is None for g in grads):
+            return False
+        for view, grad in zip(self.views, grads):
+            view[...] = grad
+        optimizer = self.optimizer
+        optimizer.update_steps([self.grad], [self.whole], optimizer.current_learning_rate())
+        for variable in self.variables:
+            variable._written()
+        optimizer.finish_step()
+        return True
+
+
+def _forward(program: Program, slots: list) -> list:
+    residuals: list = [None] * program.n_residuals
+    for step in program.steps:
+        out = step.prim.forward(*[slots[i] for i in step.args], **step.params)
+        if step.residual is not None:
+            out, residuals[step.residual] = out
+        if len(step.outputs) == 1 and not step.prim.multi_output:
+            slots[step.outputs[0]] = out
+        else:
+            for slot, value in zip(step.outputs, out):
+                slots[slot] = value
+    return residuals
+
+
+def _entries(laid_out: list) -> list:
+    """``lay_out_backward``'s steps as what the replay's loop reads: the outputs, whether there
+    are several, the VJP to call, the argument slots, the residual, the parameters, and per
+    argument that wants a gradient ``(position, slot, shape, dtype)``."""
+    entries = []
+    for step, needs, shapes, dtypes, params in laid_out:
+        prim = step.prim
+        call = prim.raw_vjp if prim.raw_vjp is not None else functools.partial(prim.vjp, RAW)
+        targets = tuple((i, slot, shape, dtype) for i, (slot, needed, shape, dtype)
+                        in enumerate(zip(step.args, needs, shapes, dtypes)) if needed)
+        residual = step.residual if prim.raw_vjp is not None and prim.saves else None
+        entries.append((step.outputs, prim.multi_output, call, step.args, residual, params, targets))
+    return entries
+
+
+def _backward(entries: list, slots: list, residuals: list, target: int, seed) -> list:
+    grads: list = [None] * len(slots)
+    grads[target] = seed
+    for outputs, multi, call, args, residual, params, targets in entries:
+        if multi:
+            out_grads = [grads[o] for o in outputs]
+            if all(g is None for g in out_grads):
+                continue
+            g = tuple(np.zeros_like(slots[o]) if gi is None else gi for gi, o in zip(out_grads, outputs))
+            out = tuple(slots[o] for o in outputs)
+        else:
+            g = grads[outputs[0]]
+            if g is None:
+                continue
+            out = slots[outputs[0]]
+        values = [slots[i] for i in args]
+        if residual is None:
+            arg_grads = call(g, out, *values, **params)
+        else:
+            arg_grads = call(g, out, residuals[residual], *values, **params)
+        for position, slot, shape, dtype in targets:
+            grad = arg_grads[position]
+            if grad is None:
+                continue
+            if grad.shape != shape:
+                grad = unbroadcast(RAW, grad, shape)
+            if grad.dtype != dtype:
+                grad = grad.astype(dtype)
+            existing = grads[slot]
+            grads[slot] = grad if existing is None else existing + grad
+    return grads
+
+
+def _pack_like(structure, leaves: list):
+    it = iter(leaves)
+    return structures.map_leaves(lambda _: next(it), structure)

@@ -1,0 +1,75 @@
+"""The compiled output head of the fused step (``losses/_link_kernels.py``, numba): softmax and the
+summed sparse crossentropy in one pass, against the NumPy form it replaces; and the fused plan
+with it against the general step."""
+import importlib.util
+
+import numpy as np
+import pytest
+
+from lamina.losses.links import SparseSoftmax
+from lamina.ops.nn import _softmax_into
+from lamina.optimizers import kernels
+
+from test_fast_plan import X, Y, assert_same, build, train_both
+
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+
+
+def numpy_head(z, y):
+    p = _softmax_into(z, np.empty_like(z))
+    return p, SparseSoftmax().loss_sum(p, np.arange(len(z)), y)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch", [1, 32, 257])
+def test_the_compiled_head_is_softmax_and_the_summed_loss(dtype, batch):
+    rng = np.random.default_rng(batch)
+    z = (rng.standard_normal((batch, 10)) * 8).astype(dtype)
+    z[0, 3] = 200  # a saturated row: p clipped at 1 - eps for its label, eps elsewhere
+    y = rng.integers(0, 10, batch).astype(np.intp)
+    want_p, want_loss = numpy_head(z, y)
+    got = z.copy()
+    loss = SparseSoftmax().activate_and_loss(got, np.arange(batch), y)
+    assert isinstance(loss, float)
+    tol = 1e-6 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(got, want_p, rtol=tol, atol=tol)
+    assert loss == pytest.approx(want_loss, rel=tol)
+
+
+@needs_numba
+def test_a_label_out_of_range_leaves_the_logits_to_the_numpy_form():
+    z = np.arange(20, dtype="float32").reshape(2, 10)
+    for bad in (10, -1):
+        got = z.copy()
+        assert SparseSoftmax().activate_and_loss(got, np.arange(2), np.array([1, bad], np.intp)) is None
+        np.testing.assert_array_equal(got, z)
+
+
+def test_without_the_compiled_kernels_the_head_declines():
+    kernels.use_compiled(False)
+    try:
+        z = np.zeros((2, 10), "float32")
+        assert SparseSoftmax().activate_and_loss(z, np.arange(2), np.array([1, 2], np.intp)) is None
+        assert not z.any()
+    finally:
+        kernels.use_compiled(True)
+
+
+@pytest.mark.parametrize("compiled", [False, pytest.param(True, marks=needs_numba)])
+def test_the_fused_plan_with_the_head_matches_the_general_step(compiled, monkeypatch):
+    losses = []
+    original = SparseSoftmax.activate_and_loss
+
+    def spy(self, z, rows, y):
+        losses.append(original(self, z, rows, y))
+        return losses[-1]
+    monkeypatch.setattr(SparseSoftmax, "activate_and_loss", spy)
+    kernels.use_compiled(compiled)
+    try:
+        assert_same(*train_both(build, X, Y, epochs=3))
+    finally:
+        kernels.use_compiled(True)
+    assert len(losses) == 3 * (5 + 1)  # per epoch 5 training batches of 8 rows and one validation block
+    assert all(isinstance(loss, float) for loss in losses) if compiled else all(loss is None for loss in losses)
