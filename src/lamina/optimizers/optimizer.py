@@ -21,7 +21,10 @@ import numpy as np
 
 from .. import backend
 from ..variables import Variable
+from ._helpers import _as_array, _check_range, _is_int, clip
 from .schedules import LearningRateSchedule, deserialize, serialize
+
+__all__ = ["Optimizer", "_check_range"]  # the optimizers import _check_range from here
 
 
 class Optimizer:
@@ -359,14 +362,7 @@ class Optimizer:
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
     def _clip(self, grads):
-        if self.clipnorm:
-            return [_scale_to_norm(g, float(np.sqrt(np.sum(g * g))), self.clipnorm) for g in grads]
-        if self.global_clipnorm:
-            norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
-            return [_scale_to_norm(g, norm, self.global_clipnorm) for g in grads]
-        if self.clipvalue:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        return grads
+        return clip(grads, self.clipnorm, self.global_clipnorm, self.clipvalue)
 
     def update_step(self, grad, variable, learning_rate) -> None:
         raise TypeError(f"{type(self).__name__} must implement update_step(grad, variable, learning_rate)")
@@ -401,29 +397,3 @@ class Optimizer:
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = deserialize(config["learning_rate"])
         return cls(**config)
-
-
-def _as_array(grad, variable) -> np.ndarray:
-    """A gradient (tensor or array-like) as an array of its variable's shape and dtype."""
-    value = grad._value if hasattr(grad, "_value") else np.asarray(grad)
-    if value.shape != variable.shape:
-        raise ValueError(f"The gradient for Variable '{variable.path}' has shape {value.shape}, but the variable has "
-                         f"shape {variable.shape}")
-    return value if value.dtype == variable._value.dtype else value.astype(variable._value.dtype)
-
-
-def _scale_to_norm(grad, norm, limit):
-    return grad * (limit / norm) if norm > limit else grad
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check_range(cls: str, arg: str, value, low, high, closed: bool = False, open_low: bool = False) -> None:
-    """Raise unless ``low <= value < high`` (``<= high`` when ``closed``; ``low < value`` when ``open_low``)."""
-    above = value > low if open_low else value >= low
-    below = value <= high if closed else value < high
-    if not (above and below):
-        interval = f"{'(' if open_low else '['}{low}, {high}{']' if closed else ')'}"
-        raise ValueError(f"{cls} expects {arg} in {interval}, got {arg}={value}")
