@@ -53,6 +53,7 @@ def enter(layer) -> bool:
 
 
 def leave() -> None:
+    """Close the scope the last ``enter`` that returned True opened."""
     _stack().pop()
 
 
