@@ -21,7 +21,7 @@ from .._errors import named_layer_error
 from ..backend.keras_tensor import any_symbolic
 from ..ops.tensor import Tensor
 from ..saving import limits
-from . import call_context
+from . import call_context, scopes
 from .tracking import track, untrack
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
@@ -157,9 +157,9 @@ class Layer:
         value = initializers.get(initializer)(shape, dtype)
         count = len(self._trainable_variables) + len(self._non_trainable_variables)
         name = name or ("variable" if count == 0 else f"variable_{count}")
-        variable = Variable(np.asarray(value, dtype), name=name, trainable=trainable, path=f"{self.name}/{name}",
-                            regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint),
-                            aggregation=aggregation)
+        variable = Variable(np.asarray(value, dtype), name=name, trainable=trainable,
+                            path=scopes.variable_path(self, name), regularizer=regularizers.get(regularizer),
+                            constraint=constraints.get(constraint), aggregation=aggregation)
         (self._trainable_variables if trainable else self._non_trainable_variables).append(variable)
         return variable
 
@@ -297,10 +297,11 @@ class Layer:
         from .shapes import shapes_for_build
         shapes = shapes_for_build(self, args)
         self._build_shapes = shapes
-        if isinstance(shapes, dict):
-            self.build(**shapes)
-        else:
-            self.build(shapes)
+        with scopes.scope(self):  # its weights' paths name it, and the layers around it
+            if isinstance(shapes, dict):
+                self.build(**shapes)
+            else:
+                self.build(shapes)
         self.built = True
 
     @property
@@ -353,6 +354,7 @@ class Layer:
         with call_context.entered(context):
             if outer is None:
                 self._clear_losses()
+            opened = scopes.enter(self)  # layers built inside the call are in its scope (as Keras)
             try:
                 self._maybe_build(args)
                 outputs = self.call(*args, **kwargs)
@@ -361,6 +363,9 @@ class Layer:
                 if named is error:
                     raise
                 raise named from error
+            finally:
+                if opened:
+                    scopes.leave()
             if self.activity_regularizer is not None:
                 self._add_activity_penalty(outputs)
         return _wrap_outputs(outputs)
