@@ -19,6 +19,8 @@ overhead, not the arithmetic, is most of the time. This plan does the same compu
   update all the weights, laid out in one array, in one pass (``Optimizer.pack``); anything
   else (clipping, weight decay, frozen layers) gets gradient views and the usual ``apply``;
 - loss and accuracy computed from the probabilities the step already has;
+- with numba (the optimizers' kernel switch), relu and its derivative as compiled loops
+  (``_plan_kernels.py``), NumPy's forms otherwise;
 - a ``Dropout`` after a relu or linear Dense applied in place on that layer's output buffer,
   drawing its mask through the layer (so both paths draw the same masks).
 
