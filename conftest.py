@@ -4,6 +4,7 @@ import importlib.util
 
 collect_ignore = []
 if importlib.util.find_spec("numba") is None:
-    collect_ignore.append("src/lamina/optimizers/_numba_kernels.py")
+    collect_ignore += ["src/lamina/optimizers/_numba_kernels.py", "src/lamina/losses/_link_kernels.py",
+                       "src/lamina/trainers/_plan_kernels.py"]
 if importlib.util.find_spec("optuna") is None:
     collect_ignore.append("src/lamina/tuner")

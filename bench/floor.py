@@ -9,7 +9,9 @@ preallocated outputs, ``bench.floor_seconds``), then one epoch of the lesson's m
 (784-300-100-10, Fashion-MNIST-sized random data in float64 as the lesson has it) with each
 optimizer. Ratios are taken within a round (lamina's epoch over that round's floor, an optimizer
 over that round's SGD), then the median over rounds: the machine is shared, and a round's
-neighbours see the same load.
+neighbours see the same load. An optimizer written ``name:numpy`` (``--optimizers sgd,sgd:numpy``)
+trains with lamina's compiled kernels switched off (``kernels.use_compiled(False)``, the NumPy
+forms), in the same rounds: the kernels' gain within one run.
 """
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ class EpochModel:
     def __init__(self, x, y, batch, optimizer):
         import lamina
 
+        optimizer, _, kernels = optimizer.partition(":")
+        self.compiled = kernels != "numpy"
         lamina.random.set_seed(0)
         self.model = lamina.Sequential([lamina.Input((784,)), lamina.layers.Dense(300, activation="relu"),
                                         lamina.layers.Dense(100, activation="relu"),
@@ -56,7 +60,13 @@ class EpochModel:
         self.epoch()
 
     def epoch(self) -> float:
-        self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, verbose=0, callbacks=[self.timer])
+        from lamina.optimizers import kernels
+
+        kernels.use_compiled(self.compiled)
+        try:
+            self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, verbose=0, callbacks=[self.timer])
+        finally:
+            kernels.use_compiled(True)
         return self.times[-1]
 
 
@@ -91,7 +101,7 @@ def main(argv=None) -> None:
     optimizers = args.optimizers.split(",")
     if args.child:
         for batch in map(int, args.batches.split(",")):
-            names = optimizers if batch == 32 else optimizers[:1]
+            names = optimizers if batch == 32 else [o for o in optimizers if o.startswith(optimizers[0])]
             print(json.dumps(measure(batch, names, args.rounds)), flush=True)
         return
     print(f"load average before: {os.getloadavg()[0]:.2f}")

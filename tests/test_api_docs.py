@@ -69,3 +69,63 @@ def test_the_checks_catch_what_they_look_for():
         return 1
 
     assert not has_hints(bare) and has_hints(hinted) and not has_hints(returns_only)
+
+
+def unannotated_init_parameters(cls) -> list:
+    """The named parameters (not ``self``, ``*args``, ``**kwargs``) of the class's own
+    ``__init__`` that have no annotation."""
+    init = vars(cls).get("__init__")
+    if not inspect.isfunction(init):
+        return []
+    parameters = list(inspect.signature(init).parameters.values())[1:]
+    return [p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            and p.annotation is inspect.Parameter.empty]
+
+
+# modules other changes of this round edit (the eager and floor helpers', the lead's): their
+# classes are annotated after those merge, so that two branches do not rewrite the same lines
+OWNED_BY_ANOTHER_CHANGE = ("lamina.layers.layer.", "lamina.layers.dense.", "lamina.layers.fused.", "lamina.ops.",
+                           "lamina.optimizers.", "lamina.trainers.", "lamina.losses.loss.", "lamina.metrics.metric.")
+# not annotated yet: each validates a loosely typed argument in ways mypy cannot follow once the
+# signature is typed (an int or a list, a path or a file...), or was left for time this round.
+# The list may only shrink; a class not in it must be annotated.
+NOT_YET_ANNOTATED = {
+    "lamina.backend.keras_tensor.KerasTensor", "lamina.backend.threads.BlasPool",
+    "lamina.callbacks.callback.CallbackList", "lamina.callbacks.tensorboard.TensorBoard",
+    "lamina.initializers.Constant", "lamina.initializers.constant", "lamina.layers.activations.PReLU",
+    "lamina.layers.call_context.CallContext", "lamina.layers.input_layer.InputLayer",
+    "lamina.layers.lambda_layer.Lambda", "lamina.layers.merging.Dot", "lamina.layers.node.Node",
+    "lamina.layers.preprocessing.Normalization", "lamina.layers.preprocessing.Rescaling",
+    "lamina.layers.reshaping.Reshape", "lamina.layers.tracking.TrackedDict", "lamina.layers.tracking.TrackedList",
+    "lamina.metrics.confusion_metrics.AUC", "lamina.metrics.confusion_metrics.F1Score",
+    "lamina.metrics.confusion_metrics.FBetaScore", "lamina.metrics.regression_metrics.R2Score",
+    "lamina.models.graph.Graph", "lamina.models.sequential.Sequential", "lamina.saving.archive.SafeArchive",
+    "lamina.saving.weights_store.Reader", "lamina.tf.execution.TensorSpec", "lamina.tf.variable.Variable",
+    "lamina.tuner.hyperparameters.Boolean", "lamina.tuner.hyperparameters.Choice",
+    "lamina.tuner.hyperparameters.Fixed", "lamina.tuner.hyperparameters.Float", "lamina.tuner.hyperparameters.Int",
+    "lamina.tuner.oracle.Oracle", "lamina.tuner.trial.Trial", "lamina.tuner.tuner.Tuner",
+    "lamina.tuner.tuners.BayesianOptimization", "lamina.tuner.tuners.GridSearch", "lamina.tuner.tuners.Hyperband",
+    "lamina.tuner.tuners.RandomSearch", "lamina.utils.progbar.Progbar", "lamina.utils.summary_graph.GraphView",
+    "lamina.variables.Variable", "lamina.wrappers.sklearn_wrapper.SKLBase",
+}
+
+
+def test_every_public_class_init_has_annotated_parameters():
+    missing = {name: unannotated_init_parameters(obj) for name, obj in PUBLIC if inspect.isclass(obj)}
+    missing = {name: params for name, params in missing.items() if params}
+    owned = {name for name in missing if name.startswith(OWNED_BY_ANOTHER_CHANGE)}
+    left = set(missing) - owned - NOT_YET_ANNOTATED
+    assert not left, f"public classes whose __init__ has unannotated parameters: {sorted(left)}"
+    done = NOT_YET_ANNOTATED - set(missing)
+    assert not done, f"annotated now: take them off NOT_YET_ANNOTATED: {sorted(done)}"
+
+
+def test_the_init_check_catches_an_unannotated_parameter():
+    class Bare:
+        def __init__(self, x, *args, y: int = 1, **kwargs):
+            pass
+
+    class Typed:
+        def __init__(self, x: int, *args, **kwargs):
+            pass
+    assert unannotated_init_parameters(Bare) == ["x"] and unannotated_init_parameters(Typed) == []

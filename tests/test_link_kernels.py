@@ -1,6 +1,6 @@
-"""The compiled output head of the fused step (``losses/_link_kernels.py``, numba): softmax and the
-summed sparse crossentropy in one pass, against the NumPy form it replaces; and the fused plan
-with it against the general step."""
+"""The fused step's compiled kernels (numba): the output head (``losses/_link_kernels.py``: softmax
+and the summed sparse crossentropy in one pass) and relu's passes (``trainers/_plan_kernels.py``),
+each against the NumPy form it replaces; and the fused plan with them against the general step."""
 import importlib.util
 
 import numpy as np
@@ -73,3 +73,37 @@ def test_the_fused_plan_with_the_head_matches_the_general_step(compiled, monkeyp
         kernels.use_compiled(True)
     assert len(losses) == 3 * (5 + 1)  # per epoch 5 training batches of 8 rows and one validation block
     assert all(isinstance(loss, float) for loss in losses) if compiled else all(loss is None for loss in losses)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_compiled_relu_passes_are_numpys_exactly(dtype):
+    from lamina.trainers import _plan_kernels
+
+    rng = np.random.default_rng(5)
+    buffer = rng.standard_normal((33, 9)).astype(dtype)
+    buffer[0, :4] = [np.nan, -0.0, np.inf, -np.inf]
+    z = buffer[:, :8]  # a column slice, as the plan's hidden buffers are
+    want, got = np.maximum(z, 0), np.empty_like(z)
+    np.testing.assert_array_equal(_plan_kernels.relu_into(z, got), want)  # NaN where NaN
+    dy = rng.standard_normal(z.shape).astype(dtype)
+    dy[1, :2] = [np.nan, np.inf]
+    want = dy * (z > 0)
+    np.testing.assert_array_equal(_plan_kernels.relu_derivative_into(dy, z), want)
+
+
+@needs_numba
+def test_the_plan_takes_the_compiled_relu_only_when_the_kernels_are_on():
+    from lamina.trainers import _plan_kernels
+
+    model = build(hidden=("relu", "tanh"))
+    model.fit(X, Y, epochs=1, verbose=0)
+    plan = model._fast_plan()
+    assert plan.activate[0] is _plan_kernels.relu_into and plan.derivative[0] is _plan_kernels.relu_derivative_into
+    assert plan.activate[1] == model.layers[2].activation.into  # tanh keeps its own
+    kernels.use_compiled(False)
+    try:
+        model.fit(X, Y, epochs=1, verbose=0)
+        assert plan.activate[0] == model.layers[1].activation.into
+    finally:
+        kernels.use_compiled(True)

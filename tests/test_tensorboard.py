@@ -115,17 +115,18 @@ def test_histograms_every_histogram_freq_epochs_hold_the_weights(tmp_path):
     model.fit(x, y, epochs=3, verbose=0, callbacks=[keep, lamina.callbacks.TensorBoard(tmp_path, histogram_freq=2)])
     train = read_run(tmp_path / "train")
     tags = sorted(tag for tag in train if tag.endswith("/histogram"))
+    # Keras names a tag by the weight's path, its Sequential included (sequential/dense/kernel)
     assert tags == sorted(f"{w.path}/histogram" for layer in model.layers for w in layer.weights)
-    steps = [step for step, _ in train["dense/kernel/histogram"]]
+    steps = [step for step, _ in train["sequential/dense/kernel/histogram"]]
     assert steps == [0, 2]
-    for (_step, buckets), kernel in zip(train["dense/kernel/histogram"], [kernels[0], kernels[2]]):
+    for (_step, buckets), kernel in zip(train["sequential/dense/kernel/histogram"], [kernels[0], kernels[2]]):
         assert buckets.shape == (30, 3)  # tf.summary.histogram's default: 30 buckets of (left, right, count)
         assert buckets[:, 2].sum() == kernel.size
         assert buckets[0, 0] == pytest.approx(kernel.min()) and buckets[-1, 1] == pytest.approx(kernel.max())
         edges = np.linspace(kernel.min(), kernel.max(), 31)
         counts, _ = np.histogram(kernel, bins=edges)
         np.testing.assert_array_equal(buckets[:, 2], counts)
-    assert metadata_of(tmp_path / "train", "dense/kernel/histogram").plugin_data.plugin_name == "histograms"
+    assert metadata_of(tmp_path / "train", "sequential/dense/kernel/histogram").plugin_data.plugin_name == "histograms"
 
 
 def test_write_images_writes_each_weight_as_a_png_keras_lays_out(tmp_path):
@@ -134,16 +135,16 @@ def test_write_images_writes_each_weight_as_a_png_keras_lays_out(tmp_path):
     model.fit(x, y, epochs=1, verbose=0, callbacks=[
         lamina.callbacks.TensorBoard(tmp_path, histogram_freq=1, write_images=True)])
     train = read_run(tmp_path / "train")
-    (_, content), = train["dense/kernel/image"]
+    (_, content), = train["sequential/dense/kernel/image"]
     width, height, png = content
     kernel = np.array(model.layers[0].kernel)  # (4, 8): wider than tall, so not transposed
     assert (int(width), int(height)) == (8, 4)
     pixels = plt.imread(io.BytesIO(png), format="png")
     expected = np.clip(kernel * 255.5, 0, 255).astype(np.uint8)
     np.testing.assert_array_equal(np.round(pixels * 255).astype(np.uint8), expected)
-    (_, bias_content), = train["dense/bias/image"]
+    (_, bias_content), = train["sequential/dense/bias/image"]
     assert (int(bias_content[0]), int(bias_content[1])) == (1, 8)  # a bias is a column
-    assert metadata_of(tmp_path / "train", "dense/kernel/image").plugin_data.plugin_name == "images"
+    assert metadata_of(tmp_path / "train", "sequential/dense/kernel/image").plugin_data.plugin_name == "images"
 
 
 def test_the_graph_is_the_model_json_that_tensorboard_draws(tmp_path):

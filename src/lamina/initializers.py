@@ -55,7 +55,7 @@ class _Seeded(Initializer):
     draws afresh from the global generator that ``lamina.random.set_seed`` seeds.
     """
 
-    def __init__(self, seed=None):
+    def __init__(self, seed: int | None = None):
         backend.make_rng(seed)  # rejects a seed that is neither an int nor None
         self.seed = seed
 
@@ -112,7 +112,7 @@ class Identity(Initializer):
     [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
     """
 
-    def __init__(self, gain=1.0):
+    def __init__(self, gain: float = 1.0):
         self.gain = gain
 
     def __call__(self, shape, dtype=None):
@@ -133,7 +133,7 @@ class RandomUniform(_Seeded):
     True
     """
 
-    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
         super().__init__(seed)
         self.minval, self.maxval = minval, maxval
 
@@ -152,7 +152,7 @@ class RandomNormal(_Seeded):
     (3,)
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
 
@@ -193,7 +193,8 @@ class VarianceScaling(_Seeded):
     (4, 3)
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                 seed: int | None = None):
         super().__init__(seed)
         if isinstance(scale, bool) or not isinstance(scale, (int, float, np.number)) or not scale > 0.0:
             raise ValueError(f"VarianceScaling expects scale to be a positive float, got scale={scale!r}")
@@ -258,7 +259,7 @@ class Orthogonal(_Seeded):
     True
     """
 
-    def __init__(self, gain=1.0, seed=None):
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
         super().__init__(seed)
         self.gain = gain
 

@@ -62,7 +62,7 @@ class BackupAndRestore(Callback):
     >>> backup = lamina.callbacks.BackupAndRestore(backup_dir="/tmp/backup")
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint: bool = True,
+    def __init__(self, backup_dir: str | os.PathLike, save_freq: int | str = "epoch", delete_checkpoint: bool = True,
                  double_checkpoint: bool = False):
         super().__init__()
         if not backup_dir:

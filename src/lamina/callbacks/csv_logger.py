@@ -27,7 +27,7 @@ class CSVLogger(Callback):
     >>> logger = lamina.callbacks.CSVLogger("training.log", separator=",", append=False)
     """
 
-    def __init__(self, filename, separator: str = ",", append: bool = False):
+    def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
         super().__init__()
         self.filename = os.fspath(filename)
         self.sep = separator

@@ -66,9 +66,9 @@ class ModelCheckpoint(Callback):
     ...                                               save_best_only=True)
     """
 
-    def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
-                 save_weights_only: bool = False, mode: str = "auto", save_freq="epoch",
-                 initial_value_threshold: float | None = None):
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
+                 save_freq: int | str = "epoch", initial_value_threshold: float | None = None):
         super().__init__()
         self.filepath = os.fspath(filepath)
         self.monitor = monitor

@@ -10,8 +10,11 @@ trainable weight like any other. (``lamina.activations`` holds the functions the
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numbers
 import warnings
+from collections.abc import Sequence
 
 from .. import activations as functions
 from .. import constraints, initializers, ops, regularizers
@@ -48,7 +51,7 @@ class ReLU(_ElementwiseActivation):
     [0.0, 0.0, 2.0]
     """
 
-    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         owner = f"ReLU '{self.name}'"
         self.max_value = _non_negative(owner, "max_value", max_value, allow_none=True)
@@ -74,7 +77,7 @@ class LeakyReLU(_ElementwiseActivation):
     [-3.0, 10.0]
     """
 
-    def __init__(self, negative_slope=0.3, **kwargs):
+    def __init__(self, negative_slope: float = 0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
             warnings.warn("LeakyReLU: the argument `alpha` is deprecated; use `negative_slope` instead",
@@ -99,8 +102,8 @@ class PReLU(Layer):
     ([[-1.0, 4.0]], (2,))
     """
 
-    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
-                 **kwargs):
+    def __init__(self, alpha_initializer: Any = "Zeros", alpha_regularizer: Any = None,
+                 alpha_constraint: Any = None, shared_axes=None, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.alpha_initializer = initializers.get(alpha_initializer)
@@ -156,7 +159,7 @@ class ELU(_ElementwiseActivation):
     -2.0
     """
 
-    def __init__(self, alpha=1.0, **kwargs):
+    def __init__(self, alpha: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
             raise TypeError(f"ELU '{self.name}' expects alpha to be a number, got alpha={alpha!r}")
@@ -188,7 +191,7 @@ class Softmax(_ElementwiseActivation):
     [[0.5, 0.0, 0.5]]
     """
 
-    def __init__(self, axis=-1, **kwargs):
+    def __init__(self, axis: int | Sequence[int] = -1, **kwargs):
         super().__init__(**kwargs)
         axes = axis if isinstance(axis, (list, tuple)) else [axis]
         if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):

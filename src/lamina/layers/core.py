@@ -1,6 +1,8 @@
 """Layers that apply a fixed function: ``Activation`` and ``Identity``."""
 from __future__ import annotations
 
+from typing import Any
+
 from .. import activations
 from .layer import Layer
 
@@ -13,7 +15,7 @@ class Activation(Layer):
     [[0.0, 2.0]]
     """
 
-    def __init__(self, activation, **kwargs):
+    def __init__(self, activation: Any, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
 

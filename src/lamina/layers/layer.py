@@ -20,7 +20,7 @@ from .._errors import named_layer_error
 from ..backend.keras_tensor import any_symbolic
 from ..saving import limits
 from .. import _versions
-from . import call_context
+from . import call_context, scopes
 from .conversion import _call_signature, _dtype_name, _resolve_training, _to_tensors, _wrap_outputs, as_shape, to_array
 from .layer_graph import GraphSide
 from .tracking import WatchedList, collect_weights, flatten_layers, track, untrack
@@ -142,9 +142,9 @@ class Layer(GraphSide):
         value = initializers.get(initializer)(shape, dtype)
         count = len(self._trainable_variables) + len(self._non_trainable_variables)
         name = name or ("variable" if count == 0 else f"variable_{count}")
-        variable = Variable(np.asarray(value, dtype), name=name, trainable=trainable, path=f"{self.name}/{name}",
-                            regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint),
-                            aggregation=aggregation)
+        variable = Variable(np.asarray(value, dtype), name=name, trainable=trainable,
+                            path=scopes.variable_path(self, name), regularizer=regularizers.get(regularizer),
+                            constraint=constraints.get(constraint), aggregation=aggregation)
         (self._trainable_variables if trainable else self._non_trainable_variables).append(variable)
         return variable
 
@@ -278,10 +278,11 @@ class Layer(GraphSide):
         from .shapes import shapes_for_build
         shapes = shapes_for_build(self, args)
         self._build_shapes = shapes
-        if isinstance(shapes, dict):
-            self.build(**shapes)
-        else:
-            self.build(shapes)
+        with scopes.scope(self):  # its weights' paths name it, and the layers around it
+            if isinstance(shapes, dict):
+                self.build(**shapes)
+            else:
+                self.build(shapes)
         self.built = True
 
     @property
@@ -336,6 +337,7 @@ class Layer(GraphSide):
         try:
             if outer is None:
                 self._clear_losses()
+            opened = scopes.enter(self)  # layers built inside the call are in its scope (as Keras)
             try:
                 self._maybe_build(args)
                 outputs = self.call(*args, **kwargs)
@@ -344,6 +346,9 @@ class Layer(GraphSide):
                 if named is error:
                     raise
                 raise named from error
+            finally:
+                if opened:
+                    scopes.leave()
             if self.activity_regularizer is not None:
                 self._add_activity_penalty(outputs)
         finally:

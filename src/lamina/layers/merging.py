@@ -16,6 +16,7 @@ mismatch is a ValueError naming the layer and the shapes, never a silent broadca
 """
 from __future__ import annotations
 
+
 from typing import Any
 
 import numpy as np

@@ -9,6 +9,10 @@ same in ops (the tests hold the closed forms to its automatic gradient).
 """
 from __future__ import annotations
 
+from typing import Any
+
+from collections.abc import Sequence
+
 import numpy as np
 
 from .. import constraints, initializers, ops, regularizers
@@ -64,9 +68,10 @@ class BatchNormalization(FusedCall, Layer):
     """
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, synchronized: bool = False,
+                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
+                 beta_regularizer: Any = None, gamma_regularizer: Any = None,
+                 beta_constraint: Any = None, gamma_constraint: Any = None, synchronized: bool = False,
                  **kwargs):
         super().__init__(**kwargs)
         owner = f"BatchNormalization '{self.name}'"
@@ -173,10 +178,10 @@ class LayerNormalization(FusedCall, Layer):
     [-1.224, 0.0, 1.224]
     """
 
-    def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
-                 rms_scaling: bool = False, beta_initializer="zeros", gamma_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 **kwargs):
+    def __init__(self, axis: int | Sequence[int] = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 rms_scaling: bool = False, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 beta_regularizer: Any = None, gamma_regularizer: Any = None,
+                 beta_constraint: Any = None, gamma_constraint: Any = None, **kwargs):
         super().__init__(**kwargs)
         owner = f"LayerNormalization '{self.name}'"
         self.axis = check_axis(owner, axis, allow_list=True)
@@ -267,7 +272,7 @@ class UnitNormalization(Layer):
     [0.6, 0.8]
     """
 
-    def __init__(self, axis=-1, **kwargs):
+    def __init__(self, axis: int | Sequence[int] = -1, **kwargs):
         super().__init__(**kwargs)
         self.axis = check_axis(f"UnitNormalization '{self.name}'", axis, allow_list=True)
 

@@ -6,6 +6,8 @@ tape's gradient uses the very same mask: no hand-written backward pass is needed
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import math
 
 import numpy as np
@@ -52,7 +54,7 @@ def _check_noise_shape(owner: str, noise_shape) -> tuple | None:
 class _RandomLayer(Layer):
     """A layer drawing noise: its own stream for an int ``seed``, else the global one."""
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
         self._generator = None if seed is None else backend.make_rng(seed)
@@ -93,7 +95,7 @@ class Dropout(_RandomLayer):
     [[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]
     """
 
-    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+    def __init__(self, rate: float, noise_shape: Sequence[int] | None = None, seed: int | None = None, **kwargs):
         super().__init__(seed, **kwargs)
         owner = f"Dropout '{self.name}'"
         self.rate = _check_number(owner, "rate", rate, 0.0, 1.0)
@@ -188,7 +190,7 @@ class AlphaDropout(_RandomLayer):
     (2, 3)
     """
 
-    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+    def __init__(self, rate: float, noise_shape: Sequence[int] | None = None, seed: int | None = None, **kwargs):
         super().__init__(seed, **kwargs)
         owner = f"AlphaDropout '{self.name}'"
         self.rate = _check_number(owner, "rate", rate, 0.0, 1.0)

@@ -1,6 +1,7 @@
 """Layers that only rearrange: ``Flatten`` and ``Reshape``."""
 from __future__ import annotations
 
+
 import math
 
 import numpy as np
@@ -17,7 +18,7 @@ class Flatten(Layer):
     (32, 784)
     """
 
-    def __init__(self, data_format=None, **kwargs):
+    def __init__(self, data_format: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = data_format
 

@@ -52,8 +52,9 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     0.6931
     """
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 name="sparse_categorical_crossentropy", dtype=None):
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = "sparse_categorical_crossentropy",
+                 dtype: str | None = None):
         super().__init__(sparse_categorical_crossentropy, reduction, name, dtype,
                          from_logits=from_logits, ignore_class=ignore_class)
         self.from_logits, self.ignore_class = from_logits, ignore_class
@@ -77,8 +78,9 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 class CategoricalCrossentropy(LossFunctionWrapper):
     """Crossentropy between one-hot (or soft) labels and predicted class probabilities."""
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="categorical_crossentropy", dtype=None):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = "categorical_crossentropy",
+                 dtype: str | None = None):
         check_label_smoothing("CategoricalCrossentropy", label_smoothing)
         super().__init__(categorical_crossentropy, reduction, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
@@ -93,8 +95,9 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 class BinaryCrossentropy(LossFunctionWrapper):
     """Crossentropy between 0/1 labels and predicted probabilities (or logits), per output unit."""
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="binary_crossentropy", dtype=None):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = "binary_crossentropy",
+                 dtype: str | None = None):
         check_label_smoothing("BinaryCrossentropy", label_smoothing)
         super().__init__(binary_crossentropy, reduction, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
@@ -115,8 +118,10 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
     0.691
     """
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
-                 axis=-1, reduction="sum_over_batch_size", name="binary_focal_crossentropy", dtype=None):
+    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
+                 from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = "binary_focal_crossentropy",
+                 dtype: str | None = None):
         check_label_smoothing("BinaryFocalCrossentropy", label_smoothing)
         _check_gamma("BinaryFocalCrossentropy", gamma)
         super().__init__(binary_focal_crossentropy, reduction, name, dtype,
@@ -129,8 +134,9 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
 class CategoricalFocalCrossentropy(LossFunctionWrapper):
     """Categorical crossentropy weighted by ``alpha * (1 - p) ** gamma`` per class."""
 
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
+    def __init__(self, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0,
+                 axis: int = -1, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = "categorical_focal_crossentropy", dtype: str | None = None):
         check_label_smoothing("CategoricalFocalCrossentropy", label_smoothing)
         _check_gamma("CategoricalFocalCrossentropy", gamma)
         super().__init__(categorical_focal_crossentropy, reduction, name, dtype, alpha=alpha, gamma=gamma,
@@ -147,7 +153,8 @@ def _check_gamma(owner, gamma):
 class MeanSquaredError(LossFunctionWrapper):
     """``mean((y_true - y_pred)**2)`` per sample."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = "mean_squared_error",
+                 dtype: str | None = None):
         super().__init__(mean_squared_error, reduction, name, dtype)
 
     def canonical_link(self, activation):
@@ -158,28 +165,32 @@ class MeanSquaredError(LossFunctionWrapper):
 class MeanAbsoluteError(LossFunctionWrapper):
     """``mean(|y_true - y_pred|)`` per sample."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = "mean_absolute_error",
+                 dtype: str | None = None):
         super().__init__(mean_absolute_error, reduction, name, dtype)
 
 
 class MeanAbsolutePercentageError(LossFunctionWrapper):
     """``100 * mean(|(y_true - y_pred) / y_true|)`` per sample."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = "mean_absolute_percentage_error", dtype: str | None = None):
         super().__init__(mean_absolute_percentage_error, reduction, name, dtype)
 
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
     """``mean((log(y_true + 1) - log(y_pred + 1))**2)`` per sample."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = "mean_squared_logarithmic_error", dtype: str | None = None):
         super().__init__(mean_squared_logarithmic_error, reduction, name, dtype)
 
 
 class Huber(LossFunctionWrapper):
     """Quadratic for errors up to ``delta``, linear beyond."""
 
-    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+    def __init__(self, delta: float = 1.0, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = "huber_loss", dtype: str | None = None):
         if not delta > 0:
             raise ValueError(f"Huber delta must be a positive number, got {delta}")
         super().__init__(huber, reduction, name, dtype, delta=delta)
@@ -189,28 +200,32 @@ class Huber(LossFunctionWrapper):
 class LogCosh(LossFunctionWrapper):
     """``mean(log(cosh(y_pred - y_true)))`` per sample."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = "log_cosh",
+                 dtype: str | None = None):
         super().__init__(log_cosh, reduction, name, dtype)
 
 
 class KLDivergence(LossFunctionWrapper):
     """Kullback-Leibler divergence ``sum(y_true * log(y_true / y_pred))`` per sample."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = "kl_divergence",
+                 dtype: str | None = None):
         super().__init__(kl_divergence, reduction, name, dtype)
 
 
 class Poisson(LossFunctionWrapper):
     """``mean(y_pred - y_true * log(y_pred))`` per sample."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = "poisson",
+                 dtype: str | None = None):
         super().__init__(poisson, reduction, name, dtype)
 
 
 class CosineSimilarity(LossFunctionWrapper):
     """Negative cosine similarity along ``axis`` (-1 when the vectors point the same way)."""
 
-    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
+    def __init__(self, axis: int = -1, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = "cosine_similarity", dtype: str | None = None):
         super().__init__(cosine_similarity, reduction, name, dtype, axis=axis)
         self.axis = axis
 
@@ -218,21 +233,24 @@ class CosineSimilarity(LossFunctionWrapper):
 class Hinge(LossFunctionWrapper):
     """``mean(max(1 - y_true * y_pred, 0))`` per sample; 0/1 labels become -1/1."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = "hinge",
+                 dtype: str | None = None):
         super().__init__(hinge, reduction, name, dtype)
 
 
 class SquaredHinge(LossFunctionWrapper):
     """``mean(max(1 - y_true * y_pred, 0)**2)`` per sample; 0/1 labels become -1/1."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = "squared_hinge",
+                 dtype: str | None = None):
         super().__init__(squared_hinge, reduction, name, dtype)
 
 
 class CategoricalHinge(LossFunctionWrapper):
     """``max(max_other - true_score + 1, 0)`` per sample, for one-hot labels."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = "categorical_hinge",
+                 dtype: str | None = None):
         super().__init__(categorical_hinge, reduction, name, dtype)
 
 

@@ -64,14 +64,14 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5) -> np.ndarray:
 class Accuracy(MeanMetricWrapper):
     """How often ``y_pred`` equals ``y_true`` exactly."""
 
-    def __init__(self, name="accuracy", dtype=None):
+    def __init__(self, name: str | None = "accuracy", dtype: str | None = None):
         super().__init__(accuracy, name, dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often the highest prediction is the integer label."""
 
-    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+    def __init__(self, name: str | None = "sparse_categorical_accuracy", dtype: str | None = None):
         super().__init__(sparse_categorical_accuracy, name, dtype)
 
     def fused_update(self, p: np.ndarray, y_batch: np.ndarray, link: str) -> bool:
@@ -85,7 +85,7 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often the highest prediction is the one-hot label's class."""
 
-    def __init__(self, name="categorical_accuracy", dtype=None):
+    def __init__(self, name: str | None = "categorical_accuracy", dtype: str | None = None):
         super().__init__(categorical_accuracy, name, dtype)
 
     def fused_update(self, p: np.ndarray, y_batch: np.ndarray, link: str) -> bool:
@@ -99,19 +99,19 @@ class CategoricalAccuracy(MeanMetricWrapper):
 class BinaryAccuracy(MeanMetricWrapper):
     """How often ``y_pred > threshold`` matches the 0/1 label."""
 
-    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+    def __init__(self, name: str | None = "binary_accuracy", dtype: str | None = None, threshold: float = 0.5):
         super().__init__(binary_accuracy, name, dtype, threshold=threshold)
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the one-hot label is among the ``k`` highest predictions."""
 
-    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+    def __init__(self, k: int = 5, name: str | None = "top_k_categorical_accuracy", dtype: str | None = None):
         super().__init__(top_k_categorical_accuracy, name, dtype, k=k)
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer label is among the ``k`` highest predictions."""
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+    def __init__(self, k: int = 5, name: str | None = "sparse_top_k_categorical_accuracy", dtype: str | None = None):
         super().__init__(sparse_top_k_categorical_accuracy, name, dtype, k=k)

@@ -17,88 +17,91 @@ def _cosine(y_true, y_pred, axis=-1):
 # --- regression and probabilistic metrics (the mean of a loss function) -------------------------
 class MeanSquaredError(MeanMetricWrapper):
     """The mean squared error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="mean_squared_error", dtype=None):
+    def __init__(self, name: str | None = "mean_squared_error", dtype: str | None = None):
         super().__init__(losses.mean_squared_error, name, dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
     """The mean absolute error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="mean_absolute_error", dtype=None):
+    def __init__(self, name: str | None = "mean_absolute_error", dtype: str | None = None):
         super().__init__(losses.mean_absolute_error, name, dtype)
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
     """The mean absolute percentage error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+    def __init__(self, name: str | None = "mean_absolute_percentage_error", dtype: str | None = None):
         super().__init__(losses.mean_absolute_percentage_error, name, dtype)
 
 
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
     """The mean squared logarithmic error between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+    def __init__(self, name: str | None = "mean_squared_logarithmic_error", dtype: str | None = None):
         super().__init__(losses.mean_squared_logarithmic_error, name, dtype)
 
 
 class LogCoshError(MeanMetricWrapper):
     """The log of the hyperbolic cosine of ``y_pred - y_true``, averaged over the samples seen."""
-    def __init__(self, name="logcosh", dtype=None):
+    def __init__(self, name: str | None = "logcosh", dtype: str | None = None):
         super().__init__(losses.log_cosh, name, dtype)
 
 
 class CosineSimilarity(MeanMetricWrapper):
     """The mean cosine similarity (+1 for the same direction; the loss is its negative)."""
 
-    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+    def __init__(self, name: str | None = "cosine_similarity", dtype: str | None = None, axis: int = -1):
         super().__init__(_cosine, name, dtype, axis=axis)
 
 
 class Hinge(MeanMetricWrapper):
     """The hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="hinge", dtype=None):
+    def __init__(self, name: str | None = "hinge", dtype: str | None = None):
         super().__init__(losses.hinge, name, dtype)
 
 
 class SquaredHinge(MeanMetricWrapper):
     """The squared hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="squared_hinge", dtype=None):
+    def __init__(self, name: str | None = "squared_hinge", dtype: str | None = None):
         super().__init__(losses.squared_hinge, name, dtype)
 
 
 class CategoricalHinge(MeanMetricWrapper):
     """The categorical hinge loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="categorical_hinge", dtype=None):
+    def __init__(self, name: str | None = "categorical_hinge", dtype: str | None = None):
         super().__init__(losses.categorical_hinge, name, dtype)
 
 
 class KLDivergence(MeanMetricWrapper):
     """The Kullback-Leibler divergence between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="kl_divergence", dtype=None):
+    def __init__(self, name: str | None = "kl_divergence", dtype: str | None = None):
         super().__init__(losses.kl_divergence, name, dtype)
 
 
 class Poisson(MeanMetricWrapper):
     """The Poisson loss between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="poisson", dtype=None):
+    def __init__(self, name: str | None = "poisson", dtype: str | None = None):
         super().__init__(losses.poisson, name, dtype)
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
     """The binary crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0):
+    def __init__(self, name: str | None = "binary_crossentropy", dtype: str | None = None, from_logits: bool = False,
+                 label_smoothing: float = 0):
         super().__init__(losses.binary_crossentropy, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing)
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
     """The categorical crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False, label_smoothing=0, axis=-1):
+    def __init__(self, name: str | None = "categorical_crossentropy", dtype: str | None = None,
+                 from_logits: bool = False, label_smoothing: float = 0, axis: int = -1):
         super().__init__(losses.categorical_crossentropy, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """The sparse categorical crossentropy between ``y_true`` and ``y_pred``, averaged over the samples seen."""
-    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, axis=-1):
+    def __init__(self, name: str | None = "sparse_categorical_crossentropy", dtype: str | None = None,
+                 from_logits: bool = False, axis: int = -1):
         super().__init__(losses.sparse_categorical_crossentropy, name, dtype, from_logits=from_logits, axis=axis)
 
 
@@ -112,7 +115,7 @@ class RootMeanSquaredError(Mean):
     3.5355
     """
 
-    def __init__(self, name="root_mean_squared_error", dtype=None):
+    def __init__(self, name: str | None = "root_mean_squared_error", dtype: str | None = None):
         super().__init__(name, dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:  # type: ignore[override]  # Keras's
@@ -136,7 +139,8 @@ class R2Score(Metric):
 
     aggregations = (None, "uniform_average", "variance_weighted_average")
 
-    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name: str | None = "r2_score",
+                 dtype: str | None = None):
         super().__init__(name, dtype)
         if class_aggregation not in self.aggregations:
             raise ValueError(f"R2Score class_aggregation must be one of {self.aggregations}, "

@@ -8,6 +8,7 @@ executor as a Functional model; each ``add`` extends the chain by one symbolic c
 from __future__ import annotations
 
 from ..backend.keras_tensor import KerasTensor
+from ..layers import scopes
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer
 from .graph import Graph
@@ -68,7 +69,8 @@ class Sequential(Model):
             self._input_layer = InputLayer(shape=layer.input_shape_hint, dtype=layer.dtype)
             self._symbolic_output = self._input_layer.output
         if self._symbolic_output is not None:
-            self._symbolic_output = layer(self._symbolic_output)
+            with scopes.scope(self):  # Keras builds a Sequential's layers in its scope: sequential/dense/kernel
+                self._symbolic_output = layer(self._symbolic_output)
             self.built = True
         self._stale = True
         self._invalidate()
@@ -115,8 +117,9 @@ class Sequential(Model):
             # the batch size of the data that built it does not bind later calls
             self._input_layer = InputLayer(batch_shape=(None, *tuple(input_shape)[1:]), dtype=self.dtype)
             self._symbolic_output = self._input_layer.output
-            for layer in self._chain:
-                self._symbolic_output = layer(self._symbolic_output)
+            with scopes.scope(self):
+                for layer in self._chain:
+                    self._symbolic_output = layer(self._symbolic_output)
             self._stale = True
         self.built = True
 

@@ -71,7 +71,7 @@ OUT_OF_SCOPE = {
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
     "annotations", "core", "creation", "indexing", "linalg_ops", "math_ops", "nn", "nn_composite", "reductions",
-    "shape_ops", "sorting", "tape", "tensor", "primitive", "backprop", "convert", "dtypes", "index_add",
+    "shape_ops", "sorting", "tape", "tensor", "tensor_types", "primitive", "backprop", "convert", "dtypes", "index_add",
     "OUT_OF_SCOPE"))
 
 

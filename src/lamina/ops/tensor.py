@@ -57,7 +57,7 @@ def dtype_name(dtype) -> DTypeName:
     """The Keras name of ``dtype`` as a ``DTypeName`` (a str that also equals NumPy's dtype), cached."""
     name = _NAMES.get(dtype)
     if name is None:
-        name = _NAMES[dtype] = DTypeName(np.dtype(dtype).name)
+        name = _NAMES[dtype] = TensorDType(np.dtype(dtype).name)  # TensorFlow's attributes too
     return name
 
 
@@ -94,7 +94,7 @@ class Tensor:
     # --- what it is ---------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self._value.shape
+        return TensorShape(self._value.shape)  # a tuple with TensorFlow's as_list() and rank
 
     @property
     def dtype(self) -> DTypeName:
@@ -350,3 +350,6 @@ def to_array(value, dtype=None) -> np.ndarray:
 # type checker cannot follow that conversion through a union, so for it the alias is Any: the
 # name documents the contract, the ops' tests enforce it.
 TensorLike: typing.TypeAlias = typing.Any
+
+
+from .tensor_types import TensorDType, TensorShape  # noqa: E402  (they subclass DTypeName above)

@@ -22,11 +22,12 @@ import builtins  # the module's own `bool` is TensorFlow's dtype
 import numpy as np
 
 from ..ops.dtypes import standardize_dtype
-from ..ops.tensor import DTypeName
+from ..ops.tensor_types import TensorDType
 
 
-class DType(DTypeName):
-    """A dtype as TensorFlow presents it (``tf.float32``); also the plain string ``"float32"``."""
+class DType(TensorDType):
+    """A dtype as TensorFlow presents it (``tf.float32``); also the plain string ``"float32"``
+    (``name``, ``is_floating``, ``as_numpy_dtype``...: a tensor's dtype has them too)."""
 
     __slots__ = ()
 
@@ -35,36 +36,6 @@ class DType(DTypeName):
             return getattr(np.dtype(str(self)), name)
         except TypeError:
             raise AttributeError(f"{self!r} has no attribute {name!r}") from None
-
-    @property
-    def name(self) -> str:
-        return str(self)
-
-    @property
-    def as_numpy_dtype(self) -> type:
-        """The NumPy scalar type (``np.float32``)."""
-        return np.dtype(str(self)).type
-
-    @property
-    def is_floating(self) -> builtins.bool:
-        return np.dtype(str(self)).kind == "f"
-
-    @property
-    def is_integer(self) -> builtins.bool:
-        return np.dtype(str(self)).kind in "iu"
-
-    @property
-    def is_unsigned(self) -> builtins.bool:
-        return np.dtype(str(self)).kind in "ub"
-
-    @property
-    def is_bool(self) -> builtins.bool:
-        return str(self) == "bool"
-
-    @property
-    def size(self) -> int:
-        """Bytes per element."""
-        return np.dtype(str(self)).itemsize
 
     @property
     def min(self):

@@ -19,6 +19,8 @@ overhead, not the arithmetic, is most of the time. This plan does the same compu
   update all the weights, laid out in one array, in one pass (``Optimizer.pack``); anything
   else (clipping, weight decay, frozen layers) gets gradient views and the usual ``apply``;
 - loss and accuracy computed from the probabilities the step already has;
+- with numba (the optimizers' kernel switch), relu and its derivative as compiled loops
+  (``_plan_kernels.py``), NumPy's forms otherwise;
 - a ``Dropout`` after a relu or linear Dense applied in place on that layer's output buffer,
   drawing its mask through the layer (so both paths draw the same masks).
 
@@ -159,6 +161,21 @@ class FastPlan:
         self.mode = None
         self.weight_targets = [None] * len(self.dense)
         self.buffers: dict[int, _Buffers] = {}
+        self._choose_activations()
+
+    def _choose_activations(self) -> None:
+        """Each Dense's activation ``f(z, out)`` and hidden derivative ``f(dy, y)``: relu's compiled
+        form when the compiled kernels are on (``_plan_kernels``), else the activation's own."""
+        from ..optimizers import kernels
+
+        compiled: Any = None
+        if kernels.compiled() is not None:
+            from . import _plan_kernels as compiled
+        relu = [layer.activation.name == "relu" and not layer.activation.params for layer in self.dense]
+        self.activate = [compiled.relu_into if compiled is not None and is_relu else layer.activation.into
+                         for layer, is_relu in zip(self.dense, relu)]
+        self.derivative = [compiled.relu_derivative_into if compiled is not None and is_relu
+                           else layer.activation.derivative_into for layer, is_relu in zip(self.dense, relu)]
 
     # --- per fit ---------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -181,6 +198,7 @@ class FastPlan:
         else:
             kind = "apply"
         mode = (trainable, kind, id(optimizer))
+        self._choose_activations()
         if mode == self.mode:
             return
         self.mode, self.kind_of_update, self.trainable = mode, kind, trainable
@@ -226,13 +244,13 @@ class FastPlan:
         the link's compiled head applied the output activation and scored it (the output buffer
         then holds the probabilities)."""
         last = len(self.dense) - 1
-        for i, (layer, product, out) in enumerate(zip(self.dense, buffers.forward_calls, buffers.hidden)):
+        for i, (activate, product, out) in enumerate(zip(self.activate, buffers.forward_calls, buffers.hidden)):
             product()
             if i == last and head is not None:
                 loss = self.link.activate_and_loss(out, *head)
                 if loss is not None:
                     return loss
-            layer.activation.into(out, out)
+            activate(out, out)
             dropout = self.dropouts.get(i) if training else None
             if dropout is not None and dropout.rate:
                 buffers.dropped[i] = dropout.multiplier(out.shape, out.dtype)
@@ -267,7 +285,7 @@ class FastPlan:
                 buffers.input_grad_calls[i]()
                 if i - 1 in buffers.dropped:
                     buffers.input_grads[i] *= buffers.dropped[i - 1]
-                dense[i - 1].activation.derivative_into(buffers.input_grads[i], buffers.hidden[i - 1])
+                self.derivative[i - 1](buffers.input_grads[i], buffers.hidden[i - 1])
             if self.trainable[i]:
                 buffers.weight_calls[i](alpha, beta)
         kind = self.kind_of_update
