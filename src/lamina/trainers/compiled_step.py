@@ -11,8 +11,9 @@ What makes a step stay eager (Keras would run it once and freeze it; lamina runs
 written, which is never wrong): ``run_eagerly=True`` or ``jit_compile=False``; an overridden
 ``train_step``; a value read in Python inside ``call`` or the loss; a Variable assigned
 during the forward pass (BatchNormalization's moving statistics, a metric of a layer); two
-traces that differ (a random draw outside the ops: Dropout; an array made from the batch
-outside the ops). ``CompiledStep.refused`` says which.
+traces that differ (a random draw outside the ops, such as NumPy's in a layer's ``call``; an
+array made from the batch outside the ops). ``CompiledStep.refused`` says which. lamina's own
+random layers draw through an op (``layers/regularization.py``), so their draws are replayed.
 """
 from __future__ import annotations
 
