@@ -5,6 +5,6 @@ import importlib.util
 collect_ignore = []
 if importlib.util.find_spec("numba") is None:
     collect_ignore += ["src/lamina/optimizers/_numba_kernels.py", "src/lamina/losses/_link_kernels.py",
-                       "src/lamina/trainers/_plan_kernels.py"]
+                       "src/lamina/trainers/_plan_kernels.py", "src/lamina/_numba_jit.py"]
 if importlib.util.find_spec("optuna") is None:
     collect_ignore.append("src/lamina/tuner")

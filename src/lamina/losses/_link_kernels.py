@@ -7,18 +7,13 @@ batch 32, ~2 us against ~12 us; at batch 1024, ~110 us against ~185 us (bench/RE
 """
 from __future__ import annotations
 
-import numba
+from .._numba_jit import jit
 import numpy as np
 
 
-def _jit(function):
-    try:
-        return numba.njit(error_model="numpy", nogil=True, cache=True)(function)
-    except RuntimeError:  # no folder numba may write its cache to: compile in each process
-        return numba.njit(error_model="numpy", nogil=True)(function)
 
 
-@_jit
+@jit
 def softmax_sparse_loss(z, y, eps):
     """Softmax of each row of ``z`` in place; the summed ``-log(clip(p[row, y[row]]))``; -1 with
     ``z`` untouched when a label is out of range (numba does not check indices)."""
