@@ -25,7 +25,7 @@ import numpy as np
 from ..metrics import Mean
 from ..ops.primitive import RAW, unbroadcast
 from ..ops.tensor import Tensor
-from . import structures
+from . import sgd_in_product, structures
 from .step_trace import CONSTANT, INPUT, VARIABLE, Program, StepTrace, lay_out_backward
 
 
@@ -159,9 +159,13 @@ class _Replay:
                  per_output: list, variables: list, backward: list, seed: np.ndarray):
         self.model, self.program = model, program
         self.target, self.loss, self.outputs, self.y_pred_like = target, loss, outputs, y_pred_like
-        self.per_output, self.variables, self.seed = per_output, variables, seed
-        self.backward = _entries(backward)
-        self.var_slots = [program.slot(v) for v in variables]
+        self.per_output, self.seed = per_output, seed
+        folded = sgd_in_product.folds(model.optimizer, backward, variables, program.slot)
+        self.folded = [variable for _, variable in folded.values()]
+        self.backward = _entries(backward, folded)
+        kept = [v for v in variables if all(v is not f for f in self.folded)]
+        self.variables = kept  # the ones the optimizer's apply updates
+        self.var_slots = [program.slot(v) for v in kept]
         self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
         self.reads = [(slot, what) for slot, kind, what in program.sources if kind == VARIABLE]
         self.template: list = [None] * program.n_slots
@@ -194,8 +198,11 @@ class _Replay:
         for slot, variable in self.reads:
             slots[slot] = variable._value
         residuals = _forward(self.program, slots)
-        grads = _backward(self.backward, slots, residuals, self.target, self.seed)
+        learning_rate = model.optimizer.current_learning_rate() if self.folded else None
+        grads = _backward(self.backward, slots, residuals, self.target, self.seed, learning_rate)
         var_grads = [None if s is None else grads[s] for s in self.var_slots]  # None: unused weight
+        for variable in self.folded:
+            variable._written()
         if self.packed is None or not self.packed.apply(var_grads):
             model.optimizer.apply(var_grads, self.variables)
         x, y, sample_weight = _unpack(batch)
@@ -240,6 +247,7 @@ class _PackedUpdate:
     def maybe(cls, model, variables: list) -> _PackedUpdate | None:
         optimizer = model.optimizer
         if (model._plan is not None or len(variables) < 2 or not optimizer.plain
+                or getattr(optimizer, "gemm_momentum", lambda: None)() == 0.0  # sgd_in_product.py instead
                 or not optimizer.updates_elementwise() or any(v.constraint is not None for v in variables)
                 or len({v._value.dtype for v in variables}) != 1):
             return None  # the fused plan holds the weights already, or apply has more to do
@@ -273,25 +281,30 @@ def _forward(program: Program, slots: list) -> list:
     return residuals
 
 
-def _entries(laid_out: list) -> list:
+def _entries(laid_out: list, folded: dict) -> list:
     """``lay_out_backward``'s steps as what the replay's loop reads: the outputs, whether there
     are several, the VJP to call, the argument slots, the residual, the parameters, and per
     argument that wants a gradient ``(position, slot, shape, dtype)``."""
     entries = []
-    for step, needs, shapes, dtypes, params in laid_out:
+    for k, (step, needs, shapes, dtypes, params) in enumerate(laid_out):
+        fold = folded.get(k)
+        if fold is not None:  # the kernel's gradient goes into its update (sgd_in_product.py)
+            needs = (needs[0], False)
+            params = {**params, "needs": needs}
         prim = step.prim
         call = prim.raw_vjp if prim.raw_vjp is not None else functools.partial(prim.vjp, RAW)
         targets = tuple((i, slot, shape, dtype) for i, (slot, needed, shape, dtype)
                         in enumerate(zip(step.args, needs, shapes, dtypes)) if needed)
         residual = step.residual if prim.raw_vjp is not None and prim.saves else None
-        entries.append((step.outputs, prim.multi_output, call, step.args, residual, params, targets))
+        entries.append((step.outputs, prim.multi_output, call, step.args, residual, params, targets, fold))
     return entries
 
 
-def _backward(entries: list, slots: list, residuals: list, target: int, seed) -> list:
+def _backward(entries: list, slots: list, residuals: list, target: int, seed, learning_rate) -> list:
     grads: list = [None] * len(slots)
     grads[target] = seed
-    for outputs, multi, call, args, residual, params, targets in entries:
+    for outputs, multi, call, args, residual, params, targets, fold in entries:
+        g: Any
         if multi:
             out_grads = [grads[o] for o in outputs]
             if all(g is None for g in out_grads):
@@ -308,6 +321,8 @@ def _backward(entries: list, slots: list, residuals: list, target: int, seed) ->
             arg_grads = call(g, out, *values, **params)
         else:
             arg_grads = call(g, out, residuals[residual], *values, **params)
+        if fold is not None:
+            sgd_in_product.update(slots[fold[0]], g, fold[1], learning_rate)
         for position, slot, shape, dtype in targets:
             grad = arg_grads[position]
             if grad is None:

@@ -1,0 +1,44 @@
+"""Plain SGD's update of a kernel landing inside its gradient's product, in the compiled step.
+
+The fused plan's trick (``fast_plan.py``), for any program: where a kernel's only gradient is one
+``matmul``'s (``x @ W``, nothing else reads ``W`` on the way back) and the optimizer declares
+``gemm_momentum() == 0.0`` (plain SGD, nothing but ``update_step`` to do), ``W -= lr * x.T @ g``
+is one BLAS call with ``beta = 1``: the 784x300 gradient is never written out, and the update
+makes no pass of its own. The numbers are the eager step's up to float32 rounding (the product
+is scaled inside BLAS).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import blas
+from ..ops.linalg_ops import _MATMUL
+from ..variables import Variable
+
+
+def folds(optimizer, laid_out: list, variables: list, slot_of) -> dict[int, tuple[int, Variable]]:
+    """``{backward entry index: (slot of the matmul's left operand, kernel Variable)}`` for the
+    kernels whose update can land in their gradient's product."""
+    declared = getattr(optimizer, "gemm_momentum", None)
+    if not blas.HAVE_CBLAS or declared is None or declared() != 0.0:
+        return {}
+    found = {}
+    for variable in variables:
+        slot, value = slot_of(variable), variable._value
+        if (slot is None or variable.constraint is not None or value.ndim != 2 or not value.flags.c_contiguous
+                or value.dtype not in (np.float32, np.float64)):
+            continue
+        users = [k for k, entry in enumerate(laid_out) if slot in entry[0].args]
+        if len(users) != 1:
+            continue
+        step, needs, shapes, dtypes, _ = laid_out[users[0]]
+        if (step.prim is _MATMUL and step.args[1] == slot and step.args[0] != slot and needs[1]
+                and len(shapes[0]) == 2 and dtypes[0] == value.dtype):
+            found[users[0]] = (step.args[0], variable)
+    return found
+
+
+def update(left: np.ndarray, grad: np.ndarray, variable, learning_rate: float) -> None:
+    """``variable -= learning_rate * left.T @ grad`` in one product."""
+    blas.gemm(np.ascontiguousarray(left), np.ascontiguousarray(grad), variable._value, trans_a=True,
+              alpha=-learning_rate, beta=1.0)
