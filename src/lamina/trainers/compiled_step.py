@@ -27,6 +27,7 @@ from ..ops.primitive import RAW, unbroadcast
 from ..ops.tensor import Tensor
 from . import sgd_in_product, structures
 from .step_trace import CONSTANT, INPUT, VARIABLE, Program, StepTrace, lay_out_backward
+from .trainer import batch_size, unpack_x_y_sample_weight, update_weights
 
 
 class CompiledStep:
@@ -66,7 +67,7 @@ class CompiledStep:
 
     def _traced_step(self, key: tuple, batch: tuple):
         model = self.model
-        x, y, sample_weight = _unpack(batch)
+        x, y, sample_weight = unpack_x_y_sample_weight(batch)
         trace = StepTrace(structures.leaves(list(batch)))
         versions = [(v, v._version) for v in model.variables]
         compile_loss = model._compile_loss
@@ -94,7 +95,7 @@ class CompiledStep:
         elif not first.same_as(program):
             self._refuse(key, "two batches gave different steps (a random draw or an array made outside the ops)")
         else:
-            replay = _Replay.build(model, program, trace, loss, scaled, y_pred, per_output, variables)
+            replay = _Replay.build(model, program, loss, scaled, y_pred, per_output, variables)
             self._replays[key] = replay
             if replay is not None:
                 if self._packed is _MISSING:  # packed once: a second pack would move the state again
@@ -120,36 +121,27 @@ _MISSING: Any = object()
 _MAX_SHAPES = 8  # programs kept per fit: each holds a copy of its constants
 
 
-def _unpack(batch: tuple) -> tuple:
-    from .trainer import unpack_x_y_sample_weight
-    return unpack_x_y_sample_weight(batch)
-
-
 def _signature(batch: tuple) -> tuple:
     leaves = structures.leaves(list(batch))
     return tuple(None if leaf is None else (tuple(leaf.shape), str(leaf.dtype)) for leaf in leaves)
 
 
-def _batch_size(x) -> int:
-    return int(structures.leaves(x)[0].shape[0])
-
-
 def _finish_eager_step(model, trace, batch, loss, scaled, y_pred, per_output, variables):
     """The rest of the default ``train_step`` after its forward pass: the trackers, the
     gradient and the update, the metrics."""
-    x, y, sample_weight = _unpack(batch)
-    model._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
-    _update_output_trackers(model, [value for value in per_output])
-    from .trainer import update_weights
+    x, y, sample_weight = unpack_x_y_sample_weight(batch)
+    model._loss_tracker.update_state(loss, sample_weight=batch_size(x))
+    _update_output_trackers(model, [(value._value, count) for value, count in per_output])
     update_weights(model, trace, scaled, variables)
     return model.compute_metrics(x, y, y_pred, sample_weight)
 
 
 def _update_output_trackers(model, per_output: list) -> None:
-    """Each output's ``<name>_loss`` tracker (``CompileLoss`` deferred them to the step)."""
+    """Each output's ``<name>_loss`` tracker from its ``(loss value, batch size)``
+    (``CompileLoss`` deferred them to the step)."""
     compile_loss = model._compile_loss
     for tracker, (value, count) in zip(compile_loss.trackers if compile_loss is not None else [], per_output):
-        tracker.update_state(value, sample_weight=count)
+        _track(tracker, value, count)
 
 
 class _Replay:
@@ -163,7 +155,7 @@ class _Replay:
         folded = sgd_in_product.folds(model.optimizer, backward, variables, program.slot)
         self.folded = [variable for _, variable in folded.values()]
         self.backward = _entries(backward, folded)
-        kept = [v for v in variables if all(v is not f for f in self.folded)]
+        kept = [v for v in variables if id(v) not in {id(f) for f in self.folded}]
         self.variables = kept  # the ones the optimizer's apply updates
         self.var_slots = [program.slot(v) for v in kept]
         self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
@@ -176,7 +168,7 @@ class _Replay:
         self.packed: _PackedUpdate | None = None  # shared by the programs of every shape of batch
 
     @classmethod
-    def build(cls, model, program: Program, trace, loss, scaled, y_pred, per_output, variables) -> _Replay | None:
+    def build(cls, model, program: Program, loss, scaled, y_pred, per_output, variables) -> _Replay | None:
         target, loss_slot = program.slot(scaled), program.slot(loss)
         leaves = structures.leaves(y_pred)
         outputs = [program.slot(leaf) for leaf in leaves]
@@ -205,11 +197,9 @@ class _Replay:
             variable._written()
         if self.packed is None or not self.packed.apply(var_grads):
             model.optimizer.apply(var_grads, self.variables)
-        x, y, sample_weight = _unpack(batch)
-        _track(model._loss_tracker, slots[self.loss], _batch_size(x))
-        compile_loss = model._compile_loss
-        for tracker, (slot, count) in zip(compile_loss.trackers if compile_loss is not None else [], self.per_output):
-            _track(tracker, slots[slot], count)
+        x, y, sample_weight = unpack_x_y_sample_weight(batch)
+        _track(model._loss_tracker, slots[self.loss], batch_size(x))
+        _update_output_trackers(model, [(slots[slot], count) for slot, count in self.per_output])
         y_pred = _pack_like(self.y_pred_like, [Tensor(slots[s]) for s in self.outputs])
         if self.overridden_metrics:
             return model.compute_metrics(x, y, y_pred, sample_weight)
@@ -247,7 +237,7 @@ class _PackedUpdate:
     def maybe(cls, model, variables: list) -> _PackedUpdate | None:
         optimizer = model.optimizer
         if (model._plan is not None or len(variables) < 2 or not optimizer.plain
-                or getattr(optimizer, "gemm_momentum", lambda: None)() == 0.0  # sgd_in_product.py instead
+                or sgd_in_product.declared(optimizer)  # its kernels update inside the products instead
                 or not optimizer.updates_elementwise() or any(v.constraint is not None for v in variables)
                 or len({v._value.dtype for v in variables}) != 1):
             return None  # the fused plan holds the weights already, or apply has more to do

@@ -16,11 +16,17 @@ from ..ops.linalg_ops import _MATMUL
 from ..variables import Variable
 
 
+def declared(optimizer) -> bool:
+    """Whether ``optimizer`` says its update may land inside a gradient's product with
+    ``beta = 1`` (``gemm_momentum() == 0.0``: plain SGD without momentum)."""
+    gemm_momentum = getattr(optimizer, "gemm_momentum", None)  # only SGD declares it
+    return gemm_momentum is not None and gemm_momentum() == 0.0
+
+
 def folds(optimizer, laid_out: list, variables: list, slot_of) -> dict[int, tuple[int, Variable]]:
     """``{backward entry index: (slot of the matmul's left operand, kernel Variable)}`` for the
     kernels whose update can land in their gradient's product."""
-    declared = getattr(optimizer, "gemm_momentum", None)
-    if not blas.HAVE_CBLAS or declared is None or declared() != 0.0:
+    if not blas.HAVE_CBLAS or not declared(optimizer):
         return {}
     found = {}
     for variable in variables:

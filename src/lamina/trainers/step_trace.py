@@ -23,7 +23,7 @@ from ..ops import tensor as tensor_module
 from ..ops.tape import GradientTape
 from ..ops.tensor import Tensor
 
-INPUT, VARIABLE, CONSTANT, OUTPUT = "input", "variable", "constant", "output"
+INPUT, VARIABLE, CONSTANT = "input", "variable", "constant"  # where a program's source slots come from
 
 
 class StepTrace(GradientTape):
@@ -55,22 +55,6 @@ class StepTrace(GradientTape):
     def _on_value_read(self, tensor) -> None:
         if self.value_read is None and (id(tensor) in self._tracked or tensor._is_variable):
             self.value_read = f"a value of shape {tuple(tensor.shape)} was read in Python"
-
-    def pause_reads(self):
-        """A context in which value reads are the step's own business (the loss trackers')."""
-        return _PausedReads(self)
-
-
-class _PausedReads:
-    def __init__(self, trace: StepTrace):
-        self.trace = trace
-
-    def __enter__(self) -> None:
-        if self.trace._on_value_read in tensor_module.VALUE_READERS:
-            tensor_module.VALUE_READERS.remove(self.trace._on_value_read)
-
-    def __exit__(self, *exc_info) -> None:
-        tensor_module.VALUE_READERS.append(self.trace._on_value_read)
 
 
 class Step:

@@ -198,7 +198,7 @@ class Trainer(Loops):
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-            self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+            self._loss_tracker.update_state(loss, sample_weight=batch_size(x))
             scaled = self.optimizer.scale_loss(loss)
         update_weights(self, tape, scaled, self.trainable_weights)
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -208,7 +208,7 @@ class Trainer(Loops):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        self._loss_tracker.update_state(loss, sample_weight=batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -231,7 +231,8 @@ def update_weights(model, tape, scaled_loss, variables: list) -> None:
         warnings.warn("The model does not have any trainable weights.", stacklevel=3)
 
 
-def _batch_size(x) -> int:
+def batch_size(x) -> int:
+    """The rows of a batch: the first axis of its first array (the loss tracker's weight)."""
     first = structures.leaves(x)[0]
     return int(first.shape[0])
 
