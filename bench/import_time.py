@@ -16,22 +16,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMED = "import time; t = time.perf_counter(); {}; print(time.perf_counter() - t)"
 STATEMENTS = {"import numpy": "import numpy", "import lamina": "import lamina",
               "first use": "import lamina; lamina.Sequential, lamina.layers.Dense, lamina.Input"}
-
-
-def export_revision(revision: str, folder: str) -> str:
-    """lamina's ``src`` at ``revision``, unpacked under ``folder``; its path."""
-    archive = os.path.join(folder, "src.tar")
-    subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", "-o", archive, revision, "src"], check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return os.path.join(folder, "src")
 
 
 def seconds(statement: str, src: str) -> float:
@@ -44,6 +34,8 @@ def seconds(statement: str, src: str) -> float:
 
 def run(rounds: int, baseline: str | None) -> list[str]:
     """The table's lines."""
+    from under_load import export_revision  # bench/ is this script's folder, first on sys.path
+
     with tempfile.TemporaryDirectory() as folder:
         sources = {"this tree": os.path.join(ROOT, "src")}
         if baseline:
