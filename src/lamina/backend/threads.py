@@ -327,6 +327,21 @@ def _enter(model, rows: int | None) -> Governor | None:
         return governor
 
 
+def spare_core(now: float | None = None) -> bool:
+    """Whether one more busy thread of ours (the fit's batch gather, ``trainers/prefetch.py``) would
+    find a core of its own: the BLAS pool's threads, that thread and the other processes' load
+    within the CPUs. False when the pool or the load cannot be read (no OpenBLAS, no ``/proc``).
+
+    The pool's count is read as it is now (the user's setting or the governor's choice), so at
+    OpenBLAS's default on an idle machine, every core already has a BLAS thread: False."""
+    with _lock:
+        pool, meter = lookup()
+    if pool is None:
+        return False
+    others = meter.others_busy(now)
+    return others is not None and pool.current() + 1 + others <= meter.cpus + IDLE_SLACK
+
+
 def paced(batches) -> Iterator:
     """The training, evaluation and prediction loops' batches, unchanged; after each one the
     innermost :func:`blas_threads` block re-measures the load if ``CHECK_PERIOD`` has passed

@@ -71,6 +71,27 @@ class _Buffers:
                              for i, target in enumerate(plan.weight_targets)]
         self.rows = np.arange(batch)  # for picking each row's label column
         self.dropped: dict = {}  # Dense index -> this step's dropout multiplier after it
+        # what depends on the first input buffer, per slot: a second one is made for a prefetching
+        # fit (trainers/prefetch.py), which gathers a batch into one while the other trains
+        self.slots = [(self.inputs[0], self.features, self.forward_calls[0], self.weight_calls[0])]
+        self.active = 0
+
+    def slot_features(self, plan: FastPlan, slot: int) -> np.ndarray:
+        """The feature columns of first-input buffer ``slot`` (made on first use)."""
+        if slot == len(self.slots):
+            first = np.empty_like(self.inputs[0])
+            if plan.dense[0].use_bias:
+                first[:, -1] = 1
+            target = plan.weight_targets[0]
+            self.slots.append((first, first[:, :plan.n_in], bind_gemm(first, plan.packed[0], self.hidden[0]),
+                               None if target is None else bind_gemm(first, self.output_grads[0], target, trans_a=True)))
+        return self.slots[slot][1]
+
+    def use(self, slot: int) -> None:
+        """Train on first-input buffer ``slot`` from now on."""
+        if slot != self.active:
+            self.inputs[0], self.features, self.forward_calls[0], self.weight_calls[0] = self.slots[slot]
+            self.active = slot
 
 
 def chain_layers(model) -> list | None:
@@ -161,6 +182,8 @@ class FastPlan:
         self.mode = None
         self.weight_targets = [None] * len(self.dense)
         self.buffers: dict[int, _Buffers] = {}
+        self.prefetcher = None  # a fit's gathering thread while one runs (trainers/prefetch.py)
+        self.gathered = None  # the rows it gathered for the batch about to train, when it did
         self._choose_activations()
 
     def _choose_activations(self) -> None:
@@ -228,8 +251,28 @@ class FastPlan:
         return buffers
 
     # --- the step ---------------------------------------------------------------------------------
+    def slot_for_prefetch(self, x, index, after) -> tuple[np.ndarray, _Buffers, int, np.ndarray] | None:
+        """Where a gather of rows ``index`` of ``x`` may run while the batch before it trains: its
+        buffers, the first-input slot that batch does not use (``after``: the gather it trains
+        from, or None: it is gathered into the active slot) and that slot's feature columns;
+        with ``x`` as rows of features. None when ``x`` does not fit the plan."""
+        x2d = x.reshape(len(x), -1)
+        if x2d.shape[1] != self.n_in:
+            return None  # the plan raises its error when the batch is due
+        buffers = self._buffers(len(index))
+        busy = after.slot if after is not None and after.buffers is buffers else buffers.active
+        return x2d, buffers, 1 - busy, buffers.slot_features(self, 1 - busy)
+
     def _load(self, x, index) -> _Buffers:
-        """Gather the rows ``index`` of ``x`` into the first input buffer, converting the dtype."""
+        """Gather the rows ``index`` of ``x`` into the first input buffer, converting the dtype (or
+        take the buffer the prefetching thread has gathered them into)."""
+        gathered = self.gathered
+        if gathered is not None and gathered.index is index and gathered.x is x:
+            self.gathered = None
+            gathered.wait()
+            if self.buffers.get(len(index)) is gathered.buffers:  # not dropped by a prepare() meanwhile
+                gathered.buffers.use(gathered.slot)
+                return gathered.buffers
         x2d = x.reshape(len(x), -1)
         if x2d.shape[1] != self.n_in:
             raise ValueError(f"Dense '{self.dense[0].name}' expects inputs with last dimension "

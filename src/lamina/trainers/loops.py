@@ -16,7 +16,7 @@ from .. import backend
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
-from . import data, sources, structures, tracing
+from . import data, prefetch, sources, structures, tracing
 
 
 def log_value(result) -> float | np.ndarray:
@@ -191,19 +191,8 @@ class Loops:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            step_logs, done = None, 0
-            for step, (x, y, index, sample_weight) in enumerate(backend.threads.paced(train.epoch(rng))):
-                if batch_hooks:
-                    callback_list.on_train_batch_begin(step)
-                step_logs = self._train_batch(x, y, index, sample_weight)
-                current = self._logs if step_logs is None else _frozen_logs(step_logs)
-                if batch_hooks:
-                    callback_list.on_train_batch_end(step, current())
-                if progbar is not None:
-                    progbar.update(step + 1, current)
-                done = step + 1
-                if self.stop_training:
-                    break
+            with prefetch.feed(self._plan, train.epoch(rng)) as batches:  # the next rows gathered ahead
+                step_logs, done = self._train_epoch(batches, batch_hooks, callback_list, progbar)
             train.on_epoch_end()
             logs = self._logs() if step_logs is None else flat_logs(step_logs)
             cut_short = interrupt.stopped(epoch, done)  # Ctrl-C: the part epoch is not validated
@@ -213,6 +202,24 @@ class Loops:
             if self.stop_training:
                 break
         return logs
+
+    def _train_epoch(self, batches, batch_hooks, callback_list, progbar) -> tuple[dict | None, int]:
+        """Train on an epoch's ``batches``: the last step's logs (None from the fused plan) and the
+        batches done."""
+        step_logs, done = None, 0
+        for step, (x, y, index, sample_weight) in enumerate(backend.threads.paced(batches)):
+            if batch_hooks:
+                callback_list.on_train_batch_begin(step)
+            step_logs = self._train_batch(x, y, index, sample_weight)
+            current = self._logs if step_logs is None else _frozen_logs(step_logs)
+            if batch_hooks:
+                callback_list.on_train_batch_end(step, current())
+            if progbar is not None:
+                progbar.update(step + 1, current)
+            done = step + 1
+            if self.stop_training:
+                break
+        return step_logs, done
 
     # --- evaluate and predict --------------------------------------------------------------------
     def _evaluate_source(self, source, callback_list, progbar=None) -> dict:
