@@ -9,7 +9,7 @@ import pytest
 import lamina
 from lamina import layers
 from lamina.backend import threads
-from lamina.trainers import prefetch
+from lamina.trainers import prefetch, sources
 
 X = np.random.default_rng(0).standard_normal((203, 12))  # 203 rows: the last batch of 16 is partial
 Y = np.arange(203) % 3
@@ -84,9 +84,11 @@ def test_each_batch_trains_on_exactly_its_rows(ahead):
     plan = model._plan
     order = np.random.default_rng(3).permutation(len(X))
     batches = [(X, Y, order[start:start + 16], None) for start in range(0, len(X), 16)]
+    source = sources.ArrayData(X, Y, None, 16, False)
+    source.epoch = lambda rng: iter(batches)
     seen, ahead.worker, ahead.trainer = [], 0, 0
-    with prefetch.feed(plan, batches) as fed:
-        for x, y, index, _ in fed:
+    with prefetch.feed(plan, source, None) as fed:
+        for x, _, index, _ in fed:
             job = plan.gathered
             while job is not None and (not job.claim.locked() or job.finished.locked()):
                 time.sleep(0.001)  # let the worker do it: the trainer would take a gather not yet started

@@ -75,14 +75,24 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, trans_a: bool = False, t
     return out
 
 
-def bind_gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, trans_a: bool = False, trans_b: bool = False):
+def cblas_gemm(dtype):
+    """NumPy's OpenBLAS ``cblas_?gemm`` for ``dtype`` (a ctypes function), or None."""
+    return _CBLAS.get(np.dtype(dtype)) if _CBLAS is not None else None
+
+
+def bind_gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, trans_a: bool = False, trans_b: bool = False,
+              caller=None):
     """``gemm`` with its arrays fixed: returns ``run(alpha=1.0, beta=0.0)``.
 
     The hot loop calls the same products on the same buffers every step; binding them once
     saves the per-call cost of looking up shapes and data pointers (several microseconds a
     product, ~10% of a batch-32 step). The arrays must outlive the returned function.
+    ``caller``: a function taking ``cblas_?gemm``'s arguments in its place (the fused plan's
+    compiled one, ``trainers/_plan_kernels.py``: a ctypes call converts its 14 arguments each time).
     """
     fn = _CBLAS.get(out.dtype) if _CBLAS is not None else None
+    if fn is not None and caller is not None:
+        fn = caller
     if fn is None:
         return lambda alpha=1.0, beta=0.0: _gemm_numpy(a, b, out, trans_a, trans_b, alpha, beta)
     size = out.itemsize

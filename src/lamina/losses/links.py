@@ -36,14 +36,22 @@ class Link:
         return None
 
 
+_imported: dict = {}  # the kernel switch and the compiled head, imported at the first step (~1.5 us a step)
+
+
 def _head_kernels():
     """The compiled head (``_link_kernels``) when the optimizers' compiled kernels are on, else None."""
-    from ..optimizers import kernels
+    if not _imported:
+        from ..optimizers import kernels
 
-    if kernels.compiled() is None:
+        _imported["switch"] = kernels
+    if _imported["switch"].compiled() is None:
         return None
-    from . import _link_kernels
-    return _link_kernels
+    if "head" not in _imported:
+        from . import _link_kernels
+
+        _imported["head"] = _link_kernels
+    return _imported["head"]
 
 
 def _clipped(p):
@@ -66,6 +74,10 @@ class SparseSoftmax(Link):
         return -float(np.log(_clipped(p[rows, y])).sum())
 
     def into_gradient(self, p, rows, y):
+        kernels = _head_kernels()
+        if kernels is not None and p.flags.c_contiguous and y.dtype == np.intp and y.ndim == 1 \
+                and kernels.sparse_gradient(p, y):
+            return 1.0 / len(p)  # 1.1 us against 4.4 us at batch 32 (two-array fancy indexing)
         p[rows, y] -= 1
         return 1.0 / len(p)
 

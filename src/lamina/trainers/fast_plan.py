@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend.blas import bind_gemm
+from ..backend import blas
 from . import tracing
 from .compile_utils import get_loss
 
@@ -51,6 +51,7 @@ class _Buffers:
 
     def __init__(self, plan: FastPlan, batch: int):
         dtype, dense = plan.dtype, plan.dense
+        bind_gemm = plan.bind_gemm
         self.inputs = []
         for layer in dense:
             buffer = np.empty((batch, layer.kernel.shape[0] + layer.use_bias), dtype)
@@ -82,9 +83,9 @@ class _Buffers:
             first = np.empty_like(self.inputs[0])
             if plan.dense[0].use_bias:
                 first[:, -1] = 1
-            target = plan.weight_targets[0]
-            self.slots.append((first, first[:, :plan.n_in], bind_gemm(first, plan.packed[0], self.hidden[0]),
-                               None if target is None else bind_gemm(first, self.output_grads[0], target, trans_a=True)))
+            target, bind_gemm = plan.weight_targets[0], plan.bind_gemm
+            weights = None if target is None else bind_gemm(first, self.output_grads[0], target, trans_a=True)
+            self.slots.append((first, first[:, :plan.n_in], bind_gemm(first, plan.packed[0], self.hidden[0]), weights))
         return self.slots[slot][1]
 
     def use(self, slot: int) -> None:
@@ -184,6 +185,7 @@ class FastPlan:
         self.buffers: dict[int, _Buffers] = {}
         self.prefetcher = None  # a fit's gathering thread while one runs (trainers/prefetch.py)
         self.gathered = None  # the rows it gathered for the batch about to train, when it did
+        self.gemm_caller = None  # the products' compiled caller (_plan_kernels.gemm_caller), when on
         self._choose_activations()
 
     def _choose_activations(self) -> None:
@@ -194,6 +196,10 @@ class FastPlan:
         compiled: Any = None
         if kernels.compiled() is not None:
             from . import _plan_kernels as compiled
+        caller = None if compiled is None else compiled.gemm_caller(self.dtype)
+        if caller is not self.gemm_caller:
+            self.gemm_caller = caller
+            self.buffers.clear()  # their products are bound through the other caller
         relu = [layer.activation.name == "relu" and not layer.activation.params for layer in self.dense]
         self.activate = [compiled.relu_into if compiled is not None and is_relu else layer.activation.into
                          for layer, is_relu in zip(self.dense, relu)]
@@ -244,6 +250,10 @@ class FastPlan:
                     self.grad_vars += [layer.kernel] + ([layer.bias] if layer.use_bias else [])
         self.buffers.clear()  # their bound products point at the old targets
 
+    def bind_gemm(self, a, b, out, trans_a=False, trans_b=False):
+        """A product bound to its buffers (``blas.bind_gemm``), through the compiled caller when on."""
+        return blas.bind_gemm(a, b, out, trans_a, trans_b, caller=self.gemm_caller)
+
     def _buffers(self, batch: int) -> _Buffers:
         buffers = self.buffers.get(batch)
         if buffers is None:
@@ -270,9 +280,10 @@ class FastPlan:
         if gathered is not None and gathered.index is index and gathered.x is x:
             self.gathered = None
             gathered.wait()
-            if self.buffers.get(len(index)) is gathered.buffers:  # not dropped by a prepare() meanwhile
-                gathered.buffers.use(gathered.slot)
-                return gathered.buffers
+            buffers = self.buffers.get(len(index))
+            if buffers is not None and buffers is gathered.buffers:  # not dropped by a prepare() meanwhile
+                buffers.use(gathered.slot)
+                return buffers
         x2d = x.reshape(len(x), -1)
         if x2d.shape[1] != self.n_in:
             raise ValueError(f"Dense '{self.dense[0].name}' expects inputs with last dimension "

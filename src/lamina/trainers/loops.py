@@ -191,7 +191,7 @@ class Loops:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            with prefetch.feed(self._plan, train.epoch(rng)) as batches:  # the next rows gathered ahead
+            with prefetch.feed(self._plan, train, rng) as batches:  # the next rows gathered ahead
                 step_logs, done = self._train_epoch(batches, batch_hooks, callback_list, progbar)
             train.on_epoch_end()
             logs = self._logs() if step_logs is None else flat_logs(step_logs)

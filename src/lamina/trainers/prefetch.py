@@ -134,13 +134,24 @@ def _ahead(prefetcher: Prefetcher, batches) -> Iterator:
         current, job = following, job_after
 
 
+def _may_pay(source) -> bool:
+    """Whether ``source`` (``sources.ArrayData``, or a source of ready batches) has batches the
+    plan gathers that are large enough to hand to a thread: else the loop gets its batches as
+    they are, without even this module's generator in between."""
+    x, batch_size = getattr(source, "x", None), getattr(source, "batch_size", None)
+    return (isinstance(x, np.ndarray) and batch_size is not None and source.sample_weight is None
+            and batch_size * (x.size // len(x)) >= MIN_VALUES)
+
+
 @contextlib.contextmanager
-def feed(plan, batches):
-    """An epoch's ``batches`` for a loop that trains them on ``plan`` (None: no plan, the batches as
-    they are), the next one's rows gathered ahead when the policy allows; the thread stopped on exit.
+def feed(plan, source, rng):
+    """``source``'s batches for an epoch (``source.epoch(rng)``) for a loop that trains them on ``plan``
+    (None: no plan, the batches as they are), the next one's rows gathered ahead when the policy
+    allows; the thread stopped on exit.
 
     The plan must train each batch before the loop asks for the next (the fit loop does)."""
-    if plan is None or plan.prefetcher is not None:  # no plan, or a fit inside a fit's callback
+    batches = source.epoch(rng)
+    if plan is None or plan.prefetcher is not None or not _may_pay(source):  # a fit in a fit's callback
         yield batches
         return
     prefetcher = plan.prefetcher = Prefetcher(plan)
