@@ -12,6 +12,15 @@ over that round's SGD), then the median over rounds: the machine is shared, and 
 neighbours see the same load. An optimizer written ``name:numpy`` (``--optimizers sgd,sgd:numpy``)
 trains with lamina's compiled kernels switched off (``kernels.use_compiled(False)``, the NumPy
 forms), in the same rounds: the kernels' gain within one run.
+
+What the two-thread rows mean: the user's ``OPENBLAS_NUM_THREADS=2`` makes lamina's thread policy
+stand aside (``backend/threads.py``), so the floor and lamina run every product on the same two
+threads (OpenBLAS itself keeps products under 65536 * 4 multiply-adds a thread on one). lamina's
+non-product work (the gather, relu, softmax, the Python of the step) runs on one core meanwhile,
+with OpenBLAS's second thread spinning on the other; as the floor halves that work weighs twice
+as much. With another program on the machine, both sides fall off OpenBLAS's spin-wait cliff
+(the floor too: its epoch then takes several times its one-thread time); the last column gives the
+one-minute load average and whether lamina saw a spare core after each row.
 """
 from __future__ import annotations
 
@@ -70,6 +79,14 @@ class EpochModel:
         return self.times[-1]
 
 
+def spare_core() -> bool:
+    """Whether lamina saw a core idle beside the BLAS threads after the rows (then a fit gathers its
+    next batch on a second thread, ``trainers/prefetch.py``: batches of >= 128 x 784 values)."""
+    from lamina.backend import threads
+
+    return threads.spare_core()
+
+
 def measure(batch: int, optimizers: list[str], rounds: int) -> dict:
     """Per round: the floor, then an epoch with each optimizer; the medians and the ratios."""
     import bench
@@ -82,7 +99,8 @@ def measure(batch: int, optimizers: list[str], rounds: int) -> dict:
         rows["floor"].append(bench.floor_seconds(LESSON, batch, len(x), repeats=1))
         for name, model in models.items():
             rows[name].append(model.epoch())
-    result = {"batch": batch, "seconds": {k: statistics.median(v) for k, v in rows.items()}}
+    result = {"batch": batch, "seconds": {k: statistics.median(v) for k, v in rows.items()},
+              "load": os.getloadavg()[0], "spare_core": spare_core()}
     result["to_floor"] = {name: statistics.median(a / f for a, f in zip(rows[name], rows["floor"]))
                           for name in optimizers}
     result["to_sgd"] = {name: statistics.median(a / s for a, s in zip(rows[name], rows[optimizers[0]]))
@@ -106,8 +124,8 @@ def main(argv=None) -> None:
         return
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     print("| BLAS threads | batch | floor s/epoch | " + " | ".join(f"{o} s/epoch (x floor, x {optimizers[0]})"
-                                                          for o in optimizers) + " |")
-    print("|---" * (3 + len(optimizers)) + "|")
+                                                          for o in optimizers) + " | load, spare core after |")
+    print("|---" * (4 + len(optimizers)) + "|")
     for threads in args.threads.split(","):
         env = {**os.environ, "OPENBLAS_NUM_THREADS": threads}
         child = subprocess.run([sys.executable, __file__, "--child", "--rounds", str(args.rounds), "--batches",
@@ -117,7 +135,8 @@ def main(argv=None) -> None:
             row = json.loads(line)
             cells = [f"{row['seconds'][o]:.3f} ({row['to_floor'][o]:.2f}, {row['to_sgd'][o]:.2f})"
                      if o in row["seconds"] else "" for o in optimizers]
-            print(f"| {threads} | {row['batch']} | {row['seconds']['floor']:.3f} | " + " | ".join(cells) + " |")
+            print(f"| {threads} | {row['batch']} | {row['seconds']['floor']:.3f} | " + " | ".join(cells)
+                  + f" | {row['load']:.1f}, {'yes' if row['spare_core'] else 'no'} |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
