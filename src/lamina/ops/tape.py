@@ -24,8 +24,13 @@ from .tensor import Tensor
 
 
 def _blas_threads():
-    from ..backend import threads
-    return threads.for_user_loop()
+    if not _THREADS:
+        from ..backend import threads
+        _THREADS.append(threads)
+    return _THREADS[0].for_user_loop()
+
+
+_THREADS: list = []  # lamina.backend.threads, imported at the first tape (the import costs ~1.5 us a call)
 
 ACTIVE: list[GradientTape] = []  # the tapes recording now, innermost last
 # the recording tapes that want every primitive, differentiable or not (the step trace of
