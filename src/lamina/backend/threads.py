@@ -287,7 +287,8 @@ class blas_threads:  # noqa: N801 (a context manager used as a function, as cont
     __slots__ = ("model", "rows", "governor")
 
     def __init__(self, model, rows: int | None = None):
-        self.model, self.rows, self.governor = model, rows, None
+        self.model, self.rows = model, rows
+        self.governor: Governor | None = None
 
     # a class, not a generator: a user's training loop opens two of these a step (~3 us, not 18)
     def __enter__(self) -> Callable:
