@@ -20,6 +20,7 @@ import contextlib
 
 import numpy as np
 
+from .. import _macros
 from .tensor import Tensor
 
 
@@ -184,6 +185,9 @@ class GradientTape:
         """The gradient of ``target`` (summed over its leaves) with respect to each of ``sources``,
         in ``sources``' structure: ``None`` for a source the target does not depend on (or zeros
         with ``unconnected_gradients="zero"``)."""
+        trace = _macros.recorder()
+        if trace is not None:  # inside a tf.function's trace: one step of its program
+            return trace.record_gradient(self, target, sources, output_gradients, unconnected_gradients)
         self._check_use("gradient")
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
@@ -243,6 +247,9 @@ class GradientTape:
         return stacked.reshape((batch, *target.shape[1:], *source.shape[1:]))
 
     def _check_use(self, what: str) -> None:
+        trace = _macros.recorder()
+        if trace is not None:
+            trace.refuse(f"GradientTape.{what} inside the function")
         if self._used and not self._persistent:
             raise RuntimeError(f"GradientTape.{what} can only be called once on a non-persistent tape: "
                                "create the tape with GradientTape(persistent=True) to take several gradients")

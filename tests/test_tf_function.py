@@ -1,0 +1,211 @@
+"""``tf.function`` traced and replayed (``tf/compiled_function.py``): a replayed call gives the
+numbers of the same call run eagerly, bit for bit (the same primitives run in the same order), for
+the TensorFlow guide's training step and its variations; what a replay could not follow keeps
+the function eager and still right."""
+import io
+
+import numpy as np
+import pytest
+
+import lamina as tf
+
+RNG = np.random.default_rng(0)
+X = RNG.random((96, 6), dtype=np.float32)
+Y = RNG.integers(0, 3, 96)
+
+
+def _model(dropout=False, batchnorm=False, build=True):
+    layers = [tf.keras.layers.Dense(8, activation="relu")]
+    if batchnorm:
+        layers.append(tf.keras.layers.BatchNormalization())
+    if dropout:
+        layers.append(tf.keras.layers.Dropout(0.3))
+    layers.append(tf.keras.layers.Dense(3, activation="softmax"))
+    model = tf.keras.Sequential(([tf.keras.Input((6,))] if build else []) + layers)
+    return model
+
+
+def _guide_step(model, optimizer, loss_fn, metric, decorate):
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            probabilities = model(x, training=True)
+            loss = loss_fn(y, probabilities)
+        grads = tape.gradient(loss, model.trainable_weights)
+        optimizer.apply_gradients(zip(grads, model.trainable_weights))
+        metric.update_state(y, probabilities)
+        return loss
+    return tf.function(train_step) if decorate else train_step
+
+
+def _train(decorate, optimizer=lambda: tf.keras.optimizers.SGD(0.1), batch=16, epochs=2, **model_kwargs):
+    tf.random.set_seed(1)
+    model = _model(**model_kwargs)
+    metric = tf.keras.metrics.SparseCategoricalAccuracy()
+    step = _guide_step(model, optimizer(), tf.keras.losses.SparseCategoricalCrossentropy(), metric, decorate)
+    losses = []
+    for _ in range(epochs):
+        for start in range(0, len(X), batch):
+            losses.append(step(X[start:start + batch], Y[start:start + batch]).numpy())
+    return np.array(losses), [w.numpy() for w in model.weights], float(metric.result()), step
+
+
+@pytest.mark.parametrize("case", [
+    {}, {"batch": 20},  # 20: a last batch of 16 rows, a second signature
+    {"optimizer": lambda: tf.keras.optimizers.Adam(0.01)},
+    {"optimizer": lambda: tf.keras.optimizers.SGD(0.1, momentum=0.9, clipnorm=0.5)},
+    {"dropout": True}, {"batchnorm": True}, {"build": False}])
+def test_a_replayed_training_step_gives_the_eager_numbers(case):
+    eager = _train(False, **case)
+    replayed = _train(True, **case)
+    compiled = replayed[3].compiled
+    if case.get("batchnorm"):  # its moving statistics are written in place: the step stays eager
+        assert "moving_mean' was changed in place" in compiled.refused and _replay_count(replayed[3]) == 0
+    else:
+        assert compiled.refused is None and _replay_count(replayed[3]) >= 1
+    np.testing.assert_array_equal(eager[0], replayed[0])
+    for a, b in zip(eager[1], replayed[1]):
+        np.testing.assert_array_equal(a, b)
+    assert eager[2] == replayed[2]
+
+
+def _replay_count(step) -> int:
+    return sum(hasattr(r, "run") for r in step.compiled._replays.values())
+
+
+def test_calls_are_replayed_after_two_equal_traces_and_python_runs_only_while_tracing():
+    calls = []
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def scaled(x):
+        calls.append(1)  # a Python side effect: only while tracing, as in TensorFlow
+        return x * v
+
+    for i in range(5):
+        assert float(scaled(np.float32([i]))[0]) == i
+    assert len(calls) == 2 and _replay_count(scaled) == 1
+    v.assign(3.0)  # a Variable is read at each call, not frozen
+    assert float(scaled(np.float32([2.0]))[0]) == 6.0
+    scaled(np.ones(3, np.float32))  # another shape: another signature
+    assert len(calls) == 3
+
+
+def test_assign_metric_result_and_print_are_made_again_at_each_replayed_call():
+    counter = tf.Variable(0.0)
+    mean = tf.keras.metrics.Mean()
+    out = io.StringIO()
+
+    @tf.function
+    def step(x):
+        counter.assign_add(tf.reduce_sum(x))
+        mean.update_state(x)
+        tf.print("seen", counter, output_stream=out)
+        return mean.result(), counter * 1.0  # the counter as assigned in this very call
+
+    results = [step(np.float32([i, i])) for i in range(1, 6)]
+    assert _replay_count(step) == 1
+    assert float(counter.numpy()) == 30.0
+    np.testing.assert_allclose([float(r[0]) for r in results], [1.0, 1.5, 2.0, 2.5, 3.0])
+    np.testing.assert_allclose([float(r[1]) for r in results], [2, 6, 12, 20, 30])
+    assert out.getvalue().split() == ["seen", "2", "seen", "6", "seen", "12", "seen", "20", "seen", "30"]
+
+
+def test_unconnected_gradients_and_a_python_scalar_argument():
+    a, b = tf.Variable([1.0, 2.0]), tf.Variable([5.0])
+
+    @tf.function
+    def grads(x, power):
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(a ** power * x)
+        return tape.gradient(y, [a, b]), tape_zero(x)
+
+    def tape_zero(x):
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(a * x)
+        return tape.gradient(y, [a, b], unconnected_gradients="zero")
+
+    for i in range(4):
+        for power in (2, 3):
+            (ga, gb), (za, zb) = grads(np.float32([1.0, float(i)]), power)
+            np.testing.assert_allclose(ga.numpy(), power * a.numpy() ** (power - 1) * [1.0, i])
+            assert gb is None
+            np.testing.assert_array_equal(zb.numpy(), [0.0])
+            np.testing.assert_array_equal(za.numpy(), [1.0, i])
+    assert _replay_count(grads) == 2  # one program per value of the Python argument
+
+
+@pytest.mark.parametrize("body, why", [
+    (lambda x, v: x * v if float(tf.reduce_sum(x)) > 0 else -x, "read a tensor's value"),
+    (lambda x, v: x * v + np.random.default_rng().random(), "different programs"),
+    (lambda x, v: (x * v, np.random.default_rng().random((1,))), "different programs"),  # in the result only
+])
+def test_what_a_replay_cannot_follow_stays_eager_and_right(body, why):
+    v = tf.Variable(2.0)
+    fn = tf.function(lambda x: body(x, v))
+    for sign in (1, 1, 1, -1, -1, 1):
+        x = np.float32([sign * 1.0])
+        got = fn(x)
+        if why == "read a tensor's value":
+            np.testing.assert_array_equal(got.numpy(), x * 2.0 if sign > 0 else -x)
+    assert why in fn.compiled.refused and _replay_count(fn) == 0
+
+
+def test_second_order_and_an_outer_tape_run_eagerly():
+    w = tf.Variable(3.0)
+
+    @tf.function
+    def curvature(x):
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                y = w * w * w * x
+            dy = inner.gradient(y, w)
+        return outer.gradient(dy, w)
+
+    for _ in range(3):
+        assert float(curvature(tf.constant(1.0))) == pytest.approx(18.0)
+    assert "second order" in curvature.compiled.refused
+
+    square = tf.function(lambda x: w * x * x)
+    for _ in range(3):
+        square(tf.constant(2.0))
+    with tf.GradientTape() as tape:  # the outer tape must see the function's ops
+        y = square(tf.constant(2.0))
+    assert float(tape.gradient(y, w)) == 4.0
+
+
+def test_freezing_a_layer_after_tracing_traces_again():
+    model = _model()
+    optimizer, loss_fn = tf.keras.optimizers.SGD(0.1), tf.keras.losses.SparseCategoricalCrossentropy()
+    step = _guide_step(model, optimizer, loss_fn, tf.keras.metrics.SparseCategoricalAccuracy(), decorate=True)
+    for _ in range(3):
+        step(X[:16], Y[:16])
+    model.layers[0].trainable = False
+    frozen = [w.numpy() for w in model.layers[0].weights]
+    for _ in range(3):
+        step(X[:16], Y[:16])
+    for before, after in zip(frozen, model.layers[0].weights):
+        np.testing.assert_array_equal(before, after.numpy())
+
+
+def test_a_method_and_run_functions_eagerly():
+    class Scaler:
+        def __init__(self, factor):
+            self.v = tf.Variable(factor)
+
+        @tf.function
+        def __call__(self, x):
+            return x * self.v
+
+    twice, thrice = Scaler(2.0), Scaler(3.0)
+    for _ in range(3):
+        assert float(twice(tf.constant(1.0))) == 2.0 and float(thrice(tf.constant(1.0))) == 3.0
+    calls = []
+    tf.config.run_functions_eagerly(True)
+    try:
+        assert tf.config.functions_run_eagerly()
+        counted = tf.function(lambda x: calls.append(1) or x)
+        for _ in range(4):
+            counted(tf.constant(1.0))
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert len(calls) == 4 and not tf.config.functions_run_eagerly()
