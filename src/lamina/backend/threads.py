@@ -46,6 +46,7 @@ import os
 import re
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -286,7 +287,7 @@ class blas_threads:  # noqa: N801 (a context manager used as a function, as cont
 
     __slots__ = ("model", "rows", "governor")
 
-    def __init__(self, model, rows: int | None = None):
+    def __init__(self, model: Any, rows: int | None = None):
         self.model, self.rows = model, rows
         self.governor: Governor | None = None
 

@@ -177,7 +177,25 @@ def _picked(labels, output):
     return valid, np.where(valid, labels, 0)[..., None]
 
 
+def _kernels(output):
+    """The compiled loops (``_crossentropy_kernels.py``) where they apply: a C-contiguous 2-D float
+    output, numba installed and the compiled kernels on (``LAMINA_KERNELS``); else None."""
+    if output.ndim != 2 or output.dtype.kind != "f" or not output.flags.c_contiguous:
+        return None
+    from ..optimizers import kernels
+    if kernels.compiled() is None:
+        return None
+    from . import _crossentropy_kernels
+    return _crossentropy_kernels
+
+
 def _sparse_cce_forward(labels, output, from_logits):
+    compiled = _kernels(output)
+    if compiled is not None:
+        out = np.empty(output.shape[0], output.dtype)
+        compiled.sparse_loss(output, np.asarray(labels).astype(np.int64, copy=False).reshape(-1),
+                             output.dtype.type(config.epsilon()), bool(from_logits), out)
+        return out
     valid, index = _picked(labels, output)
     if from_logits:
         top = output.max(axis=-1, keepdims=True)
@@ -191,6 +209,13 @@ def _sparse_cce_forward(labels, output, from_logits):
 
 
 def _sparse_cce_vjp(g, out, labels, output, from_logits):
+    compiled = _kernels(output)
+    if compiled is not None:
+        grad = np.empty_like(output)
+        compiled.sparse_loss_grad(np.ascontiguousarray(g, output.dtype).reshape(-1), output,
+                                  np.asarray(labels).astype(np.int64, copy=False).reshape(-1),
+                                  output.dtype.type(config.epsilon()), bool(from_logits), grad)
+        return None, grad
     valid, index = _picked(labels, output)
     g = np.where(valid, g, 0).astype(output.dtype, copy=False)[..., None]
     if from_logits:  # g (softmax - one_hot)

@@ -21,7 +21,7 @@ eagerly too.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from ..ops import tape as tape_module
 from ..ops import tensor as tensor_module
 from ..ops.tensor import Tensor
 from ..trainers import compiled_step, structures
+from . import fused_function
 from ..trainers.step_trace import (CONSTANT, INPUT, VARIABLE, Program, Step, StepTrace, lay_out_backward,
                                    same_value)
 
@@ -243,8 +244,8 @@ def _fill(template, slots: list):
 class _Replay:
     """One signature's program, run on the arrays of a new call."""
 
-    def __init__(self, program: FunctionProgram):
-        self.program = program
+    def __init__(self, program: FunctionProgram, fused=None):
+        self.program, self.fused = program, fused  # fused: the fused plan's step, when it is one
         self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
         self.reads = [(slot, what) for slot, kind, what in program.sources if kind == VARIABLE]
         self.template: list = [None] * program.n_slots
@@ -253,6 +254,10 @@ class _Replay:
                 self.template[slot] = what
 
     def run(self, input_leaves: list):
+        if self.fused is not None:
+            out = self.fused.run(input_leaves)
+            if out is not None:
+                return out
         program, slots = self.program, list(self.template)
         for slot, index in self.inputs:
             slots[slot] = input_leaves[index]._value
@@ -300,7 +305,7 @@ _EAGER: Any = object()  # a signature that runs as written, for good
 class CompiledFunction:
     """What ``tf.function`` makes of a Python function: per signature, traced then replayed."""
 
-    def __init__(self, fn):
+    def __init__(self, fn: Callable):
         self.fn = fn
         self._replays: dict[tuple, Any] = {}  # signature -> _Replay or _EAGER
         self._pending: dict[tuple, tuple] = {}  # signature -> (last program, traces so far)
@@ -346,7 +351,7 @@ class CompiledFunction:
         program = FunctionProgram.from_function_trace(trace, output)
         previous, count = self._pending.pop(key, (None, 0))
         if previous is not None and previous.same_as(program):
-            self._replays[key] = _Replay(program)
+            self._replays[key] = _Replay(program, fused_function.match(program))
         elif count + 1 >= _MAX_TRACES:
             return self._give_up(key, f"{_MAX_TRACES} calls traced different programs (a random draw or an "
                                  "array made outside the ops)", output)
