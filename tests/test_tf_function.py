@@ -260,3 +260,45 @@ def test_a_method_and_run_functions_eagerly():
     finally:
         tf.config.run_functions_eagerly(False)
     assert len(calls) == 4 and not tf.config.functions_run_eagerly()
+
+
+def _custom_fit_model(decorate):
+    """The customizing-fit guide's model: ``train_step`` overridden (here as a tf.function)."""
+    class CustomModel(tf.keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred)
+            gradients = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply(gradients, self.trainable_variables)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    if decorate:
+        CustomModel.train_step = tf.function(CustomModel.train_step)
+    tf.random.set_seed(3)
+    inputs = tf.keras.Input((6,))
+    outputs = tf.keras.layers.Dense(3, activation="softmax")(tf.keras.layers.Dense(8, activation="relu")(inputs))
+    model = CustomModel(inputs, outputs)
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_the_custom_fit_guides_train_step_as_a_tf_function_replays_with_fits_numbers():
+    histories = []
+    for decorate in (False, True):
+        model = _custom_fit_model(decorate)
+        history = model.fit(X, Y, batch_size=16, epochs=3, verbose=0, shuffle=False)
+        histories.append((history.history, [w.numpy() for w in model.weights]))
+    assert _replay_count(type(model).train_step) >= 1
+    assert histories[0][0].keys() == histories[1][0].keys()
+    for key in histories[0][0]:
+        np.testing.assert_allclose(histories[0][0][key], histories[1][0][key], rtol=1e-6)
+    for a, b in zip(histories[0][1], histories[1][1]):
+        np.testing.assert_array_equal(a, b)

@@ -93,11 +93,10 @@ class FunctionTrace(StepTrace):
 
     def record_call(self, method, args: tuple, kwargs: dict):
         with self._paused():
-            result = method(*args, **kwargs)
-        if isinstance(result, (np.ndarray, np.generic)):  # a metric's result: a tensor, as in TensorFlow
-            result = Tensor(np.asarray(result))
-        if isinstance(result, Tensor) and not result._is_variable:
-            self._tracked[id(result)] = result
+            result = _as_tensors(method(*args, **kwargs))  # a metric's result: a tensor, as in TensorFlow
+        for leaf in structures.leaves(result):
+            if isinstance(leaf, Tensor) and not leaf._is_variable:
+                self._tracked[id(leaf)] = leaf
         self.events.append((len(self._nodes), _Call(method, args, kwargs, result)))
         return result
 
@@ -195,8 +194,8 @@ class FunctionProgram(Program):
     def _add_event(self, event, node_of_step: dict) -> None:
         if isinstance(event, _Call):
             args, kwargs = self.template(event.args), self.template(event.kwargs)
-            out = self._new_slot(event.result) if isinstance(event.result, Tensor) and self.slot(event.result) is None \
-                and not event.result._is_variable else None
+            out = structures.map_leaves(lambda leaf: _Slot(self._new_slot(leaf)) if isinstance(leaf, Tensor) and not
+                                        leaf._is_variable and self.slot(leaf) is None else None, event.result)
             self.ordered.append(("call", (event.method, args, kwargs, out)))
             return
         recorded = [s for s in self.steps if node_of_step.get(id(s)) in event.node_ids]
@@ -217,8 +216,7 @@ class FunctionProgram(Program):
         for (kind, mine), (twin_kind, theirs) in zip(self.ordered, other.ordered):
             if kind != twin_kind:
                 return False
-            if kind == "call" and not (mine[0] is theirs[0] and mine[3] == theirs[3]
-                                       and _same_template(mine[1:3], theirs[1:3])):
+            if kind == "call" and not (mine[0] is theirs[0] and _same_template(mine[1:], theirs[1:])):
                 return False
             if kind == "grad" and not (mine[1:2] == theirs[1:2] and mine[3:] == theirs[3:]
                                        and [e[0] for e in mine[0]] == [e[0] for e in theirs[0]]
@@ -275,10 +273,11 @@ class _Replay:
                     for slot, value in zip(step.outputs, out):
                         slots[slot] = value
             elif kind == "call":
-                method, args, kwargs, out_slot = step
+                method, args, kwargs, out = step
                 result = method(*_fill(args, slots), **_fill(kwargs, slots))
-                if out_slot is not None:
-                    slots[out_slot] = np.asarray(result._value if isinstance(result, Tensor) else result)
+                for slot, value in zip(structures.leaves(out), structures.leaves(result)):
+                    if slot is not None:
+                        slots[slot.n] = np.asarray(value._value if isinstance(value, Tensor) else value)
             else:
                 _run_gradient(step, slots, residuals)
         return _fill(program.output, slots)
@@ -326,6 +325,7 @@ class CompiledFunction:
         if replay is not None:
             with threads.for_user_loop():  # the BLAS threads a tape would choose (backend/threads.py)
                 return replay.run(inputs)
+        self._keep(leaves)
         return self._traced_call(key, inputs, args, kwargs)
 
     def _signature(self, leaves: list, kwargs: dict) -> tuple:
@@ -337,9 +337,15 @@ class CompiledFunction:
                 key.append((type(leaf), leaf))
             else:
                 key.append(id(leaf))
-                if not any(kept is leaf for kept in self._kept):
-                    self._kept.append(leaf)
         return tuple(key)
+
+    def _keep(self, leaves: list) -> None:
+        """Hold the objects a stored signature names by id, so that no other object takes the id."""
+        for leaf in leaves:
+            data = isinstance(leaf, (int, float, str, bool, type(None))) or (
+                isinstance(leaf, Tensor) and not leaf._is_variable)
+            if not data and not any(kept is leaf for kept in self._kept):
+                self._kept.append(leaf)
 
     def _traced_call(self, key: tuple, inputs: list, args: tuple, kwargs: dict):
         trace = FunctionTrace(inputs)
@@ -370,5 +376,6 @@ EAGER_SWITCH = [False]  # tf.config.run_functions_eagerly
 
 
 def _as_tensors(structure):
-    """NumPy arrays as tensors, as TensorFlow converts a function's array arguments."""
-    return structures.map_leaves(lambda leaf: Tensor(leaf) if isinstance(leaf, np.ndarray) else leaf, structure)
+    """NumPy arrays and scalars as tensors, as TensorFlow converts a function's array arguments."""
+    return structures.map_leaves(lambda leaf: Tensor(np.asarray(leaf)) if isinstance(leaf, (np.ndarray, np.generic))
+                                 else leaf, structure)
