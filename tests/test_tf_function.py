@@ -302,3 +302,31 @@ def test_the_custom_fit_guides_train_step_as_a_tf_function_replays_with_fits_num
         np.testing.assert_allclose(histories[0][0][key], histories[1][0][key], rtol=1e-6)
     for a, b in zip(histories[0][1], histories[1][1]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("optimizer", [lambda: tf.keras.optimizers.SGD(0.1),
+                                       lambda: tf.keras.optimizers.SGD(0.1, momentum=0.9)])
+def test_fit_and_a_fused_tf_function_take_turns_on_one_model(optimizer):
+    """Each fused plan lays the weights (and the momentum) out in arrays of its own; the other
+    one must move them back before its next step, or it would train stale copies."""
+    def scenario(functions_eagerly):
+        tf.random.set_seed(4)
+        model = _model()
+        model.compile(optimizer=optimizer(), loss="sparse_categorical_crossentropy")
+        model.fit(X, Y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        step = _guide_step(model, model.optimizer, tf.keras.losses.SparseCategoricalCrossentropy(),
+                           tf.keras.metrics.SparseCategoricalAccuracy(), decorate=True)
+        tf.config.run_functions_eagerly(functions_eagerly)
+        try:
+            for start in range(0, len(X), 16):
+                step(X[start:start + 16], Y[start:start + 16])
+        finally:
+            tf.config.run_functions_eagerly(False)
+        model.fit(X, Y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        for start in range(0, 48, 16):
+            step(X[start:start + 16], Y[start:start + 16])
+        return [w.numpy() for w in model.weights], step
+    (replayed, step), (eager, _) = scenario(False), scenario(True)
+    assert next(iter(step.compiled._replays.values())).fused is not None
+    for a, b in zip(replayed, eager):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
