@@ -28,7 +28,7 @@ from ..trainers.step_trace import INPUT
 class _PlanOwner:
     """What the plan reads of a compiled model, for a user's own optimizer."""
 
-    def __init__(self, model_layers: list, optimizer):
+    def __init__(self, model_layers: list, optimizer: Optimizer):
         self.layers, self.optimizer = model_layers, optimizer
 
     @property
@@ -62,7 +62,8 @@ class _Metrics:
 class FusedReplay:
     """The plan's step for a program that matched (see ``match``)."""
 
-    def __init__(self, plan: FastPlan, x_index: int, y_index: int, metrics: list, loss_dtype, classes: int):
+    def __init__(self, plan: FastPlan, x_index: int, y_index: int, metrics: list, loss_dtype: np.dtype,
+                 classes: int):
         self.plan, self.x_index, self.y_index = plan, x_index, y_index
         self.metrics, self.loss_dtype, self.classes = _Metrics(metrics), loss_dtype, classes
 
