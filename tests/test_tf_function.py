@@ -330,3 +330,21 @@ def test_fit_and_a_fused_tf_function_take_turns_on_one_model(optimizer):
     assert next(iter(step.compiled._replays.values())).fused is not None
     for a, b in zip(replayed, eager):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+
+
+def test_fit_inside_a_tf_function_keeps_it_eager():
+    model = _model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+
+    @tf.function
+    def one_epoch(x, y):
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        return model(x)
+
+    before = model.layers[0].kernel.numpy()
+    for _ in range(3):
+        one_epoch(X, Y)
+    assert "Model.fit was called inside" in one_epoch.compiled.refused
+    moved = model.layers[0].kernel.numpy()
+    one_epoch(X, Y)  # eager: it trains again
+    assert not np.array_equal(before, moved) and not np.array_equal(moved, model.layers[0].kernel.numpy())
