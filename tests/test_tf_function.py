@@ -37,15 +37,16 @@ def _guide_step(model, optimizer, loss_fn, metric, decorate):
     return tf.function(train_step) if decorate else train_step
 
 
-def _train(decorate, optimizer=lambda: tf.keras.optimizers.SGD(0.1), batch=16, epochs=2, **model_kwargs):
+def _train(decorate, optimizer=lambda: tf.keras.optimizers.SGD(0.1), batch=16, epochs=2, labels="int64",
+           **model_kwargs):
     tf.random.set_seed(1)
     model = _model(**model_kwargs)
     metric = tf.keras.metrics.SparseCategoricalAccuracy()
     step = _guide_step(model, optimizer(), tf.keras.losses.SparseCategoricalCrossentropy(), metric, decorate)
-    losses = []
+    losses, y = [], Y.astype(labels)
     for _ in range(epochs):
         for start in range(0, len(X), batch):
-            losses.append(step(X[start:start + batch], Y[start:start + batch]).numpy())
+            losses.append(step(X[start:start + batch], y[start:start + batch]).numpy())
     return np.array(losses), [w.numpy() for w in model.weights], float(metric.result()), step
 
 
@@ -53,7 +54,7 @@ def _train(decorate, optimizer=lambda: tf.keras.optimizers.SGD(0.1), batch=16, e
     ({}, "fused"), ({"batch": 20}, "fused"),  # 20: a last batch of 16 rows, a second signature
     ({"optimizer": lambda: tf.keras.optimizers.Adam(0.01)}, "fused"),
     ({"optimizer": lambda: tf.keras.optimizers.SGD(0.1, momentum=0.9, clipnorm=0.5)}, "fused"),
-    ({"build": False}, "fused"),
+    ({"build": False}, "fused"), ({"labels": "uint8"}, "fused"),  # Fashion-MNIST's labels: cast to int64 first
     ({"dropout": True}, "ops"),  # a Dropout between the Dense layers: the op-by-op replay
     ({"batchnorm": True}, "eager")])
 def test_a_replayed_training_step_gives_the_eager_numbers(case, route):
