@@ -153,6 +153,34 @@ def test_an_error_inside_a_gather_is_raised_in_the_training_thread(ahead):
     assert no_prefetch_thread()
 
 
+class BrokenFourthBatch(np.ndarray):
+    def __getitem__(self, key):
+        if isinstance(key, np.ndarray) and key[0] == 48:  # the rows of batch 3 (no shuffling)
+            raise OSError("batch 3 unreadable")
+        return super().__getitem__(key)
+
+
+def test_an_error_in_the_worker_reaches_the_trainer_when_its_batch_is_due(ahead):
+    model = build()
+    fit(model, epochs=1)
+    x = X.view(BrokenFourthBatch)
+    batches = [(x, Y, np.arange(start, min(start + 16, len(X))), None) for start in range(0, len(X), 16)]
+    source = sources.ArrayData(x, Y, None, 16, False)
+    source.epoch = lambda rng: iter(batches)
+    ahead.worker = ahead.trainer = 0
+    trained = []
+    with pytest.raises(OSError, match="batch 3 unreadable"):
+        with prefetch.feed(model._plan, source, None) as fed:
+            for x_batch, _, index, _ in fed:
+                job = model._plan.gathered
+                while job is not None and (not job.claim.locked() or job.finished.locked()):
+                    time.sleep(0.001)  # the worker does it (and fails at batch 3)
+                model._plan._load(x_batch, index)
+                trained.append(int(index[0]))
+    assert trained == [0, 16, 32] and ahead.trainer == 0
+    assert no_prefetch_thread() and model._plan.prefetcher is None
+
+
 def test_a_gather_not_started_is_done_by_the_trainer():
     x = np.arange(20.0).reshape(10, 2)
     target = np.zeros((3, 2), np.float32)
