@@ -10,6 +10,8 @@ Set ``LAMINA_BLAS=numpy`` to use the plain NumPy fallback.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import ctypes
 import glob
 import os
@@ -75,7 +77,7 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, trans_a: bool = False, t
     return out
 
 
-def cblas_gemm(dtype):
+def cblas_gemm(dtype) -> Any:
     """NumPy's OpenBLAS ``cblas_?gemm`` for ``dtype`` (a ctypes function), or None."""
     return _CBLAS.get(np.dtype(dtype)) if _CBLAS is not None else None
 

@@ -144,7 +144,7 @@ def _may_pay(source) -> bool:
 
 
 @contextlib.contextmanager
-def feed(plan, source, rng):
+def feed(plan, source, rng) -> Iterator[Iterator]:
     """``source``'s batches for an epoch (``source.epoch(rng)``) for a loop that trains them on ``plan``
     (None: no plan, the batches as they are), the next one's rows gathered ahead when the policy
     allows; the thread stopped on exit.
