@@ -34,6 +34,10 @@ at every size measured, up to batch 1024 and 2048-wide layers. So the load decid
   equal to the default cannot be told from no limit.
 
 Only NumPy's own OpenBLAS is governed (the one ``blas.py`` calls): one pool for the hot loop.
+
+One thread besides the BLAS pool's: ``fit`` may gather the next batch's rows on a second thread
+(``trainers/prefetch.py``), only while :func:`spare_core` finds a core that neither the pool's
+threads (at the user's setting or lamina's choice) nor other programs use.
 """
 from __future__ import annotations
 
