@@ -48,3 +48,16 @@ def update(left: np.ndarray, grad: np.ndarray, variable, learning_rate: float) -
     """``variable -= learning_rate * left.T @ grad`` in one product."""
     blas.gemm(np.ascontiguousarray(left), np.ascontiguousarray(grad), variable._value, trans_a=True,
               alpha=-learning_rate, beta=1.0)
+
+
+def bias_foldable(optimizer, laid_out: list, variable, slot: int) -> bool:
+    """Whether plain SGD's update of the 1-D ``variable`` (a bias, at ``slot``) may land inside
+    the product of a row of ones with its output's gradient: the one VJP that reads it is the
+    add's that the caller fuses (``replay_kernels.Affine``)."""
+    if variable is None or not blas.HAVE_CBLAS or not declared(optimizer):
+        return False
+    value = variable._value
+    if (variable.constraint is not None or value.ndim != 1 or not value.flags.c_contiguous
+            or value.dtype not in (np.float32, np.float64)):
+        return False
+    return sum(slot in entry[0].args for entry in laid_out) == 1

@@ -1,0 +1,158 @@
+"""The fused groups of the compiled step (``replay_fusion.py`` finds them): each does what its
+recorded primitives did, in fewer calls, into buffers of its own made once per shape of batch.
+
+Each has ``forward(slots, residuals)`` and ``backward(slots, grads, residuals, learning_rate)``
+(the ops of ``replay_ops.py``) and ``fresh``: the slots whose gradient it writes into a buffer
+of its own (nobody else holds it, so the one consumer of that gradient may change it in place
+when no other op adds to it: ``owns_gradient``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import blas, config
+from .replay_ops import contribute
+
+
+class Affine:
+    """``matmul(a, w) + b`` with a 1-D ``b``, as one product into a buffer holding ``b``
+    (BLAS ``beta = 1``); back, ``a``'s gradient into a buffer, and ``w``'s and ``b``'s either into
+    buffers or, under plain SGD (``sgd_in_product.py``), straight into the weights, ``b``'s as the
+    product of a row of ones with the output's gradient."""
+
+    def __init__(self, a: int, w: int, b: int, out: int, kinds: list, needs: tuple, folds: tuple):
+        self.a, self.w, self.b, self.out = a, w, b, out
+        shape, dtype = kinds[out]
+        self.buffer = np.empty(shape, dtype)
+        need_a, need_w, need_b = needs
+        self.fold_w, self.fold_b = folds  # the Variables updated inside their products, or None
+        self.grad_a = np.empty(kinds[a][0], dtype) if need_a else None
+        self.grad_w = np.empty(kinds[w][0], dtype) if need_w and self.fold_w is None else None
+        self.grad_b = np.empty(kinds[b][0], dtype) if need_b and self.fold_b is None else None
+        self.ones = np.ones((1, shape[0]), dtype) if self.fold_b is not None else None
+        self.fresh = {slot for slot, grad in ((a, self.grad_a), (w, self.grad_w), (b, self.grad_b)) if grad is not None}
+        self.targets = self.fresh
+
+    def forward(self, slots: list, residuals: list) -> None:
+        out = self.buffer
+        np.copyto(out, slots[self.b])
+        blas.gemm(np.ascontiguousarray(slots[self.a]), slots[self.w], out, beta=1.0)
+        slots[self.out] = out
+
+    def backward(self, slots: list, grads: list, residuals: list, learning_rate) -> None:
+        g = grads[self.out]
+        if g is None:
+            return
+        g = np.ascontiguousarray(g)
+        w, a = slots[self.w], np.ascontiguousarray(slots[self.a])
+        if self.grad_a is not None:  # from the weights before their update
+            contribute(grads, self.a, blas.gemm(g, w, self.grad_a, trans_b=True))
+        if self.fold_w is not None:
+            blas.gemm(a, g, w, trans_a=True, alpha=-learning_rate, beta=1.0)
+        elif self.grad_w is not None:
+            contribute(grads, self.w, blas.gemm(a, g, self.grad_w, trans_a=True))
+        if self.fold_b is not None:
+            blas.gemm(self.ones, g, slots[self.b].reshape(1, -1), alpha=-learning_rate, beta=1.0)
+        elif self.grad_b is not None:
+            contribute(grads, self.b, np.sum(g, axis=0, out=self.grad_b))
+
+
+class Relu:
+    """``relu(z)`` into a buffer (numba's loop when the compiled kernels are on); back,
+    ``g * (y > 0)``, in place when this op owns ``g`` (``owns_gradient``)."""
+
+    def __init__(self, z: int, y: int, kinds: list, needs_z: bool, compiled: Any):
+        self.z, self.y = z, y
+        shape, dtype = kinds[y]
+        self.buffer = np.empty(shape, dtype)
+        self.grad = np.empty(shape, dtype) if needs_z else None
+        two_d = compiled is not None and len(shape) == 2
+        self.into = compiled.relu_into if two_d else _relu_into
+        self.derivative_into = compiled.relu_derivative_into if two_d else _relu_derivative_into
+        self.owns_gradient = False  # set by the fusion pass once every op is known
+        self.fresh = self.targets = {z} if needs_z else set()
+
+    def forward(self, slots: list, residuals: list) -> None:
+        slots[self.y] = self.into(slots[self.z], self.buffer)
+
+    def backward(self, slots: list, grads: list, residuals: list, learning_rate) -> None:
+        g = grads[self.y]
+        if g is None or self.grad is None:
+            return
+        if self.owns_gradient:
+            contribute(grads, self.z, self.derivative_into(g, slots[self.y]))
+        else:
+            contribute(grads, self.z, np.multiply(g, slots[self.y] > 0, out=self.grad))
+
+
+def _relu_into(z, out):
+    return np.maximum(z, 0, out=out)
+
+
+def _relu_derivative_into(dy, y):
+    dy *= y > 0
+    return dy
+
+
+class SoftmaxCrossentropy:
+    """``categorical_crossentropy(one_hot(labels), softmax(z))`` on probabilities: the softmax
+    and each row's loss in one compiled pass, and back, ``g * (q - onehot)`` by rows (zero where
+    the clip holds), which is what the two VJPs give (``_replay_kernels.py``)."""
+
+    def __init__(self, z: int, labels: int, p: int, loss: int, kinds: list, needs_z: bool, compiled: Any):
+        self.z, self.labels, self.p, self.loss = z, labels, p, loss
+        self.kernels = compiled
+        self.probabilities = np.empty(*kinds[p])
+        self.losses = np.empty(*kinds[loss])
+        self.grad = np.empty(*kinds[z]) if needs_z else None
+        self.rows = kinds[loss][0]
+        self.fresh = self.targets = {z} if needs_z else set()
+
+    def forward(self, slots: list, residuals: list) -> None:
+        p = self.probabilities
+        eps = p.dtype.type(config.epsilon())
+        self.kernels.softmax_crossentropy_rows(np.ascontiguousarray(slots[self.z]), self._labels(slots), p,
+                                               self.losses, eps)
+        slots[self.p], slots[self.loss] = p, self.losses
+
+    def backward(self, slots: list, grads: list, residuals: list, learning_rate) -> None:
+        g = grads[self.loss]
+        if g is None or self.grad is None:
+            return
+        p = self.probabilities
+        g = np.ascontiguousarray(np.broadcast_to(g, self.rows), p.dtype)
+        self.kernels.softmax_crossentropy_grad(p, self._labels(slots), g, self.grad, p.dtype.type(config.epsilon()))
+        contribute(grads, self.z, self.grad)
+
+    def _labels(self, slots: list) -> np.ndarray:
+        return np.asarray(slots[self.labels]).astype(np.int64, copy=False)  # as one_hot reads them
+
+
+class MeanTail:
+    """``divide_no_nan(sum(values), constant)`` (how a loss reduces over the batch): the scalar
+    in one expression, and back, the constant gradient ``g / constant`` spread over ``values``."""
+
+    def __init__(self, values: int, constant: int, out: int, kinds: list, needs_values: bool):
+        self.values, self.constant, self.out = values, constant, out
+        self.shape, self.dtype = kinds[values]
+        self.out_dtype = kinds[out][1]
+        self.needs_values = needs_values
+        self.fresh: set = set()  # the spread gradient is a broadcast view, never changed in place
+        self.targets = {values} if needs_values else set()
+
+    def forward(self, slots: list, residuals: list) -> None:
+        total = np.sum(slots[self.values], dtype=self.dtype)
+        c = slots[self.constant]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.true_divide(total, c) if c != 0 else np.zeros((), self.dtype)
+        slots[self.out] = np.asarray(value).astype(self.out_dtype, copy=False)
+
+    def backward(self, slots: list, grads: list, residuals: list, learning_rate) -> None:
+        g = grads[self.out]
+        if g is None or not self.needs_values:
+            return
+        c = slots[self.constant]
+        scale = np.true_divide(g, c) if c != 0 else np.zeros((), self.dtype)
+        contribute(grads, self.values, np.broadcast_to(np.asarray(scale).astype(self.dtype), self.shape))
