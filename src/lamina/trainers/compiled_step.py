@@ -153,6 +153,7 @@ class _Replay:
         externals = {target, loss, *outputs, *(slot for slot, _ in per_output)}
         fused = replay_fusion.FusedProgram(program, backward, externals, model.optimizer, variables)
         self.forward, self.backward, self.folded = fused.forward, fused.backward, fused.folded
+        self.kernels = fused.kernels  # the fused groups (replay_kernels.py), for tests and profiles
         folded = {id(v) for v in self.folded}
         kept = [v for v in variables if id(v) not in folded]
         self.variables = kept  # the ones the optimizer's apply updates
@@ -205,9 +206,24 @@ class _Replay:
             y_pred = _pack_like(self.y_pred_like, [Tensor(np.array(slots[s])) for s in self.outputs])
             return model.compute_metrics(x, y, y_pred, sample_weight)
         y_pred = _pack_like(self.y_pred_like, [Tensor(slots[s]) for s in self.outputs])
-        if model._compile_metrics is not None and y is not None:
-            model._compile_metrics.update_state(*model._per_output(y, y_pred, sample_weight))
+        metrics = model._compile_metrics
+        if metrics is not None and y is not None and not self._sparse_metrics(metrics, y, y_pred, sample_weight):
+            metrics.update_state(*model._per_output(y, y_pred, sample_weight))
         return None
+
+    def _sparse_metrics(self, metrics, y, y_pred, sample_weight) -> bool:
+        """The fused plan's shortcut (``Metric.fused_update``) for one output of class scores
+        with integer labels and no sample weights: a metric that has one counts from the arrays;
+        False (nothing done) for anything else."""
+        if len(self.outputs) != 1 or sample_weight is not None or not metrics.built or not isinstance(y, Tensor):
+            return False
+        labels, p = y._value, y_pred._value if isinstance(y_pred, Tensor) else None
+        if p is None or p.ndim != 2 or labels.ndim != 1 or labels.dtype.kind not in "iu" or len(labels) != len(p):
+            return False
+        for metric in metrics.metrics:
+            if not metric.fused_update(p, labels, "sparse"):
+                metric.update_state(y, y_pred)
+        return True
 
 
 def _track(tracker, value: np.ndarray, count: int) -> None:

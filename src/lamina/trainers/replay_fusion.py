@@ -66,7 +66,8 @@ class _Graph:
         self.index_of = {id(step): k for k, step in enumerate(self.steps)}
         self.entries = {self.index_of[id(entry[0])]: index for index, entry in enumerate(laid_out)}
         self.laid_out, self.externals = laid_out, externals
-        self.constants = {slot for slot, kind, _ in program.sources if kind == CONSTANT}
+        self.constant_values = {slot: what for slot, kind, what in program.sources if kind == CONSTANT}
+        self.constants = set(self.constant_values)
         self.variables = {program.slot(v): v for v in variables if program.slot(v) is not None}
         self.variable_slots = {slot for slot, kind, _ in program.sources if kind == VARIABLE}
         self.optimizer = optimizer
@@ -172,7 +173,10 @@ def _mean_tail(graph: _Graph, k: int):
             or not _float_kind(kinds[values]) or kinds[total] != ((), kinds[values][1])
             or kinds[out] != kinds[total]):
         return None
-    return (k, d), replay_kernels.MeanTail(values, constant, out, kinds, graph.needs(k)[0])
+    value = graph.constant_values[constant]
+    if np.ndim(value) != 0 or not np.isfinite(value):
+        return None
+    return (k, d), replay_kernels.MeanTail(values, float(value), out, kinds, graph.needs(k)[0])
 
 
 _MATCHERS = (_affine, _relu, _softmax_crossentropy, _mean_tail)

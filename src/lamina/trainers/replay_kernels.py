@@ -12,15 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import blas, config
+from ..backend import config
+from . import sgd_in_product
 from .replay_ops import contribute
 
 
 class Affine:
-    """``matmul(a, w) + b`` with a 1-D ``b``, as one product into a buffer holding ``b``
-    (BLAS ``beta = 1``); back, ``a``'s gradient into a buffer, and ``w``'s and ``b``'s either into
-    buffers or, under plain SGD (``sgd_in_product.py``), straight into the weights, ``b``'s as the
-    product of a row of ones with the output's gradient."""
+    """``matmul(a, w) + b`` with a 1-D ``b``: the product and the bias added into one buffer; back,
+    ``a``'s gradient into a buffer, and ``w``'s and ``b``'s either into buffers (for the optimizer)
+    or, under plain SGD, straight into the weights: ``w``'s inside its gradient's product
+    (``sgd_in_product.py``), ``b``'s from the product of a row of ones with the output's gradient."""
 
     def __init__(self, a: int, w: int, b: int, out: int, kinds: list, needs: tuple, folds: tuple):
         self.a, self.w, self.b, self.out = a, w, b, out
@@ -31,32 +32,32 @@ class Affine:
         self.grad_a = np.empty(kinds[a][0], dtype) if need_a else None
         self.grad_w = np.empty(kinds[w][0], dtype) if need_w and self.fold_w is None else None
         self.grad_b = np.empty(kinds[b][0], dtype) if need_b and self.fold_b is None else None
-        self.ones = np.ones((1, shape[0]), dtype) if self.fold_b is not None else None
+        self.ones = np.ones((1, shape[0]), dtype)
+        self.bias_step = np.empty((1, shape[1]), dtype)
         self.fresh = {slot for slot, grad in ((a, self.grad_a), (w, self.grad_w), (b, self.grad_b)) if grad is not None}
         self.targets = self.fresh
 
     def forward(self, slots: list, residuals: list) -> None:
-        out = self.buffer
-        np.copyto(out, slots[self.b])
-        blas.gemm(np.ascontiguousarray(slots[self.a]), slots[self.w], out, beta=1.0)
-        slots[self.out] = out
+        out = np.matmul(slots[self.a], slots[self.w], out=self.buffer)
+        slots[self.out] = np.add(out, slots[self.b], out=out)  # NumPy's products: ctypes costs ~8 us a call
 
     def backward(self, slots: list, grads: list, residuals: list, learning_rate) -> None:
         g = grads[self.out]
         if g is None:
             return
-        g = np.ascontiguousarray(g)
-        w, a = slots[self.w], np.ascontiguousarray(slots[self.a])
+        w, a = slots[self.w], slots[self.a]
         if self.grad_a is not None:  # from the weights before their update
-            contribute(grads, self.a, blas.gemm(g, w, self.grad_a, trans_b=True))
+            contribute(grads, self.a, np.matmul(g, w.T, out=self.grad_a))
         if self.fold_w is not None:
-            blas.gemm(a, g, w, trans_a=True, alpha=-learning_rate, beta=1.0)
+            sgd_in_product.update(a, g, self.fold_w, learning_rate)
         elif self.grad_w is not None:
-            contribute(grads, self.w, blas.gemm(a, g, self.grad_w, trans_a=True))
-        if self.fold_b is not None:
-            blas.gemm(self.ones, g, slots[self.b].reshape(1, -1), alpha=-learning_rate, beta=1.0)
+            contribute(grads, self.w, np.matmul(a.T, g, out=self.grad_w))
+        if self.fold_b is not None:  # the batch's sum as a product with a row of ones
+            step = np.matmul(self.ones, g, out=self.bias_step)
+            np.multiply(step, learning_rate, out=step)
+            np.subtract(slots[self.b], step[0], out=slots[self.b])
         elif self.grad_b is not None:
-            contribute(grads, self.b, np.sum(g, axis=0, out=self.grad_b))
+            contribute(grads, self.b, np.add.reduce(g, axis=0, out=self.grad_b))
 
 
 class Relu:
@@ -134,8 +135,9 @@ class MeanTail:
     """``divide_no_nan(sum(values), constant)`` (how a loss reduces over the batch): the scalar
     in one expression, and back, the constant gradient ``g / constant`` spread over ``values``."""
 
-    def __init__(self, values: int, constant: int, out: int, kinds: list, needs_values: bool):
-        self.values, self.constant, self.out = values, constant, out
+    def __init__(self, values: int, constant: float, out: int, kinds: list, needs_values: bool):
+        self.values, self.out = values, out
+        self.constant = constant  # a constant of the program: the same at every step
         self.shape, self.dtype = kinds[values]
         self.out_dtype = kinds[out][1]
         self.needs_values = needs_values
@@ -143,16 +145,14 @@ class MeanTail:
         self.targets = {values} if needs_values else set()
 
     def forward(self, slots: list, residuals: list) -> None:
-        total = np.sum(slots[self.values], dtype=self.dtype)
-        c = slots[self.constant]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.true_divide(total, c) if c != 0 else np.zeros((), self.dtype)
-        slots[self.out] = np.asarray(value).astype(self.out_dtype, copy=False)
+        total = np.add.reduce(slots[self.values], axis=None, dtype=self.dtype)
+        # in float64, as the eager division by the float64 constant
+        value = float(total) / self.constant if self.constant != 0 else 0.0
+        slots[self.out] = np.asarray(value, self.out_dtype)
 
     def backward(self, slots: list, grads: list, residuals: list, learning_rate) -> None:
         g = grads[self.out]
         if g is None or not self.needs_values:
             return
-        c = slots[self.constant]
-        scale = np.true_divide(g, c) if c != 0 else np.zeros((), self.dtype)
-        contribute(grads, self.values, np.broadcast_to(np.asarray(scale).astype(self.dtype), self.shape))
+        scale = float(g) / self.constant if self.constant != 0 else 0.0
+        contribute(grads, self.values, np.broadcast_to(np.asarray(scale, self.dtype), self.shape))

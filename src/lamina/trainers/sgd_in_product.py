@@ -44,8 +44,18 @@ def folds(optimizer, laid_out: list, variables: list, slot_of) -> dict[int, tupl
     return found
 
 
+SMALL = 8192  # weights below which NumPy's product and two passes beat a ctypes call (~8 us, measured)
+
+
 def update(left: np.ndarray, grad: np.ndarray, variable, learning_rate: float) -> None:
-    """``variable -= learning_rate * left.T @ grad`` in one product."""
+    """``variable -= learning_rate * left.T @ grad`` in one product (a small kernel: NumPy's
+    product, then SGD's own two passes)."""
+    value = variable._value
+    if value.size < SMALL:
+        step = np.matmul(left.T, grad)
+        np.multiply(step, learning_rate, out=step)
+        np.subtract(value, step, out=value)
+        return
     blas.gemm(np.ascontiguousarray(left), np.ascontiguousarray(grad), variable._value, trans_a=True,
               alpha=-learning_rate, beta=1.0)
 
