@@ -47,6 +47,30 @@ def test_with_adam_the_fused_products_write_gradient_buffers_for_the_optimizer()
     model = _check(LinearMLP, _sparse(lambda: lamina.optimizers.Adam(0.01)), x, y)
     affine = [k for k in _kernels(model) if type(k).__name__ == "Affine"]
     assert affine and all(k.fold_w is None and k.grad_w is not None and k.grad_b is not None for k in affine)
+    packed = model._compiled_step._packed  # the weights in one array, updated in one pass
+    assert all(np.shares_memory(k.grad_w, packed.grad) and np.shares_memory(k.grad_b, packed.grad) for k in affine)
+
+
+class _SharedKernel(lamina.Model):
+    """One kernel in two products: two contributions to its gradient, so neither writes it
+    into the packed array in place (the second would overwrite the first)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.square = Linear(8)
+        self.out = Linear(3)
+
+    def call(self, inputs):
+        h = ops.relu(self.square(inputs))
+        return ops.softmax(self.out(ops.relu(ops.matmul(h, self.square.w) + self.square.b)))
+
+
+def test_a_kernel_shared_by_two_products_sums_both_gradients():
+    x, y = _data()
+    model = _check(_SharedKernel, _sparse(lambda: lamina.optimizers.Adam(0.01)), x, y)
+    packed = model._compiled_step._packed
+    shared = [k for k in _kernels(model) if type(k).__name__ == "Affine" and k.grad_w.shape == (8, 8)]
+    assert len(shared) == 4 and not any(np.shares_memory(k.grad_w, packed.grad) for k in shared)
 
 
 def test_without_numba_kernels_the_head_is_not_fused_and_still_matches():
@@ -152,3 +176,4 @@ def test_sample_weights_replay_through_the_fused_groups():
     assert _replayed(compiled[0])
     _assert_same_training(compiled, eager)
     assert "Affine" in _names(compiled[0])
+

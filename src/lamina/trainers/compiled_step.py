@@ -99,6 +99,8 @@ class CompiledStep:
                 if self._packed is _MISSING:  # packed once: a second pack would move the state again
                     self._packed = _PackedUpdate.maybe(model, variables)
                 replay.packed = self._packed
+                if self._packed is not None:
+                    replay.gradients_into(self._packed)
             else:
                 self.refused = "the loss or an output does not come from the recorded ops"
         return logs
@@ -153,6 +155,7 @@ class _Replay:
         externals = {target, loss, *outputs, *(slot for slot, _ in per_output)}
         fused = replay_fusion.FusedProgram(program, backward, externals, model.optimizer, variables)
         self.forward, self.backward, self.folded = fused.forward, fused.backward, fused.folded
+        self.fused = fused
         self.kernels = fused.kernels  # the fused groups (replay_kernels.py), for tests and profiles
         folded = {id(v) for v in self.folded}
         kept = [v for v in variables if id(v) not in folded]
@@ -166,6 +169,12 @@ class _Replay:
                 self.template[slot] = what
         self.overridden_metrics = model._steps_overridden("compute_metrics")
         self.packed: _PackedUpdate | None = None  # shared by the programs of every shape of batch
+
+    def gradients_into(self, packed: _PackedUpdate) -> None:
+        """The fused products write their weights' gradients into the packed array's views."""
+        views = {id(v): view for v, view in zip(packed.variables, packed.views)}
+        self.fused.gradients_into({slot: views[id(v)] for v, slot in zip(self.variables, self.var_slots)
+                                   if slot is not None and id(v) in views})
 
     @classmethod
     def build(cls, model, program: Program, loss, scaled, y_pred, per_output, variables) -> _Replay | None:
@@ -266,7 +275,8 @@ class _PackedUpdate:
         if any(g is None for g in grads):
             return False
         for view, grad in zip(self.views, grads):
-            view[...] = grad
+            if grad is not view:  # a fused product wrote it in place already
+                view[...] = grad
         optimizer = self.optimizer
         optimizer.update_steps([self.grad], [self.whole], optimizer.current_learning_rate())
         for variable in self.variables:

@@ -241,6 +241,7 @@ class FusedProgram:
                 self.backward.append(group[1].backward)
                 for slot in group[1].targets:
                     contributions[slot].append(slot in group[1].fresh)
+        self.contributions = contributions
         self.kernels = [group[1] for group in {id(g): g for g in groups.values()}.values()]
         for kernel in self.kernels:
             if isinstance(kernel, replay_kernels.Relu):
@@ -248,3 +249,12 @@ class FusedProgram:
         self.folded = [variable for _, variable in graph.folds.values()]
         self.folded += [kernel.fold_b for kernel in self.kernels
                         if isinstance(kernel, replay_kernels.Affine) and kernel.fold_b is not None]
+
+    def gradients_into(self, views: dict[int, np.ndarray]) -> None:
+        """Let the fused products write the gradient of each weight (by slot) straight into its
+        view of the optimizer's packed array (``compiled_step._PackedUpdate``), where their op is
+        the only one adding to it: no copy into the packed array before the update."""
+        for kernel in self.kernels:
+            if isinstance(kernel, replay_kernels.Affine):
+                kernel.gradients_into({slot: view for slot, view in views.items()
+                                       if self.contributions.get(slot) == [True]})

@@ -60,6 +60,14 @@ class Affine:
             contribute(grads, self.b, np.add.reduce(g, axis=0, out=self.grad_b))
 
 
+    def gradients_into(self, views: dict[int, np.ndarray]) -> None:
+        """Write the gradients of ``w`` and ``b`` into these arrays (by slot) from now on."""
+        for name, slot in (("grad_w", self.w), ("grad_b", self.b)):
+            buffer, view = getattr(self, name), views.get(slot)
+            if buffer is not None and view is not None and view.shape == buffer.shape and view.dtype == buffer.dtype:
+                setattr(self, name, view)
+
+
 class Relu:
     """``relu(z)`` into a buffer (numba's loop when the compiled kernels are on); back,
     ``g * (y > 0)``, in place when this op owns ``g`` (``owns_gradient``)."""
