@@ -13,7 +13,7 @@ from test_compiled_step import Linear, LinearMLP, _assert_same_training, _data, 
 
 def _kernels(model) -> list:
     return [kernel for replay in model._compiled_step._replays.values() if replay is not None
-            for kernel in replay.kernels]
+            for kernel in replay.fused.kernels]
 
 
 def _names(model) -> set:
@@ -40,6 +40,13 @@ def test_every_pattern_fuses_on_the_user_linear_model_and_matches_eager():
     assert all(k.fold_w is not None and k.fold_b is not None and k.grad_w is None for k in affine)
     relu = [k for k in _kernels(model) if type(k).__name__ == "Relu"]
     assert relu and all(k.owns_gradient for k in relu)  # its gradient comes from one Affine's buffer
+
+
+def test_float64_models_fuse_too(float64):
+    x, y = _data()
+    model = _check(LinearMLP, _sparse(), x.astype(np.float64), y)
+    assert _names(model) == {"Affine", "Relu", "SoftmaxCrossentropy", "MeanTail"}
+    assert all(k.buffer.dtype == np.float64 for k in _kernels(model) if type(k).__name__ == "Affine")
 
 
 def test_with_adam_the_fused_products_write_gradient_buffers_for_the_optimizer():

@@ -5,7 +5,10 @@ The first two batches of each shape run the eager ``train_step`` under a ``StepT
 (``step_trace.py``). When both traces make the same program, later batches of that shape run
 the program: each primitive's forward rule on arrays, then the VJPs of the steps the loss
 depends on, in reverse, then the optimizer, the loss trackers and the compiled metrics, the
-same calls the eager step makes, with no ``Layer.__call__``, no tensors and no tape.
+same calls the eager step makes, with no ``Layer.__call__``, no tensors and no tape. Where the
+program holds a pattern the fused plan runs fast (a product plus a bias, relu, softmax with the
+sparse crossentropy, the loss's mean), ``replay_fusion.py`` runs it as one group into buffers
+of its own (``replay_kernels.py``), with plain SGD's updates inside the backward pass.
 
 What makes a step stay eager (Keras would run it once and freeze it; lamina runs it as
 written, which is never wrong): ``run_eagerly=True`` or ``jit_compile=False``; an overridden
@@ -155,8 +158,7 @@ class _Replay:
         externals = {target, loss, *outputs, *(slot for slot, _ in per_output)}
         fused = replay_fusion.FusedProgram(program, backward, externals, model.optimizer, variables)
         self.forward, self.backward, self.folded = fused.forward, fused.backward, fused.folded
-        self.fused = fused
-        self.kernels = fused.kernels  # the fused groups (replay_kernels.py), for tests and profiles
+        self.fused = fused  # its kernels: the fused groups (replay_kernels.py)
         folded = {id(v) for v in self.folded}
         kept = [v for v in variables if id(v) not in folded]
         self.variables = kept  # the ones the optimizer's apply updates

@@ -131,7 +131,8 @@ class SoftmaxCrossentropy:
         if g is None or self.grad is None:
             return
         p = self.probabilities
-        g = np.ascontiguousarray(np.broadcast_to(g, self.rows), p.dtype)
+        if g.shape != self.rows or g.dtype != p.dtype or not g.flags.c_contiguous:
+            g = np.ascontiguousarray(np.broadcast_to(g, self.rows), p.dtype)
         self.kernels.softmax_crossentropy_grad(p, self._labels(slots), g, self.grad, p.dtype.type(config.epsilon()))
         contribute(grads, self.z, self.grad)
 
@@ -141,7 +142,7 @@ class SoftmaxCrossentropy:
 
 class MeanTail:
     """``divide_no_nan(sum(values), constant)`` (how a loss reduces over the batch): the scalar
-    in one expression, and back, the constant gradient ``g / constant`` spread over ``values``."""
+    in one expression, and back, ``g / constant`` written over a buffer shaped like ``values``."""
 
     def __init__(self, values: int, constant: float, out: int, kinds: list, needs_values: bool):
         self.values, self.out = values, out
@@ -149,8 +150,8 @@ class MeanTail:
         self.shape, self.dtype = kinds[values]
         self.out_dtype = kinds[out][1]
         self.needs_values = needs_values
-        self.fresh: set = set()  # the spread gradient is a broadcast view, never changed in place
-        self.targets = {values} if needs_values else set()
+        self.spread = np.empty(self.shape, self.dtype)  # the gradient of every value: one number
+        self.fresh = self.targets = {values} if needs_values else set()
 
     def forward(self, slots: list, residuals: list) -> None:
         total = np.add.reduce(slots[self.values], axis=None, dtype=self.dtype)
@@ -162,5 +163,5 @@ class MeanTail:
         g = grads[self.out]
         if g is None or not self.needs_values:
             return
-        scale = float(g) / self.constant if self.constant != 0 else 0.0
-        contribute(grads, self.values, np.broadcast_to(np.asarray(scale, self.dtype), self.shape))
+        self.spread.fill(float(g) / self.constant if self.constant != 0 else 0.0)  # in float64, then cast
+        contribute(grads, self.values, self.spread)
