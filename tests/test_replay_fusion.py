@@ -184,3 +184,23 @@ def test_sample_weights_replay_through_the_fused_groups():
     _assert_same_training(compiled, eager)
     assert "Affine" in _names(compiled[0])
 
+
+
+class _TwoRelusAdded(lamina.Model):
+    """``relu(a) + relu(b)``: the add's VJP hands both relus the same gradient array, so
+    neither may change it in place."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.left, self.right, self.out = Linear(6), Linear(6), Linear(3)
+
+    def call(self, inputs):
+        return ops.softmax(self.out(ops.relu(self.left(inputs)) + ops.relu(self.right(inputs))))
+
+
+def test_relus_sharing_one_gradient_array_do_not_change_it_in_place():
+    x, y = _data()
+    x = x - 0.5  # both signs, so the two relus mask different units
+    model = _check(_TwoRelusAdded, _sparse(), x, y)
+    relu = [k for k in _kernels(model) if type(k).__name__ == "Relu"]
+    assert len(relu) == 4 and not any(k.owns_gradient for k in relu)
