@@ -92,6 +92,7 @@ def backward_op(laid_out_entry, fold) -> Callable:
 
 
 def run_forward(ops: list, slots: list, n_residuals: int) -> list:
+    """Run the forward ops over ``slots`` (filled with the sources); return the residuals."""
     residuals: list = [None] * n_residuals
     for op in ops:
         op(slots, residuals)
@@ -99,6 +100,8 @@ def run_forward(ops: list, slots: list, n_residuals: int) -> list:
 
 
 def run_backward(ops: list, slots: list, residuals: list, target: int, seed, learning_rate) -> list:
+    """Run the backward ops from ``seed`` at ``target``; return the gradient of every slot (None
+    where none flows). ``learning_rate``: for the updates that land inside the backward pass."""
     grads: list = [None] * len(slots)
     grads[target] = seed
     for op in ops:
