@@ -99,7 +99,7 @@ def _affine(graph: _Graph, k: int):
     a, w = step.args
     (product,) = step.outputs
     j = graph.sole_reader(product)
-    if not graph.is_a(j, "add") or len(set(graph.steps[j].args)) != 2:
+    if j is None or not graph.is_a(j, "add") or len(set(graph.steps[j].args)) != 2:
         return None
     add = graph.steps[j]
     b = add.args[1] if add.args[0] == product else add.args[0]
