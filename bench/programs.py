@@ -101,6 +101,28 @@ def fit():
         accuracy.update_state(yb, probabilities)
     accuracy.reset_state()
 """
+TAPE_FUNCTION_LAMINA = SEQUENTIAL + """
+optimizer = K.optimizers.SGD(0.01)
+loss_fn = K.losses.SparseCategoricalCrossentropy()
+accuracy = K.metrics.SparseCategoricalAccuracy()
+
+@K.function  # the TensorFlow guide's train_step, as `import lamina as tf` runs it
+def train_step(xb, yb):
+    with K.GradientTape() as tape:
+        probabilities = model(xb, training=True)
+        loss = loss_fn(yb, probabilities)
+    grads = tape.gradient(loss, model.trainable_weights)
+    optimizer.apply_gradients(zip(grads, model.trainable_weights))
+    accuracy.update_state(yb, probabilities)
+    return loss
+
+def fit():
+    order = rng.permutation(len(x))
+    for start in range(0, len(x), 32):
+        rows = order[start:start + 32]
+        train_step(x[rows], y[rows])
+    accuracy.reset_state()
+"""
 TAPE_JAX = SEQUENTIAL + """
 import jax
 optimizer = K.optimizers.SGD(0.01)
@@ -158,6 +180,8 @@ PROGRAMS = {  # name: (lamina's code, Keras's code, target against the Sequentia
     "subclassed": (SUBCLASSED + COMPILE_FIT, SUBCLASSED + COMPILE_FIT, 1.3, "subclassed Model of Dense, fit"),
     "linear": (LINEAR + COMPILE_FIT, LINEAR + COMPILE_FIT, 2.0, "subclassed Model of a user's Linear, fit"),
     "tape": (TAPE_LAMINA, TAPE_JAX, 2.0, "GradientTape loop (JAX: value_and_grad + jit)"),
+    "tape_function": (TAPE_FUNCTION_LAMINA, TAPE_JAX, 2.0,
+                      "GradientTape loop, train_step in tf.function (JAX: value_and_grad + jit)"),
     "wide_deep": (WIDE_DEEP.replace("CONCATENATE", "K.ops.concatenate").replace("AXIS", ", axis=-1"),
                   WIDE_DEEP.replace("CONCATENATE", "K.layers.concatenate").replace("AXIS", ""), None,
                   "wide and deep regression, 11,610 rows, Adam"),

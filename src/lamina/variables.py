@@ -21,7 +21,7 @@ import weakref
 
 import numpy as np
 
-from . import _versions
+from . import _macros, _versions
 from .layers.call_context import inferring_shapes
 from .ops.dtypes import standardize_dtype
 from .ops.tensor import Tensor, to_array
@@ -77,6 +77,7 @@ class Variable(Tensor):
         return ops.convert_to_tensor(self)
 
     # --- writes: the only ways the value changes -------------------------------------------------
+    @_macros.stateful
     def assign(self, value) -> Variable:
         """Write ``value`` (same shape, or broadcastable to it) into the variable."""
         if inferring_shapes():  # a layer runs on stand-ins to find its output shape: no effects
@@ -89,10 +90,12 @@ class Variable(Tensor):
         self._version += 1
         return self
 
+    @_macros.stateful
     def assign_add(self, delta) -> Variable:
         """``variable += delta``."""
         return self.assign(self._value + to_array(delta))
 
+    @_macros.stateful
     def assign_sub(self, delta) -> Variable:
         """``variable -= delta``."""
         return self.assign(self._value - to_array(delta))
@@ -100,6 +103,8 @@ class Variable(Tensor):
     def _written(self) -> None:
         """An optimizer or the fused plan changed the buffer in place: bump the version."""
         self._version += 1
+        if _macros.RECORDERS:
+            _macros.unexplained_write(self)
 
     @classmethod
     def wrapping(cls, array: np.ndarray, name: str, trainable: bool = True) -> Variable:

@@ -37,7 +37,7 @@ Only NumPy's own OpenBLAS is governed (the one ``blas.py`` calls): one pool for 
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import contextlib
 import ctypes
@@ -46,6 +46,7 @@ import os
 import re
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -212,7 +213,10 @@ def _default_threads(filepath: str) -> int:
 
 def user_setting(pool: BlasPool) -> str | None:
     """What the user set for BLAS threads, if anything (then lamina leaves the pool alone)."""
-    for name in USER_VARIABLES:
+    environ = getattr(os.environ, "_data", None)  # CPython's bytes dict: a tape asks twice a step, and
+    for name in USER_VARIABLES:                   # os.environ.get costs ~2 us a name
+        if environ is not None and name.encode() not in environ:
+            continue
         if os.environ.get(name, "").strip():
             return f"{name}={os.environ[name]}"
     if pool.current() != pool.default:
@@ -266,8 +270,7 @@ def largest_product(model, rows: int | None) -> int | None:
     return rows * max(sizes) if sizes and rows else None
 
 
-@contextlib.contextmanager
-def blas_threads(model, rows: int | None = None):
+class blas_threads:  # noqa: N801 (a context manager used as a function, as contextlib's are)
     """Run the body with the BLAS threads :func:`choose_threads` picks for ``model`` on batches of
     ``rows`` (model or rows None: not known; a ``GradientTape`` passes no model), re-decided
     between the batches of :func:`paced` (which the block gives as its value); the pool's count
@@ -281,21 +284,34 @@ def blas_threads(model, rows: int | None = None):
     ...     [len(batch) for batch in batches([[1], [2, 3]])]
     [1, 2]
     """
-    _calls.depth = getattr(_calls, "depth", 0) + 1
-    try:
-        governor = _enter(model, rows)
-        if governor is None:
-            yield paced
-            return
+
+    __slots__ = ("model", "rows", "governor")
+
+    def __init__(self, model: Any, rows: int | None = None):
+        self.model, self.rows = model, rows
+        self.governor: Governor | None = None
+
+    # a class, not a generator: a user's training loop opens two of these a step (~3 us, not 18)
+    def __enter__(self) -> Callable:
+        _calls.depth = getattr(_calls, "depth", 0) + 1
         try:
-            governor.decide(time.perf_counter())
-            yield paced
+            self.governor = _enter(self.model, self.rows)
+            if self.governor is not None:
+                self.governor.decide(time.perf_counter())
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return paced
+
+    def __exit__(self, *exc_info) -> None:
+        governor, self.governor = self.governor, None
+        try:
+            if governor is not None:
+                governor.close()
+                with _lock:
+                    _active.remove(governor)
         finally:
-            governor.close()
-            with _lock:
-                _active.remove(governor)
-    finally:
-        _calls.depth -= 1
+            _calls.depth -= 1
 
 
 def for_user_loop() -> contextlib.AbstractContextManager:

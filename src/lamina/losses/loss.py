@@ -38,6 +38,9 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size") -
     """Keras's ``reduce_values``: the sum, divided as ``reduction`` says."""
     if reduction in ("none", None) or values.ndim == 0:
         return values
+    if values.size and (reduction in ("sum_over_batch_size", "mean") or sample_weight is None
+                        and reduction == "mean_with_sample_weight"):
+        return ops.mean(values)  # the sum over the count, as one node (a training loop pays per op)
     loss = ops.sum(values)
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
         divisor: Tensor | float

@@ -6,11 +6,12 @@ from typing import Callable
 
 import numpy as np
 
-from .. import backend, initializers, losses  # noqa: F401  (losses: the doctests use it)
+from .. import _macros, backend, initializers, losses  # noqa: F401  (losses: the doctests use it)
 from ..variables import Variable
 
 
 MetricVariable = Variable  # a metric's state is a Variable (``assign_add``, arithmetic), as in Keras
+_STATEFUL = ("update_state", "result", "reset_state")
 
 
 class Metric:
@@ -64,6 +65,14 @@ class Metric:
         """``value`` as a scalar of the metric's dtype (floatx by default, as in Keras)."""
         return np.asarray(value, self.dtype)[()]
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # a metric's state may be plain Python numbers (Mean's): a tf.function's replay calls these again
+        for name in _STATEFUL:
+            if name in cls.__dict__ and not hasattr(cls.__dict__[name], "__wrapped_stateful__"):
+                setattr(cls, name, _macros.stateful(cls.__dict__[name]))
+
+    @_macros.stateful
     def reset_state(self) -> None:
         for variable in self._variables:
             variable.assign(np.zeros(variable.shape, variable._value.dtype))

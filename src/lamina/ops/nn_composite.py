@@ -162,8 +162,84 @@ def sparse_categorical_crossentropy(target: TensorLike, output: TensorLike, from
     if axis in (-1, output.ndim - 1) and labels.shape != output.shape[:-1]:
         raise ValueError(f"sparse_categorical_crossentropy: the labels' shape {labels.shape} must be the "
                          f"output's {output.shape} without its class axis")
+    if axis in (-1, output.ndim - 1):
+        return _SPARSE_CCE(labels, output, from_logits=bool(from_logits))
     encoded = one_hot(labels, output.shape[axis], axis=axis, dtype=output.dtype)
     return categorical_crossentropy(encoded, output, from_logits=from_logits, axis=axis)
+
+
+# the sparse crossentropy as one node: the label's probability picked, not a one-hot made and
+# multiplied (a user's training loop pays per op); a label outside [0, classes) gives 0, as its
+# all-zero one-hot vector does in the composite
+def _picked(labels, output):
+    labels = np.asarray(labels).astype(np.int64, copy=False)
+    valid = (labels >= 0) & (labels < output.shape[-1])
+    return valid, np.where(valid, labels, 0)[..., None]
+
+
+def _kernels(output):
+    """The compiled loops (``_crossentropy_kernels.py``) where they apply: a C-contiguous 2-D float
+    output, numba installed and the compiled kernels on (``LAMINA_KERNELS``); else None."""
+    if output.ndim != 2 or output.dtype.kind != "f" or not output.flags.c_contiguous:
+        return None
+    from ..optimizers import kernels
+    if kernels.compiled() is None:
+        return None
+    from . import _crossentropy_kernels
+    return _crossentropy_kernels
+
+
+def _sparse_cce_forward(labels, output, from_logits):
+    compiled = _kernels(output)
+    if compiled is not None:
+        out = np.empty(output.shape[0], output.dtype)
+        compiled.sparse_loss(output, np.asarray(labels).astype(np.int64, copy=False).reshape(-1),
+                             output.dtype.type(config.epsilon()), bool(from_logits), out)
+        return out
+    valid, index = _picked(labels, output)
+    if from_logits:
+        top = output.max(axis=-1, keepdims=True)
+        log_p = (np.take_along_axis(output, index, -1) - top) - np.log(np.exp(output - top).sum(axis=-1, keepdims=True))
+    else:
+        eps = config.epsilon()
+        q = np.take_along_axis(output, index, -1) / output.sum(axis=-1, keepdims=True)
+        log_p = np.log(np.clip(q, eps, 1 - eps))
+    loss = -log_p[..., 0]
+    return loss if valid.all() else np.where(valid, loss, 0).astype(loss.dtype, copy=False)
+
+
+def _sparse_cce_vjp(g, out, labels, output, from_logits):
+    compiled = _kernels(output)
+    if compiled is not None:
+        grad = np.empty_like(output)
+        compiled.sparse_loss_grad(np.ascontiguousarray(g, output.dtype).reshape(-1), output,
+                                  np.asarray(labels).astype(np.int64, copy=False).reshape(-1),
+                                  output.dtype.type(config.epsilon()), bool(from_logits), grad)
+        return None, grad
+    valid, index = _picked(labels, output)
+    g = np.where(valid, g, 0).astype(output.dtype, copy=False)[..., None]
+    if from_logits:  # g (softmax - one_hot)
+        e = np.exp(output - output.max(axis=-1, keepdims=True))
+        grad = e * (g / e.sum(axis=-1, keepdims=True))
+        np.put_along_axis(grad, index, np.take_along_axis(grad, index, -1) - g, -1)
+        return None, grad
+    eps = config.epsilon()
+    total = output.sum(axis=-1, keepdims=True)
+    q = np.take_along_axis(output, index, -1) / total
+    inside = (q > eps) & (q < 1 - eps)  # the clip stops the gradient outside
+    scale = np.where(inside, g / total, 0).astype(output.dtype, copy=False)
+    grad = np.repeat(scale, output.shape[-1], axis=-1)  # d(-log q_l)/d output_j: (1 - [j = l] / q_l) / total
+    np.put_along_axis(grad, index, scale * (1 - 1 / np.where(inside, q, 1)), -1)
+    return None, grad
+
+
+def _sparse_cce_composite(labels, output, from_logits):
+    encoded = _ops().one_hot(labels, output.shape[-1], dtype=output.dtype)
+    return _cce_composite(encoded, output, from_logits)
+
+
+_SPARSE_CCE = Primitive("sparse_categorical_crossentropy", _sparse_cce_forward, raw_vjp=_sparse_cce_vjp,
+                        composite=_sparse_cce_composite)
 
 
 def moments(x: TensorLike, axes: int | Sequence[int] | None, keepdims: bool = False,

@@ -20,12 +20,18 @@ import contextlib
 
 import numpy as np
 
+from .. import _macros
 from .tensor import Tensor
 
 
 def _blas_threads():
-    from ..backend import threads
-    return threads.for_user_loop()
+    if not _THREADS:
+        from ..backend import threads
+        _THREADS.append(threads)
+    return _THREADS[0].for_user_loop()
+
+
+_THREADS: list = []  # lamina.backend.threads, imported at the first tape (the import costs ~1.5 us a call)
 
 ACTIVE: list[GradientTape] = []  # the tapes recording now, innermost last
 # the recording tapes that want every primitive, differentiable or not (the step trace of
@@ -179,6 +185,9 @@ class GradientTape:
         """The gradient of ``target`` (summed over its leaves) with respect to each of ``sources``,
         in ``sources``' structure: ``None`` for a source the target does not depend on (or zeros
         with ``unconnected_gradients="zero"``)."""
+        trace = _macros.recorder()
+        if trace is not None:  # inside a tf.function's trace: one step of its program
+            return trace.record_gradient(self, target, sources, output_gradients, unconnected_gradients)
         self._check_use("gradient")
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
@@ -238,6 +247,9 @@ class GradientTape:
         return stacked.reshape((batch, *target.shape[1:], *source.shape[1:]))
 
     def _check_use(self, what: str) -> None:
+        trace = _macros.recorder()
+        if trace is not None:
+            trace.refuse(f"GradientTape.{what} inside the function")
         if self._used and not self._persistent:
             raise RuntimeError(f"GradientTape.{what} can only be called once on a non-persistent tape: "
                                "create the tape with GradientTape(persistent=True) to take several gradients")

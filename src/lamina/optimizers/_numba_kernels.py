@@ -11,6 +11,28 @@ import numpy as np
 
 
 
+@jit
+def sgd(w, g, lr):
+    for i in range(w.shape[0]):
+        w[i] -= lr * g[i]
+
+
+@jit
+def sgd_momentum(w, g, m, lr, momentum):
+    for i in range(w.shape[0]):
+        mi = m[i] * momentum - g[i] * lr
+        m[i] = mi
+        w[i] += mi
+
+
+@jit
+def sgd_nesterov(w, g, m, lr, momentum):
+    for i in range(w.shape[0]):
+        step = g[i] * lr
+        mi = m[i] * momentum - step
+        m[i] = mi
+        w[i] += mi * momentum - step
+
 
 @jit
 def adam(w, g, m, v, c1, c2, alpha, eps):

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import _macros, backend
 from ..variables import Variable
 from ._helpers import _as_array, _check_range, _is_int, clip
 from .schedules import LearningRateSchedule, deserialize, serialize
@@ -247,6 +247,7 @@ class Optimizer:
         return self._exclude_pattern is None or self._exclude_pattern.search(variable.name) is None
 
     # --- applying gradients --------------------------------------------------------------------
+    @_macros.stateful  # a tf.function's replay applies again (optimizer state is not in the ops)
     def apply(self, grads, variables=None) -> None:
         """One step: undo the loss scale, accumulate (if asked), clip, decay, ``update_step`` for
         each (grad, variable) pair, update the moving average, apply constraints. ``None``

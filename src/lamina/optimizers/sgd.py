@@ -1,8 +1,7 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum."""
 from __future__ import annotations
 
-import numpy as np
-
+from . import kernels
 from .optimizer import Optimizer, _check_range
 
 
@@ -28,19 +27,9 @@ class SGD(Optimizer):
                 self.add_slot(variable, "momentum")
 
     def update_step(self, grad, variable, learning_rate):
-        work = self.scratch(variable)  # no temporaries: a fresh 1 MB array per step costs more than the arithmetic
-        np.multiply(grad, learning_rate, out=work)
-        if not self.momentum:
-            variable._value -= work
-            return
-        m = self.slot(variable, "momentum")._value
-        m *= self.momentum
-        m -= work
-        if self.nesterov:
-            np.subtract(m * self.momentum, work, out=work)
-            variable._value += work
-        else:
-            variable._value += m
+        momentum = self.slot(variable, "momentum")._value if self.momentum else None
+        kernels.sgd(variable._value, grad, momentum, lambda: self.scratch(variable), learning_rate, self.momentum,
+                    self.nesterov)
 
     def gemm_momentum(self) -> float | None:
         """For the fused plan: the update can land inside the gradient's matrix product (plain

@@ -34,4 +34,5 @@ from .reductions import (argmax, argmin, cumprod, cumsum, reduce_all, reduce_any
 from .variable import Variable, VariableAggregation, VariableSynchronization
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
-    "array_ops", "creation", "devices", "execution", "math_ops", "reductions", "variable", "nn_ops"))
+    "array_ops", "creation", "devices", "execution", "math_ops", "reductions", "variable", "nn_ops",
+    "compiled_function", "fused_function"))

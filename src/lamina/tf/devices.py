@@ -25,12 +25,15 @@ def list_logical_devices(device_type=None) -> list:
 
 
 def run_functions_eagerly(run_eagerly: bool) -> None:
-    """Accepted: ``tf.function`` code always runs eagerly in lamina."""
+    """True: every ``tf.function`` runs its Python as written at each call (no trace, no replay)."""
+    from .compiled_function import EAGER_SWITCH
+    EAGER_SWITCH[0] = bool(run_eagerly)
 
 
 def functions_run_eagerly() -> bool:
-    """True: ``tf.function`` code always runs eagerly in lamina."""
-    return True
+    """Whether ``run_functions_eagerly(True)`` is in force."""
+    from .compiled_function import EAGER_SWITCH
+    return EAGER_SWITCH[0]
 
 
 def set_visible_devices(devices, device_type=None) -> None:

@@ -1,9 +1,10 @@
 """TensorFlow's execution names: ``function``, ``print``, ``GradientTape``, ``custom_gradient``,
 ``stop_gradient``, ``TensorSpec``, ``device``, ``name_scope``, ``executing_eagerly``.
 
-lamina runs eagerly, always: ``@tf.function`` (with or without arguments) runs the Python
-function as written at every call, so Python side effects happen at every call rather than once
-per trace (README, "Where lamina differs").
+``@tf.function`` (with or without arguments) traces the Python function's eager calls and
+replays what they did to the tensors on later calls of the same signature, as TensorFlow runs
+its graph (``compiled_function.py``): Python side effects happen while tracing only; what a
+replay could not follow (a tensor's value read in Python) keeps the function eager.
 
 >>> import lamina as tf
 >>> @tf.function
@@ -29,10 +30,11 @@ import sys
 
 import numpy as np
 
-from .. import ops
+from .. import _macros, ops
 from ..ops import GradientTape, custom_gradient
 from ..ops.tensor import Tensor
 from ._convert import tensor
+from .compiled_function import CompiledFunction
 
 _FUNCTION_OPTIONS = frozenset(("input_signature", "autograph", "jit_compile", "reduce_retracing",
                                "experimental_implements", "experimental_autograph_options",
@@ -42,9 +44,10 @@ _FUNCTION_OPTIONS = frozenset(("input_signature", "autograph", "jit_compile", "r
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
              **options) -> Callable:
-    """Decorate ``func`` (``@function`` or ``@function(...)``); the result runs ``func`` eagerly as
-    written, keeps its name and docstring and binds as a method. The options are accepted and, since
-    nothing is traced, change nothing (an unknown option raises, as in TensorFlow)."""
+    """Decorate ``func`` (``@function`` or ``@function(...)``): traced, then replayed per signature
+    (``compiled_function.py``); the result keeps its name and docstring and binds as a method.
+    ``input_signature`` converts and checks the arguments; the other options are accepted and
+    change nothing (an unknown option raises, as in TensorFlow)."""
     unknown = sorted(set(options) - _FUNCTION_OPTIONS)
     if unknown:
         raise TypeError(f"function got unexpected keyword argument(s) {unknown}")
@@ -53,12 +56,15 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None, 
         if not callable(fn):
             raise TypeError(f"function expects a callable, got {fn!r}")
 
+        compiled = CompiledFunction(fn)
+
         @functools.wraps(fn)
         def run(*args, **kwargs):
             if input_signature is not None:
                 args = _conform(fn, input_signature, args)
-            return fn(*args, **kwargs)
+            return compiled(*args, **kwargs)
         run.python_function = fn
+        run.compiled = compiled  # .refused says why a signature stays eager
         run.input_signature = input_signature
         return run
     return decorate if func is None else decorate(func)
@@ -87,7 +93,7 @@ def stop_gradient(input, name=None) -> Tensor:  # noqa: A002  (TensorFlow's argu
 
 
 class TensorSpec:
-    """The shape and dtype of a ``tf.function`` input (recorded only: nothing is traced)."""
+    """The shape and dtype of a ``tf.function`` input (its ``input_signature``)."""
 
     def __init__(self, shape, dtype="float32", name=None):
         self.shape = None if shape is None else tuple(None if d is None else int(d) for d in shape)
@@ -140,6 +146,7 @@ def _format(value, summarize: int) -> str:
     return str(value)
 
 
+@_macros.stateful  # a graph op in TensorFlow: a replayed tf.function prints at every call
 def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None) -> None:  # noqa: A001
     """Print ``inputs`` as TensorFlow does: tensors as their values (``[0 1 2 ... 7 8 9]``: the first
     and last ``summarize`` entries of each axis; -1 or None for all), nested lists and dicts inside

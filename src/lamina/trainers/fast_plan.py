@@ -152,10 +152,7 @@ class FastPlan:
         self.flat = np.empty(self.offsets[-1], self.dtype)
         self.packed = [self.flat[start:stop].reshape(shape)
                        for start, stop, shape in zip(self.offsets, self.offsets[1:], shapes)]
-        for layer, packed in zip(self.dense, self.packed):
-            layer.kernel.rebind(packed[:layer.kernel.shape[0]])
-            if layer.use_bias:
-                layer.bias.rebind(packed[-1])
+        self._bind()
         self.kernels = [packed[:layer.kernel.shape[0]] for packed, layer in zip(self.packed, self.dense)]
         self.variables = [v for layer in self.dense for v in layer._trainable_variables]
         self.mode = None
@@ -178,6 +175,20 @@ class FastPlan:
                            else layer.activation.derivative_into for layer, is_relu in zip(self.dense, relu)]
 
     # --- per fit ---------------------------------------------------------------------------------
+    def _bind(self) -> None:
+        for layer, packed in zip(self.dense, self.packed):
+            layer.kernel.rebind(packed[:layer.kernel.shape[0]])
+            if layer.use_bias:
+                layer.bias.rebind(packed[-1])
+
+    def _bindings(self) -> tuple:
+        """The arrays this plan works in: the weights' buffers and the optimizer's state for them.
+        Another plan of the same layers (a ``tf.function``'s, ``fused_function.py``) or an
+        optimizer packed again moves them, and this plan's views would be stale."""
+        slots = self.model.optimizer._slots
+        return tuple(id(v._value) for v in self.variables) + tuple(
+            id(slot._value) for v in self.variables for slot in slots.get(id(v), {}).values())
+
     def prepare(self) -> None:
         """Read the optimizer and the layers' trainable flags, which may change between fits,
         and decide where each weight-gradient product lands:
@@ -189,6 +200,9 @@ class FastPlan:
           decay, frozen layers, optimizers of the user's own).
         """
         model, optimizer = self.model, self.model.optimizer
+        if getattr(self, "_bound", None) != self._bindings():
+            self._bind()  # moved by another plan: back into this one's buffers, and decide again
+            self.mode = None
         trainable = tuple(layer.trainable and model.trainable for layer in self.dense)
         momentum = optimizer.gemm_momentum() if hasattr(optimizer, "gemm_momentum") else None
         if momentum == 0.0:
@@ -220,6 +234,7 @@ class FastPlan:
                     self.grad_views += [grad[:layer.kernel.shape[0]]] + ([grad[-1]] if layer.use_bias else [])
                     self.grad_vars += [layer.kernel] + ([layer.bias] if layer.use_bias else [])
         self.buffers.clear()  # their bound products point at the old targets
+        self._bound = self._bindings()
 
     def _buffers(self, batch: int) -> _Buffers:
         buffers = self.buffers.get(batch)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _macros
 from .. import metrics as metrics_module
 from .. import ops, optimizers
 from ..ops.tape import GradientTape
@@ -217,6 +218,9 @@ class Trainer(Loops):
         return self(x, training=False)
 
     def _require_compiled(self, what: str) -> None:
+        trace = _macros.recorder()
+        if trace is not None:  # its steps write the weights and metrics outside anything a replay repeats
+            trace.refuse(f"Model.{what} was called inside the function")
         if not self.compiled:
             raise ValueError(f"You must call compile() before {what}(): e.g. "
                              "model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')")
