@@ -157,14 +157,23 @@ def test_softmax_and_crossentropy_fuse_only_when_exactly_the_pattern(loss, one_h
     assert ("SoftmaxCrossentropy" in _names(model)) is fused
 
 
-def test_saturated_probabilities_and_labels_out_of_range_match_the_eager_clip():
-    """Huge logits: some rows' label probability is below epsilon, where the clip stops the
-    gradient; a label equal to the class count is a zero one-hot row (loss 0, no gradient)."""
+def test_saturated_probabilities_match_the_eager_clip():
+    """Large logits: many rows' label probability is below epsilon or above 1 - epsilon, where
+    the clip stops the row's gradient; the others still move the weights."""
     x, y = _data()
-    x = x * 300.0
+    model = _check(LinearMLP, _sparse(), x * 30.0, y)
+    assert "SoftmaxCrossentropy" in _names(model)
+    p = model.predict(x * 30.0, verbose=0)[np.arange(len(y)), y]
+    assert ((p < 1e-7) | (p > 1 - 1e-7)).sum() > 20
+    assert len(set(model.history.history["loss"])) > 1
+
+
+def test_labels_out_of_range_give_no_loss_and_no_gradient_as_eagerly():
+    """A label equal to the class count: a zero one-hot row (loss 0, no gradient)."""
+    x, y = _data()
     y = y.copy()
     y[::7] = 3
-    model = _check(LinearMLP, _sparse(lambda: lamina.optimizers.SGD(0.5)), x, y)
+    model = _check(LinearMLP, _sparse(), x, y)
     assert "SoftmaxCrossentropy" in _names(model)
 
 
@@ -204,3 +213,18 @@ def test_relus_sharing_one_gradient_array_do_not_change_it_in_place():
     model = _check(_TwoRelusAdded, _sparse(), x, y)
     relu = [k for k in _kernels(model) if type(k).__name__ == "Relu"]
     assert len(relu) == 4 and not any(k.owns_gradient for k in relu)
+
+
+def _written_out(y_true, y_pred):
+    """The sparse crossentropy written as the composite: one-hot, crossentropy, sum / 16."""
+    per_row = ops.categorical_crossentropy(ops.one_hot(ops.cast(y_true, "int32"), 3), y_pred)
+    return ops.divide_no_nan(ops.sum(per_row), 16.0)
+
+
+def test_the_composite_forms_fuse_too():
+    x, y = _data(96)  # whole batches of 16: the division by 16 is the mean
+    model = _check(LinearMLP, _sparse(loss=_written_out), x, y)
+    kernels = _kernels(model)
+    assert {"SoftmaxCrossentropy", "MeanTail"} <= _names(model)
+    tails = [k for k in kernels if type(k).__name__ == "MeanTail"]
+    assert tails and all(k.wide for k in tails)  # the division's form (a scalar loss is not averaged again)

@@ -30,7 +30,7 @@ from ..backend import threads
 from ..ops import tape as tape_module
 from ..ops import tensor as tensor_module
 from ..ops.tensor import Tensor
-from ..trainers import compiled_step, structures
+from ..trainers import replay_ops, structures
 from . import fused_function
 from ..trainers.step_trace import (CONSTANT, INPUT, VARIABLE, Program, Step, StepTrace, lay_out_backward,
                                    same_value)
@@ -206,7 +206,7 @@ class FunctionProgram(Program):
         seed = None if event.seed is None else self.template(event.seed)
         results = [None if leaf is None else self._new_slot(leaf) for leaf in structures.leaves(event.result)]
         shapes = [(tuple(np.shape(s._value)), s._value.dtype) if isinstance(s, Tensor) else None for s in event.sources]
-        entries = compiled_step._entries(laid_out, {})
+        entries = [(entry[0].outputs, replay_ops.backward_op(entry, None)) for entry in laid_out]  # (outputs, op)
         self.ordered.append(("grad", (entries, target, seed, sources, results, shapes, event.unconnected)))
 
     def same_as(self, other: Program) -> bool:
@@ -288,7 +288,7 @@ def _run_gradient(step, slots: list, residuals: list) -> None:
     value = slots[target]
     seed_value = np.ones(np.shape(value), value.dtype) if seed is None else np.asarray(
         slots[seed.n] if isinstance(seed, _Slot) else seed, value.dtype)
-    grads = compiled_step._backward(entries, slots, residuals, target, seed_value, None)
+    grads = replay_ops.run_backward([op for _, op in entries], slots, residuals, target, seed_value, None)
     for source, result, shape in zip(sources, results, shapes):
         if result is None:
             continue

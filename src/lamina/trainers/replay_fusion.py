@@ -9,11 +9,13 @@ something outside it reads, leaves the primitives as they were):
   product read by the add alone: one BLAS product onto ``b`` (``Affine``); under plain SGD the
   updates of ``w`` and ``b`` land inside their gradients' products;
 - ``relu``: numba's loop into a buffer, and its derivative in place on a gradient it owns;
-- ``categorical_crossentropy(one_hot(labels, k), softmax(z))`` on probabilities (how
-  ``sparse_categorical_crossentropy`` is written), the one-hot read by the loss alone, the
-  probabilities by the loss alone (and by the metrics): one compiled pass each way, with numba;
-- ``divide_no_nan(sum(values), constant)`` (a loss's mean over the batch), the sum read by the
-  division alone: one expression, and a constant gradient spread back.
+- ``sparse_categorical_crossentropy(labels, softmax(z))`` on probabilities, or the same written
+  ``categorical_crossentropy(one_hot(labels, k), softmax(z))`` (the one-hot read by the loss
+  alone), the probabilities read by the loss alone (and by the metrics): one compiled pass each
+  way, with numba;
+- ``mean(values)`` over every axis, or ``divide_no_nan(sum(values), constant)`` (the sum read by
+  the division alone): a loss's mean over the batch, in one expression, and the constant
+  gradient spread back.
 
 Where a group sits: its forward runs where its last primitive did (its inputs are ready then and
 nothing outside reads its inner values), its backward where the first of its primitives' VJPs
@@ -47,7 +49,9 @@ def primitives() -> dict[str, Any]:
             ops.add(z, bias)
             ops.relu(z)
             ops.categorical_crossentropy(ops.one_hot(labels, 2), ops.softmax(z))
+            ops.sparse_categorical_crossentropy(labels, z)
             ops.divide_no_nan(ops.sum(bias), 2.0)
+            ops.mean(bias)
         for node in trace._nodes:
             _PRIMITIVES[node.prim.name] = node.prim
     return _PRIMITIVES
@@ -136,47 +140,67 @@ def _softmax_crossentropy(graph: _Graph, k: int):
     if step.prim is not graph.prims["softmax"] or _compiled_head() is None:
         return None
     (z,), (p,) = step.args, step.outputs
+    if (len(kinds[z][0]) != 2 or not _float_kind(kinds[z]) or step.params.get("axis") not in (-1, 1)
+            or kinds[p] != kinds[z]):
+        return None
     readers = graph.readers.get(p, [])
-    if len(readers) != 1 or not graph.is_a(readers[0], "categorical_crossentropy"):
+    if len(readers) != 1:
         return None  # the probabilities may be an output of the model too: they are materialised
     c = readers[0]
     loss_step = graph.steps[c]
-    target = loss_step.args[0]
-    if loss_step.args[1] != p or target == p or loss_step.params.get("from_logits") is not False:
+    if loss_step.params.get("from_logits") is not False or loss_step.args[-1] != p or loss_step.args[0] == p:
         return None
-    h = graph.sole_reader(target)
+    found = _labels_of(graph, c, kinds[z][0][1])
+    if found is None:
+        return None
+    labels, encode = found
+    (loss,) = loss_step.outputs
+    (rows, _), dtype = kinds[z]
+    if kinds[labels][0] != (rows,) or kinds[labels][1].kind not in "iuf" or kinds[loss] != ((rows,), dtype):
+        return None
+    group = (k, c) if encode is None else (k, encode, c)
+    return group, replay_kernels.SoftmaxCrossentropy(z, labels, p, loss, kinds, graph.needs(k)[0], _compiled_head())
+
+
+def _labels_of(graph: _Graph, c: int, classes: int) -> tuple[int, int | None] | None:
+    """The labels' slot of the crossentropy step ``c`` and the step that one-hot encoded them
+    (None for the sparse node, which takes them as they are); None when ``c`` is neither."""
+    target = graph.steps[c].args[0]
+    if graph.is_a(c, "sparse_categorical_crossentropy"):
+        return target, None
     producers = [i for i, s in enumerate(graph.steps) if target in s.outputs]
-    if h != c or len(producers) != 1 or not graph.is_a(producers[0], "one_hot"):
+    if (not graph.is_a(c, "categorical_crossentropy") or graph.sole_reader(target) != c or len(producers) != 1
+            or not graph.is_a(producers[0], "one_hot")):
         return None
     encode = graph.steps[producers[0]]
-    (labels,), (loss,) = encode.args, loss_step.outputs
-    (rows, classes), dtype = kinds[z]
-    if (len(kinds[z][0]) != 2 or not _float_kind(kinds[z]) or step.params.get("axis") not in (-1, 1)
-            or kinds[p] != kinds[z] or encode.params.get("num_classes") != classes or encode.params.get("axis") != -1
-            or kinds[labels][0] != (rows,) or kinds[labels][1].kind not in "iu" or kinds[loss] != ((rows,), dtype)):
+    if encode.params.get("num_classes") != classes or encode.params.get("axis") != -1:
         return None
-    group = (k, producers[0], c)
-    return group, replay_kernels.SoftmaxCrossentropy(z, labels, p, loss, kinds, graph.needs(k)[0], _compiled_head())
+    return encode.args[0], producers[0]
 
 
 def _mean_tail(graph: _Graph, k: int):
     step, kinds = graph.steps[k], graph.kinds
-    if step.prim is not graph.prims["sum"] or step.params != {"axis": None, "keepdims": False}:
+    if step.params != {"axis": None, "keepdims": False} or not (graph.is_a(k, "sum") or graph.is_a(k, "mean")):
         return None
     (values,), (total,) = step.args, step.outputs
+    if not _float_kind(kinds[values]) or kinds[total] != ((), kinds[values][1]):
+        return None
+    needs = graph.needs(k)[0]
+    if graph.is_a(k, "mean"):
+        size = int(np.prod(kinds[values][0]))
+        return None if size == 0 else ((k,), replay_kernels.MeanTail(values, total, kinds, needs, size, wide=False))
     d = graph.sole_reader(total)
     if not graph.is_a(d, "divide_no_nan") or graph.steps[d].args[0] != total:
         return None
     constant = graph.steps[d].args[1]
     (out,) = graph.steps[d].outputs
     if (constant not in graph.constants or kinds[constant][0] != () or kinds[constant][1].kind not in "fiu"
-            or not _float_kind(kinds[values]) or kinds[total] != ((), kinds[values][1])
             or kinds[out] != kinds[total]):
         return None
     value = graph.constant_values[constant]
     if np.ndim(value) != 0 or not np.isfinite(value):
         return None
-    return (k, d), replay_kernels.MeanTail(values, float(value), out, kinds, graph.needs(k)[0])
+    return (k, d), replay_kernels.MeanTail(values, out, kinds, needs, float(value), wide=True)
 
 
 _MATCHERS = (_affine, _relu, _softmax_crossentropy, _mean_tail)

@@ -141,12 +141,14 @@ class SoftmaxCrossentropy:
 
 
 class MeanTail:
-    """``divide_no_nan(sum(values), constant)`` (how a loss reduces over the batch): the scalar
-    in one expression, and back, ``g / constant`` written over a buffer shaped like ``values``."""
+    """A loss's mean over the batch, ``mean(values)`` or ``divide_no_nan(sum(values), constant)``:
+    the scalar in one expression, and back, ``g / divisor`` written over a buffer shaped like
+    ``values``. ``wide``: the division's form, in float64 as the eager division by a float64
+    constant (0 for a divisor of 0); else the mean's, in the values' dtype."""
 
-    def __init__(self, values: int, constant: float, out: int, kinds: list, needs_values: bool):
+    def __init__(self, values: int, out: int, kinds: list, needs_values: bool, divisor: float, wide: bool):
         self.values, self.out = values, out
-        self.constant = constant  # a constant of the program: the same at every step
+        self.divisor, self.wide = divisor, wide  # a constant of the program: the same at every step
         self.shape, self.dtype = kinds[values]
         self.out_dtype = kinds[out][1]
         self.needs_values = needs_values
@@ -155,13 +157,16 @@ class MeanTail:
 
     def forward(self, slots: list, residuals: list) -> None:
         total = np.add.reduce(slots[self.values], axis=None, dtype=self.dtype)
-        # in float64, as the eager division by the float64 constant
-        value = float(total) / self.constant if self.constant != 0 else 0.0
-        slots[self.out] = np.asarray(value, self.out_dtype)
+        slots[self.out] = np.asarray(self._divided(total), self.out_dtype)
 
     def backward(self, slots: list, grads: list, residuals: list, learning_rate) -> None:
         g = grads[self.out]
         if g is None or not self.needs_values:
             return
-        self.spread.fill(float(g) / self.constant if self.constant != 0 else 0.0)  # in float64, then cast
+        self.spread.fill(self._divided(np.asarray(g, self.dtype)))
         contribute(grads, self.values, self.spread)
+
+    def _divided(self, value):
+        if not self.wide:
+            return value / int(self.divisor)  # NumPy's mean: the values' dtype over the count
+        return float(value) / self.divisor if self.divisor != 0 else 0.0
