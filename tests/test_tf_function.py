@@ -37,15 +37,16 @@ def _guide_step(model, optimizer, loss_fn, metric, decorate):
     return tf.function(train_step) if decorate else train_step
 
 
-def _train(decorate, optimizer=lambda: tf.keras.optimizers.SGD(0.1), batch=16, epochs=2, **model_kwargs):
+def _train(decorate, optimizer=lambda: tf.keras.optimizers.SGD(0.1), batch=16, epochs=2, labels="int64",
+           **model_kwargs):
     tf.random.set_seed(1)
     model = _model(**model_kwargs)
     metric = tf.keras.metrics.SparseCategoricalAccuracy()
     step = _guide_step(model, optimizer(), tf.keras.losses.SparseCategoricalCrossentropy(), metric, decorate)
-    losses = []
+    losses, y = [], Y.astype(labels)
     for _ in range(epochs):
         for start in range(0, len(X), batch):
-            losses.append(step(X[start:start + batch], Y[start:start + batch]).numpy())
+            losses.append(step(X[start:start + batch], y[start:start + batch]).numpy())
     return np.array(losses), [w.numpy() for w in model.weights], float(metric.result()), step
 
 
@@ -53,7 +54,7 @@ def _train(decorate, optimizer=lambda: tf.keras.optimizers.SGD(0.1), batch=16, e
     ({}, "fused"), ({"batch": 20}, "fused"),  # 20: a last batch of 16 rows, a second signature
     ({"optimizer": lambda: tf.keras.optimizers.Adam(0.01)}, "fused"),
     ({"optimizer": lambda: tf.keras.optimizers.SGD(0.1, momentum=0.9, clipnorm=0.5)}, "fused"),
-    ({"build": False}, "fused"),
+    ({"build": False}, "fused"), ({"labels": "uint8"}, "fused"),  # Fashion-MNIST's labels: cast to int64 first
     ({"dropout": True}, "ops"),  # a Dropout between the Dense layers: the op-by-op replay
     ({"batchnorm": True}, "eager")])
 def test_a_replayed_training_step_gives_the_eager_numbers(case, route):
@@ -348,3 +349,23 @@ def test_fit_inside_a_tf_function_keeps_it_eager():
     moved = model.layers[0].kernel.numpy()
     one_epoch(X, Y)  # eager: it trains again
     assert not np.array_equal(before, moved) and not np.array_equal(moved, model.layers[0].kernel.numpy())
+
+
+@pytest.mark.slow
+def test_the_guides_decorated_loop_learns_fashion_mnist_in_one_epoch(fashion):
+    (x_train, y_train), (x_test, y_test) = fashion
+    tf.random.set_seed(42)
+    model = tf.keras.Sequential([tf.keras.Input((784,)), tf.keras.layers.Dense(300, activation="relu"),
+                                 tf.keras.layers.Dense(100, activation="relu"),
+                                 tf.keras.layers.Dense(10, activation="softmax")])
+    metric = tf.keras.metrics.SparseCategoricalAccuracy()
+    step = _guide_step(model, tf.keras.optimizers.SGD(0.05), tf.keras.losses.SparseCategoricalCrossentropy(),
+                       metric, decorate=True)
+    x = (x_train.reshape(-1, 784) / 255.0).astype("float32")
+    order = np.random.default_rng(0).permutation(len(x))
+    for start in range(0, len(x), 32):
+        rows = order[start:start + 32]
+        step(x[rows], y_train[rows])  # uint8 labels, as the dataset gives them
+    assert [r.fused is not None for r in step.compiled._replays.values()] == [True]  # 60,000 rows: batches of 32
+    probabilities = model.predict((x_test.reshape(-1, 784) / 255.0).astype("float32"), verbose=0)
+    assert float(metric.result()) > 0.75 and np.mean(probabilities.argmax(axis=1) == y_test) > 0.80

@@ -120,7 +120,13 @@ def _accumulating(fn):
 
 
 sum = _reduction("sum", _accumulating(np.sum), _sum_vjp, "The sum over ``axis`` (all axes by default).")
-mean = _reduction("mean", np.mean, _mean_vjp, "The mean over ``axis``; integers average as floatx.", floats=True)
+def _mean(a, axis=None, keepdims=False):
+    if axis is None and not keepdims and a.size and a.dtype in (np.float32, np.float64):
+        return a.dtype.type(np.add.reduce(a, axis=None) / a.size)  # np.mean's own sum and division, minus its ~8 us
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
+mean = _reduction("mean", _mean, _mean_vjp, "The mean over ``axis``; integers average as floatx.", floats=True)
 max = _reduction("max", np.max, _extreme_vjp, "The largest value over ``axis`` (ties share the gradient).")
 min = _reduction("min", np.min, _extreme_vjp, "The smallest value over ``axis`` (ties share the gradient).")
 amax, amin = max, min

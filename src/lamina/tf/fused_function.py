@@ -18,6 +18,7 @@ import numpy as np
 
 from ..layers.fused import LAYER_CALL
 from ..losses import links
+from ..ops.core import _CAST
 from ..ops.nn_composite import _SPARSE_CCE
 from ..ops.tensor import Tensor
 from ..optimizers.optimizer import Optimizer
@@ -83,10 +84,12 @@ def match(program) -> FusedReplay | None:
     steps, calls = _split(program.ordered)
     if steps is None or len(calls) < 1:
         return None
+    casts = {step.outputs[0]: step for step in steps if step.prim is _CAST}  # of the labels, checked below
+    steps = [step for step in steps if step.prim is not _CAST]
     if len(steps) < 3 or any(step.prim is not LAYER_CALL for step in steps[:-2]):
         return None
     layers = [step.params["layer"] for step in steps[:-2]]
-    found = _chain(program, steps, layers)
+    found = _chain(program, steps, layers, casts)
     if found is None:
         return None
     x_index, y_index, loss_slot, probabilities = found
@@ -121,7 +124,16 @@ def _input_index(program, slot: int) -> int | None:
     return None
 
 
-def _chain(program, steps: list, layers: list) -> tuple | None:
+def _labels(program, slot: int, casts: dict) -> int | None:
+    """The input the sparse crossentropy's labels come from: directly, or cast (uint8 labels
+    become int64) by every one of ``casts``; else None."""
+    used = 0
+    while slot in casts:
+        slot, used = casts[slot].args[0], used + 1
+    return _input_index(program, slot) if used == len(casts) else None
+
+
+def _chain(program, steps: list, layers: list, casts: dict) -> tuple | None:
     """``(x index, y index, loss slot, probabilities slot)`` when the primitives are Dense calls
     in a chain on an input, then the sparse crossentropy of a label input, then its batch mean."""
     previous = steps[0].args[0]
@@ -139,7 +151,7 @@ def _chain(program, steps: list, layers: list) -> tuple | None:
             or mean.prim.name != "mean" or mean.args != cross.outputs or mean.params.get("axis") is not None
             or mean.params.get("keepdims")):
         return None
-    y_index = _input_index(program, cross.args[0])
+    y_index = _labels(program, cross.args[0], casts)
     if (y_index is None or len(program.kinds[cross.args[0]][0]) != 1
             or program.kinds[previous][0][-1] != layers[-1].units):
         return None
