@@ -250,6 +250,9 @@ class _Replay:
         for slot, kind, what in program.sources:
             if kind == CONSTANT:
                 self.template[slot] = what
+        # each primitive bound once as a forward op (replay_ops.py), the other steps as recorded
+        self.steps: list[tuple[str, Any]] = [(kind, replay_ops.forward_op(step) if kind == "prim" else step)
+                                             for kind, step in program.ordered]
 
     def run(self, input_leaves: list):
         if self.fused is not None:
@@ -262,16 +265,9 @@ class _Replay:
         for slot, variable in self.reads:
             slots[slot] = variable._value  # updated in place by the optimizer: later reads see its writes
         residuals: list = [None] * program.n_residuals
-        for kind, step in program.ordered:
+        for kind, step in self.steps:
             if kind == "prim":
-                out = step.prim.forward(*[slots[i] for i in step.args], **step.params)
-                if step.residual is not None:
-                    out, residuals[step.residual] = out
-                if len(step.outputs) == 1 and not step.prim.multi_output:
-                    slots[step.outputs[0]] = out
-                else:
-                    for slot, value in zip(step.outputs, out):
-                        slots[slot] = value
+                step(slots, residuals)
             elif kind == "call":
                 method, args, kwargs, out = step
                 result = method(*_fill(args, slots), **_fill(kwargs, slots))

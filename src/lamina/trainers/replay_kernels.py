@@ -84,14 +84,16 @@ class Relu:
         self.fresh = self.targets = {z} if needs_z else set()
 
     def forward(self, slots: list, residuals: list) -> None:
-        slots[self.y] = self.into(slots[self.z], self.buffer)
+        self.into(slots[self.z], self.buffer)  # into the buffer (the compiled loop returns nothing)
+        slots[self.y] = self.buffer
 
     def backward(self, slots: list, grads: list, residuals: list, learning_rate) -> None:
         g = grads[self.y]
         if g is None or self.grad is None:
             return
         if self.owns_gradient:
-            contribute(grads, self.z, self.derivative_into(g, slots[self.y]))
+            self.derivative_into(g, slots[self.y])  # in place
+            contribute(grads, self.z, g)
         else:
             contribute(grads, self.z, np.multiply(g, slots[self.y] > 0, out=self.grad))
 
