@@ -70,9 +70,10 @@ def test_user_layer_model_replays_and_matches_the_eager_step():
                                   dict(batch_size=16, epochs=3), x, y)
     assert _replayed(compiled[0]), compiled[0]._compiled_step.refused
     assert not _replayed(eager[0])
-    # plain SGD: both kernels' updates land inside their gradients' products (sgd_in_product.py)
+    # plain SGD: both kernels' and both biases' updates land inside their gradients' products
+    # (sgd_in_product.py, replay_kernels.Affine)
     replays = [r for r in compiled[0]._compiled_step._replays.values() if r is not None]
-    assert all(len(r.folded) == 2 for r in replays)
+    assert all(len(r.folded) == 4 for r in replays)
     _assert_same_training(compiled, eager)
     # the last batch (100 = 6 x 16 + 4) has a shape of its own, and its own program
     assert set(compiled[0]._compiled_step._replays) >= {(((16, 8), "float32"), ((16,), "int64"))}

@@ -30,7 +30,7 @@ from ..backend import threads
 from ..ops import tape as tape_module
 from ..ops import tensor as tensor_module
 from ..ops.tensor import Tensor
-from ..trainers import compiled_step, structures
+from ..trainers import replay_ops, structures
 from . import fused_function
 from ..trainers.step_trace import (CONSTANT, INPUT, VARIABLE, Program, Step, StepTrace, lay_out_backward,
                                    same_value)
@@ -206,7 +206,7 @@ class FunctionProgram(Program):
         seed = None if event.seed is None else self.template(event.seed)
         results = [None if leaf is None else self._new_slot(leaf) for leaf in structures.leaves(event.result)]
         shapes = [(tuple(np.shape(s._value)), s._value.dtype) if isinstance(s, Tensor) else None for s in event.sources]
-        entries = compiled_step._entries(laid_out, {})
+        entries = [(entry[0].outputs, replay_ops.backward_op(entry, None)) for entry in laid_out]  # (outputs, op)
         self.ordered.append(("grad", (entries, target, seed, sources, results, shapes, event.unconnected)))
 
     def same_as(self, other: Program) -> bool:
@@ -250,6 +250,9 @@ class _Replay:
         for slot, kind, what in program.sources:
             if kind == CONSTANT:
                 self.template[slot] = what
+        # each primitive bound once as a forward op (replay_ops.py), the other steps as recorded
+        self.steps: list[tuple[str, Any]] = [(kind, replay_ops.forward_op(step) if kind == "prim" else step)
+                                             for kind, step in program.ordered]
 
     def run(self, input_leaves: list):
         if self.fused is not None:
@@ -262,16 +265,9 @@ class _Replay:
         for slot, variable in self.reads:
             slots[slot] = variable._value  # updated in place by the optimizer: later reads see its writes
         residuals: list = [None] * program.n_residuals
-        for kind, step in program.ordered:
+        for kind, step in self.steps:
             if kind == "prim":
-                out = step.prim.forward(*[slots[i] for i in step.args], **step.params)
-                if step.residual is not None:
-                    out, residuals[step.residual] = out
-                if len(step.outputs) == 1 and not step.prim.multi_output:
-                    slots[step.outputs[0]] = out
-                else:
-                    for slot, value in zip(step.outputs, out):
-                        slots[slot] = value
+                step(slots, residuals)
             elif kind == "call":
                 method, args, kwargs, out = step
                 result = method(*_fill(args, slots), **_fill(kwargs, slots))
@@ -288,7 +284,7 @@ def _run_gradient(step, slots: list, residuals: list) -> None:
     value = slots[target]
     seed_value = np.ones(np.shape(value), value.dtype) if seed is None else np.asarray(
         slots[seed.n] if isinstance(seed, _Slot) else seed, value.dtype)
-    grads = compiled_step._backward(entries, slots, residuals, target, seed_value, None)
+    grads = replay_ops.run_backward([op for _, op in entries], slots, residuals, target, seed_value, None)
     for source, result, shape in zip(sources, results, shapes):
         if result is None:
             continue

@@ -5,7 +5,10 @@ The first two batches of each shape run the eager ``train_step`` under a ``StepT
 (``step_trace.py``). When both traces make the same program, later batches of that shape run
 the program: each primitive's forward rule on arrays, then the VJPs of the steps the loss
 depends on, in reverse, then the optimizer, the loss trackers and the compiled metrics, the
-same calls the eager step makes, with no ``Layer.__call__``, no tensors and no tape.
+same calls the eager step makes, with no ``Layer.__call__``, no tensors and no tape. Where the
+program holds a pattern the fused plan runs fast (a product plus a bias, relu, softmax with the
+sparse crossentropy, the loss's mean), ``replay_fusion.py`` runs it as one group into buffers
+of its own (``replay_kernels.py``), with plain SGD's updates inside the backward pass.
 
 What makes a step stay eager (Keras would run it once and freeze it; lamina runs it as
 written, which is never wrong): ``run_eagerly=True`` or ``jit_compile=False``; an overridden
@@ -17,15 +20,13 @@ random layers draw through an op (``layers/regularization.py``), so their draws 
 """
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
 from ..metrics import Mean
-from ..ops.primitive import RAW, unbroadcast
 from ..ops.tensor import Tensor
-from . import sgd_in_product, structures
+from . import replay_fusion, replay_ops, sgd_in_product, structures
 from .step_trace import CONSTANT, INPUT, VARIABLE, Program, StepTrace, lay_out_backward
 from .trainer import batch_size, unpack_x_y_sample_weight, update_weights
 
@@ -101,6 +102,8 @@ class CompiledStep:
                 if self._packed is _MISSING:  # packed once: a second pack would move the state again
                     self._packed = _PackedUpdate.maybe(model, variables)
                 replay.packed = self._packed
+                if self._packed is not None:
+                    replay.gradients_into(self._packed)
             else:
                 self.refused = "the loss or an output does not come from the recorded ops"
         return logs
@@ -152,10 +155,12 @@ class _Replay:
         self.model, self.program = model, program
         self.target, self.loss, self.outputs, self.y_pred_like = target, loss, outputs, y_pred_like
         self.per_output, self.seed = per_output, seed
-        folded = sgd_in_product.folds(model.optimizer, backward, variables, program.slot)
-        self.folded = [variable for _, variable in folded.values()]
-        self.backward = _entries(backward, folded)
-        kept = [v for v in variables if id(v) not in {id(f) for f in self.folded}]
+        externals = {target, loss, *outputs, *(slot for slot, _ in per_output)}
+        fused = replay_fusion.FusedProgram(program, backward, externals, model.optimizer, variables)
+        self.forward, self.backward, self.folded = fused.forward, fused.backward, fused.folded
+        self.fused = fused  # its kernels: the fused groups (replay_kernels.py)
+        folded = {id(v) for v in self.folded}
+        kept = [v for v in variables if id(v) not in folded]
         self.variables = kept  # the ones the optimizer's apply updates
         self.var_slots = [program.slot(v) for v in kept]
         self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
@@ -166,6 +171,12 @@ class _Replay:
                 self.template[slot] = what
         self.overridden_metrics = model._steps_overridden("compute_metrics")
         self.packed: _PackedUpdate | None = None  # shared by the programs of every shape of batch
+
+    def gradients_into(self, packed: _PackedUpdate) -> None:
+        """The fused products write their weights' gradients into the packed array's views."""
+        views = {id(v): view for v, view in zip(packed.variables, packed.views)}
+        self.fused.gradients_into({slot: views[id(v)] for v, slot in zip(self.variables, self.var_slots)
+                                   if slot is not None and id(v) in views})
 
     @classmethod
     def build(cls, model, program: Program, loss, scaled, y_pred, per_output, variables) -> _Replay | None:
@@ -189,23 +200,41 @@ class _Replay:
             slots[slot] = leaves[index]._value
         for slot, variable in self.reads:
             slots[slot] = variable._value
-        residuals = _forward(self.program, slots)
+        residuals = replay_ops.run_forward(self.forward, slots, self.program.n_residuals)
         learning_rate = model.optimizer.current_learning_rate() if self.folded else None
-        grads = _backward(self.backward, slots, residuals, self.target, self.seed, learning_rate)
+        grads = replay_ops.run_backward(self.backward, slots, residuals, self.target, self.seed, learning_rate)
         var_grads = [None if s is None else grads[s] for s in self.var_slots]  # None: unused weight
         for variable in self.folded:
             variable._written()
-        if self.packed is None or not self.packed.apply(var_grads):
+        if not self.variables:  # every update landed inside a product: only the step's count is left
+            model.optimizer.finish_step()
+        elif self.packed is None or not self.packed.apply(var_grads):
             model.optimizer.apply(var_grads, self.variables)
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
         _track(model._loss_tracker, slots[self.loss], batch_size(x))
         _update_output_trackers(model, [(slots[slot], count) for slot, count in self.per_output])
-        y_pred = _pack_like(self.y_pred_like, [Tensor(slots[s]) for s in self.outputs])
-        if self.overridden_metrics:
+        if self.overridden_metrics:  # the user's code may keep y_pred: not the buffers of the next step
+            y_pred = _pack_like(self.y_pred_like, [Tensor(np.array(slots[s])) for s in self.outputs])
             return model.compute_metrics(x, y, y_pred, sample_weight)
-        if model._compile_metrics is not None and y is not None:
-            model._compile_metrics.update_state(*model._per_output(y, y_pred, sample_weight))
+        y_pred = _pack_like(self.y_pred_like, [Tensor(slots[s]) for s in self.outputs])
+        metrics = model._compile_metrics
+        if metrics is not None and y is not None and not self._sparse_metrics(metrics, y, y_pred, sample_weight):
+            metrics.update_state(*model._per_output(y, y_pred, sample_weight))
         return None
+
+    def _sparse_metrics(self, metrics, y, y_pred, sample_weight) -> bool:
+        """The fused plan's shortcut (``Metric.fused_update``) for one output of class scores
+        with integer labels and no sample weights: a metric that has one counts from the arrays;
+        False (nothing done) for anything else."""
+        if len(self.outputs) != 1 or sample_weight is not None or not metrics.built or not isinstance(y, Tensor):
+            return False
+        labels, p = y._value, y_pred._value if isinstance(y_pred, Tensor) else None
+        if p is None or p.ndim != 2 or labels.ndim != 1 or labels.dtype.kind not in "iu" or len(labels) != len(p):
+            return False
+        for metric in metrics.metrics:
+            if not metric.fused_update(p, labels, "sparse"):
+                metric.update_state(y, y_pred)
+        return True
 
 
 def _track(tracker, value: np.ndarray, count: int) -> None:
@@ -248,82 +277,14 @@ class _PackedUpdate:
         if any(g is None for g in grads):
             return False
         for view, grad in zip(self.views, grads):
-            view[...] = grad
+            if grad is not view:  # a fused product wrote it in place already
+                view[...] = grad
         optimizer = self.optimizer
         optimizer.update_steps([self.grad], [self.whole], optimizer.current_learning_rate())
         for variable in self.variables:
             variable._written()
         optimizer.finish_step()
         return True
-
-
-def _forward(program: Program, slots: list) -> list:
-    residuals: list = [None] * program.n_residuals
-    for step in program.steps:
-        out = step.prim.forward(*[slots[i] for i in step.args], **step.params)
-        if step.residual is not None:
-            out, residuals[step.residual] = out
-        if len(step.outputs) == 1 and not step.prim.multi_output:
-            slots[step.outputs[0]] = out
-        else:
-            for slot, value in zip(step.outputs, out):
-                slots[slot] = value
-    return residuals
-
-
-def _entries(laid_out: list, folded: dict) -> list:
-    """``lay_out_backward``'s steps as what the replay's loop reads: the outputs, whether there
-    are several, the VJP to call, the argument slots, the residual, the parameters, and per
-    argument that wants a gradient ``(position, slot, shape, dtype)``."""
-    entries = []
-    for k, (step, needs, shapes, dtypes, params) in enumerate(laid_out):
-        fold = folded.get(k)
-        if fold is not None:  # the kernel's gradient goes into its update (sgd_in_product.py)
-            needs = (needs[0], False)
-            params = {**params, "needs": needs}
-        prim = step.prim
-        call = prim.raw_vjp if prim.raw_vjp is not None else functools.partial(prim.vjp, RAW)
-        targets = tuple((i, slot, shape, dtype) for i, (slot, needed, shape, dtype)
-                        in enumerate(zip(step.args, needs, shapes, dtypes)) if needed)
-        residual = step.residual if prim.raw_vjp is not None and prim.saves else None
-        entries.append((step.outputs, prim.multi_output, call, step.args, residual, params, targets, fold))
-    return entries
-
-
-def _backward(entries: list, slots: list, residuals: list, target: int, seed, learning_rate) -> list:
-    grads: list = [None] * len(slots)
-    grads[target] = seed
-    for outputs, multi, call, args, residual, params, targets, fold in entries:
-        g: Any
-        if multi:
-            out_grads = [grads[o] for o in outputs]
-            if all(g is None for g in out_grads):
-                continue
-            g = tuple(np.zeros_like(slots[o]) if gi is None else gi for gi, o in zip(out_grads, outputs))
-            out = tuple(slots[o] for o in outputs)
-        else:
-            g = grads[outputs[0]]
-            if g is None:
-                continue
-            out = slots[outputs[0]]
-        values = [slots[i] for i in args]
-        if residual is None:
-            arg_grads = call(g, out, *values, **params)
-        else:
-            arg_grads = call(g, out, residuals[residual], *values, **params)
-        if fold is not None:
-            sgd_in_product.update(slots[fold[0]], g, fold[1], learning_rate)
-        for position, slot, shape, dtype in targets:
-            grad = arg_grads[position]
-            if grad is None:
-                continue
-            if grad.shape != shape:
-                grad = unbroadcast(RAW, grad, shape)
-            if grad.dtype != dtype:
-                grad = grad.astype(dtype)
-            existing = grads[slot]
-            grads[slot] = grad if existing is None else existing + grad
-    return grads
 
 
 def _pack_like(structure, leaves: list):
