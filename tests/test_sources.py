@@ -145,6 +145,9 @@ def test_memmap_trains_batch_by_batch_with_flat_memory(tmp_path):
         model = lamina.Sequential([lamina.layers.Dense(16, activation='relu', input_shape=(100,)),
                                    lamina.layers.Dense(2, activation='softmax')])
         model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')
+        # first use of the compiled kernels (numba's import and compiles: tens of MB, once per process)
+        model.fit(np.array(x[:512]), y[:512], batch_size=256, epochs=1, verbose=0)
+        model.evaluate(np.array(x[:512]), y[:512], batch_size=256, verbose=0)
         before = anon_mb()
         model.fit(x, y, batch_size=256, epochs=1, verbose=0)
         model.evaluate(x, y, batch_size=256, verbose=0)
@@ -152,4 +155,4 @@ def test_memmap_trains_batch_by_batch_with_flat_memory(tmp_path):
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     growth_mb = float(out.strip().splitlines()[-1])
-    assert growth_mb < 40, f"anonymous memory grew by {growth_mb:.0f} MB on a 160 MB memmap"
+    assert growth_mb < 20, f"anonymous memory grew by {growth_mb:.0f} MB on a 160 MB memmap"
