@@ -16,6 +16,22 @@ import numpy as np
 
 
 @jit
+def softmax_row(z, p, r):
+    """``p[r] = softmax(z[r])`` (``p`` may be ``z``): the row's max subtracted, exponentials, their sum."""
+    k = z.shape[1]
+    top = z[r, 0]
+    for c in range(1, k):
+        top = max(top, z[r, c])
+    total = p.dtype.type(0)
+    for c in range(k):
+        e = np.exp(z[r, c] - top)
+        p[r, c] = e
+        total += e
+    for c in range(k):
+        p[r, c] /= total
+
+
+@jit
 def softmax_sparse_loss(z, y, eps):
     """Softmax of each row of ``z`` in place; the summed ``-log(clip(p[row, y[row]]))``; -1 with
     ``z`` untouched when a label is out of range (numba does not check indices)."""
@@ -25,16 +41,7 @@ def softmax_sparse_loss(z, y, eps):
         if y[r] < 0 or y[r] >= k:
             return -1.0
     for r in range(n):
-        top = z[r, 0]
-        for c in range(1, k):
-            top = max(top, z[r, c])
-        total = z.dtype.type(0)
-        for c in range(k):
-            e = np.exp(z[r, c] - top)
-            z[r, c] = e
-            total += e
-        for c in range(k):
-            z[r, c] /= total
+        softmax_row(z, z, r)
         loss -= np.log(min(max(z[r, y[r]], eps), 1 - eps))
     return loss
 

@@ -32,7 +32,7 @@ from ..ops import tensor as tensor_module
 from ..ops.tensor import Tensor
 from ..trainers import replay_ops, structures
 from . import fused_function
-from ..trainers.step_trace import (CONSTANT, INPUT, VARIABLE, Program, Step, StepTrace, lay_out_backward,
+from ..trainers.step_trace import (INPUT, Program, Step, StepTrace, lay_out_backward,
                                    same_value)
 
 _MAX_SIGNATURES = 8  # programs kept per function; beyond, new signatures run eagerly
@@ -244,12 +244,7 @@ class _Replay:
 
     def __init__(self, program: FunctionProgram, fused=None):
         self.program, self.fused = program, fused  # fused: the fused plan's step, when it is one
-        self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
-        self.reads = [(slot, what) for slot, kind, what in program.sources if kind == VARIABLE]
-        self.template: list = [None] * program.n_slots
-        for slot, kind, what in program.sources:
-            if kind == CONSTANT:
-                self.template[slot] = what
+        self.inputs, self.reads, self.template = program.replay_sources()
         # each primitive bound once as a forward op (replay_ops.py), the other steps as recorded
         self.steps: list[tuple[str, Any]] = [(kind, replay_ops.forward_op(step) if kind == "prim" else step)
                                              for kind, step in program.ordered]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba_jit import jit
+from ..losses._link_kernels import softmax_row
 
 
 @jit
@@ -21,16 +22,7 @@ def softmax_crossentropy_rows(z, labels, p, loss, eps):
     ``q = p / p.sum()`` (what the crossentropy on probabilities takes), 0 for a label out of range."""
     n, k = z.shape
     for r in range(n):
-        top = z[r, 0]
-        for c in range(1, k):
-            top = max(top, z[r, c])
-        total = p.dtype.type(0)
-        for c in range(k):
-            e = np.exp(z[r, c] - top)
-            p[r, c] = e
-            total += e
-        for c in range(k):
-            p[r, c] /= total
+        softmax_row(z, p, r)
         label = labels[r]
         if label < 0 or label >= k:
             loss[r] = 0

@@ -27,7 +27,7 @@ import numpy as np
 from ..metrics import Mean
 from ..ops.tensor import Tensor
 from . import replay_fusion, replay_ops, sgd_in_product, structures
-from .step_trace import CONSTANT, INPUT, VARIABLE, Program, StepTrace, lay_out_backward
+from .step_trace import Program, StepTrace, lay_out_backward
 from .trainer import batch_size, unpack_x_y_sample_weight, update_weights
 
 
@@ -163,12 +163,7 @@ class _Replay:
         kept = [v for v in variables if id(v) not in folded]
         self.variables = kept  # the ones the optimizer's apply updates
         self.var_slots = [program.slot(v) for v in kept]
-        self.inputs = [(slot, what) for slot, kind, what in program.sources if kind == INPUT]
-        self.reads = [(slot, what) for slot, kind, what in program.sources if kind == VARIABLE]
-        self.template: list = [None] * program.n_slots
-        for slot, kind, what in program.sources:
-            if kind == CONSTANT:
-                self.template[slot] = what
+        self.inputs, self.reads, self.template = program.replay_sources()
         self.overridden_metrics = model._steps_overridden("compute_metrics")
         self.packed: _PackedUpdate | None = None  # shared by the programs of every shape of batch
 

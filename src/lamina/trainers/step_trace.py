@@ -117,6 +117,17 @@ class Program:
             program.steps.append(Step(node.prim, args, dict(node.params), outputs, residual))
         return program
 
+    def replay_sources(self) -> tuple[list, list, list]:
+        """What a replay fills the slots from: ``(slot, input leaf index)`` pairs, ``(slot,
+        Variable)`` pairs (read afresh at each replay), and the slots with the constants in place."""
+        inputs = [(slot, what) for slot, kind, what in self.sources if kind == INPUT]
+        reads = [(slot, what) for slot, kind, what in self.sources if kind == VARIABLE]
+        template: list = [None] * self.n_slots
+        for slot, kind, what in self.sources:
+            if kind == CONSTANT:
+                template[slot] = what
+        return inputs, reads, template
+
     def same_as(self, other: Program) -> bool:
         """Whether two traces did the same thing: the evidence that the step is static."""
         if self.n_slots != other.n_slots or len(self.steps) != len(other.steps):
