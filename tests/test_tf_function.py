@@ -369,3 +369,12 @@ def test_the_guides_decorated_loop_learns_fashion_mnist_in_one_epoch(fashion):
     assert [r.fused is not None for r in step.compiled._replays.values()] == [True]  # 60,000 rows: batches of 32
     probabilities = model.predict((x_test.reshape(-1, 784) / 255.0).astype("float32"), verbose=0)
     assert float(metric.result()) > 0.75 and np.mean(probabilities.argmax(axis=1) == y_test) > 0.80
+
+
+def test_a_namedtuple_argument_runs_as_written():
+    import collections
+    Pair = collections.namedtuple("Pair", "a b")
+    v = tf.Variable(2.0)
+    add = tf.function(lambda pair: pair.a * v + pair.b)
+    for i in range(3):
+        assert float(add(Pair(tf.constant(float(i)), tf.constant(1.0)))) == 2.0 * i + 1.0

@@ -305,7 +305,10 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if tape_module.ACTIVE or _macros.RECORDERS or tape_module.RECORDING_ALL or EAGER_SWITCH[0]:
             return self.fn(*args, **kwargs)  # an outer tape or trace must see the ops themselves
-        args, kwargs = _as_tensors(args), _as_tensors(kwargs)
+        try:
+            args, kwargs = _as_tensors(args), _as_tensors(kwargs)
+        except TypeError:  # a structure that cannot be rebuilt leaf by leaf (a namedtuple): as written
+            return self.fn(*args, **kwargs)
         leaves = structures.leaves([list(args), kwargs])
         key = self._signature(leaves, kwargs)
         replay = self._replays.get(key)
@@ -345,7 +348,10 @@ class CompiledFunction:
         why = trace.refused or (trace.value_read and f"Python read a tensor's value ({trace.value_read})")
         if why:
             return self._give_up(key, why, output)
-        program = FunctionProgram.from_function_trace(trace, output)
+        try:
+            program = FunctionProgram.from_function_trace(trace, output)
+        except TypeError:  # a recorded argument of a structure it cannot rebuild (a namedtuple)
+            return self._give_up(key, "a stateful call took a structure the trace cannot rebuild", output)
         previous, count = self._pending.pop(key, (None, 0))
         if previous is not None and previous.same_as(program):
             self._replays[key] = _Replay(program, fused_function.match(program))
