@@ -93,11 +93,11 @@ def match(program) -> FusedReplay | None:
     if found is None:
         return None
     x_index, y_index, loss_slot, probabilities = found
-    grads_ok = _gradient_then_apply(program, calls, loss_slot, layers)
+    optimizer = _gradient_then_apply(program, calls, loss_slot, layers)
     metrics = _metric_calls(calls[2:], y_index, probabilities, program)
-    if grads_ok is None or metrics is None or program.output != _slot(loss_slot):
+    if optimizer is None or metrics is None or program.output != _slot(loss_slot):
         return None
-    plan = _plan(layers, grads_ok)
+    plan = _plan(layers, optimizer)
     if plan is None:
         return None
     return FusedReplay(plan, x_index, y_index, metrics, program.kinds[loss_slot][1], layers[-1].units)
