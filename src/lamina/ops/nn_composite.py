@@ -171,8 +171,12 @@ def sparse_categorical_crossentropy(target: TensorLike, output: TensorLike, from
 # the sparse crossentropy as one node: the label's probability picked, not a one-hot made and
 # multiplied (a user's training loop pays per op); a label outside [0, classes) gives 0, as its
 # all-zero one-hot vector does in the composite
+def _int_labels(labels) -> np.ndarray:
+    return np.asarray(labels).astype(np.int64, copy=False)
+
+
 def _picked(labels, output):
-    labels = np.asarray(labels).astype(np.int64, copy=False)
+    labels = _int_labels(labels)
     valid = (labels >= 0) & (labels < output.shape[-1])
     return valid, np.where(valid, labels, 0)[..., None]
 
@@ -193,7 +197,7 @@ def _sparse_cce_forward(labels, output, from_logits):
     compiled = _kernels(output)
     if compiled is not None:
         out = np.empty(output.shape[0], output.dtype)
-        compiled.sparse_loss(output, np.asarray(labels).astype(np.int64, copy=False).reshape(-1),
+        compiled.sparse_loss(output, _int_labels(labels).reshape(-1),
                              output.dtype.type(config.epsilon()), bool(from_logits), out)
         return out
     valid, index = _picked(labels, output)
@@ -213,7 +217,7 @@ def _sparse_cce_vjp(g, out, labels, output, from_logits):
     if compiled is not None:
         grad = np.empty_like(output)
         compiled.sparse_loss_grad(np.ascontiguousarray(g, output.dtype).reshape(-1), output,
-                                  np.asarray(labels).astype(np.int64, copy=False).reshape(-1),
+                                  _int_labels(labels).reshape(-1),
                                   output.dtype.type(config.epsilon()), bool(from_logits), grad)
         return None, grad
     valid, index = _picked(labels, output)

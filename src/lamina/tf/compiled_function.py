@@ -32,7 +32,7 @@ from ..ops import tensor as tensor_module
 from ..ops.tensor import Tensor
 from ..trainers import replay_ops, structures
 from . import fused_function
-from ..trainers.step_trace import (INPUT, Program, Step, StepTrace, lay_out_backward,
+from ..trainers.step_trace import (Program, StepTrace, lay_out_backward,
                                    same_value)
 
 _MAX_SIGNATURES = 8  # programs kept per function; beyond, new signatures run eagerly
@@ -165,9 +165,7 @@ class FunctionProgram(Program):
     @classmethod
     def from_function_trace(cls, trace: FunctionTrace, output) -> FunctionProgram:
         program = cls()
-        for index, leaf in enumerate(trace.batch_leaves):
-            if isinstance(leaf, Tensor):
-                program._new_slot(leaf, INPUT, index)
+        program._add_inputs(trace)
         events, nodes = list(trace.events), trace._nodes
         node_of_step: dict[int, int] = {}
         for position in range(len(nodes) + 1):
@@ -175,21 +173,11 @@ class FunctionProgram(Program):
                 program._add_event(events.pop(0)[1], node_of_step)
             if position == len(nodes):
                 break
-            node = nodes[position]
-            program._add_node(node)
-            node_of_step[id(program.steps[-1])] = id(node)
+            step = program._add_node(nodes[position])
+            program.ordered.append(("prim", step))
+            node_of_step[id(step)] = id(nodes[position])
         program.output = program.template(output)
         return program
-
-    def _add_node(self, node) -> None:
-        args = tuple(self._arg_slot(arg) for arg in node.args)
-        residual = None
-        if node.prim.saves:
-            residual, self.n_residuals = self.n_residuals, self.n_residuals + 1
-        outputs = tuple(self._new_slot(out) for out in node.outputs)
-        step = Step(node.prim, args, dict(node.params), outputs, residual)
-        self.steps.append(step)
-        self.ordered.append(("prim", step))
 
     def _add_event(self, event, node_of_step: dict) -> None:
         if isinstance(event, _Call):
@@ -233,10 +221,14 @@ class _StepsView:
 
 
 def _fill(template, slots: list):
-    """A recorded structure with each slot's current value as a tensor."""
-    return structures.map_leaves(lambda leaf: Tensor(slots[leaf.n]) if isinstance(leaf, _Slot)
-                                 and slots[leaf.n] is not None else (None if isinstance(leaf, _Slot) else leaf),
-                                 template)
+    """A recorded structure with each slot's current value as a tensor (None where the slot holds
+    none: a gradient that did not flow)."""
+    def leaf(value):
+        if not isinstance(value, _Slot):
+            return value
+        array = slots[value.n]
+        return None if array is None else Tensor(array)
+    return structures.map_leaves(leaf, template)
 
 
 class _Replay:

@@ -105,17 +105,27 @@ class Program:
     @classmethod
     def from_trace(cls, trace: StepTrace) -> Program:
         program = cls()
+        program._add_inputs(trace)
+        for node in trace._nodes:
+            program._add_node(node)
+        return program
+
+    def _add_inputs(self, trace: StepTrace) -> None:
+        """The batch's tensors, numbered first."""
         for index, leaf in enumerate(trace.batch_leaves):
             if isinstance(leaf, Tensor):
-                program._new_slot(leaf, INPUT, index)
-        for node in trace._nodes:
-            args = tuple(program._arg_slot(arg) for arg in node.args)
-            residual = None
-            if node.prim.saves:
-                residual, program.n_residuals = program.n_residuals, program.n_residuals + 1
-            outputs = tuple(program._new_slot(out) for out in node.outputs)
-            program.steps.append(Step(node.prim, args, dict(node.params), outputs, residual))
-        return program
+                self._new_slot(leaf, INPUT, index)
+
+    def _add_node(self, node) -> Step:
+        """One recorded primitive call as the program's next step."""
+        args = tuple(self._arg_slot(arg) for arg in node.args)
+        residual = None
+        if node.prim.saves:
+            residual, self.n_residuals = self.n_residuals, self.n_residuals + 1
+        outputs = tuple(self._new_slot(out) for out in node.outputs)
+        step = Step(node.prim, args, dict(node.params), outputs, residual)
+        self.steps.append(step)
+        return step
 
     def replay_sources(self) -> tuple[list, list, list]:
         """What a replay fills the slots from: ``(slot, input leaf index)`` pairs, ``(slot,
