@@ -8,6 +8,8 @@ has) and turns the probabilities into the pre-activation gradient, in place.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend
@@ -36,22 +38,21 @@ class Link:
         return None
 
 
-_imported: dict = {}  # the kernel switch and the compiled head, imported at the first step (~1.5 us a step)
+_switch: list = []  # optimizers.kernels, imported at the first step (an import statement costs ~1.5 us)
+
+
+def _kernel_switch() -> Any:
+    """``lamina.optimizers.kernels``: the compiled kernels' switch (imported late: it imports the
+    optimizers, which import what imports this module)."""
+    if not _switch:
+        from ..optimizers import kernels
+        _switch.append(kernels)
+    return _switch[0]
 
 
 def _head_kernels():
     """The compiled head (``_link_kernels``) when the optimizers' compiled kernels are on, else None."""
-    if not _imported:
-        from ..optimizers import kernels
-
-        _imported["switch"] = kernels
-    if _imported["switch"].compiled() is None:
-        return None
-    if "head" not in _imported:
-        from . import _link_kernels
-
-        _imported["head"] = _link_kernels
-    return _imported["head"]
+    return _kernel_switch().compiled_module("lamina.losses._link_kernels")
 
 
 def _clipped(p):

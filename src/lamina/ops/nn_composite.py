@@ -186,11 +186,13 @@ def _kernels(output):
     output, numba installed and the compiled kernels on (``LAMINA_KERNELS``); else None."""
     if output.ndim != 2 or output.dtype.kind != "f" or not output.flags.c_contiguous:
         return None
-    from ..optimizers import kernels
-    if kernels.compiled() is None:
-        return None
-    from . import _crossentropy_kernels
-    return _crossentropy_kernels
+    if not _SWITCH:  # imported late (the optimizers import the ops), once: an import costs ~1.5 us a call
+        from ..optimizers import kernels
+        _SWITCH.append(kernels)
+    return _SWITCH[0].compiled_module("lamina.ops._crossentropy_kernels")
+
+
+_SWITCH: list = []  # lamina.optimizers.kernels, the compiled kernels' switch
 
 
 def _sparse_cce_forward(labels, output, from_logits):

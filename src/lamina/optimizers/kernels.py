@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import importlib
 import os
 import warnings
 
@@ -44,6 +45,21 @@ def compiled() -> Any:
         except ImportError:
             _state["module"] = False
     return _state["module"] or None
+
+
+_other_modules: dict[str, Any] = {}
+
+
+def compiled_module(name: str) -> Any:
+    """Another module of compiled loops (``"lamina.losses._link_kernels"``...) under the same
+    switch: the module when the compiled kernels are on, else None; imported once (an import
+    statement costs ~1.5 us even when done, and the heads ask at every step)."""
+    if compiled() is None:
+        return None
+    module = _other_modules.get(name)
+    if module is None:
+        module = _other_modules[name] = importlib.import_module(name)
+    return module
 
 
 def _flat(arrays, dtype):
