@@ -90,3 +90,39 @@ def test_a_label_out_of_range_still_raises_in_the_gradient():
     with pytest.raises(IndexError):
         links.SparseSoftmax().into_gradient(p, np.arange(3), np.array([0, 4, 1], np.intp))
     np.testing.assert_array_equal(p, 0.25)  # nothing changed before the error
+
+
+@pytest.mark.parametrize("source", [np.float64, np.float32, np.uint8, np.int64])
+def test_the_compiled_gather_casts_the_rows_as_numpy_does(source):
+    from lamina.trainers import _plan_kernels
+
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((50, 13)) * 100).astype(source)
+    index = rng.permutation(50)[:17]
+    wide = np.full((17, 14), 7.0, np.float32)  # the plan's buffer: features, then the ones column
+    assert _plan_kernels.gather_rows(x, index, wide[:, :13])
+    np.testing.assert_array_equal(wide[:, :13], x[index].astype(np.float32))
+    np.testing.assert_array_equal(wide[:, 13], 7.0)  # nothing written past the features
+
+
+def test_the_plan_gathers_through_the_compiled_loop_and_falls_back_on_odd_inputs(monkeypatch):
+    from lamina.trainers import _plan_kernels
+
+    model = build()
+    model.fit(X, Y, batch_size=8, epochs=1, verbose=0)
+    plan = model._plan
+    assert plan.gather_rows is _plan_kernels.gather_rows
+    calls = []
+    monkeypatch.setattr(plan, "gather_rows", lambda *args: calls.append(args) or _plan_kernels.gather_rows(*args))
+    out = np.empty((3, 6), np.float32)
+    plan.gather(X, np.array([4, 0, 39]), out)
+    np.testing.assert_array_equal(out, X[[4, 0, 39]].astype(np.float32))
+    assert len(calls) == 1
+    plan.gather(X, np.array([4, -1, 2]), out)  # a negative index: the loop declines, NumPy wraps
+    np.testing.assert_array_equal(out, X[[4, -1, 2]].astype(np.float32))
+    with pytest.raises(IndexError):
+        plan.gather(X, np.array([4, 40, 2]), out)  # past the end: NumPy's own error
+    fortran = np.asfortranarray(X)
+    plan.gather(fortran, np.array([1, 2, 3]), out)  # not C-contiguous: NumPy's form, not the loop
+    np.testing.assert_array_equal(out, X[1:4].astype(np.float32))
+    assert len(calls) == 3

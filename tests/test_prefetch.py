@@ -184,7 +184,8 @@ def test_an_error_in_the_worker_reaches_the_trainer_when_its_batch_is_due(ahead)
 def test_a_gather_not_started_is_done_by_the_trainer():
     x = np.arange(20.0).reshape(10, 2)
     target = np.zeros((3, 2), np.float32)
-    job = prefetch.Gather(x, x, np.array([7, 1, 4]), None, 1, target)
+    copy = lambda x2d, index, out: np.copyto(out, x2d[index], casting="unsafe")  # noqa: E731
+    job = prefetch.Gather(x, x, np.array([7, 1, 4]), None, 1, target, copy)
     job.wait()  # no worker: the trainer claims it
     np.testing.assert_array_equal(target, [[14, 15], [2, 3], [8, 9]])
     target[:] = 0

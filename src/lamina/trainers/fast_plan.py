@@ -9,7 +9,8 @@ overhead, not the arithmetic, is most of the time. This plan does the same compu
 - the bias inside the kernel: a Dense's weights live in one ``(n_in + 1, units)`` array
   (the layer's ``kernel`` and ``bias`` Variables become views of it), and its input buffer has
   a last column of ones, so one product gives ``x @ W + b`` and one gives both gradients;
-- each batch gathered straight from the user's array (any dtype) into the input buffer;
+- each batch gathered straight from the user's array (any dtype) into the input buffer (with
+  numba, by a loop that prefetches the next row, ``_plan_kernels.gather_rows``);
 - softmax + crossentropy fused (gradient ``p - onehot``; with numba, softmax and the loss in
   one compiled pass, ``Link.activate_and_loss``); the ``1 / batch`` of the mean is
   folded into the products' ``alpha`` rather than spent on a pass over the gradient;
@@ -42,9 +43,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import blas
-from . import tracing
+from . import batch_gather, tracing
 from .compile_utils import get_loss
-
 
 class _Buffers:
     """The arrays of one batch size and the products bound to them.
@@ -187,6 +187,7 @@ class FastPlan:
         self.prefetcher = None  # a fit's gathering thread while one runs (trainers/prefetch.py)
         self.gathered = None  # the rows it gathered for the batch about to train, when it did
         self.gemm_caller = None  # the products' compiled caller (_plan_kernels.gemm_caller), when on
+        self.gather_rows = None  # the batch gather's compiled loop (_plan_kernels.gather_rows), when on
         self._choose_activations()
 
     def _choose_activations(self) -> None:
@@ -198,6 +199,7 @@ class FastPlan:
         if kernels.compiled() is not None:
             from . import _plan_kernels as compiled
         caller = None if compiled is None else compiled.gemm_caller(self.dtype)
+        self.gather_rows = None if compiled is None else compiled.gather_rows
         if caller is not self.gemm_caller:
             self.gemm_caller = caller
             self.buffers.clear()  # their products are bound through the other caller
@@ -307,10 +309,14 @@ class FastPlan:
         if x2d.shape[1] != self.n_in:
             raise ValueError(f"Dense '{self.dense[0].name}' expects inputs with last dimension "
                              f"{self.n_in}, got {x.shape}")
-        rows = x2d[index]  # fancy indexing gathers faster than np.take into a staging array
-        buffers = self._buffers(len(rows))
-        np.copyto(buffers.features, rows, casting="unsafe")
+        rows = len(range(*index.indices(len(x2d)))) if isinstance(index, slice) else len(index)
+        buffers = self._buffers(rows)
+        self.gather(x2d, index, buffers.features)
         return buffers
+
+    def gather(self, x2d, index, out) -> None:
+        """Rows ``index`` of ``x2d`` into ``out`` (``batch_gather.gather``, compiled when on)."""
+        batch_gather.gather(x2d, index, out, self.gather_rows)
 
     def _forward(self, buffers: _Buffers, training: bool = False, head=None) -> np.ndarray | float:
         """The output probabilities; with ``head = (rows, y)``, the batch's summed loss instead when

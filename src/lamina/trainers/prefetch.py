@@ -40,10 +40,10 @@ class Gather:
     """The copy of rows ``index`` of ``x2d`` into ``target`` (a plan buffer), done exactly once by
     whichever thread claims it first."""
 
-    __slots__ = ("x", "x2d", "index", "buffers", "slot", "target", "claim", "finished", "error")
+    __slots__ = ("x", "x2d", "index", "buffers", "slot", "target", "copy", "claim", "finished", "error")
 
-    def __init__(self, x, x2d, index, buffers, slot: int, target: np.ndarray):
-        self.x, self.x2d, self.index = x, x2d, index
+    def __init__(self, x, x2d, index, buffers, slot: int, target: np.ndarray, copy):
+        self.x, self.x2d, self.index, self.copy = x, x2d, index, copy  # copy: the plan's ``gather``
         self.buffers, self.slot, self.target = buffers, slot, target
         self.claim, self.finished = threading.Lock(), threading.Lock()
         self.finished.acquire()  # released when the copy is done
@@ -54,7 +54,7 @@ class Gather:
         if not self.claim.acquire(blocking=False):
             return
         try:
-            np.copyto(self.target, self.x2d[self.index], casting="unsafe")
+            self.copy(self.x2d, self.index, self.target)
         except BaseException as error:  # noqa: BLE001 - raised again in the training thread
             self.error = error
         finally:
@@ -106,7 +106,7 @@ class Prefetcher:
         if target is None:
             return None
         x2d, buffers, slot, features = target
-        job = Gather(x, x2d, index, buffers, slot, features)
+        job = Gather(x, x2d, index, buffers, slot, features, self.plan.gather)
         if self.worker is None:
             self.worker = threading.Thread(target=self._work, name="lamina-prefetch", daemon=True)
             self.worker.start()
