@@ -5,7 +5,9 @@
 For each BLAS thread count (set through ``OPENBLAS_NUM_THREADS`` in a fresh process, so lamina's
 thread policy stands aside and the floor and lamina run their products on the same threads),
 each round times, back to back: the floor (the eight products of one epoch's steps, NumPy, into
-preallocated outputs, ``bench.floor_seconds``), then one epoch of the lesson's model
+preallocated outputs, ``bench.floor_seconds``), the same products with each step first reading its
+shuffled batch from the data (NumPy's fancy indexing + cast into the float32 input: the floor of a
+step that must read 6 KB of float64 per sample, as lamina's must), then one epoch of the lesson's model
 (784-300-100-10, Fashion-MNIST-sized random data in float64 as the lesson has it) with each
 optimizer. Ratios are taken within a round (lamina's epoch over that round's floor, an optimizer
 over that round's SGD), then the median over rounds: the machine is shared, and a round's
@@ -94,15 +96,18 @@ def measure(batch: int, optimizers: list[str], rounds: int) -> dict:
     rng = np.random.default_rng(0)
     x, y = rng.random((55000, 784)), rng.integers(0, 10, 55000)
     models = {name: EpochModel(x, y, batch, name) for name in optimizers}
-    rows = {"floor": [], **{name: [] for name in optimizers}}
+    rows = {"floor": [], "reading": [], **{name: [] for name in optimizers}}
     for _ in range(rounds):
         rows["floor"].append(bench.floor_seconds(LESSON, batch, len(x), repeats=1))
+        rows["reading"].append(bench.floor_seconds(LESSON, batch, len(x), repeats=1, rows_from=x))
         for name, model in models.items():
             rows[name].append(model.epoch())
     result = {"batch": batch, "seconds": {k: statistics.median(v) for k, v in rows.items()},
               "load": os.getloadavg()[0], "spare_core": spare_core()}
     result["to_floor"] = {name: statistics.median(a / f for a, f in zip(rows[name], rows["floor"]))
-                          for name in optimizers}
+                          for name in ["reading", *optimizers]}
+    result["to_reading"] = {name: statistics.median(a / f for a, f in zip(rows[name], rows["reading"]))
+                            for name in optimizers}
     result["to_sgd"] = {name: statistics.median(a / s for a, s in zip(rows[name], rows[optimizers[0]]))
                         for name in optimizers}
     return result
@@ -123,9 +128,10 @@ def main(argv=None) -> None:
             print(json.dumps(measure(batch, names, args.rounds)), flush=True)
         return
     print(f"load average before: {os.getloadavg()[0]:.2f}")
-    print("| BLAS threads | batch | floor s/epoch | " + " | ".join(f"{o} s/epoch (x floor, x {optimizers[0]})"
-                                                          for o in optimizers) + " | load, spare core after |")
-    print("|---" * (4 + len(optimizers)) + "|")
+    print("| BLAS threads | batch | floor s/epoch | floor reading the rows s/epoch (x floor) | "
+          + " | ".join(f"{o} s/epoch (x floor, x floor reading, x {optimizers[0]})" for o in optimizers)
+          + " | load, spare core after |")
+    print("|---" * (5 + len(optimizers)) + "|")
     for threads in args.threads.split(","):
         env = {**os.environ, "OPENBLAS_NUM_THREADS": threads}
         child = subprocess.run([sys.executable, __file__, "--child", "--rounds", str(args.rounds), "--batches",
@@ -133,9 +139,10 @@ def main(argv=None) -> None:
                                text=True, check=True)
         for line in child.stdout.splitlines():
             row = json.loads(line)
-            cells = [f"{row['seconds'][o]:.3f} ({row['to_floor'][o]:.2f}, {row['to_sgd'][o]:.2f})"
-                     if o in row["seconds"] else "" for o in optimizers]
-            print(f"| {threads} | {row['batch']} | {row['seconds']['floor']:.3f} | " + " | ".join(cells)
+            cells = [f"{row['seconds'][o]:.3f} ({row['to_floor'][o]:.2f}, {row['to_reading'][o]:.2f}, "
+                     f"{row['to_sgd'][o]:.2f})" if o in row["seconds"] else "" for o in optimizers]
+            print(f"| {threads} | {row['batch']} | {row['seconds']['floor']:.3f} | {row['seconds']['reading']:.3f} "
+                  f"({row['to_floor']['reading']:.2f}) | " + " | ".join(cells)
                   + f" | {row['load']:.1f}, {'yes' if row['spare_core'] else 'no'} |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

@@ -95,17 +95,43 @@ def test_the_compiled_relu_passes_are_numpys_exactly(dtype):
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_plans_relu_over_its_buffers_is_numpys_exactly(dtype):
+    from lamina.trainers import _plan_kernels
+
+    rng = np.random.default_rng(6)
+    buffer = rng.standard_normal((40, 21)).astype(dtype)  # 20 units and the next layer's ones column
+    buffer[:, -1] = 1
+    buffer[0, :5] = [np.nan, -0.0, np.inf, -np.inf, 0.0]
+    z = buffer[:, :20]
+    want = np.maximum(z, 0)
+    _plan_kernels.relu_columns(z, buffer)
+    np.testing.assert_array_equal(z, want)  # NaN where NaN
+    np.testing.assert_array_equal(np.signbit(z), np.signbit(want))  # -0.0 becomes +0.0, as in NumPy
+    np.testing.assert_array_equal(buffer[:, -1], 1)  # the ones column untouched
+    dy = rng.standard_normal(z.shape).astype(dtype)
+    dy[1, :2] = [np.nan, np.inf]
+    want = dy * (z > 0)
+    _plan_kernels.relu_derivative_columns(dy, buffer)
+    np.testing.assert_array_equal(dy, want)
+
+
+@needs_numba
 def test_the_plan_takes_the_compiled_relu_only_when_the_kernels_are_on():
     from lamina.trainers import _plan_kernels
 
     model = build(hidden=("relu", "tanh"))
     model.fit(X, Y, epochs=1, verbose=0)
     plan = model._fast_plan()
-    assert plan.activate[0] is _plan_kernels.relu_into and plan.derivative[0] is _plan_kernels.relu_derivative_into
-    assert plan.activate[1] == model.layers[2].activation.into  # tanh keeps its own
+    assert plan.activate[0] is _plan_kernels.relu_columns
+    assert plan.derivative[0] is _plan_kernels.relu_derivative_columns
+    assert plan.activate[1] is not _plan_kernels.relu_columns  # tanh keeps its own
+    z = np.linspace(-2, 2, 12).reshape(3, 4)
+    plan.activate[1](z, z)
+    np.testing.assert_array_equal(z, np.tanh(np.linspace(-2, 2, 12).reshape(3, 4)))
     kernels.use_compiled(False)
     try:
         model.fit(X, Y, epochs=1, verbose=0)
-        assert plan.activate[0] == model.layers[1].activation.into
+        assert plan.activate[0] is not _plan_kernels.relu_columns
     finally:
         kernels.use_compiled(True)

@@ -44,59 +44,18 @@ import numpy as np
 
 from ..backend import blas
 from . import batch_gather, tracing
+from .plan_buffers import Buffers
 from .compile_utils import get_loss
 
-class _Buffers:
-    """The arrays of one batch size and the products bound to them.
+def _in_place(into):
+    """An activation's ``into(z, out)`` as the plan calls it, ``f(z, buffer)``: in place on ``z``."""
+    return lambda z, buffer: into(z, z)
 
-    ``inputs[i]`` is Dense ``i``'s input (with its ones column), ``hidden[i]`` the view of
-    ``inputs[i + 1]`` that Dense ``i`` writes, ``input_grads[i]`` the gradient with respect to
-    Dense ``i``'s input (without the ones column)."""
 
-    def __init__(self, plan: FastPlan, batch: int):
-        dtype, dense = plan.dtype, plan.dense
-        bind_gemm = plan.bind_gemm
-        self.inputs = []
-        for layer in dense:
-            buffer = np.empty((batch, layer.kernel.shape[0] + layer.use_bias), dtype)
-            if layer.use_bias:
-                buffer[:, -1] = 1
-            self.inputs.append(buffer)
-        self.output = np.empty((batch, dense[-1].units), dtype)
-        self.hidden = [self.inputs[i + 1][:, :layer.units] for i, layer in enumerate(dense[:-1])] + [self.output]
-        self.features = self.inputs[0][:, :plan.n_in]
-        self.input_grads = [np.empty((batch, layer.kernel.shape[0]), dtype) for layer in dense]
-        # the gradient arriving at Dense i's output (pre-activation): the output buffer for the last
-        self.output_grads = self.input_grads[1:] + [self.output]
-        self.forward_calls = [bind_gemm(self.inputs[i], plan.packed[i], self.hidden[i]) for i in range(len(dense))]
-        self.input_grad_calls = [bind_gemm(self.output_grads[i], plan.kernels[i], self.input_grads[i], trans_b=True)
-                                 for i in range(len(dense))]
-        self.weight_calls: list[Any] = [None if target is None else
-                             bind_gemm(self.inputs[i], self.output_grads[i], target, trans_a=True)
-                             for i, target in enumerate(plan.weight_targets)]
-        self.rows = np.arange(batch)  # for picking each row's label column
-        self.dropped: dict = {}  # Dense index -> this step's dropout multiplier after it
-        # what depends on the first input buffer, per slot: a second one is made for a prefetching
-        # fit (trainers/prefetch.py), which gathers a batch into one while the other trains
-        self.slots = [(self.inputs[0], self.features, self.forward_calls[0], self.weight_calls[0])]
-        self.active = 0
-
-    def slot_features(self, plan: FastPlan, slot: int) -> np.ndarray:
-        """The feature columns of first-input buffer ``slot`` (made on first use)."""
-        if slot == len(self.slots):
-            first = np.empty_like(self.inputs[0])
-            if plan.dense[0].use_bias:
-                first[:, -1] = 1
-            target, bind_gemm = plan.weight_targets[0], plan.bind_gemm
-            weights = None if target is None else bind_gemm(first, self.output_grads[0], target, trans_a=True)
-            self.slots.append((first, first[:, :plan.n_in], bind_gemm(first, plan.packed[0], self.hidden[0]), weights))
-        return self.slots[slot][1]
-
-    def use(self, slot: int) -> None:
-        """Train on first-input buffer ``slot`` from now on."""
-        if slot != self.active:
-            self.inputs[0], self.features, self.forward_calls[0], self.weight_calls[0] = self.slots[slot]
-            self.active = slot
+def _of_columns(derivative_into):
+    """A derivative's ``derivative_into(dy, y)`` as the plan calls it, ``f(dy, buffer)``: ``y`` the
+    columns of ``buffer`` that ``dy`` has."""
+    return lambda dy, buffer: derivative_into(dy, buffer[:, :dy.shape[1]])
 
 
 def chain_layers(model) -> list | None:
@@ -183,7 +142,7 @@ class FastPlan:
         self.variables = [v for layer in self.dense for v in layer._trainable_variables]
         self.mode = None
         self.weight_targets = [None] * len(self.dense)
-        self.buffers: dict[int, _Buffers] = {}
+        self.buffers: dict[int, Buffers] = {}
         self.prefetcher = None  # a fit's gathering thread while one runs (trainers/prefetch.py)
         self.gathered = None  # the rows it gathered for the batch about to train, when it did
         self.gemm_caller = None  # the products' compiled caller (_plan_kernels.gemm_caller), when on
@@ -191,8 +150,11 @@ class FastPlan:
         self._choose_activations()
 
     def _choose_activations(self) -> None:
-        """Each Dense's activation ``f(z, out)`` and hidden derivative ``f(dy, y)``: relu's compiled
-        form when the compiled kernels are on (``_plan_kernels``), else the activation's own."""
+        """Each Dense's activation ``f(z, buffer)``, in place on its output ``z`` (the first columns
+        of ``buffer``), and hidden derivative ``f(dy, buffer)`` (``dy *= f'``, the output read from
+        the columns of ``buffer`` that ``dy`` has): relu's compiled loops over the whole buffer
+        (C-contiguous: they vectorize) when the compiled kernels are on (``_plan_kernels``), else
+        the activation's own ``into`` and ``derivative_into``."""
         from ..optimizers import kernels
 
         compiled: Any = None
@@ -204,10 +166,11 @@ class FastPlan:
             self.gemm_caller = caller
             self.buffers.clear()  # their products are bound through the other caller
         relu = [layer.activation.name == "relu" and not layer.activation.params for layer in self.dense]
-        self.activate = [compiled.relu_into if compiled is not None and is_relu else layer.activation.into
-                         for layer, is_relu in zip(self.dense, relu)]
-        self.derivative = [compiled.relu_derivative_into if compiled is not None and is_relu
-                           else layer.activation.derivative_into for layer, is_relu in zip(self.dense, relu)]
+        self.activate = [compiled.relu_columns if compiled is not None and is_relu
+                         else _in_place(layer.activation.into) for layer, is_relu in zip(self.dense, relu)]
+        self.derivative = [compiled.relu_derivative_columns if compiled is not None and is_relu
+                           else _of_columns(layer.activation.derivative_into)
+                           for layer, is_relu in zip(self.dense, relu)]
 
     # --- per fit ---------------------------------------------------------------------------------
     def _bind(self) -> None:
@@ -275,14 +238,14 @@ class FastPlan:
         """A product bound to its buffers (``blas.bind_gemm``), through the compiled caller when on."""
         return blas.bind_gemm(a, b, out, trans_a, trans_b, caller=self.gemm_caller)
 
-    def _buffers(self, batch: int) -> _Buffers:
+    def _buffers(self, batch: int) -> Buffers:
         buffers = self.buffers.get(batch)
         if buffers is None:
-            buffers = self.buffers[batch] = _Buffers(self, batch)
+            buffers = self.buffers[batch] = Buffers(self, batch)
         return buffers
 
     # --- the step ---------------------------------------------------------------------------------
-    def slot_for_prefetch(self, x, index, after) -> tuple[np.ndarray, _Buffers, int, np.ndarray] | None:
+    def slot_for_prefetch(self, x, index, after) -> tuple[np.ndarray, Buffers, int, np.ndarray] | None:
         """Where a gather of rows ``index`` of ``x`` may run while the batch before it trains: its
         buffers, the first-input slot that batch does not use (``after``: the gather it trains
         from, or None: it is gathered into the active slot) and that slot's feature columns;
@@ -294,7 +257,7 @@ class FastPlan:
         busy = after.slot if after is not None and after.buffers is buffers else buffers.active
         return x2d, buffers, 1 - busy, buffers.slot_features(self, 1 - busy)
 
-    def _load(self, x, index) -> _Buffers:
+    def _load(self, x, index) -> Buffers:
         """Gather the rows ``index`` of ``x`` into the first input buffer, converting the dtype (or
         take the buffer the prefetching thread has gathered them into)."""
         gathered = self.gathered
@@ -318,18 +281,19 @@ class FastPlan:
         """Rows ``index`` of ``x2d`` into ``out`` (``batch_gather.gather``, compiled when on)."""
         batch_gather.gather(x2d, index, out, self.gather_rows)
 
-    def _forward(self, buffers: _Buffers, training: bool = False, head=None) -> np.ndarray | float:
+    def _forward(self, buffers: Buffers, training: bool = False, head=None) -> np.ndarray | float:
         """The output probabilities; with ``head = (rows, y)``, the batch's summed loss instead when
         the link's compiled head applied the output activation and scored it (the output buffer
         then holds the probabilities)."""
         last = len(self.dense) - 1
-        for i, (activate, product, out) in enumerate(zip(self.activate, buffers.forward_calls, buffers.hidden)):
+        for i, (activate, product, out, buffer) in enumerate(zip(self.activate, buffers.forward_calls, buffers.hidden,
+                                                                 buffers.holding)):
             product()
             if i == last and head is not None:
                 loss = self.link.activate_and_loss(out, *head)
                 if loss is not None:
                     return loss
-            activate(out, out)
+            activate(out, buffer)
             dropout = self.dropouts.get(i) if training else None
             if dropout is not None and dropout.rate:
                 buffers.dropped[i] = dropout.multiplier(out.shape, out.dtype)
@@ -364,7 +328,7 @@ class FastPlan:
                 buffers.input_grad_calls[i]()
                 if i - 1 in buffers.dropped:
                     buffers.input_grads[i] *= buffers.dropped[i - 1]
-                self.derivative[i - 1](buffers.input_grads[i], buffers.hidden[i - 1])
+                self.derivative[i - 1](buffers.input_grads[i], buffers.inputs[i])
             if self.trainable[i]:
                 buffers.weight_calls[i](alpha, beta)
         kind = self.kind_of_update
@@ -385,7 +349,7 @@ class FastPlan:
         p, loss = self._run_head(buffers, y_batch)
         self._score(p, buffers.rows, y_batch, loss_tracker, metrics, loss)
 
-    def _run_head(self, buffers: _Buffers, y_batch, training: bool = False) -> tuple[np.ndarray, float | None]:
+    def _run_head(self, buffers: Buffers, y_batch, training: bool = False) -> tuple[np.ndarray, float | None]:
         """The forward pass: the probabilities, and the summed loss when the compiled head gave it."""
         out = self._forward(buffers, training, head=(buffers.rows, y_batch))
         return (buffers.output, out) if isinstance(out, float) else (out, None)
