@@ -48,6 +48,23 @@ class Model(Trainer, ModelIO, Layer):
             return Functional.__new__(Functional, *args, **kwargs)
         return super().__new__(cls)
 
+    def __reduce__(self):
+        """Pickled as Keras pickles a model: the bytes of its ``.keras`` file, loaded back on
+        unpickling (architecture, weights, compile arguments and optimizer state)."""
+        from ..saving import saving_lib
+        return saving_lib.model_from_bytes, (saving_lib.model_to_bytes(self),)
+
+    def __deepcopy__(self, memo):
+        """A copy of every attribute but the steps made for training (the fused plan, the compiled
+        step: the copy makes its own at its first ``fit``). Not through ``__reduce__``'s
+        ``.keras`` file, which a subclass without ``get_config`` cannot round-trip."""
+        import copy
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        state = {**self.__dict__, "_plan": None, "_plan_checked": False, "_compiled_step": None}
+        clone.__dict__.update(copy.deepcopy(state, memo))
+        return clone
+
     def __init__(self, *args, **kwargs):
         self._graph = None
         if _graph_args(args, kwargs):

@@ -1,11 +1,10 @@
 """``Optimizer``: the base every optimizer shares (Keras's ``BaseOptimizer``).
 
 It owns what is common: the learning rate (a float or a schedule), ``iterations``, loss-scale
-undoing, gradient accumulation, gradient clipping (``clipnorm``, ``clipvalue``,
-``global_clipnorm``), decoupled weight decay, the exponential moving average of the weights
-(``use_ema``) and the slots' bookkeeping. A subclass creates its slots in ``build_slots`` and
-writes one update rule in ``update_step(grad, variable, learning_rate)``, changing
-``variable._value`` in place.
+undoing, gradient accumulation, clipping (``clipnorm``, ``clipvalue``, ``global_clipnorm``),
+decoupled weight decay, the weights' moving average (``use_ema``) and the slots' bookkeeping. A
+subclass creates its slots in ``build_slots`` and writes one update rule in
+``update_step(grad, variable, learning_rate)``, changing ``variable._value`` in place.
 
 ``variables`` lists the state in Keras's order, which is the order of ``optimizer/vars/<i>``
 in a saved file: ``iteration``, then ``learning_rate`` (only while the rate is a float, not a
@@ -21,6 +20,7 @@ import numpy as np
 
 from .. import _macros, backend
 from ..variables import Variable
+from . import state_copy
 from ._helpers import _as_array, _check_range, _is_int, clip
 from .schedules import LearningRateSchedule, deserialize, serialize
 
@@ -77,8 +77,10 @@ class Optimizer:
         self._trainable_variables: list[Variable] = []
         self._averages: list[Variable] = []
         self._accumulators: list[Variable] = []
-        self._exclude_from_weight_decay: set[int] = set()
+        self._exclude_from_weight_decay: dict[int, Variable] = {}  # id -> the variable (state_copy.py)
         self._exclude_pattern = None
+
+    __deepcopy__ = state_copy.deepcopy_optimizer  # its state is keyed by the variables' ids
 
     @property
     def variables(self) -> list[Variable]:
@@ -138,8 +140,7 @@ class Optimizer:
             return float(rate())
         assert self._learning_rate_variable is not None  # a float rate has its variable
         stored = self._learning_rate_variable._value
-        # The variable is what gets saved and loaded; the float keeps the rate exactly as written
-        # unless loading a file has changed the variable since.
+        # the variable is what is saved: it wins only once loading a file has changed it
         if stored != np.asarray(rate, stored.dtype):
             self._learning_rate = rate = float(stored)
         return rate
@@ -238,7 +239,7 @@ class Optimizer:
         if self.built:
             raise ValueError(f"{type(self).__name__}.exclude_from_weight_decay() must be called before the "
                              "optimizer is built (before the first training step)")
-        self._exclude_from_weight_decay = {id(v) for v in var_list or ()}
+        self._exclude_from_weight_decay = {id(v): v for v in var_list or ()}
         self._exclude_pattern = re.compile("|".join(var_names)) if var_names else None
 
     def _decays(self, variable) -> bool:
@@ -266,8 +267,7 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__} was built for other variables and does not know "
                                  f"{unknown}; create a new optimizer for a new set of variables")
         if len(grads) != len(variables):
-            raise ValueError(f"{type(self).__name__}.apply got {len(grads)} gradients for "
-                             f"{len(variables)} variables")
+            raise ValueError(f"{type(self).__name__}.apply got {len(grads)} gradients for {len(variables)} variables")
         missing = [v.path for g, v in zip(grads, variables) if g is None]
         if missing:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. If using "

@@ -72,14 +72,38 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     if not path.endswith(".keras"):
         raise ValueError(f"save_model writes Keras's native format: filepath must end in '.keras', got {path!r}")
     _check_overwrite(path, overwrite)
+    with atomic_write(path) as file:
+        _write_archive(model, file)
+
+
+def _write_archive(model, file) -> None:
+    """The ``.keras`` zip of ``model`` into the binary ``file``, everything serialized first."""
     config = json.dumps(serialize_keras_object(model))
     metadata = json.dumps({"keras_version": KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
     weights = _weights_bytes(model)
-    with atomic_write(path) as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as zf:
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as zf:
         zf.writestr(METADATA_FILENAME, metadata)
         zf.writestr(CONFIG_FILENAME, config)
         zf.writestr(WEIGHTS_FILENAME, weights)
+
+
+PICKLED = "<a pickled model>"  # how loading errors name the bytes of a pickled model
+
+
+def model_to_bytes(model) -> bytes:
+    """The bytes of ``model``'s ``.keras`` file, made in memory: how a model pickles (as Keras's)."""
+    buffer = io.BytesIO()
+    _write_archive(model, buffer)
+    return buffer.getvalue()
+
+
+def model_from_bytes(data: bytes):
+    """The model of :func:`model_to_bytes`' ``data``, compiled as it was with its optimizer state.
+
+    Loaded as Keras unpickles a model: ``safe_mode=False`` (unpickling runs code anyway), and the
+    classes registered with ``register_keras_serializable`` or in a ``custom_object_scope``."""
+    return _guarded(PICKLED, _load_from_file, io.BytesIO(data), PICKLED, None, True, False)
 
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):

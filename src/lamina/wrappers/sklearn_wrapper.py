@@ -20,8 +20,6 @@ pass ``fit_kwargs``' ``verbose`` on, so a silent fit predicts silently.
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,32 +46,6 @@ def _check_model(model, owner: str):
         raise RuntimeError(f"{owner}: the model '{model.name}' needs to be compiled with a loss and an optimizer "
                            "before fit: call model.compile(optimizer=..., loss=...) in the function that builds it")
     return model
-
-
-def _model_bytes(model) -> bytes:
-    """The model as the bytes of its ``.keras`` file (how a wrapper pickles: lamina models do
-    not pickle themselves, Keras's pickle through the same file)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.keras")
-        model.save(path)
-        with open(path, "rb") as file:
-            return file.read()
-
-
-def _model_from_bytes(data: bytes):
-    from ..saving import load_model
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.keras")
-        with open(path, "wb") as file:
-            file.write(data)
-        return load_model(path)
-
-
-class _PickledModel:
-    """A model in a pickled wrapper: its ``.keras`` bytes."""
-
-    def __init__(self, model):
-        self.data = _model_bytes(model)
 
 
 class _TargetColumn:
@@ -118,11 +90,7 @@ class SKLBase(sklearn_base.BaseEstimator):
         return tags
 
     def __getstate__(self) -> dict:
-        from ..models.model import Model
-        state = dict(super().__getstate__())
-        for key in ("model", "model_"):
-            if isinstance(state.get(key), Model):
-                state[key] = _PickledModel(state[key])
+        state = dict(super().__getstate__())  # its models pickle as their .keras bytes (Model.__reduce__)
         if "history_" in state:  # its numbers, without the model it points to
             history = copy.copy(state["history_"])
             history.model = None
@@ -130,10 +98,6 @@ class SKLBase(sklearn_base.BaseEstimator):
         return state
 
     def __setstate__(self, state: dict) -> None:
-        state = dict(state)
-        for key in ("model", "model_"):
-            if isinstance(state.get(key), _PickledModel):
-                state[key] = _model_from_bytes(state[key].data)
         super().__setstate__(state)
         if getattr(self, "history_", None) is not None and hasattr(self, "model_"):
             self.history_.model = self.model_
