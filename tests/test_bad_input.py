@@ -155,3 +155,9 @@ def test_validation_data_lengths_differ():
                                          r"got validation x with 3 and validation y with 2"):
         lesson_model().fit(np.zeros((3, 28, 28)), np.zeros(3), validation_data=(np.zeros((3, 28, 28)), np.zeros(2)),
                            verbose=0)
+
+
+def test_an_input_batch_shape_without_the_batch_size_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"InputLayer 'pixels' expects batch_shape to start with the batch size"):
+        lamina.Input(batch_shape=(), name="pixels")
+    assert lamina.Input(batch_shape=(None,)).shape == (None,)  # a batch of scalars is a shape

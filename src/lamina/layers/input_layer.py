@@ -32,6 +32,9 @@ class InputLayer(Layer):
                              "tensors); pass dense arrays")
         if batch_shape is not None:
             batch_shape = as_shape(batch_shape, "batch_shape", f"InputLayer '{self.name}'")
+            if not batch_shape:
+                raise ValueError(f"InputLayer '{self.name}' expects batch_shape to start with the batch size "
+                                 f"(or None), got batch_shape={batch_shape!r}; e.g. batch_shape=(None, 784)")
             batch_size, shape = batch_shape[0], batch_shape[1:]
         else:
             shape = as_shape(shape if shape is not None else input_shape, "shape", f"InputLayer '{self.name}'")
