@@ -1,5 +1,5 @@
 """The compiled output head of the fused training step (imported only when numba is installed and
-the compiled kernels are wanted, as for ``optimizers/kernels.py``).
+the compiled kernels are wanted, the switch of ``_kernel_switch.py``).
 
 ``softmax_sparse_loss`` does in one pass over the batch's logits what ``links.SparseSoftmax``
 does in NumPy as ~8 calls (max, subtract, exp, sum, divide, pick, clip, log, sum): measured at

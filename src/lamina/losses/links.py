@@ -8,11 +8,9 @@ has) and turns the probabilities into the pre-activation gradient, in place.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from .. import backend
+from .. import _kernel_switch, backend
 
 
 class Link:
@@ -38,21 +36,9 @@ class Link:
         return None
 
 
-_switch: list = []  # optimizers.kernels, imported at the first step (an import statement costs ~1.5 us)
-
-
-def _kernel_switch() -> Any:
-    """``lamina.optimizers.kernels``: the compiled kernels' switch (imported late: it imports the
-    optimizers, which import what imports this module)."""
-    if not _switch:
-        from ..optimizers import kernels
-        _switch.append(kernels)
-    return _switch[0]
-
-
 def _head_kernels():
     """The compiled head (``_link_kernels``) when the optimizers' compiled kernels are on, else None."""
-    return _kernel_switch().compiled_module("lamina.losses._link_kernels")
+    return _kernel_switch.compiled_module("lamina.losses._link_kernels")
 
 
 def _clipped(p):

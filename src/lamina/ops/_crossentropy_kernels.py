@@ -1,5 +1,5 @@
 """The sparse crossentropy node's forward and backward passes as compiled loops (imported only when
-numba is installed and the compiled kernels are on, as ``optimizers/kernels.py``'s).
+numba is installed and the compiled kernels are on, the switch of ``_kernel_switch.py``).
 
 Why. A training loop of the user's own (or a replayed ``tf.function``) runs this node at every
 step on a small batch, where NumPy's ~10 calls each way cost far more than the arithmetic: at

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _kernel_switch
 from ..backend import config
 from . import convert
 from .primitive import Primitive
@@ -186,13 +187,7 @@ def _kernels(output):
     output, numba installed and the compiled kernels on (``LAMINA_KERNELS``); else None."""
     if output.ndim != 2 or output.dtype.kind != "f" or not output.flags.c_contiguous:
         return None
-    if not _SWITCH:  # imported late (the optimizers import the ops), once: an import costs ~1.5 us a call
-        from ..optimizers import kernels
-        _SWITCH.append(kernels)
-    return _SWITCH[0].compiled_module("lamina.ops._crossentropy_kernels")
-
-
-_SWITCH: list = []  # lamina.optimizers.kernels, the compiled kernels' switch
+    return _kernel_switch.compiled_module("lamina.ops._crossentropy_kernels")
 
 
 def _sparse_cce_forward(labels, output, from_logits):

@@ -16,50 +16,12 @@ purpose: OpenBLAS's threads already share the cores with the step's products.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
-
-import importlib
-import os
-import warnings
+from typing import Callable
 
 import numpy as np
 
-_state: dict[str, Any] = {"enabled": os.environ.get("LAMINA_KERNELS", "").strip().lower() != "numpy", "module": None}
-
-
-def use_compiled(enabled: bool) -> None:
-    """Use the compiled kernels when numba is installed (True, the default) or always NumPy."""
-    _state["enabled"] = bool(enabled)
-
-
-def compiled() -> Any:
-    """The compiled kernels (a module-like namespace), or None: numba missing or switched off."""
-    if not _state["enabled"]:
-        return None
-    if _state["module"] is None:
-        try:
-            with warnings.catch_warnings():  # numba's own deprecation notices are not the user's business
-                warnings.simplefilter("ignore")
-                from . import _numba_kernels
-            _state["module"] = _numba_kernels
-        except ImportError:
-            _state["module"] = False
-    return _state["module"] or None
-
-
-_other_modules: dict[str, Any] = {}
-
-
-def compiled_module(name: str) -> Any:
-    """Another module of compiled loops (``"lamina.losses._link_kernels"``...) under the same
-    switch: the module when the compiled kernels are on, else None; imported once (an import
-    statement costs ~1.5 us even when done, and the heads ask at every step)."""
-    if compiled() is None:
-        return None
-    module = _other_modules.get(name)
-    if module is None:
-        module = _other_modules[name] = importlib.import_module(name)
-    return module
+# the switch (on with numba, unless LAMINA_KERNELS=numpy or use_compiled(False)), public here
+from .._kernel_switch import compiled, compiled_module, use_compiled  # noqa: F401
 
 
 def _flat(arrays, dtype):

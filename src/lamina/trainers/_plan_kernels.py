@@ -1,5 +1,5 @@
 """Compiled relu passes and the products' compiled caller for the fused plan (imported only when
-numba is installed and the compiled kernels are wanted, the switch of ``optimizers/kernels.py``).
+numba is installed and the compiled kernels are wanted, the switch of ``_kernel_switch.py``).
 
 NumPy's ``maximum(z, 0, out=z)`` and ``dy *= y > 0`` on the plan's column-slice buffers take ~2x
 the time of one compiled loop (the derivative's NumPy form also builds a boolean temporary):

@@ -1,6 +1,6 @@
 """Compiled passes of the compiled step's fused softmax + crossentropy (``replay_kernels.py``;
 imported only when numba is installed and the compiled kernels are on, the switch of
-``optimizers/kernels.py``).
+``_kernel_switch.py``).
 
 They compute what the eager ops compute (``ops.softmax``, then ``categorical_crossentropy`` of
 ``one_hot(labels)`` on probabilities, with its normalisation and its clip), row by row in one
