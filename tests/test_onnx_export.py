@@ -134,6 +134,13 @@ def test_functional_model_with_ops_two_inputs_two_outputs_and_a_nested_sequentia
     assert session.get_inputs()[0].shape == ["batch", 4]  # any batch size
 
 
+def test_an_ops_alias_exports_as_the_op_it_names(tmp_path, rng):
+    x = lamina.Input((4,))
+    h = lamina.ops.add(lamina.ops.absolute(x), lamina.ops.fabs(lamina.ops.true_divide(x, 2.0)))  # both abs
+    model = lamina.Model(x, layers.Dense(3)(h))
+    assert_same_predictions(model, tmp_path, rng.normal(size=(6, 4)))
+
+
 def test_merging_layers_with_inputs_of_different_ranks(tmp_path, rng):
     a, b, c = lamina.Input((3, 4)), lamina.Input((3, 4)), lamina.Input((4,))
     merged = [layers.Add()([a, b, c]), layers.Subtract()([a, c]), layers.Multiply()([a, b]),

@@ -132,7 +132,9 @@ def _op_name(layer: OpLayer) -> str | None:
     """The lamina.ops name of the op ``layer`` runs, when it is lamina's own op."""
     name = layer.fn.__name__
     public = getattr(ops, name, None)
-    own = public is not None and (public is layer.fn or getattr(public, "__wrapped__", None) is layer.fn)
+    # each public name of an op wraps it on its own (``ops.absolute`` and ``ops.abs`` are two
+    # wrappers of one function): compare what they wrap
+    own = public is not None and getattr(public, "__wrapped__", public) is getattr(layer.fn, "__wrapped__", layer.fn)
     return name if own else None
 
 
