@@ -60,14 +60,14 @@ def _prefetch(typingctx, flat, at):
 
 @jit
 def _prefetch_row(flat, row, width):
-    for column in range(0, width, 8):  # 8 values of 8 bytes or less: at least one a cache line
+    for column in range(0, width, max(1, 64 // flat.itemsize)):  # one request per 64-byte line
         _prefetch(flat, row * width + column)
 
 
 @jit
 def gather_rows(x, index, out):
     """``out[i] = x[index[i]]`` cast to ``out``'s dtype (as ``np.copyto(casting="unsafe")``), the
-    next row prefetched while one is copied; False, with ``out`` partly written, at an index
+    next row prefetched while one is copied; False, before writing anything, when an index is
     outside ``0 <= i < len(x)`` (the caller's NumPy form then raises or wraps as NumPy does)."""
     rows, width = x.shape
     flat = x.reshape(rows * width)

@@ -42,10 +42,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import _kernel_switch
 from ..backend import blas
 from . import batch_gather, tracing
 from .plan_buffers import Buffers
 from .compile_utils import get_loss
+
 
 def _in_place(into):
     """An activation's ``into(z, out)`` as the plan calls it, ``f(z, buffer)``: in place on ``z``."""
@@ -155,10 +157,8 @@ class FastPlan:
         the columns of ``buffer`` that ``dy`` has): relu's compiled loops over the whole buffer
         (C-contiguous: they vectorize) when the compiled kernels are on (``_plan_kernels``), else
         the activation's own ``into`` and ``derivative_into``."""
-        from ..optimizers import kernels
-
         compiled: Any = None
-        if kernels.compiled() is not None:
+        if _kernel_switch.compiled() is not None:
             from . import _plan_kernels as compiled
         caller = None if compiled is None else compiled.gemm_caller(self.dtype)
         self.gather_rows = None if compiled is None else compiled.gather_rows

@@ -13,8 +13,9 @@ class Buffers:
     """The arrays of one batch size and the products bound to them.
 
     ``inputs[i]`` is Dense ``i``'s input (with its ones column), ``hidden[i]`` the view of
-    ``inputs[i + 1]`` that Dense ``i`` writes, ``input_grads[i]`` the gradient with respect to
-    Dense ``i``'s input (without the ones column)."""
+    ``inputs[i + 1]`` that Dense ``i`` writes (``holding[i]`` the whole buffer: the compiled relu
+    loops index it, ``_plan_kernels.relu_columns``), ``input_grads[i]`` the gradient with respect
+    to Dense ``i``'s input (without the ones column)."""
 
     def __init__(self, plan: FastPlan, batch: int):
         dtype, dense = plan.dtype, plan.dense

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _kernel_switch
 from ..ops.linalg_ops import _MATMUL
 from . import replay_kernels, replay_ops, sgd_in_product
 from .step_trace import CONSTANT, VARIABLE
@@ -207,19 +208,11 @@ _MATCHERS = (_affine, _relu, _softmax_crossentropy, _mean_tail)
 
 
 def _compiled_head():
-    from ..optimizers import kernels
-    if kernels.compiled() is None:
-        return None
-    from . import _replay_kernels
-    return _replay_kernels
+    return _kernel_switch.compiled_module("lamina.trainers._replay_kernels")
 
 
 def _compiled_relu():
-    from ..optimizers import kernels
-    if kernels.compiled() is None:
-        return None
-    from . import _plan_kernels
-    return _plan_kernels
+    return _kernel_switch.compiled_module("lamina.trainers._plan_kernels")
 
 
 def _groups(graph: _Graph) -> dict[int, tuple]:
