@@ -344,6 +344,22 @@ def test_state_order_matches_keras(optimizer, expected):
     assert slot_names(optimizer) == ["iteration", "learning_rate"] + expected
 
 
+def test_state_paths_sit_under_the_optimizers_name_as_in_keras():
+    model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(3)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((4, 4)), np.ones((4, 3)), verbose=0)
+    # what Keras 3.15 on JAX prints for the same program
+    assert [(v.name, v.path) for v in model.optimizer.variables] == [
+        ("iteration", "adam/iteration"), ("learning_rate", "adam/learning_rate"),
+        ("sequential_dense_kernel_momentum", "adam/sequential_dense_kernel_momentum"),
+        ("sequential_dense_kernel_velocity", "adam/sequential_dense_kernel_velocity"),
+        ("sequential_dense_bias_momentum", "adam/sequential_dense_bias_momentum"),
+        ("sequential_dense_bias_velocity", "adam/sequential_dense_bias_velocity")]
+    nadam = optimizers.Nadam(name="mine")
+    nadam.build([lamina.Variable(np.zeros(2), name="a")])
+    assert {v.path.split("/")[0] for v in nadam.variables} == {"mine"}
+
+
 def test_initial_accumulators():
     a = lamina.Variable(np.zeros(2), name="a")
     opt = optimizers.Ftrl(initial_accumulator_value=0.3)

@@ -66,7 +66,8 @@ class Optimizer:
         self.global_clipnorm, self.use_ema, self.ema_momentum = global_clipnorm, use_ema, ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor, self.gradient_accumulation_steps = loss_scale_factor, gradient_accumulation_steps
-        self.iterations = Variable(np.zeros((), np.int64), name="iteration", trainable=False)
+        self.iterations = Variable(np.zeros((), np.int64), name="iteration", trainable=False,
+                                   path=f"{self.name}/iteration")
         self._variables: list[Variable] = [self.iterations]
         self._learning_rate = None
         self._learning_rate_variable: Variable | None = None
@@ -125,7 +126,7 @@ class Optimizer:
             raise ValueError(f"{cls} expects learning_rate >= 0, got learning_rate={value}")
         if self._learning_rate_variable is None:
             self._learning_rate_variable = Variable(np.array(value, backend.floatx()), name="learning_rate",
-                                                    trainable=False)
+                                                    path=f"{self.name}/learning_rate", trainable=False)
             self._variables.insert(1, self._learning_rate_variable)
         else:
             self._learning_rate_variable.assign(value)
@@ -166,15 +167,16 @@ class Optimizer:
 
     def add_slot(self, variable: Variable, slot: str, initial: float = 0.0) -> Variable:
         """A state array shaped like ``variable`` (Keras's ``add_variable_from_reference``)."""
-        slot_var = Variable(np.full(variable.shape, initial, variable._value.dtype),
-                            name=f"{variable.path.replace('/', '_')}_{slot}", trainable=False)
+        name = f"{variable.path.replace('/', '_')}_{slot}"  # under the optimizer's name, as Keras's
+        slot_var = Variable(np.full(variable.shape, initial, variable._value.dtype), name=name,
+                            path=f"{self.name}/{name}", trainable=False)
         self._slots.setdefault(id(variable), {})[slot] = slot_var
         self._variables.append(slot_var)
         return slot_var
 
     def add_variable(self, value, name: str) -> Variable:
         """A state array not tied to one model variable (Nadam's running product)."""
-        variable = Variable(np.array(value), name=name, trainable=False)
+        variable = Variable(np.array(value), name=name, path=f"{self.name}/{name}", trainable=False)
         self._variables.append(variable)
         return variable
 
@@ -224,10 +226,7 @@ class Optimizer:
         """A work array shaped like ``variable``, reused every step (not state, not saved): an
         update written with ``out=`` into it allocates nothing, which on a 784x300 kernel saves
         more time than the arithmetic costs."""
-        scratch: dict | None = getattr(self, "_scratch", None)
-        if scratch is None:
-            scratch = {}
-            self._scratch = scratch
+        scratch: dict = self.__dict__.setdefault("_scratch", {})  # (none after a deepcopy: state_copy.py)
         key = (id(variable), which)  # ``which``: a second work array for a rule that needs two
         work = scratch.get(key)
         if work is None or work.shape != variable.shape or work.dtype != variable._value.dtype:
@@ -292,11 +291,10 @@ class Optimizer:
     def finish_step(self) -> None:
         """Count the step, and every 64 steps zero the state values below 1e-30.
 
-        State that only decays (the momentum of a weight whose gradient is always 0, such as a
-        kernel row for an always-black pixel) sinks into float32's subnormal range, where each
-        operation takes ~100x longer on x86 CPUs: measured, it doubled an Adam epoch. TensorFlow
-        and JAX avoid it by flushing subnormals to zero in the CPU's own mode; 1e-30 is far below
-        anything that moves a weight and far above the subnormals (< 1.2e-38)."""
+        State that only decays (the momentum of a weight whose gradient is always 0: a kernel row
+        for an always-black pixel) sinks into float32's subnormals, where each operation takes
+        ~100x longer on x86 CPUs (measured: it doubled an Adam epoch). TensorFlow and JAX flush
+        subnormals to zero in the CPU's mode; 1e-30 is far below any step, far above 1.2e-38."""
         self.iterations._value += 1
         if self.iterations._value % 64 == 0:
             for variable in self._variables:
