@@ -489,3 +489,13 @@ def test_state_that_decays_is_flushed_before_it_turns_subnormal():
     assert (momentum != 0).all() and (np.abs(momentum) < np.finfo(np.float32).tiny).all()
     opt.apply([np.zeros(2, "float32")], [w])  # step 128: the flush
     assert (momentum == 0).all() and opt.iterations.value == 128
+
+
+def test_assigning_the_rate_variable_changes_the_rate_used():
+    w = lamina.Variable(np.array([1.0], "float32"), name="w")
+    opt = optimizers.SGD(learning_rate=0.01)
+    assert opt.current_learning_rate() == 0.01  # the float as written, not float32's 0.0099999998
+    opt.learning_rate.assign(0.5)  # as Keras code (and loading a file) writes it
+    opt.apply([np.array([1.0], "float32")], [w])
+    np.testing.assert_allclose(w.numpy(), [0.5])
+    assert opt.current_learning_rate() == 0.5
