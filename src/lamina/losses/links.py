@@ -72,8 +72,10 @@ class SparseSoftmax(Link):
         kernels = _head_kernels()
         if kernels is None or z.dtype.kind != "f" or not z.flags.c_contiguous or y.dtype != np.intp or y.ndim != 1:
             return None
-        loss = float(kernels.softmax_sparse_loss(z, y, z.dtype.type(backend.epsilon())))
-        return None if loss < 0 else loss  # a label out of range: the NumPy form raises the IndexError
+        if not kernels.shift_rows(z, y):
+            return None  # a label out of range: the NumPy form raises the IndexError
+        np.exp(z, out=z)
+        return float(kernels.normalize_sparse_loss(z, y, z.dtype.type(backend.epsilon())))
 
 
 class CategoricalSoftmax(Link):
