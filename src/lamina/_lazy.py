@@ -70,7 +70,8 @@ def alias_modules(aliases: dict[str, str]) -> None:
 
 def lazy_names(package: str, sources: dict[str, str]):
     """A package's PEP 562 ``__getattr__`` and ``__dir__`` for names imported at first use:
-    ``sources`` maps each name to the submodule (relative to ``package``) that defines it.
+    ``sources`` maps each name to the submodule (relative to ``package``) that defines it, or to
+    a module of another package by its full name (``"lamina.trainers.structures"``).
 
     >>> getattr_, dir_ = lazy_names("lamina.saving", {"load_model": "saving_lib"})
     >>> getattr_("load_model").__module__
@@ -79,7 +80,9 @@ def lazy_names(package: str, sources: dict[str, str]):
     def __getattr__(name: str):
         if name not in sources:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{sources[name]}"), name)
+        source = sources[name]
+        module = source if source.startswith("lamina.") else f"{package}.{source}"
+        value = getattr(importlib.import_module(module), name)
         setattr(sys.modules[package], name, value)
         return value
 

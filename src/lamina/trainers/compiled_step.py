@@ -28,7 +28,8 @@ from ..metrics import Mean
 from ..ops.tensor import Tensor
 from . import replay_fusion, replay_ops, sgd_in_product, structures
 from .step_trace import Program, StepTrace, lay_out_backward
-from .trainer import batch_size, unpack_x_y_sample_weight, update_weights
+from .structures import unpack_x_y_sample_weight
+from .trainer import batch_size, update_weights
 
 
 class CompiledStep:

@@ -358,12 +358,12 @@ def _to_numpy(value):
     return getattr(value, "_value", value)
 
 
-def _batch(x, y, sample_weight, rows, dtype) -> tuple:
-    """The batch ``rows`` as the tuple ``train_step`` takes: ``(x, y)`` or ``(x, y, sample_weight)``."""
+def _batch(x, y, sample_weight, rows, dtype) -> Any:
+    """The batch ``rows`` as ``train_step`` takes it: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``
+    (``structures.pack_x_y_sample_weight``: a bare ``x`` without targets, as in Keras)."""
     xb = structures.as_tensors(structures.take(x, rows, np.dtype(dtype)))
     if y is None:
-        return (xb,)
+        return structures.pack_x_y_sample_weight(xb)
     yb = structures.as_tensors(structures.take(y, rows))
-    if sample_weight is None:
-        return xb, yb
-    return xb, yb, structures.as_tensors(structures.take(sample_weight, rows))
+    weights = None if sample_weight is None else structures.as_tensors(structures.take(sample_weight, rows))
+    return structures.pack_x_y_sample_weight(xb, yb, weights)

@@ -65,3 +65,24 @@ def concatenate(batches: list):
         return type(first)(concatenate([b[i] for b in batches]) for i in range(len(first)))
     arrays = [b._value if isinstance(b, Tensor) else np.asarray(b) for b in batches]
     return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+
+
+def unpack_x_y_sample_weight(data) -> tuple:
+    """``(x, y, sample_weight)`` from what ``fit`` hands to ``train_step`` (``x``, ``(x,)``,
+    ``(x, y)`` or ``(x, y, sample_weight)``; a list counts as a tuple), with None for what is absent."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if 1 <= len(data) <= 3:
+        return tuple(data) + (None,) * (3 - len(data))
+    raise ValueError(f"data must be x, (x,), (x, y) or (x, y, sample_weight), got a tuple of {len(data)}")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None) -> Any:
+    """What ``fit`` hands to ``train_step``: ``x`` alone when there is no ``y`` (``(x,)`` when ``x``
+    is itself a list or tuple, so that it is not read as ``(x, y)``), else ``(x, y)`` or
+    ``(x, y, sample_weight)``. Without ``y`` the sample weights are dropped, as in Keras."""
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)

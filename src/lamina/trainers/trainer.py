@@ -1,8 +1,9 @@
 """``compile`` and the training seams Keras's ``Trainer`` has: ``train_step``, ``test_step``,
 ``predict_step``, ``compute_loss``, ``compute_metrics`` and the ``metrics`` property.
 
-``fit`` calls ``train_step(data)`` for each batch (``data`` is ``(x, y)`` or ``(x, y,
-sample_weight)`` as tensors); users override it with a ``GradientTape`` as in Keras's guides.
+``fit`` calls ``train_step(data)`` for each batch (``data`` is ``x``, ``(x, y)`` or ``(x, y,
+sample_weight)`` as tensors: ``structures.pack_x_y_sample_weight``); users override it with a
+``GradientTape`` as in Keras's guides.
 The default step is the one the fused plan (``fast_plan.py``) replaces, with the same numbers,
 for a chain of built-in layers. The loops themselves are in ``loops.py``.
 """
@@ -19,20 +20,8 @@ from .. import ops, optimizers
 from ..ops.tape import GradientTape
 from . import structures
 from .compile_utils import CompileLoss, CompileMetrics
+from .structures import unpack_x_y_sample_weight
 from .loops import Loops
-
-
-def unpack_x_y_sample_weight(data) -> tuple:
-    """``(x, y, sample_weight)`` from what ``fit`` hands to ``train_step``."""
-    if isinstance(data, tuple):
-        if len(data) == 1:
-            return data[0], None, None
-        if len(data) == 2:
-            return data[0], data[1], None
-        if len(data) == 3:
-            return data
-        raise ValueError(f"data must be x, (x,), (x, y) or (x, y, sample_weight), got a tuple of {len(data)}")
-    return data, None, None
 
 
 class Trainer(Loops):

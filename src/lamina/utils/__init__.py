@@ -9,9 +9,11 @@ from .py_dataset import PyDataset
 __getattr__, __dir__ = lazy_names(__name__, {
     "split_dataset": "dataset_utils", "normalize": "numerical", "to_categorical": "numerical",
     "plot_confusion_matrix": "plotting",
-    "plot_history": "plotting", "plot_images": "plotting", "print_summary": "summary"})
+    "plot_history": "plotting", "plot_images": "plotting", "print_summary": "summary",
+    "pack_x_y_sample_weight": "lamina.trainers.structures", "unpack_x_y_sample_weight": "lamina.trainers.structures"})
 
 Sequence = PyDataset  # the older Keras name
 
-__all__ = ["ModelPlot", "Progbar", "PyDataset", "Sequence", "normalize", "plot_confusion_matrix", "plot_history",
-           "plot_images", "plot_model", "print_summary", "set_random_seed", "split_dataset", "to_categorical"]
+__all__ = ["ModelPlot", "Progbar", "PyDataset", "Sequence", "normalize", "pack_x_y_sample_weight",
+           "plot_confusion_matrix", "plot_history", "plot_images", "plot_model", "print_summary", "set_random_seed",
+           "split_dataset", "to_categorical", "unpack_x_y_sample_weight"]
