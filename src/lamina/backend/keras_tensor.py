@@ -12,6 +12,7 @@ returns symbolic outputs; ``Model(inputs, outputs)`` turns the graph into a mode
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,9 +23,10 @@ class KerasTensor:
 
     __slots__ = ("shape", "dtype", "name", "sparse", "_keras_history", "__weakref__")
 
-    def __init__(self, shape, dtype="float32", sparse: bool = False, name: str | None = None):
+    def __init__(self, shape: Sequence[int | None], dtype: str | np.dtype | type = "float32", sparse: bool = False,
+                 name: str | None = None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype).name if dtype != "bfloat16" else dtype
+        self.dtype = np.dtype(dtype).name if dtype != "bfloat16" else "bfloat16"  # NumPy has no bfloat16
         self.sparse = bool(sparse)
         self.name = name or "keras_tensor"
         self._keras_history: Any = None  # (operation, node index, tensor index) once an op made it
