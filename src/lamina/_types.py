@@ -19,6 +19,13 @@ class NamedDType(Protocol):
     def name(self) -> str: ...
 
 
+class Writable(Protocol):
+    """A text stream as the progress output uses it: ``write`` (``flush`` and ``isatty`` are
+    called when present)."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 # a layer's, loss's or metric's dtype: a name ("float32"), a NumPy dtype or scalar type
 # (np.float32), a Keras DTypePolicy or its config dict; None for the default (floatx())
 DTypeLike: TypeAlias = str | np.dtype | type | dict | NamedDType | None
