@@ -26,7 +26,7 @@ class KerasTensor:
     def __init__(self, shape: Sequence[int | None], dtype: str | np.dtype | type = "float32", sparse: bool = False,
                  name: str | None = None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype).name if dtype != "bfloat16" else "bfloat16"  # NumPy has no bfloat16
+        self.dtype = np.dtype(dtype).name if dtype != "bfloat16" else dtype
         self.sparse = bool(sparse)
         self.name = name or "keras_tensor"
         self._keras_history: Any = None  # (operation, node index, tensor index) once an op made it
