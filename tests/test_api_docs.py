@@ -82,32 +82,12 @@ def unannotated_init_parameters(cls) -> list:
             and p.annotation is inspect.Parameter.empty]
 
 
-# modules other changes of this round edit (the eager and floor helpers', the lead's): their
-# classes are annotated after those merge, so that two branches do not rewrite the same lines
-OWNED_BY_ANOTHER_CHANGE = ("lamina.layers.layer.", "lamina.layers.dense.", "lamina.layers.fused.", "lamina.ops.",
-                           "lamina.optimizers.", "lamina.trainers.", "lamina.losses.loss.", "lamina.metrics.metric.")
-# not annotated yet: each validates a loosely typed argument in ways mypy cannot follow once the
-# signature is typed (an int or a list, a path or a file...), or was left for time this round.
-# The list may only shrink; a class not in it must be annotated.
-NOT_YET_ANNOTATED = {
-    "lamina.backend.keras_tensor.KerasTensor", "lamina.backend.threads.BlasPool",
-    "lamina.callbacks.callback.CallbackList", "lamina.callbacks.tensorboard.TensorBoard",
-    "lamina.initializers.Constant", "lamina.initializers.constant", "lamina.layers.activations.PReLU",
-    "lamina.layers.call_context.CallContext", "lamina.layers.input_layer.InputLayer",
-    "lamina.layers.lambda_layer.Lambda", "lamina.layers.merging.Dot", "lamina.layers.node.Node",
-    "lamina.layers.preprocessing.Normalization", "lamina.layers.preprocessing.Rescaling",
-    "lamina.layers.reshaping.Reshape", "lamina.layers.tracking.TrackedDict", "lamina.layers.tracking.TrackedList",
-    "lamina.metrics.confusion_metrics.AUC", "lamina.metrics.confusion_metrics.F1Score",
-    "lamina.metrics.confusion_metrics.FBetaScore", "lamina.metrics.regression_metrics.R2Score",
-    "lamina.models.graph.Graph", "lamina.models.sequential.Sequential", "lamina.saving.archive.SafeArchive",
-    "lamina.saving.weights_store.Reader", "lamina.tf.execution.TensorSpec", "lamina.tf.variable.Variable",
-    "lamina.tuner.hyperparameters.Boolean", "lamina.tuner.hyperparameters.Choice",
-    "lamina.tuner.hyperparameters.Fixed", "lamina.tuner.hyperparameters.Float", "lamina.tuner.hyperparameters.Int",
-    "lamina.tuner.oracle.Oracle", "lamina.tuner.trial.Trial", "lamina.tuner.tuner.Tuner",
-    "lamina.tuner.tuners.BayesianOptimization", "lamina.tuner.tuners.GridSearch", "lamina.tuner.tuners.Hyperband",
-    "lamina.tuner.tuners.RandomSearch", "lamina.utils.progbar.Progbar", "lamina.utils.summary_graph.GraphView",
-    "lamina.variables.Variable", "lamina.wrappers.sklearn_wrapper.SKLBase",
-}
+# the optimizers and the trainers: left unannotated this round for the lead's speed work there,
+# so that two branches do not rewrite the same lines; annotated once that work is merged
+OWNED_BY_ANOTHER_CHANGE = ("lamina.optimizers.", "lamina.trainers.")
+# classes outside those modules whose __init__ is not annotated yet: none now. It may only stay
+# empty; a class not in it must be annotated.
+NOT_YET_ANNOTATED: set[str] = set()
 
 
 def test_every_public_class_init_has_annotated_parameters():

@@ -15,6 +15,7 @@ import abc
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from . import backend
 from ._resolve import UNRESOLVED, from_registry
@@ -95,7 +96,7 @@ class Constant(Initializer):
     [0.5, 0.5]
     """
 
-    def __init__(self, value=0.0):
+    def __init__(self, value: npt.ArrayLike = 0.0):  # a scalar (or an array broadcast to the shape)
         self.value = value
 
     def __call__(self, shape, dtype=None):

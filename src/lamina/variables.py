@@ -18,13 +18,14 @@ array([2., 4., 6.], dtype=float32)
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from . import _macros, _versions
 from .layers.call_context import inferring_shapes
 from .ops.dtypes import standardize_dtype
-from .ops.tensor import Tensor, to_array
+from .ops.tensor import Tensor, TensorLike, to_array
 
 _SLICES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tensor -> (variable, key) for v[k].assign
 
@@ -41,9 +42,11 @@ class Variable(Tensor):
                  "aggregation", "synchronization")
     _is_variable = True
 
-    def __init__(self, initializer=None, shape=None, dtype=None, trainable: bool = True, name: str | None = None,
-                 path: str | None = None, regularizer=None, constraint=None, autocast: bool = True,
-                 aggregation: str = "none", synchronization: str = "auto", initial_value=None):
+    def __init__(self, initializer: TensorLike | str | Callable | None = None, shape: Sequence[int] | None = None,
+                 dtype: str | np.dtype | type | None = None, trainable: bool = True, name: str | None = None,
+                 path: str | None = None, regularizer: Callable | None = None, constraint: Callable | None = None,
+                 autocast: bool = True, aggregation: str = "none", synchronization: str = "auto",
+                 initial_value: TensorLike | str | Callable | None = None):
         if initializer is None:
             initializer = initial_value
         if initializer is None:

@@ -12,6 +12,7 @@ returns symbolic outputs; ``Model(inputs, outputs)`` turns the graph into a mode
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,8 @@ class KerasTensor:
 
     __slots__ = ("shape", "dtype", "name", "sparse", "_keras_history", "__weakref__")
 
-    def __init__(self, shape, dtype="float32", sparse: bool = False, name: str | None = None):
+    def __init__(self, shape: Sequence[int | None], dtype: str | np.dtype | type = "float32", sparse: bool = False,
+                 name: str | None = None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.dtype = np.dtype(dtype).name if dtype != "bfloat16" else dtype
         self.sparse = bool(sparse)

@@ -50,9 +50,12 @@ import os
 import re
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported at the first fit, not with lamina (20 ms)
+    import threadpoolctl
 
 USER_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 CHECK_PERIOD = 0.25  # seconds between load measurements; shorter windows read /proc/stat's 10 ms ticks too coarsely
@@ -155,7 +158,7 @@ def running_elsewhere() -> float:
 class BlasPool:
     """NumPy's OpenBLAS as threadpoolctl sees it, and the thread count it starts with."""
 
-    def __init__(self, controller, default: int):
+    def __init__(self, controller: threadpoolctl.ThreadpoolController, default: int):
         self.controller, self.default = controller, default
         self.library = controller.lib_controllers[0]
         # OpenBLAS's own get/set calls through ctypes: threadpoolctl's wrappers cost ~10 us a

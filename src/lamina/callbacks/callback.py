@@ -1,6 +1,12 @@
 """``Callback`` (every Keras hook) and ``CallbackList`` (what the training loop calls)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..models.model import Model
+
 
 class Callback:
     """Subclass and override the hooks you need; ``self.model`` is set by ``fit``.
@@ -57,7 +63,7 @@ class CallbackList:
     """Calls each hook on every callback in order. ``wants_batch_logs(mode)`` says whether any
     callback overrides a batch hook, so the loop can skip building per-batch logs otherwise."""
 
-    def __init__(self, callbacks, model, params):
+    def __init__(self, callbacks: Iterable[Callback], model: Model, params: dict):
         self.callbacks = list(callbacks)
         for callback in self.callbacks:
             callback.set_model(model)

@@ -23,6 +23,7 @@ import struct
 import time
 import warnings
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -98,9 +99,10 @@ class TensorBoard(Callback):
     ValueError: TensorBoard(profile_batch=5): lamina has no profiler, so it cannot profile batches; pass profile_batch=0 (the default), or profile with cProfile
     """  # noqa: E501  (a doctest's expected error message is one line)
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
-                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
-                 embeddings_metadata=None):
+    def __init__(self, log_dir: str | os.PathLike = "logs", histogram_freq: int = 0, write_graph: bool = True,
+                 write_images: bool = False, write_steps_per_second: bool = False, update_freq: str | int = "epoch",
+                 profile_batch: int | str | Sequence[int] = 0, embeddings_freq: int = 0,
+                 embeddings_metadata: dict[str, str] | str | None = None):
         super().__init__()
         _require_tensorboard()  # the install line now, not at the end of the first epoch
         _check_unsupported(profile_batch, embeddings_freq, embeddings_metadata)
@@ -120,9 +122,10 @@ class TensorBoard(Callback):
         self._epoch_start_iterations = 0
         if self.update_freq != "epoch" or self.write_steps_per_second:
             # Set on the instance, so that fit builds batch logs only when they are written
-            # (CallbackList.wants_batch_logs looks for overridden hooks).
-            self.on_train_batch_begin = self._train_batch_begin
-            self.on_train_batch_end = self._train_batch_end
+            # (CallbackList.wants_batch_logs looks for overridden hooks); mypy flags any method
+            # assigned on an instance, which is the point here.
+            self.on_train_batch_begin = self._train_batch_begin  # type: ignore[method-assign]
+            self.on_train_batch_end = self._train_batch_end  # type: ignore[method-assign]
 
     # --- writers ---------------------------------------------------------------------------------
     def _writer(self, run: str):

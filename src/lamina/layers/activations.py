@@ -10,14 +10,13 @@ trainable weight like any other. (``lamina.activations`` holds the functions the
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numbers
 import warnings
 from collections.abc import Sequence
 
 from .. import activations as functions
 from .. import constraints, initializers, ops, regularizers
+from .._types import ConstraintLike, InitializerLike, RegularizerLike
 from .layer import Layer
 
 
@@ -102,8 +101,9 @@ class PReLU(Layer):
     ([[-1.0, 4.0]], (2,))
     """
 
-    def __init__(self, alpha_initializer: Any = "Zeros", alpha_regularizer: Any = None,
-                 alpha_constraint: Any = None, shared_axes=None, **kwargs):
+    def __init__(self, alpha_initializer: InitializerLike = "Zeros", alpha_regularizer: RegularizerLike = None,
+                 alpha_constraint: ConstraintLike = None, shared_axes: int | list[int] | tuple[int, ...] | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.alpha_initializer = initializers.get(alpha_initializer)

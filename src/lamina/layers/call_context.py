@@ -5,6 +5,10 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .layer import Layer
 
 _STATE = threading.local()
 
@@ -13,7 +17,7 @@ class CallContext:
     """The outermost layer call in progress (its layer) and the ``training`` it was given."""
     __slots__ = ("entry_layer", "training")
 
-    def __init__(self, entry_layer, training):
+    def __init__(self, entry_layer: Layer, training: bool | None):
         self.entry_layer, self.training = entry_layer, training
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, constraints, initializers, ops, regularizers
+from .._types import ActivationLike, ConstraintLike, InitializerLike, RegularizerLike
 from ..ops.buffers import Recycler
 from ..ops.primitive import RAW
 from .fused import FusedCall
@@ -21,10 +22,12 @@ class Dense(FusedCall, Layer):
     [(784, 300), (300,)]
     """
 
-    def __init__(self, units: int, activation=None, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, lora_alpha=None, **kwargs):
+    def __init__(self, units: int, activation: ActivationLike = None, use_bias: bool = True,
+                 kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
+                 kernel_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
+                 activity_regularizer: RegularizerLike = None, kernel_constraint: ConstraintLike = None,
+                 bias_constraint: ConstraintLike = None, lora_rank: int | None = None, lora_alpha: float | None = None,
+                 **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)):
             raise TypeError(f"Dense '{self.name}' expects units to be a positive int, got {units!r}")

@@ -6,6 +6,7 @@ called on it build a Functional graph. A Sequential also takes the ``Input(...)`
 """
 from __future__ import annotations
 
+from .._types import DTypeLike, ShapeLike
 from ..backend.keras_tensor import KerasTensor
 from .layer import Layer, as_shape
 from .node import Node, input_tensor
@@ -20,8 +21,10 @@ class InputLayer(Layer):
     ((28, 28), (None, 28, 28))
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
-                 optional=False, name=None, input_shape=None, **kwargs):
+    def __init__(self, shape: ShapeLike | None = None, batch_size: int | None = None, dtype: DTypeLike = None,
+                 sparse: bool | None = None, batch_shape: ShapeLike | None = None,
+                 input_tensor: KerasTensor | None = None, optional: bool = False, name: str | None = None,
+                 input_shape: ShapeLike | None = None, **kwargs):
         super().__init__(name=name, dtype=dtype, **kwargs)
         given = [s for s in (shape, batch_shape, input_shape) if s is not None]
         if len(given) != 1:

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import inspect
 import types
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..backend.keras_tensor import KerasTensor
+from ..ops.tensor import Tensor
 from ..saving import safe_mode as safe_mode_lib
 from ..saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from .layer import Layer
@@ -44,7 +47,10 @@ class Lambda(Layer):
     takes ``training`` (or ``mask``), the layer passes it.
     """
 
-    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+    def __init__(self, function: Callable,
+                 output_shape: tuple[int | None, ...] | list[int | None] | Callable | None = None,
+                 mask: Callable | Tensor | None = None,  # Keras's; lamina refuses any but None
+                 arguments: dict[str, Any] | None = None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
             raise TypeError(f"Lambda '{self.name}' expects a callable function, got {function!r:.100}")
@@ -61,6 +67,7 @@ class Lambda(Layer):
         self.arguments = dict(arguments or {})
         self.mask = None
         self._output_shape = tuple(output_shape) if isinstance(output_shape, list) else output_shape
+        names: Mapping[str, inspect.Parameter]
         try:
             names = inspect.signature(function).parameters
         except (TypeError, ValueError):

@@ -20,6 +20,7 @@ from .._errors import named_layer_error
 from ..backend.keras_tensor import any_symbolic
 from ..saving import limits
 from .. import _versions
+from .._types import DTypeLike, RegularizerLike
 from . import call_context, scopes
 from .conversion import _call_signature, _dtype_name, _resolve_training, _to_tensors, _wrap_outputs, as_shape, to_array
 from .layer_graph import GraphSide
@@ -80,8 +81,8 @@ class Layer(GraphSide):
         object.__setattr__(self, "built", False)
         return self
 
-    def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None, autocast: bool = True,
-                 name: str | None = None, **kwargs):
+    def __init__(self, *, activity_regularizer: RegularizerLike = None, trainable: bool = True,
+                 dtype: DTypeLike = None, autocast: bool = True, name: str | None = None, **kwargs):
         unknown = [k for k in kwargs if k not in _LAYER_KWARGS]
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) {unknown}")

@@ -176,7 +176,7 @@ class Dot(Merge):
 
     min_inputs = max_inputs = 2
 
-    def __init__(self, axes, normalize: bool = False, **kwargs):
+    def __init__(self, axes: int | tuple[int, int] | list[int], normalize: bool = False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(axes, (list, tuple)):
             if len(axes) != 2:

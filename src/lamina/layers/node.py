@@ -7,13 +7,16 @@ tensors, the outputs) and returns the symbolic outputs, each knowing the node th
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import itertools
 
 from .. import backend
 from ..backend.keras_tensor import KerasTensor
 from .shapes import output_spec
+
+if TYPE_CHECKING:
+    from .layer import Layer
 
 _NAMES = itertools.count()
 
@@ -39,7 +42,8 @@ def map_structure(fn, structure) -> Any:
 class Node:
     """One call of ``operation`` in a graph: its arguments (with symbolic tensors) and outputs."""
 
-    def __init__(self, operation, call_args: tuple, call_kwargs: dict, outputs):
+    def __init__(self, operation: Layer, call_args: tuple, call_kwargs: dict,
+                 outputs: Any):  # a KerasTensor, or lists, tuples and dicts nesting them (other leaves kept)
         self.operation = operation
         self.call_args, self.call_kwargs = call_args, call_kwargs
         self.outputs = [t for t in flatten(outputs) if isinstance(t, KerasTensor)]

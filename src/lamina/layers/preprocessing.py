@@ -6,6 +6,7 @@ from typing import Any
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import backend
 from .layer import Layer, to_array
@@ -30,7 +31,8 @@ class Normalization(Layer):
     [[1.0]]
     """
 
-    def __init__(self, axis=-1, mean=None, variance=None, invert: bool = False, **kwargs):
+    def __init__(self, axis: int | list[int] | tuple[int, ...] | None = -1, mean: npt.ArrayLike | None = None,
+                 variance: npt.ArrayLike | None = None, invert: bool = False, **kwargs):
         super().__init__(**kwargs)
         owner = f"Normalization '{self.name}'"
         if axis is None:
@@ -46,7 +48,7 @@ class Normalization(Layer):
         if (mean is None) != (variance is None):
             raise ValueError(f"{owner} needs both mean and variance, or neither; got mean={mean!r}, "
                              f"variance={variance!r}")
-        if mean is not None:
+        if mean is not None and variance is not None:  # (both or neither, checked above)
             if np.shape(mean) != np.shape(variance):
                 raise ValueError(f"{owner} needs mean and variance of the same shape, got {np.shape(mean)} "
                                  f"and {np.shape(variance)}")
@@ -185,7 +187,8 @@ class Rescaling(Layer):
     [[-1.0, 1.0]]
     """
 
-    def __init__(self, scale, offset=0.0, **kwargs):
+    def __init__(self, scale: float | list | tuple | np.ndarray, offset: float | list | tuple | np.ndarray = 0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         owner = f"Rescaling '{self.name}'"
         self.scale = _number_or_array(owner, "scale", scale)

@@ -48,7 +48,7 @@ class Reshape(Layer):
     (2, 6, 2)
     """
 
-    def __init__(self, target_shape, **kwargs):
+    def __init__(self, target_shape: int | list[int] | tuple[int, ...], **kwargs):
         super().__init__(**kwargs)
         owner = f"Reshape '{self.name}'"
         if isinstance(target_shape, (int, np.integer)) and not isinstance(target_shape, bool):

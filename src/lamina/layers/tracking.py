@@ -14,12 +14,16 @@ a later ``append`` is tracked too), as Keras's ``Layer.__setattr__`` does.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import collections
 import weakref
 
 from .._versions import VERSION
+
+if TYPE_CHECKING:
+    from .layer import Layer
 
 
 _CLASSES: list = []
@@ -170,7 +174,7 @@ def untrack(owner, value) -> None:
 class TrackedList(list):
     """A list attribute of a layer: what is added to it is tracked on the layer."""
 
-    def __init__(self, owner, values=()):
+    def __init__(self, owner: Layer, values: Iterable = ()):
         self._owner = weakref.ref(owner)
         super().__init__(self._track(v) for v in values)
 
@@ -211,7 +215,7 @@ class TrackedList(list):
 class TrackedDict(dict):
     """A dict attribute of a layer: what is stored in it is tracked on the layer."""
 
-    def __init__(self, owner, values=()):
+    def __init__(self, owner: Layer, values: Mapping | Iterable[tuple[Any, Any]] = ()):
         self._owner = weakref.ref(owner)
         super().__init__()
         for key, value in dict(values).items():

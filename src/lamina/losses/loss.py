@@ -86,7 +86,8 @@ class Loss:
 
     reductions = REDUCTIONS
 
-    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype=None):
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
+                 dtype: str | np.dtype | None = None):
         if reduction not in self.reductions:
             raise ValueError(f"{type(self).__name__} reduction must be one of {self.reductions}, got {reduction!r}")
         self.name = name or backend.snake_case(type(self).__name__)
@@ -135,7 +136,8 @@ class LossFunctionWrapper(Loss):
     0.875
     """
 
-    def __init__(self, fn: Callable, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+    def __init__(self, fn: Callable, reduction: str | None = "sum_over_batch_size", name: str | None = None,
+                 dtype: str | np.dtype | None = None, **kwargs):
         super().__init__(name or getattr(fn, "__name__", "loss"), reduction, dtype)
         self.fn, self.kwargs = fn, kwargs
 

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import numbers
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import backend
 from . import _confusion
 from .metric import Metric
+
+# one threshold, or several; None for the metric's default
+Thresholds: TypeAlias = float | list[float] | tuple[float, ...] | np.ndarray | None
 
 
 # --- metrics from confusion counts ---------------------------------------------------------------
@@ -26,7 +31,8 @@ class _ThresholdMetric(Metric):
 
     counts: tuple = ()
 
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+    def __init__(self, thresholds: Thresholds = None, top_k: int | None = None, class_id: int | None = None,
+                 name: str | None = None, dtype: str | np.dtype | None = None):
         super().__init__(name, dtype)
         self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
         default = _confusion.NEG_INF if top_k is not None else 0.5
@@ -98,8 +104,10 @@ class AUC(Metric):
     curves = ("ROC", "PR")
     summation_methods = ("interpolation", "minoring", "majoring")
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
-                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
+                 name: str | None = None, dtype: str | np.dtype | None = None, thresholds: Thresholds = None,
+                 multi_label: bool = False, num_labels: int | None = None, label_weights: npt.ArrayLike | None = None,
+                 from_logits: bool = False):
         super().__init__(name, dtype)
         if str(curve).upper() not in self.curves:
             raise ValueError(f"AUC curve must be one of {self.curves}, got {curve!r}")
@@ -213,8 +221,14 @@ class FBetaScore(Metric):
     """
 
     averages = (None, "micro", "macro", "weighted")
+    # declared here: mypy knows no float that is a numbers.Real, so it reads what follows the
+    # checks in __init__ as unreachable and infers nothing from the assignment there
+    average: str | None
+    beta: float
+    threshold: float | None
 
-    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
+    def __init__(self, average: str | None = None, beta: float = 1.0, threshold: float | None = None,
+                 name: str | None = "fbeta_score", dtype: str | np.dtype | None = None):
         super().__init__(name, dtype)
         if average not in self.averages:
             raise ValueError(f"{type(self).__name__} average must be one of {self.averages}, got {average!r}")
@@ -278,7 +292,8 @@ class F1Score(FBetaScore):
     [0.5, 0.8, 0.6667]
     """
 
-    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
+    def __init__(self, average: str | None = None, threshold: float | None = None, name: str | None = "f1_score",
+                 dtype: str | np.dtype | None = None):
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
 
     def get_config(self) -> dict:

@@ -33,7 +33,7 @@ class Metric:
     2.0
     """
 
-    def __init__(self, name: str | None = None, dtype=None):
+    def __init__(self, name: str | None = None, dtype: str | np.dtype | None = None):
         self.name = name or backend.snake_case(type(self).__name__)
         self.dtype = dtype or backend.floatx()
         self._variables: list[MetricVariable] = []
@@ -130,7 +130,7 @@ class Mean(Metric):
     2.0
     """
 
-    def __init__(self, name="mean", dtype=None):
+    def __init__(self, name: str | None = "mean", dtype: str | np.dtype | None = None):
         super().__init__(name, dtype)
         self.total = 0.0
         self.count = 0.0
@@ -162,7 +162,7 @@ class Sum(Metric):
     4.0
     """
 
-    def __init__(self, name="sum", dtype=None):
+    def __init__(self, name: str | None = "sum", dtype: str | np.dtype | None = None):
         super().__init__(name, dtype)
         self.total = 0.0
 
@@ -196,7 +196,7 @@ class MeanMetricWrapper(Mean):
     0.25
     """
 
-    def __init__(self, fn: Callable, name=None, dtype=None, **kwargs):
+    def __init__(self, fn: Callable, name: str | None = None, dtype: str | np.dtype | None = None, **kwargs):
         super().__init__(name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype)
         self.fn, self.kwargs = fn, kwargs
 

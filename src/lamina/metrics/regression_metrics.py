@@ -139,8 +139,8 @@ class R2Score(Metric):
 
     aggregations = (None, "uniform_average", "variance_weighted_average")
 
-    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name: str | None = "r2_score",
-                 dtype: str | None = None):
+    def __init__(self, class_aggregation: str | None = "uniform_average", num_regressors: int = 0,
+                 name: str | None = "r2_score", dtype: str | None = None):
         super().__init__(name, dtype)
         if class_aggregation not in self.aggregations:
             raise ValueError(f"R2Score class_aggregation must be one of {self.aggregations}, "

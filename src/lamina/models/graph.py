@@ -30,7 +30,8 @@ def _flat_tensors(structure, what: str) -> list[KerasTensor]:
 class Graph:
     """The nodes between ``inputs`` and ``outputs`` (structures of symbolic tensors)."""
 
-    def __init__(self, inputs, outputs, owner: str = "model"):
+    def __init__(self, inputs: KerasTensor | list | tuple | dict, outputs: KerasTensor | list | tuple | dict,
+                 owner: str = "model"):  # each a symbolic tensor, or lists, tuples and dicts nesting them
         self.input_structure, self.output_structure = inputs, outputs
         self.inputs = _flat_tensors(inputs, "inputs")
         self.outputs = _flat_tensors(outputs, "outputs")

@@ -7,6 +7,9 @@ executor as a Functional model; each ``add`` extends the chain by one symbolic c
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from ..backend.keras_tensor import KerasTensor
 from ..layers import scopes
 from ..layers.input_layer import InputLayer
@@ -30,12 +33,14 @@ class Sequential(Model):
     _chain: list  # set in __init__ through object.__setattr__ (not tracked: self._layers tracks them)
     _names: set
 
-    def __init__(self, layers=None, trainable: bool = True, name: str | None = None, **kwargs):
+    def __init__(self, layers: Iterable[Layer | KerasTensor] | None = None, trainable: bool = True,
+                 name: str | None = None, **kwargs):  # layers: Layer instances (the first may be an Input)
         Model.__init__(self, trainable=trainable, name=name, **kwargs)
         self._input_layer: InputLayer | None = None
         object.__setattr__(self, "_chain", [])  # the layers in order (self._layers tracks them for weights)
         object.__setattr__(self, "_names", set())
-        self._symbolic_output = None  # the chain applied to the input, once the input shape is known
+        # the chain applied to the input, once the input shape is known: what the last layer returns
+        self._symbolic_output: Any = None
         self._stale = True
         for layer in layers or ():
             self.add(layer)

@@ -86,7 +86,7 @@ class Tensor:
     __array_priority__ = 100
     _is_variable = False
 
-    def __init__(self, value) -> None:
+    def __init__(self, value: TensorLike) -> None:
         if type(value) is not np.ndarray:
             value = np.asarray(value)
         self._value = value

@@ -22,6 +22,7 @@ import shutil
 import struct
 import tempfile
 import zipfile
+from typing import IO
 
 from . import limits
 
@@ -32,7 +33,7 @@ _CHUNK = 1 << 20
 class SafeArchive:
     """A zip opened for reading after checking every entry's name, size and inflation ratio."""
 
-    def __init__(self, file, filename: str):
+    def __init__(self, file: IO[bytes], filename: str):  # a seekable binary file: stored entries are read in place
         self.filename = filename
         self.file = file
         try:

@@ -22,12 +22,16 @@ True
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import backend
 from .._optional import require
 from . import h5_checks, keras_walk
+
+if TYPE_CHECKING:  # h5py is imported when a file is read or written, not with lamina
+    import h5py
 
 LIBVER = ("v110", "v110")  # HDF5 1.10's format: checksummed headers, readable by every h5py 3
 # Arrays up to HDF5's chunk cache size are one chunk (no chunk index to store); larger ones get
@@ -155,7 +159,7 @@ def create_dataset(group, name: str, value) -> None:
 class Reader:
     """Checked access to an open HDF5 file that came from ``filename``."""
 
-    def __init__(self, h5file, filename: str):
+    def __init__(self, h5file: h5py.File, filename: str):
         self._h5py = require("h5py", "Reading .weights.h5 data")
         self.file = h5file
         self.filename = filename

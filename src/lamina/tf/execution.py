@@ -20,7 +20,7 @@ replay could not follow (a tensor's value read in Python) keeps the function eag
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from typing import Any
 
@@ -95,7 +95,8 @@ def stop_gradient(input, name=None) -> Tensor:  # noqa: A002  (TensorFlow's argu
 class TensorSpec:
     """The shape and dtype of a ``tf.function`` input (its ``input_signature``)."""
 
-    def __init__(self, shape, dtype="float32", name=None):
+    def __init__(self, shape: Sequence[int | None] | None, dtype: str | np.dtype = "float32",
+                 name: str | None = None):  # dtype: a name (tf.float32 is one) or a NumPy dtype
         self.shape = None if shape is None else tuple(None if d is None else int(d) for d in shape)
         self.dtype, self.name = dtype, name
 

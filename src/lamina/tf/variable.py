@@ -17,10 +17,13 @@ False
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import cast
+
 import numpy as np
 
 from .. import ops
-from ..ops.tensor import Tensor
+from ..ops.tensor import Tensor, TensorLike
 from ..variables import Variable as _KerasVariable
 
 
@@ -63,18 +66,27 @@ class Variable(_KerasVariable, metaclass=_AnyVariable):
 
     __slots__ = ()
 
-    def __init__(self, initial_value=None, trainable=None, validate_shape=True, caching_device=None, name=None,
-                 variable_def=None, dtype=None, import_scope=None, constraint=None, synchronization="auto",
-                 aggregation="none", shape=None, experimental_enable_variable_lifting=True, **keras_kwargs):
+    # In Keras's order the second to fourth arguments are the shape, the dtype and trainable: the
+    # annotations of trainable, validate_shape and caching_device take those too.
+    def __init__(self, initial_value: TensorLike | str | Callable | None = None,
+                 trainable: bool | tuple[int, ...] | list[int] | None = None,
+                 validate_shape: bool | str | np.dtype | type = True,
+                 caching_device: str | bool | None = None, name: str | None = None, variable_def: object = None,
+                 dtype: str | np.dtype | type | None = None, import_scope: str | None = None,
+                 constraint: Callable | None = None, synchronization: str = "auto", aggregation: str = "none",
+                 shape: Sequence[int] | None = None, experimental_enable_variable_lifting: bool = True,
+                 **keras_kwargs):
         if _is_shape(trainable):  # Keras's order: Variable(initializer, shape, dtype, trainable)
-            shape, trainable = trainable, caching_device
-            dtype = validate_shape if validate_shape is not True else dtype
+            # (the casts say what the arguments hold in that order, which mypy cannot follow)
+            shape, trainable = cast("tuple[int, ...] | list[int]", trainable), cast("bool | None", caching_device)
+            dtype = cast("str | np.dtype | type", validate_shape) if validate_shape is not True else dtype
         if variable_def is not None or import_scope is not None:
             raise ValueError("Variable: variable_def and import_scope (TensorFlow 1 graphs) are not supported")
         initializer = keras_kwargs.pop("initializer", initial_value)
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
-        super().__init__(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name,
+        # trainable is a bool by now (a shape in its place has moved to shape, None was replaced)
+        super().__init__(initializer, shape=shape, dtype=dtype, trainable=cast(bool, trainable), name=name,
                          constraint=constraint, synchronization=synchronization, aggregation=aggregation,
                          **keras_kwargs)
 

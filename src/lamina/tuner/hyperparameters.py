@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 _SAMPLINGS = ("linear", "log", "reverse_log")
@@ -158,7 +158,9 @@ class Int(_Numerical):
 
     integer = True
 
-    def __init__(self, name, min_value, max_value, step=None, sampling="linear", default=None, conditions=()):
+    # each bound, step and default an int (or a float holding one, such as 32.0)
+    def __init__(self, name: str, min_value: int | float, max_value: int | float, step: int | float | None = None,
+                 sampling: str = "linear", default: int | float | None = None, conditions: tuple = ()):
         for argument, value in (("min_value", min_value), ("max_value", max_value), ("step", step),
                                 ("default", default)):
             if value is not None and (isinstance(value, bool) or int(value) != value):
@@ -177,7 +179,8 @@ class Float(_Numerical):
     [0.001, 0.01, 0.1, 1.0, 10.0]
     """
 
-    def __init__(self, name, min_value, max_value, step=None, sampling="linear", default=None, conditions=()):
+    def __init__(self, name: str, min_value: float, max_value: float, step: float | None = None,
+                 sampling: str = "linear", default: float | None = None, conditions: tuple = ()):
         def cast(v):
             return None if v is None else float(v)
         super().__init__(name, cast(min_value), cast(max_value), cast(step), sampling, cast(default), conditions)
@@ -186,7 +189,8 @@ class Float(_Numerical):
 class Choice(HyperParameter):
     """One of ``values`` (ints, floats, strings or bools, all of one type); the default is the first."""
 
-    def __init__(self, name, values, ordered=None, default=None, conditions=()):
+    def __init__(self, name: str, values: Iterable[int | float | str | bool], ordered: bool | None = None,
+                 default: int | float | str | bool | None = None, conditions: tuple = ()):
         values = list(values)
         if not values:
             raise ValueError(f"hyperparameter {name!r}: Choice needs at least one value")
@@ -213,7 +217,7 @@ class Choice(HyperParameter):
 class Boolean(HyperParameter):
     """``True`` or ``False``; the default is ``False``."""
 
-    def __init__(self, name, default=False, conditions=()):
+    def __init__(self, name: str, default: bool = False, conditions: tuple = ()):
         if not isinstance(default, bool):
             raise TypeError(f"hyperparameter {name!r}: Boolean's default must be True or False, got {default!r}")
         super().__init__(name, default, conditions)
@@ -228,7 +232,7 @@ class Boolean(HyperParameter):
 class Fixed(HyperParameter):
     """A value that is not tuned (a ``Fixed`` in ``hyperparameters=`` overrides the model's own)."""
 
-    def __init__(self, name, value, conditions=()):
+    def __init__(self, name: str, value: Any, conditions: tuple = ()):  # any value, returned as it is
         super().__init__(name, value, conditions)
         self.value = value
 

@@ -18,8 +18,11 @@ from .trial import RESULT_ATTR, Trial
 class Oracle:
     """Holds the study, the search space and the budget of one search."""
 
-    def __init__(self, objective, max_trials: int | None, sampler, pruner=None, hyperparameters=None,
-                 tune_new_entries: bool = True, allow_new_entries: bool = True):
+    # objective: a metric name or an Objective (KerasTuner's list of several is refused)
+    def __init__(self, objective: str | Objective | list[str | Objective] | None, max_trials: int | None,
+                 sampler: optuna.samplers.BaseSampler, pruner: optuna.pruners.BasePruner | None = None,
+                 hyperparameters: HyperParameters | None = None, tune_new_entries: bool = True,
+                 allow_new_entries: bool = True):
         self.objective: Objective = create_objective(objective)
         if max_trials is not None and (isinstance(max_trials, bool) or not isinstance(max_trials, int)
                                        or max_trials < 1):

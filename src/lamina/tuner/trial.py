@@ -2,6 +2,8 @@
 the Optuna trial that holds them (its user attribute ``lamina_result``)."""
 from __future__ import annotations
 
+import optuna
+
 from .hyperparameters import HyperParameters
 from .objective import MetricsTracker, Objective
 
@@ -15,7 +17,7 @@ _STATUS = {"COMPLETE": "COMPLETED", "PRUNED": "COMPLETED", "RUNNING": "RUNNING",
 class Trial:
     """One configuration of the search and what training it gave."""
 
-    def __init__(self, frozen, space: HyperParameters, objective: Objective, id_width: int):
+    def __init__(self, frozen: optuna.trial.FrozenTrial, space: HyperParameters, objective: Objective, id_width: int):
         attrs = frozen.user_attrs.get(RESULT_ATTR, {})
         self.number = frozen.number
         self.trial_id = f"{frozen.number:0{id_width}d}"

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import optuna
 
 from ..callbacks import Callback
 from . import study as study_lib
-from .hypermodel import get_hypermodel
+from .hypermodel import HyperModel, get_hypermodel
 from .hyperparameters import Boolean, Choice, HyperParameters
 from .objective import Objective
 from .oracle import Oracle
+
+if TYPE_CHECKING:
+    from ..optimizers.optimizer import Optimizer
 
 CHECKPOINT = "checkpoint.weights.h5"
 BUILD_CONFIG = "build_config.json"  # the input shape, for a model built on its first data (as KerasTuner keeps)
@@ -70,9 +77,14 @@ def average(metric_dicts: list[dict]) -> dict:
 class Tuner:
     """The search loop shared by RandomSearch, GridSearch, BayesianOptimization and Hyperband."""
 
-    def __init__(self, oracle: Oracle, hypermodel, max_model_size=None, optimizer=None, loss=None, metrics=None,
-                 distribution_strategy=None, directory=None, project_name=None, logger=None, tuner_id=None,
-                 overwrite: bool = False, executions_per_trial: int = 1, storage=None, **unknown):
+    # max_model_size, optimizer, loss, metrics, distribution_strategy (a tf.distribute.Strategy) and
+    # logger are KerasTuner's and refused unless None; a hypermodel of None is refused too
+    def __init__(self, oracle: Oracle, hypermodel: HyperModel | Callable | None, max_model_size: int | None = None,
+                 optimizer: str | Optimizer | None = None, loss: str | Callable | None = None,
+                 metrics: list | None = None, distribution_strategy: object = None,
+                 directory: str | os.PathLike | None = None, project_name: str | None = None, logger: object = None,
+                 tuner_id: str | None = None, overwrite: bool = False, executions_per_trial: int = 1,
+                 storage: str | optuna.storages.BaseStorage | None = None, **unknown):
         if unknown:
             raise TypeError(f"unexpected tuner arguments {sorted(unknown)}")
         refused = {"max_model_size": max_model_size, "optimizer": optimizer, "loss": loss, "metrics": metrics,

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 
 import math
+from collections.abc import Callable
+from typing import TypeAlias
 
 import optuna
 
 from ..callbacks import Callback
+from .hypermodel import HyperModel
+from .hyperparameters import HyperParameters
+from .objective import Objective
 from .oracle import Oracle
 from .tuner import Tuner
 
 DEFAULT_MAX_TRIALS = 10  # KerasTuner's default for RandomSearch and BayesianOptimization
+# a metric name or an Objective (KerasTuner's list of several, and None, are refused with a message)
+Objectives: TypeAlias = str | Objective | list[str | Objective] | None
 
 
 class RandomSearch(Tuner):
@@ -31,9 +38,11 @@ class RandomSearch(Tuner):
     2
     """
 
-    def __init__(self, hypermodel=None, objective=None, max_trials: int = DEFAULT_MAX_TRIALS, seed=None,
-                 hyperparameters=None, tune_new_entries: bool = True, allow_new_entries: bool = True,
-                 max_retries_per_trial: int = 0, max_consecutive_failed_trials: int = 3, **kwargs):
+    def __init__(self, hypermodel: HyperModel | Callable | None = None, objective: Objectives = None,
+                 max_trials: int = DEFAULT_MAX_TRIALS, seed: int | None = None,
+                 hyperparameters: HyperParameters | None = None, tune_new_entries: bool = True,
+                 allow_new_entries: bool = True, max_retries_per_trial: int = 0,
+                 max_consecutive_failed_trials: int = 3, **kwargs):
         _check_retries(max_retries_per_trial)
         oracle = Oracle(objective, max_trials, optuna.samplers.RandomSampler(seed=seed), None,
                         hyperparameters, tune_new_entries, allow_new_entries)
@@ -49,10 +58,11 @@ class BayesianOptimization(Tuner):
     exploration) have no counterpart in TPE, so only their defaults are accepted.
     """
 
-    def __init__(self, hypermodel=None, objective=None, max_trials: int = DEFAULT_MAX_TRIALS,
-                 num_initial_points: int | None = None, alpha: float = 1e-4, beta: float = 2.6, seed=None,
-                 hyperparameters=None, tune_new_entries: bool = True, allow_new_entries: bool = True,
-                 max_retries_per_trial: int = 0, max_consecutive_failed_trials: int = 3, **kwargs):
+    def __init__(self, hypermodel: HyperModel | Callable | None = None, objective: Objectives = None,
+                 max_trials: int = DEFAULT_MAX_TRIALS, num_initial_points: int | None = None, alpha: float = 1e-4,
+                 beta: float = 2.6, seed: int | None = None, hyperparameters: HyperParameters | None = None,
+                 tune_new_entries: bool = True, allow_new_entries: bool = True, max_retries_per_trial: int = 0,
+                 max_consecutive_failed_trials: int = 3, **kwargs):
         if alpha != 1e-4 or beta != 2.6:
             raise ValueError(f"BayesianOptimization(alpha={alpha}, beta={beta}): these tune KerasTuner's Gaussian "
                              "process; lamina searches with Optuna's TPE sampler, which has neither. Leave "
@@ -75,9 +85,11 @@ class GridSearch(Tuner):
     no step gives 10 evenly spaced values, as in KerasTuner. ``max_trials=None`` runs the whole
     grid."""
 
-    def __init__(self, hypermodel=None, objective=None, max_trials: int | None = None, seed=None,
-                 hyperparameters=None, tune_new_entries: bool = True, allow_new_entries: bool = True,
-                 max_retries_per_trial: int = 0, max_consecutive_failed_trials: int = 3, **kwargs):
+    def __init__(self, hypermodel: HyperModel | Callable | None = None, objective: Objectives = None,
+                 max_trials: int | None = None, seed: int | None = None,
+                 hyperparameters: HyperParameters | None = None, tune_new_entries: bool = True,
+                 allow_new_entries: bool = True, max_retries_per_trial: int = 0,
+                 max_consecutive_failed_trials: int = 3, **kwargs):
         _check_retries(max_retries_per_trial)
         self.seed = seed
         # the grid is known once the model has been built; until then Optuna's default sampler
@@ -132,8 +144,9 @@ class Hyperband(Tuner):
     from its checkpoint in a later round (``tuner/epochs`` in its values is the epochs it ran).
     """
 
-    def __init__(self, hypermodel=None, objective=None, max_epochs: int = 100, factor: int = 3,
-                 hyperband_iterations: int = 1, seed=None, hyperparameters=None, tune_new_entries: bool = True,
+    def __init__(self, hypermodel: HyperModel | Callable | None = None, objective: Objectives = None,
+                 max_epochs: int = 100, factor: int = 3, hyperband_iterations: int = 1, seed: int | None = None,
+                 hyperparameters: HyperParameters | None = None, tune_new_entries: bool = True,
                  allow_new_entries: bool = True, max_retries_per_trial: int = 0,
                  max_consecutive_failed_trials: int = 3, **kwargs):
         for name, value, low in (("max_epochs", max_epochs, 1), ("factor", factor, 2),

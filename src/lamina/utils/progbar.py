@@ -10,12 +10,17 @@ no ANSI codes and one plain line of the bar at least every ``LOG_INTERVAL``
 seconds, so ``tail -f`` moves during a long epoch, then the finished bar.
 """
 
+from __future__ import annotations
+
 import math
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 
 import numpy as np
+
+from .._types import Writable
 
 __all__ = ["Progbar"]
 
@@ -70,17 +75,17 @@ class Progbar:
 
     def __init__(
         self,
-        target,
-        width=20,
-        verbose=1,
-        interval=0.05,
-        stateful_metrics=None,
-        stateless_metrics=None,
-        unit_name="step",
+        target: int | None,
+        width: int = 20,
+        verbose: int = 1,
+        interval: float = 0.05,
+        stateful_metrics: Iterable[str] | None = None,
+        stateless_metrics: Iterable[str] | None = None,
+        unit_name: str = "step",
         *,
-        file=None,
-        time_fn=time.time,
-        dynamic_display=None,
+        file: Writable | None = None,
+        time_fn: Callable[[], float] = time.time,
+        dynamic_display: bool | None = None,
     ):
         if stateful_metrics is not None and stateless_metrics is not None:
             raise ValueError(
@@ -93,8 +98,8 @@ class Progbar:
         self.interval = interval
         self.unit_name = unit_name
         if stateless_metrics is not None:
-            self.stateful_metrics = None
-            self.stateless_metrics = set(stateless_metrics)
+            self.stateful_metrics: set[str] | None = None
+            self.stateless_metrics: set[str] | None = set(stateless_metrics)
         else:
             self.stateful_metrics = set(stateful_metrics or ())
             self.stateless_metrics = None
@@ -103,8 +108,8 @@ class Progbar:
         self._dynamic_display = dynamic_display
 
         self._seen_so_far = 0
-        self._values = {}
-        self._values_order = []
+        self._values: dict[str, list] = {}  # name -> [weighted sum, steps] (or [value, 1] as given)
+        self._values_order: list[str] = []
         self._start = time_fn()
         self._last_update = 0
         self._last_line = self._start  # off a terminal: when the last line was written

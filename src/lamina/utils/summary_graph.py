@@ -15,13 +15,18 @@ model (``expand_nested=True``) are not calls of this model: their column shows `
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..models.model import Model
+
 __all__ = ["GraphView", "graph_view", "sublayers", "type_name"]
 
 
 class GraphView:
     """A graph model's operations, whether Keras prints it as a chain, and its connections."""
 
-    def __init__(self, model):
+    def __init__(self, model: Model):  # a Functional model (one built on a graph of layer calls)
         from ..models.functional_config import keras_order
         self.operations, nodes_by_depth, nodes = keras_order(model._current_graph())
         self.relevant = {id(node) for node in nodes}

@@ -20,7 +20,8 @@ pass ``fit_kwargs``' ``verbose`` on, so a silent fit predicts silently.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +30,8 @@ from .._optional import require
 _FEATURE = "lamina.wrappers"
 if TYPE_CHECKING:  # a type checker reads sklearn.base itself; at run time require() names the pip line
     import sklearn.base as sklearn_base
+
+    from ..models.model import Model
 else:
     sklearn_base = require("sklearn.base", _FEATURE)
 require("sklearn.preprocessing", _FEATURE)
@@ -78,7 +81,8 @@ class SKLBase(sklearn_base.BaseEstimator):
     ``n_features_in_``.
     """
 
-    def __init__(self, model, warm_start=False, model_kwargs=None, fit_kwargs=None):
+    def __init__(self, model: Model | Callable[..., Model], warm_start: bool = False,
+                 model_kwargs: dict[str, Any] | None = None, fit_kwargs: dict[str, Any] | None = None):
         self.model = model
         self.warm_start = warm_start
         self.model_kwargs = model_kwargs
