@@ -39,3 +39,6 @@ ConstraintLike: TypeAlias = str | dict | Callable | None
 # a shape without the batch axis, as layers.conversion.as_shape takes it: one int, or a sequence
 # of ints (None for a dimension not known yet)
 ShapeLike: TypeAlias = int | Sequence[int | None]
+# an optimizer's learning_rate: a number, a LearningRateSchedule (called with the step) or a
+# function of no arguments (called at each step), as Optimizer.learning_rate's setter takes them
+LearningRateLike: TypeAlias = float | Callable

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._types import LearningRateLike
 from .optimizer import Optimizer, _check_range
 
 
@@ -18,7 +19,8 @@ class Adadelta(Optimizer):
     0.95
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.001, rho: float = 0.95, epsilon: float = 1e-7,
+                 name: str | None = "adadelta", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         _check_range("Adadelta", "rho", rho, 0, 1)
         if not epsilon >= 0:

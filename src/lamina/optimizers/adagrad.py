@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._types import LearningRateLike
 from .optimizer import Optimizer
 
 
@@ -16,7 +17,8 @@ class Adagrad(Optimizer):
     0.1
     """
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name=None, **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.001, initial_accumulator_value: float = 0.1,
+                 epsilon: float = 1e-7, name: str | None = None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not initial_accumulator_value >= 0:
             raise ValueError(f"Adagrad expects initial_accumulator_value >= 0, got "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._types import LearningRateLike
 from . import kernels
 from .optimizer import Optimizer, _check_range
 
@@ -20,8 +21,8 @@ class Adam(Optimizer):
     0.001
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 name="adam", **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, name: str | None = "adam", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         _check_adam_args(type(self).__name__, beta_1, beta_2, epsilon)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad

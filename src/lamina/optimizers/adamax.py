@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._types import LearningRateLike
 from .adam import _check_adam_args
 from .optimizer import Optimizer
 
@@ -17,7 +18,8 @@ class Adamax(Optimizer):
     0.999
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="adamax", **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, name: str | None = "adamax", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         _check_adam_args("Adamax", beta_1, beta_2, epsilon)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon

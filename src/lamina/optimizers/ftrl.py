@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._types import LearningRateLike
 from .optimizer import Optimizer
 
 
@@ -20,9 +21,10 @@ class Ftrl(Optimizer):
     -0.5
     """
 
-    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
-                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
-                 l2_shrinkage_regularization_strength=0.0, beta=0.0, name="ftrl", **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.001, learning_rate_power: float = -0.5,
+                 initial_accumulator_value: float = 0.1, l1_regularization_strength: float = 0.0,
+                 l2_regularization_strength: float = 0.0, l2_shrinkage_regularization_strength: float = 0.0,
+                 beta: float = 0.0, name: str | None = "ftrl", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not learning_rate_power <= 0:
             raise ValueError(f"Ftrl expects learning_rate_power <= 0, got learning_rate_power={learning_rate_power}")

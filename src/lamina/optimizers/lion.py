@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._types import LearningRateLike
 from .optimizer import Optimizer, _check_range
 
 
@@ -16,7 +17,8 @@ class Lion(Optimizer):
     0.99
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.001, beta_1: float = 0.9, beta_2: float = 0.99,
+                 name: str | None = "lion", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         # beta_1 = 0 would make Lion plain sign descent, so Keras rejects it
         _check_range("Lion", "beta_1", beta_1, 0, 1, closed=True, open_low=True)

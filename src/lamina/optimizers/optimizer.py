@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from .. import _macros, backend
+from .._types import LearningRateLike
 from ..variables import Variable
 from . import state_copy
 from ._helpers import _as_array, _check_range, _is_int, clip
@@ -37,9 +38,11 @@ class Optimizer:
     array([0.9, 1.9], dtype=float32)
     """
 
-    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
-                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None, **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.001, weight_decay: float | None = None,
+                 clipnorm: float | None = None, clipvalue: float | None = None, global_clipnorm: float | None = None,
+                 use_ema: bool = False, ema_momentum: float = 0.99, ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None, gradient_accumulation_steps: int | None = None,
+                 name: str | None = None, **kwargs):
         cls = type(self).__name__
         if kwargs:
             raise TypeError(f"{cls} got unexpected keyword argument(s) {sorted(kwargs)}")
@@ -69,7 +72,7 @@ class Optimizer:
         self.iterations = Variable(np.zeros((), np.int64), name="iteration", trainable=False,
                                    path=f"{self.name}/iteration")
         self._variables: list[Variable] = [self.iterations]
-        self._learning_rate = None
+        self._learning_rate: LearningRateLike | None = None
         self._learning_rate_variable: Variable | None = None
         self.learning_rate = learning_rate
         self.built = False
@@ -79,7 +82,7 @@ class Optimizer:
         self._averages: list[Variable] = []
         self._accumulators: list[Variable] = []
         self._exclude_from_weight_decay: dict[int, Variable] = {}  # id -> the variable (state_copy.py)
-        self._exclude_pattern = None
+        self._exclude_pattern: re.Pattern | None = None
 
     __deepcopy__ = state_copy.deepcopy_optimizer  # its state is keyed by the variables' ids
 
@@ -139,7 +142,7 @@ class Optimizer:
             return float(rate(int(self.iterations._value)))
         if callable(rate):  # Keras calls a plain callable with no arguments
             return float(rate())
-        assert self._learning_rate_variable is not None  # a float rate has its variable
+        assert rate is not None and self._learning_rate_variable is not None  # a float rate has its variable
         stored = float(self._learning_rate_variable._value)  # (a float compare: ~1 us less a step)
         # the variable is what is saved: it wins only once loading a file (or an assign) changed it
         if stored != self._stored_rate:
@@ -203,11 +206,9 @@ class Optimizer:
         return self._slots[id(variable)][name]
 
     def pack(self, variables: list[Variable], buffer: np.ndarray) -> Variable:
-        """One variable over ``buffer``, whose consecutive pieces are ``variables`` (the fused
-        training step lays a model's weights out this way). Each slot of the variables moves into
-        a view of one array per slot name, and those arrays become the packed variable's slots, so
-        one ``update_steps`` on it updates every variable at once, with the same numbers as one
-        call per variable for the elementwise rules (all of lamina's)."""
+        """One variable over ``buffer``, whose consecutive pieces are ``variables`` (the fused step's
+        layout). Each slot moves into a view of one array per slot name, the packed variable's slots:
+        one ``update_steps`` on it updates them all, as one call per variable does for elementwise rules."""
         self.build(variables)
         offsets = np.cumsum([0, *(v.size for v in variables)])
         for variable, start in zip(variables, offsets):
@@ -223,9 +224,8 @@ class Optimizer:
         return packed
 
     def scratch(self, variable: Variable, which: int = 0) -> np.ndarray:
-        """A work array shaped like ``variable``, reused every step (not state, not saved): an
-        update written with ``out=`` into it allocates nothing, which on a 784x300 kernel saves
-        more time than the arithmetic costs."""
+        """A work array shaped like ``variable``, reused every step (not state, not saved): an update
+        written with ``out=`` into it allocates nothing, which saves more time than the arithmetic costs."""
         scratch: dict = self.__dict__.setdefault("_scratch", {})  # (none after a deepcopy: state_copy.py)
         key = (id(variable), which)  # ``which``: a second work array for a rule that needs two
         work = scratch.get(key)
@@ -324,6 +324,7 @@ class Optimizer:
 
     def _accumulate_or_update(self, grads, variables) -> None:
         steps = self.gradient_accumulation_steps
+        assert steps is not None  # only called when accumulating
         sums = [self._accumulators[self._index[id(v)]]._value for v in variables]
         if (int(self.iterations._value) + 1) % steps:
             for grad, total in zip(grads, sums):

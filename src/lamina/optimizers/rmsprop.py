@@ -1,6 +1,7 @@
 """RMSprop."""
 from __future__ import annotations
 
+from .._types import LearningRateLike
 from . import kernels
 from .optimizer import Optimizer, _check_range
 
@@ -18,8 +19,8 @@ class RMSprop(Optimizer):
     0.9
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 name="rmsprop", **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.001, rho: float = 0.9, momentum: float = 0.0,
+                 epsilon: float = 1e-7, centered: bool = False, name: str | None = "rmsprop", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         _check_range("RMSprop", "rho", rho, 0, 1)
         _check_range("RMSprop", "momentum", momentum, 0, 1, closed=True)

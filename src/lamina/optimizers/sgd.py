@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum."""
 from __future__ import annotations
 
+from .._types import LearningRateLike
 from . import kernels
 from .optimizer import Optimizer, _check_range
 
@@ -16,7 +17,8 @@ class SGD(Optimizer):
     0.1
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+    def __init__(self, learning_rate: LearningRateLike = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 name: str | None = "SGD", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         _check_range("SGD", "momentum", momentum, 0, 1, closed=True)
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
