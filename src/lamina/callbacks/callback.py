@@ -76,11 +76,14 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        # Keras passes logs (None when there are none) to every hook: (logs) or (epoch|batch, logs).
+        # Keras passes logs to every hook, (logs) or (epoch|batch, logs): a dict, empty when there
+        # are none (the guide's on_train_begin prints list(logs.keys()))
         arity = 2 if "epoch" in hook or "batch" in hook else 1
 
         def call(*args):
             args = args + (None,) * (arity - len(args))
+            if args[-1] is None:
+                args = args[:-1] + ({},)
             for callback in self.callbacks:
                 getattr(callback, hook)(*args)
         return call
