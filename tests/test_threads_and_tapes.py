@@ -156,14 +156,14 @@ def test_a_function_traced_in_one_thread_does_not_take_another_threads_eager_ops
         for _ in range(2):  # the two traced calls
             assert traced.wait(TIMEOUT)
             traced.clear()
-            theirs.append(float(ops.sum(w * 5.0)))  # an op and a value read on the trace's Variable
+            theirs.append((float(ops.sum(w * 5.0)), w.numpy().tolist()))  # an op, reads of the Variable
             counter.assign_add(1.0)  # a stateful call: not a step of the other thread's function
             ran.set()
 
     _run_both(caller, eager_thread)
     assert affine.compiled.refused is None
     assert len(calls) == 2  # two traces, then replays
-    assert theirs[:2] == [25.0, 25.0]
+    assert theirs[:2] == [(25.0, [2.0, 3.0])] * 2
     np.testing.assert_array_equal(theirs[2], [[3.0, -2.0], [5.0, -5.0], [7.0, -8.0], [9.0, -11.0]])
     assert float(counter.numpy()) == 2.0  # a replay would make the other thread's assign again
 
