@@ -104,16 +104,12 @@ def custom_gradient(f: Callable):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        if not _tape.ACTIVE:
+        if not _tape.active():
             outputs, _ = f(*args, **kwargs)
             return outputs
-        saved = list(_tape.ACTIVE)
         probe = _tape.GradientTape()
-        _tape.ACTIVE[:] = [probe]  # f's own ops are not recorded; the probe notices Variables
-        try:
+        with _tape.recording_only(probe):  # f's own ops are not recorded; the probe notices Variables
             outputs, grad_fn = f(*args, **kwargs)
-        finally:
-            _tape.ACTIVE[:] = saved
         variables = list(probe.watched_variables())
         multi = isinstance(outputs, (tuple, list))
         # fresh tensors: an output that is one of the inputs (``return x, grad``) must be a new tape

@@ -1,8 +1,8 @@
 """``Primitive``: one op's forward rule and, beside it, its vector-Jacobian product (VJP).
 
 A primitive's ``forward`` takes NumPy values and returns a NumPy array (or a tuple of them).
-Calling the primitive wraps the result in a ``Tensor`` and, while a ``GradientTape`` records,
-puts one node on the tape. Its gradient comes in one of two forms:
+Calling the primitive wraps the result in a ``Tensor`` and, while a ``GradientTape`` of the
+calling thread records, puts one node on the tape. Its gradient comes in one of two forms:
 
 - ``vjp(F, g, out, *inputs, **params)``: written once against an array namespace ``F``. The tape
   calls it with ``F = RAW`` (NumPy, on arrays: the fast first-order case) or with
@@ -55,7 +55,8 @@ class Primitive:
         if self.saves:
             out, residuals = out
         result = tuple(Tensor(o) for o in out) if self.multi_output else Tensor(out)
-        if _tape.ACTIVE and (self.differentiable or _tape.RECORDING_ALL):
+        # any thread's tape: the one cheap test when nothing records; ``record`` takes this thread's
+        if _tape.ANYWHERE and (self.differentiable or _tape.RECORDING_ALL):
             _tape.record(self, args, params, result, residuals)
         return result
 

@@ -5,7 +5,9 @@ trainable ``Variable`` it reads, or the output of an op it recorded) is put on t
 node. ``gradient`` walks the nodes backwards from the target, calls each node's VJP, and *adds*
 each result into its input's gradient, so a value used twice gets the sum of both uses (no
 gradient is ever updated in place). Tapes nest: a tape recording while another computes its
-gradient records that backward pass, which gives second-order gradients.
+gradient records that backward pass, which gives second-order gradients. As in TensorFlow, a
+tape records only the ops of the thread that entered it: two models trained in two threads, or a
+tape loop beside a thread that predicts, do not record into each other's tapes.
 
 >>> from lamina import ops, Variable, GradientTape
 >>> w = Variable([1.0, 2.0], name="w")
@@ -17,6 +19,7 @@ gradient records that backward pass, which gives second-order gradients.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import numpy as np
 
@@ -33,10 +36,42 @@ def _blas_threads():
 
 _THREADS: list = []  # lamina.backend.threads, imported at the first tape (the import costs ~1.5 us a call)
 
-ACTIVE: list[GradientTape] = []  # the tapes recording now, innermost last
-# the recording tapes that want every primitive, differentiable or not (the step trace of
-# trainers/step_trace.py): non-empty only while one records
+class _ThisThread(threading.local):
+    """The tapes recording in one thread (a new thread starts with none, as in TensorFlow)."""
+
+    def __init__(self) -> None:
+        self.tapes: list[GradientTape] = []  # innermost last
+
+
+_HERE = _ThisThread()
+# Every thread's recording tapes, for the one test an op pays when nothing records (empty nearly
+# always); when it is not empty, ``record`` reads the op's own thread's tapes. Kept beside the
+# per-thread lists because reading a threading.local on every eager op would cost more.
+ANYWHERE: list[GradientTape] = []
+# of those, the tapes that want every primitive, differentiable or not (the step trace of
+# trainers/step_trace.py): only a shortcut test too, each tape's ``_all_ops`` decides
 RECORDING_ALL: list = []
+
+
+def active() -> list[GradientTape]:
+    """The tapes recording in this thread now, innermost last."""
+    return _HERE.tapes
+
+
+@contextlib.contextmanager
+def recording_only(tape: GradientTape):
+    """In the block this thread's ops are recorded by ``tape`` alone (``custom_gradient``'s probe:
+    its function's own ops are not recorded, the probe notices the Variables it reads). The other
+    threads' tapes go on recording theirs."""
+    tapes = _HERE.tapes
+    saved = tapes[:]
+    tapes[:] = [tape]
+    ANYWHERE.append(tape)
+    try:
+        yield
+    finally:
+        tapes[:] = saved
+        ANYWHERE.remove(tape)
 
 
 class _Node:
@@ -48,10 +83,10 @@ class _Node:
 
 
 def record(prim, args, params, result, residuals=None) -> None:
-    """Put one op call on every recording tape that tracks one of its inputs."""
+    """Put one op call on every tape recording in this thread that tracks one of its inputs."""
     outputs = result if type(result) is tuple else (result,)
     node = None
-    for tape in ACTIVE:
+    for tape in _HERE.tapes:
         if not (prim.differentiable or tape._all_ops):
             continue
         tracked = tape._tracked
@@ -127,6 +162,7 @@ class GradientTape:
     """
 
     _all_ops = False  # a step trace records non-differentiable primitives and every Variable too
+    _owner: list | None = None  # the tape list of the thread that entered it (``_HERE.tapes``)
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self._persistent = bool(persistent)
@@ -141,15 +177,29 @@ class GradientTape:
         # pass here and for the backward pass in ``gradient``.
         self._threads = _blas_threads()
         self._threads.__enter__()
-        ACTIVE.append(self)
+        self._owner = _HERE.tapes
+        self._resume()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self in ACTIVE:
-            ACTIVE.remove(self)
+        self._pause()
         threads, self._threads = getattr(self, "_threads", None), None
         if threads is not None:
             threads.__exit__(*exc_info)
+
+    def _pause(self) -> bool:
+        """Stop recording; whether it was recording. Its own thread's list, whichever thread asks."""
+        owner = self._owner
+        if owner is None or self not in owner:
+            return False
+        owner.remove(self)
+        ANYWHERE.remove(self)
+        return True
+
+    def _resume(self) -> None:
+        assert self._owner is not None
+        self._owner.append(self)
+        ANYWHERE.append(self)
 
     def watch(self, tensor) -> None:
         """Track ``tensor`` (or each leaf of a nested structure) so gradients can be taken for it."""
@@ -165,14 +215,12 @@ class GradientTape:
     @contextlib.contextmanager
     def stop_recording(self):
         """Ops run inside this block are not recorded."""
-        was_active = self in ACTIVE
-        if was_active:
-            ACTIVE.remove(self)
+        was_active = self._pause()
         try:
             yield
         finally:
             if was_active:
-                ACTIVE.append(self)
+                self._resume()
 
     def reset(self) -> None:
         """Forget everything recorded so far."""
@@ -256,11 +304,10 @@ class GradientTape:
 
     def _backward(self, targets, seeds, sources) -> list:
         from . import backprop
-        was_active = self in ACTIVE
-        if was_active:
-            ACTIVE.remove(self)  # this tape does not record its own backward pass
+        was_active = self._pause()  # this tape does not record its own backward pass
         try:
-            return backprop.backward(self._nodes, self._tracked, targets, seeds, sources, higher=bool(ACTIVE))
+            # recorded (second order) when another tape of this thread records
+            return backprop.backward(self._nodes, self._tracked, targets, seeds, sources, higher=bool(_HERE.tapes))
         finally:
             if was_active:
-                ACTIVE.append(self)
+                self._resume()

@@ -17,6 +17,7 @@ accepts a tensor through it.
 """
 from __future__ import annotations
 
+import threading
 import typing
 
 import numpy as np
@@ -62,12 +63,34 @@ def dtype_name(dtype) -> DTypeName:
 
 
 # Who wants to know when Python reads a tensor's value (a step trace: a value read inside a
-# traced ``call`` is control flow the trace cannot replay); empty nearly always.
-VALUE_READERS: list = []
+# traced ``call`` is control flow the trace cannot replay), per thread: a trace hears only the
+# reads of its own thread, not another thread's ``float(loss)``.
+class _ThisThread(threading.local):
+    def __init__(self) -> None:
+        self.readers: list = []
+
+
+_HERE = _ThisThread()
+VALUE_READERS: list = []  # every thread's readers: the one test a read pays (empty nearly always)
+
+
+def add_value_reader(reader) -> None:
+    """``reader(tensor)`` hears each value Python reads in this thread, until removed."""
+    _HERE.readers.append(reader)
+    VALUE_READERS.append(reader)
+
+
+def remove_value_reader(reader) -> bool:
+    """Stop ``reader`` (added in this thread); whether it was there."""
+    if reader not in _HERE.readers:
+        return False
+    _HERE.readers.remove(reader)
+    VALUE_READERS.remove(reader)
+    return True
 
 
 def _value_read(tensor) -> None:
-    for reader in VALUE_READERS:
+    for reader in _HERE.readers:
         reader(tensor)
 
 

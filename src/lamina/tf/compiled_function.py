@@ -16,7 +16,8 @@ reading a tensor's value inside (``float(loss)``, ``if x > 0``), a Variable chan
 outside those calls, a gradient taken while another tape records (second order), a jacobian,
 a gradient of several targets, or traces that keep differing (a NumPy draw). A call made while a
 ``GradientTape`` outside records (it must see the ops) and ``run_functions_eagerly(True)`` run
-eagerly too.
+eagerly too. Traces and tapes are per thread, as TensorFlow's: a call traced in one thread records
+none of another thread's ops, and a tape recording in another thread does not make a call eager.
 """
 from __future__ import annotations
 
@@ -64,12 +65,11 @@ class FunctionTrace(StepTrace):
 
     def __enter__(self) -> FunctionTrace:
         super().__enter__()
-        _macros.RECORDERS.append(self)
+        _macros.start(self)
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self in _macros.RECORDERS:
-            _macros.RECORDERS.remove(self)
+        _macros.stop(self)
         super().__exit__(*exc_info)
 
     def refuse(self, why: str) -> None:
@@ -79,17 +79,21 @@ class FunctionTrace(StepTrace):
     @contextlib.contextmanager
     def _paused(self):
         """The body is one recorded step: this trace neither records its ops nor sees its reads."""
-        lists = [(tape_module.ACTIVE, self), (tape_module.RECORDING_ALL, self),
-                 (tensor_module.VALUE_READERS, self._on_value_read)]
-        removed = [(where, item) for where, item in lists if item in where]
-        for where, item in removed:
-            where.remove(item)
+        taping = self._pause()
+        all_ops = self in tape_module.RECORDING_ALL
+        if all_ops:
+            tape_module.RECORDING_ALL.remove(self)
+        reading = tensor_module.remove_value_reader(self._on_value_read)
         try:
             with _macros.inside():
                 yield
         finally:
-            for where, item in removed:
-                where.append(item)
+            if taping:
+                self._resume()
+            if all_ops:
+                tape_module.RECORDING_ALL.append(self)
+            if reading:
+                tensor_module.add_value_reader(self._on_value_read)
 
     def record_call(self, method, args: tuple, kwargs: dict):
         with self._paused():
@@ -101,7 +105,7 @@ class FunctionTrace(StepTrace):
         return result
 
     def record_gradient(self, tape, target, sources, output_gradients, unconnected: str):
-        if any(t is not self and t is not tape for t in tape_module.ACTIVE):
+        if any(t is not self and t is not tape for t in tape_module.active()):
             self.refuse("a gradient was taken while another tape recorded (second order)")
         node_ids = {id(node) for node in tape._nodes}
         with self._paused():
@@ -295,8 +299,8 @@ class CompiledFunction:
         self.refused: str | None = None  # why the last signature given up on stays eager
 
     def __call__(self, *args, **kwargs):
-        if tape_module.ACTIVE or _macros.RECORDERS or tape_module.RECORDING_ALL or EAGER_SWITCH[0]:
-            return self.fn(*args, **kwargs)  # an outer tape or trace must see the ops themselves
+        if EAGER_SWITCH[0] or (tape_module.ANYWHERE and tape_module.active()) or _macros.tracing():
+            return self.fn(*args, **kwargs)  # an outer tape or trace of this thread must see the ops themselves
         try:
             args, kwargs = _as_tensors(args), _as_tensors(kwargs)
         except TypeError:  # a structure that cannot be rebuilt leaf by leaf (a namedtuple): as written

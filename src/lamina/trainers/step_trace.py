@@ -6,9 +6,10 @@ model's Python runs once, while the step is traced, and what it did to the tenso
 later step does. lamina records the same thing from an eager step: a ``StepTrace`` is a tape that
 sees every primitive whose inputs come from the batch or from a Variable (differentiable or
 not), notes when Python reads a value (``float(x)``, ``x.numpy()``, ``if x > 0``: control flow a
-replay could not follow), and ``Program.from_trace`` numbers the values into slots: the batch's
-arrays first, then Variables (read afresh at each replay), constants (anything else a primitive
-took: a literal, an array made outside the ops), and each primitive's outputs.
+replay could not follow), both in its own thread only (another thread's fit or predict is not
+part of this step, as in TensorFlow), and ``Program.from_trace`` numbers the values into slots:
+the batch's arrays first, then Variables (read afresh at each replay), constants (anything else
+a primitive took: a literal, an array made outside the ops), and each primitive's outputs.
 
 Two traces of two batches that give the same program (same primitives, parameters and
 constants) are the evidence that the step is static: a value the model made outside the ops
@@ -42,14 +43,13 @@ class StepTrace(GradientTape):
     def __enter__(self) -> StepTrace:
         super().__enter__()
         tape_module.RECORDING_ALL.append(self)
-        tensor_module.VALUE_READERS.append(self._on_value_read)
+        tensor_module.add_value_reader(self._on_value_read)  # this thread's reads only
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self in tape_module.RECORDING_ALL:
             tape_module.RECORDING_ALL.remove(self)
-        if self._on_value_read in tensor_module.VALUE_READERS:
-            tensor_module.VALUE_READERS.remove(self._on_value_read)
+        tensor_module.remove_value_reader(self._on_value_read)
         super().__exit__(*exc_info)
 
     def _on_value_read(self, tensor) -> None:
