@@ -9,7 +9,7 @@ import inspect
 import numpy as np
 
 from .. import backend
-from ..ops.tensor import Tensor
+from ..ops.tensor import Tensor, numbers_of_objects
 
 _FLOAT_POLICIES = ("float16", "float32", "float64", "bfloat16", "mixed_float16", "mixed_bfloat16")
 
@@ -140,6 +140,8 @@ def to_array(data, what: str) -> np.ndarray:
     if hasattr(data, "to_numpy"):
         data = data.to_numpy()
     array = np.asarray(data)
+    if array.dtype.kind == "O":
+        array = numbers_of_objects(array, what)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Expected numeric data for {what}, got an array of dtype {array.dtype}")
     if array.dtype.kind != "f":

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import backend
+from ..ops.tensor import Tensor
 from .layer import Layer, to_array
 
 _ADAPT_ROWS = 4096  # rows per chunk in adapt: a large array is reduced without a float64 copy of it all
@@ -154,6 +155,27 @@ class Normalization(Layer):
     def set_weights(self, weights) -> None:
         super().set_weights(weights)
         self._adapted = True
+
+    @property
+    def mean(self) -> Tensor | None:
+        """The mean subtracted, in the inputs' broadcast shape (``(1, features)`` for ``axis=-1``), as
+        Keras's attribute: None until the layer is built with given statistics or adapted."""
+        return self._statistic(0)
+
+    @property
+    def variance(self) -> Tensor | None:
+        """The variance divided by (its square root), shaped as :attr:`mean`."""
+        return self._statistic(1)
+
+    def _statistic(self, which: int) -> Tensor | None:
+        if not self.built:
+            return None
+        if self.input_mean is not None:
+            return Tensor(np.array(self._given[which], dtype=self.dtype))
+        if not (self._adapted or self.count._value.item() > 0):
+            return None
+        weight = self.adapt_mean if which == 0 else self.adapt_variance
+        return Tensor(weight._value.reshape(self._broadcast).astype(self.dtype))
 
     def _statistics(self, dtype) -> tuple[np.ndarray, np.ndarray]:
         if self.input_mean is not None:

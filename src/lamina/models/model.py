@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import ops
 from ..backend.keras_tensor import KerasTensor
 from ..layers.layer import Layer
 from ..layers.node import flatten
@@ -224,6 +225,7 @@ class Model(Trainer, ModelIO, Layer):
         if len(values) != len(graph.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(graph.inputs)} inputs {expected}, got "
                              f"{len(values)}")
+        values = [adjust_rank(value, tensor.shape) for tensor, value in zip(graph.inputs, values)]
         for tensor, value, name in zip(graph.inputs, values, expected):
             _check_input_shape(self.name, name, tensor.shape, getattr(value, "shape", None))
         return values
@@ -276,6 +278,20 @@ def _symbolic_like(shapes, dtype: str):
     if isinstance(shapes, list) and shapes and isinstance(shapes[0], (tuple, list)):
         return [_symbolic_like(tuple(v), dtype) for v in shapes]
     return KerasTensor(tuple(shapes), dtype=dtype)
+
+
+def adjust_rank(value, expected: tuple):
+    """``value`` with a trailing axis of 1 added or dropped when that is all that keeps it from the
+    input's rank (Keras's rule: ``predict(x[:, 0])`` for an input of shape ``(None, 1)``, or
+    ``(n, 4, 1)`` for ``(None, 4)``); anything else unchanged, for the shape check to refuse."""
+    shape = getattr(value, "shape", None)
+    if shape is None or len(shape) == len(expected):
+        return value
+    if len(shape) == len(expected) - 1 and expected[-1] == 1:
+        return ops.expand_dims(value, -1)
+    if len(shape) == len(expected) + 1 and shape[-1] == 1:
+        return ops.squeeze(value, -1)
+    return value
 
 
 def _check_input_shape(model: str, name: str, expected: tuple, got) -> None:

@@ -15,7 +15,7 @@ from ..layers import scopes
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer
 from .graph import Graph
-from .model import Model
+from .model import Model, adjust_rank
 
 
 class Sequential(Model):
@@ -151,6 +151,7 @@ class Sequential(Model):
         graph = self._current_graph()
         assert graph is not None  # call() runs the graph only when there is one
         shape = graph.inputs[0].shape
+        inputs = adjust_rank(inputs, shape)
         got = getattr(inputs, "shape", None)
         if got is not None and (len(got) != len(shape) or any(e is not None and e != g
                                                               for e, g in zip(shape[1:], got[1:]))):

@@ -359,6 +359,8 @@ def to_array(value, dtype=None) -> np.ndarray:
                 array = array.astype(dtypes.standardize_dtype(None))
             elif array.dtype.kind in "iu":
                 array = array.astype("int32")
+    if array.dtype.kind == "O":
+        array = numbers_of_objects(array)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Expected numeric data, got an array of dtype {array.dtype}")
     if dtype is not None:
@@ -376,3 +378,15 @@ TensorLike: typing.TypeAlias = typing.Any
 
 
 from .tensor_types import TensorDType, TensorShape  # noqa: E402  (they subclass DTypeName above)
+
+
+def numbers_of_objects(array: np.ndarray, what: str = "the data") -> np.ndarray:
+    """An object array whose items are all numbers or bools (``np.array`` of a DataFrame with
+    float and bool columns, as ``pd.get_dummies`` makes) as floatx, the conversion Keras makes;
+    anything else (text, None) is refused, never parsed."""
+    numbers = (bool, int, float, np.number, np.bool_)
+    odd = next((item for item in array.flat if not isinstance(item, numbers)), numbers)
+    if odd is not numbers:  # (``numbers`` itself: the search found nothing odd)
+        raise TypeError(f"Expected numeric data for {what}, got an array of dtype object holding {odd!r} "
+                        f"({type(odd).__name__}): convert the columns to numbers first")
+    return array.astype(dtypes.standardize_dtype(None))
