@@ -58,7 +58,8 @@ def test_a_data_frame_with_bool_columns_trains_as_its_float_array():
     weights = []
     for x in (frame, frame.to_numpy(dtype="float32")):
         lamina.random.set_seed(3)
-        model = lamina.Sequential([lamina.Input((5,)), lamina.layers.Dense(4, activation="relu"), lamina.layers.Dense(1)])
+        model = lamina.Sequential([lamina.Input((5,)), lamina.layers.Dense(4, activation="relu"),
+                                   lamina.layers.Dense(1)])
         model.compile(optimizer="adam", loss="mse")
         model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
         weights.append(model.get_weights())
