@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._events import EventLog
 from .._optional import require
 from .callback import Callback
 
@@ -128,20 +129,17 @@ class TensorBoard(Callback):
             self.on_train_batch_end = self._train_batch_end  # type: ignore[method-assign]
 
     # --- writers ---------------------------------------------------------------------------------
-    def _writer(self, run: str):
-        """The event file writer of ``run`` (``train`` or ``validation``), made when first used."""
+    def _writer(self, run: str) -> EventLog:
+        """The event file of ``run`` (``train`` or ``validation``), made when first written."""
         if run not in self._writers:
-            writer_module = require("tensorboard.summary.writer.event_file_writer", "lamina.callbacks.TensorBoard")
-            self._writers[run] = writer_module.EventFileWriter(os.path.join(self.log_dir, run))
+            self._writers[run] = EventLog(os.path.join(self.log_dir, run), "lamina.callbacks.TensorBoard")
         return self._writers[run]
 
     def _write(self, run: str, summary, step: int) -> None:
-        event_pb2 = require("tensorboard.compat.proto.event_pb2", "lamina.callbacks.TensorBoard")
-        self._writer(run).add_event(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+        self._writer(run).write(summary, step)
 
     def _scalar(self, run: str, tag: str, value, step: int) -> None:
-        scalar = require("tensorboard.plugins.scalar.summary_v2", "lamina.callbacks.TensorBoard")
-        self._write(run, scalar.scalar_pb(tag, np.asarray(value, np.float64).reshape(())), step)
+        self._writer(run).scalar(tag, value, step)
 
     def _flush(self) -> None:
         for writer in self._writers.values():
@@ -238,12 +236,11 @@ class TensorBoard(Callback):
         return int(np.asarray(self.model.optimizer.iterations))
 
     def _write_weights(self, epoch: int) -> None:
-        histogram = require("tensorboard.plugins.histogram.summary_v2", "lamina.callbacks.TensorBoard")
         for layer in self.model.layers:
             for weight in layer.weights:
                 name = weight.path.replace(":", "_")
                 values = np.asarray(weight)
-                self._write("train", histogram.histogram_pb(f"{name}/histogram", values), epoch)
+                self._writer("train").histogram(f"{name}/histogram", values, epoch)
                 if self.write_images:
                     self._write_image(f"{name}/image", values, epoch)
 

@@ -15,7 +15,7 @@ and ``lamina.config`` as ``tf.config`` (its device functions come from ``devices
 >>> tape.gradient(loss, w).numpy().tolist()
 [[6.0], [6.0]]
 """
-from . import devices, dtypes, linalg, math, nn
+from . import devices, dtypes, linalg, math, nn, summary
 from .array_ops import (argsort, boolean_mask, broadcast_to, concat, expand_dims, gather, gather_nd, newaxis, pad,
                         rank, repeat, reshape, reverse, roll, shape, size, sort, split, squeeze, stack, tile, transpose,
                         unstack, where)
