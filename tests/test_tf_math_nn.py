@@ -254,3 +254,12 @@ def test_device_name_scope_and_config():
     assert float(y) == 2.0 and tf.executing_eagerly()
     assert [d.device_type for d in tf.config.list_physical_devices()] == ["CPU"]
     assert tf.config.list_physical_devices("GPU") == [] and tf.config.floatx() == "float32"
+
+
+def test_tensor_shape_and_the_logger_scripts_quiet():
+    shape = tf.TensorShape([None, 3])
+    assert shape == (None, 3) and shape.as_list() == [None, 3] and tf.keras.Input((3,)).shape == shape
+    logger = tf.get_logger()
+    logger.setLevel("ERROR")
+    assert logger.name == "lamina" and logger.getEffectiveLevel() == 40
+    logger.setLevel("NOTSET")

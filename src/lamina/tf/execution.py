@@ -26,6 +26,7 @@ from typing import Any
 
 import contextlib
 import functools
+import logging
 import sys
 
 import numpy as np
@@ -124,6 +125,12 @@ def device(device_name) -> Iterator[None]:
 def name_scope(name) -> Iterator[str]:
     """``with tf.name_scope("block"):`` -- accepted; lamina's ops carry no names."""
     yield name
+
+
+def get_logger() -> logging.Logger:
+    """The ``logging`` logger of lamina (TensorFlow's ``tf.get_logger()`` is its own): scripts quiet
+    it with ``tf.get_logger().setLevel("ERROR")``."""
+    return logging.getLogger("lamina")
 
 
 def executing_eagerly() -> bool:
