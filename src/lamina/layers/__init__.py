@@ -5,6 +5,7 @@
 10
 """
 from .dense import Dense
+from .embedding import Embedding
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .reshaping import Flatten
@@ -19,7 +20,7 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
                       concatenate, dot, maximum, minimum, multiply, subtract)
 from ..saving.serialization_lib import deserialize_layer as deserialize, serialize_layer as serialize  # noqa: E402
 
-__all__ = ["Layer", "InputLayer", "Input", "Dense", "Flatten"]
+__all__ = ["Layer", "InputLayer", "Input", "Dense", "Embedding", "Flatten"]
 __all__ += ["Activation", "Identity", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",
             "ActivityRegularization", "BatchNormalization", "LayerNormalization", "UnitNormalization",
             "Normalization", "Rescaling", "Reshape"]

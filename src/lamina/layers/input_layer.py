@@ -6,6 +6,8 @@ called on it build a Functional graph. A Sequential also takes the ``Input(...)`
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .._types import DTypeLike, ShapeLike
 from ..backend.keras_tensor import KerasTensor
 from .layer import Layer, as_shape
@@ -25,7 +27,10 @@ class InputLayer(Layer):
                  sparse: bool | None = None, batch_shape: ShapeLike | None = None,
                  input_tensor: KerasTensor | None = None, optional: bool = False, name: str | None = None,
                  input_shape: ShapeLike | None = None, **kwargs):
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        ids = _integer_dtype(dtype)  # integer ids for an Embedding: the input layer computes nothing
+        super().__init__(name=name, dtype=None if ids else dtype, **kwargs)
+        if ids:
+            self.dtype = ids
         given = [s for s in (shape, batch_shape, input_shape) if s is not None]
         if len(given) != 1:
             raise ValueError(f"InputLayer '{self.name}' expects exactly one of shape=, batch_shape= "
@@ -58,6 +63,18 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False, "name": self.name}
+
+
+def _integer_dtype(dtype) -> str | None:
+    """The name of an integer dtype (``"int32"``, ``np.int64``...), else None (floats and policies go
+    to the layer's own check)."""
+    if not isinstance(dtype, (str, type, np.dtype)):
+        return None
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        return None
+    return found.name if found.kind in "iu" else None
 
 
 def input_tensor_for(layer: InputLayer):
