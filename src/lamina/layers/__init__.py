@@ -4,6 +4,7 @@
 >>> lamina.layers.Dense(10, activation="softmax").units
 10
 """
+from .category_encoding import CategoryEncoding
 from .dense import Dense
 from .embedding import Embedding
 from .input_layer import Input, InputLayer
@@ -23,7 +24,7 @@ from ..saving.serialization_lib import deserialize_layer as deserialize, seriali
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Embedding", "Flatten"]
 __all__ += ["Activation", "Identity", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",
             "ActivityRegularization", "BatchNormalization", "LayerNormalization", "UnitNormalization",
-            "Normalization", "Rescaling", "Reshape"]
+            "Normalization", "Rescaling", "Reshape", "CategoryEncoding"]
 __all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Lambda", "Add", "Subtract", "Multiply", "Average",
             "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average", "maximum", "minimum",
             "concatenate", "dot"]
