@@ -70,7 +70,7 @@ def per_output(spec, output_names: list[str], what: str) -> list:
 class CompileLoss:
     """The compiled loss: ``sum(weight_i * loss_i(y_true_i, y_pred_i, sample_weight_i))``."""
 
-    def __init__(self, loss, loss_weights=None, output_names=None):
+    def __init__(self, loss: Any, loss_weights: Any = None, output_names: list[str] | None = None):
         self._user_loss, self._user_weights = loss, loss_weights
         self.output_names = list(output_names or [])
         self.built = False
@@ -132,7 +132,7 @@ class CompileLoss:
 class CompileMetrics(metrics_module.Metric):
     """All compiled metrics as one metric named ``compile_metrics`` whose result is a dict."""
 
-    def __init__(self, metrics, weighted_metrics, output_names=None):
+    def __init__(self, metrics: Any, weighted_metrics: Any, output_names: list[str] | None = None):
         super().__init__(name="compile_metrics")
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value and not isinstance(value, (list, tuple, dict)):

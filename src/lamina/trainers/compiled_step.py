@@ -20,7 +20,7 @@ random layers draw through an op (``layers/regularization.py``), so their draws 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,12 +31,15 @@ from .step_trace import Program, StepTrace, lay_out_backward
 from .structures import unpack_x_y_sample_weight
 from .trainer import batch_size, update_weights
 
+if TYPE_CHECKING:
+    from ..models.model import Model
+
 
 class CompiledStep:
     """The compiled default ``train_step`` of one model, for one ``fit`` (or a run of
     ``train_on_batch`` calls): one program per shape of batch."""
 
-    def __init__(self, model):
+    def __init__(self, model: Model):
         self.model = model
         self._replays: dict[tuple, _Replay | None] = {}  # None: this shape of batch stays eager
         self._first: dict[tuple, Program] = {}
@@ -83,7 +86,7 @@ class CompiledStep:
         finally:
             if compile_loss is not None:
                 compile_loss.defer_trackers = False
-        per_output = [] if compile_loss is None else compile_loss.take_deferred()
+        per_output: list = [] if compile_loss is None else compile_loss.take_deferred()
         variables = model.trainable_weights
         why = self._why_not(trace, versions, variables)  # before the update writes the weights
         logs = _finish_eager_step(model, trace, batch, loss, scaled, y_pred, per_output, variables)

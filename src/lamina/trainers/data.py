@@ -1,7 +1,7 @@
 """Checking and batching the arrays given to ``fit`` / ``evaluate`` / ``predict``."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import math
 
@@ -9,6 +9,9 @@ import numpy as np
 
 from ..layers.layer import to_array
 from . import structures
+
+if TYPE_CHECKING:
+    from ..models.model import Model
 
 
 def positive_int(value, argument: str) -> int:
@@ -230,7 +233,7 @@ class StopOnInterrupt:
     are recorded as those of any epoch a callback stops. ``at`` is then ``(epoch, batch)``,
     both counted from 1."""
 
-    def __init__(self, model, initial_epoch: int = 0):
+    def __init__(self, model: Model, initial_epoch: int = 0):
         self.model = model
         self.previous = None
         self.hit = False

@@ -38,7 +38,7 @@ weights, to float32 rounding.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,6 +47,9 @@ from ..backend import blas
 from . import batch_gather, tracing
 from .plan_buffers import Buffers
 from .compile_utils import get_loss
+
+if TYPE_CHECKING:
+    from ..losses.links import Link
 
 
 def _in_place(into):
@@ -127,7 +130,8 @@ class FastPlan:
             return None
         return cls(model, dense, link, dropouts)
 
-    def __init__(self, model, dense_layers, link, dropouts=None):
+    def __init__(self, model: Any, dense_layers: list, link: Link, dropouts: dict | None = None):
+        # model: a Model, or the owner a tf.function's plan stands in for (tf/fused_function.py)
         self.model, self.dense, self.link = model, list(dense_layers), link
         self.dropouts = dropouts or {}
         self.dtype = self.dense[0].kernel._value.dtype
@@ -142,11 +146,11 @@ class FastPlan:
         self._bind()
         self.kernels = [packed[:layer.kernel.shape[0]] for packed, layer in zip(self.packed, self.dense)]
         self.variables = [v for layer in self.dense for v in layer._trainable_variables]
-        self.mode = None
-        self.weight_targets = [None] * len(self.dense)
+        self.mode: tuple | None = None  # (trainable flags, kind of update, optimizer id) prepared for
+        self.weight_targets: list[np.ndarray | None] = [None] * len(self.dense)
         self.buffers: dict[int, Buffers] = {}
         self.prefetcher = None  # a fit's gathering thread while one runs (trainers/prefetch.py)
-        self.gathered = None  # the rows it gathered for the batch about to train, when it did
+        self.gathered: Any = None  # the rows it gathered for the batch about to train, when it did
         self.gemm_caller = None  # the products' compiled caller (_plan_kernels.gemm_caller), when on
         self.gather_rows = None  # the batch gather's compiled loop (_plan_kernels.gather_rows), when on
         self._choose_activations()
@@ -216,7 +220,8 @@ class FastPlan:
         self.mode, self.kind_of_update, self.trainable = mode, kind, trainable
         self.fused = kind in ("sgd", "momentum")
         self.first_trainable = trainable.index(True) if any(trainable) else len(self.dense)
-        self.grad_views, self.grad_vars = [], []
+        self.grad_views: list = []
+        self.grad_vars: list = []
         if kind == "sgd":
             self.weight_targets = [p if t else None for p, t in zip(self.packed, trainable)]
         elif kind in ("momentum", "whole"):  # the weights and their slots, each one flat array

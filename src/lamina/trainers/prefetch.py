@@ -22,7 +22,9 @@ inside a gather is raised in the training thread when that batch is due.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from collections.abc import Callable, Iterator
 
 import contextlib
 import queue
@@ -33,6 +35,10 @@ import numpy as np
 
 from ..backend import threads
 
+if TYPE_CHECKING:
+    from .fast_plan import FastPlan
+    from .plan_buffers import Buffers
+
 MIN_VALUES = 128 * 784  # the lesson's batch 128: smaller batches gather in ~30 us, about a handoff's cost
 
 
@@ -42,7 +48,8 @@ class Gather:
 
     __slots__ = ("x", "x2d", "index", "buffers", "slot", "target", "copy", "claim", "finished", "error")
 
-    def __init__(self, x, x2d, index, buffers, slot: int, target: np.ndarray, copy):
+    def __init__(self, x: np.ndarray, x2d: np.ndarray, index: np.ndarray, buffers: Buffers, slot: int,
+                 target: np.ndarray, copy: Callable):
         self.x, self.x2d, self.index, self.copy = x, x2d, index, copy  # copy: the plan's ``gather``
         self.buffers, self.slot, self.target = buffers, slot, target
         self.claim, self.finished = threading.Lock(), threading.Lock()
@@ -72,7 +79,7 @@ class Gather:
 class Prefetcher:
     """One epoch's gathering thread (started at its first gather) and the policy deciding per batch."""
 
-    def __init__(self, plan):
+    def __init__(self, plan: FastPlan):
         self.plan = plan
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.worker: threading.Thread | None = None

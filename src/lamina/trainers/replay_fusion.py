@@ -24,7 +24,7 @@ would have run (every gradient of its outputs is complete then).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,10 @@ from .. import _kernel_switch
 from ..ops.linalg_ops import _MATMUL
 from . import replay_kernels, replay_ops, sgd_in_product
 from .step_trace import CONSTANT, VARIABLE
+
+if TYPE_CHECKING:
+    from ..optimizers.optimizer import Optimizer
+    from .step_trace import Program
 
 _PRIMITIVES: dict[str, Any] = {}
 
@@ -232,7 +236,7 @@ def _groups(graph: _Graph) -> dict[int, tuple]:
 class FusedProgram:
     """The program's forward and backward ops, and the Variables updated inside the backward."""
 
-    def __init__(self, program, laid_out: list, externals: set, optimizer, variables: list):
+    def __init__(self, program: Program, laid_out: list, externals: set, optimizer: Optimizer, variables: list):
         graph = _Graph(program, laid_out, externals, optimizer, variables)
         groups = _groups(graph)
         self.forward: list = []

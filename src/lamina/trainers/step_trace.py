@@ -17,12 +17,17 @@ from the batch, or a random draw outside a primitive, shows up as a constant tha
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..ops import tape as tape_module
 from ..ops import tensor as tensor_module
 from ..ops.tape import GradientTape
 from ..ops.tensor import Tensor
+
+if TYPE_CHECKING:
+    from ..ops.primitive import Primitive
 
 INPUT, VARIABLE, CONSTANT = "input", "variable", "constant"  # where a program's source slots come from
 
@@ -62,7 +67,7 @@ class Step:
 
     __slots__ = ("prim", "args", "params", "outputs", "residual")
 
-    def __init__(self, prim, args: tuple, params: dict, outputs: tuple, residual: int | None):
+    def __init__(self, prim: Primitive, args: tuple, params: dict, outputs: tuple, residual: int | None):
         self.prim, self.args, self.params, self.outputs, self.residual = prim, args, params, outputs, residual
 
 
