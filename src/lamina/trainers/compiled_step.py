@@ -73,7 +73,7 @@ class CompiledStep:
     def _traced_step(self, key: tuple, batch: tuple):
         model = self.model
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
-        trace = StepTrace(structures.leaves(list(batch)))
+        trace = StepTrace(_batch_leaves(batch))
         versions = [(v, v._version) for v in model.variables]
         compile_loss = model._compile_loss
         if compile_loss is not None:
@@ -128,8 +128,14 @@ _MISSING: Any = object()
 _MAX_SHAPES = 8  # programs kept per fit: each holds a copy of its constants
 
 
+def _batch_leaves(batch) -> list:
+    """The arrays of what ``train_step`` takes: a tuple ``(x, y[, sample_weight])`` or a bare ``x``
+    (a tensor, list or dict: ``structures.pack_x_y_sample_weight`` without targets)."""
+    return structures.leaves(list(batch) if isinstance(batch, tuple) else [batch])
+
+
 def _signature(batch: tuple) -> tuple:
-    leaves = structures.leaves(list(batch))
+    leaves = _batch_leaves(batch)
     return tuple(None if leaf is None else (tuple(leaf.shape), str(leaf.dtype)) for leaf in leaves)
 
 
@@ -193,7 +199,7 @@ class _Replay:
 
     def run(self, batch: tuple):
         model = self.model
-        leaves = structures.leaves(list(batch))
+        leaves = _batch_leaves(batch)
         slots = list(self.template)
         for slot, index in self.inputs:
             slots[slot] = leaves[index]._value

@@ -305,8 +305,10 @@ class FastPlan:
                 out *= buffers.dropped[i]
         return buffers.output
 
-    def _score(self, p, rows, y_batch, loss_tracker, compiled_metrics, loss=None) -> None:
-        """Add the batch's loss (``loss``, or computed) and metrics, from the probabilities ``p``."""
+    def _score(self, p, rows, y_batch, loss_tracker, compiled_metrics, loss=None, y_given=None) -> None:
+        """Add the batch's loss (``loss``, or computed) and metrics, from the probabilities ``p``.
+        A metric without the plan's shortcut gets the targets as given (``y_given``: a sparse
+        link's labels are flattened to ints, which Keras hands no metric)."""
         loss_tracker.add(self.link.loss_sum(p, rows, y_batch) if loss is None else loss, len(p))
         if compiled_metrics is None:
             return
@@ -314,13 +316,14 @@ class FastPlan:
             compiled_metrics.build([y_batch], [p])
         for metric in compiled_metrics.metrics:
             if not metric.fused_update(p, y_batch, self.link.kind):
-                metric.update_state(y_batch, p)
+                metric.update_state(y_batch if y_given is None else y_given, p)
 
     def train(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
-        y_batch = self.link.labels(y[index])
+        y_given = y[index]
+        y_batch = self.link.labels(y_given)
         p, loss = self._run_head(buffers, y_batch, training=True)
-        self._score(p, buffers.rows, y_batch, loss_tracker, metrics, loss)
+        self._score(p, buffers.rows, y_batch, loss_tracker, metrics, loss, y_given)
         scale = self.link.into_gradient(p, buffers.rows, y_batch)
         optimizer = self.model.optimizer
         if self.fused:  # the update itself: alpha = -lr / batch, beta = 1 (or the momentum)
@@ -350,9 +353,10 @@ class FastPlan:
 
     def test(self, x, y, index, loss_tracker, metrics) -> None:
         buffers = self._load(x, index)
-        y_batch = self.link.labels(y[index])
+        y_given = y[index]
+        y_batch = self.link.labels(y_given)
         p, loss = self._run_head(buffers, y_batch)
-        self._score(p, buffers.rows, y_batch, loss_tracker, metrics, loss)
+        self._score(p, buffers.rows, y_batch, loss_tracker, metrics, loss, y_given)
 
     def _run_head(self, buffers: Buffers, y_batch, training: bool = False) -> tuple[np.ndarray, float | None]:
         """The forward pass: the probabilities, and the summed loss when the compiled head gave it."""
