@@ -41,11 +41,14 @@ def test_float_dtypes_and_float_policies_load(dtype):
 def test_the_model_and_input_dtypes_are_checked_too():
     model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
     for edit in (lambda c: c["config"].__setitem__("dtype", _policy("int32")),
-                 lambda c: c["config"]["layers"][0]["config"].__setitem__("dtype", "int64")):
+                 lambda c: c["config"]["layers"][0]["config"].__setitem__("dtype", "complex64")):
         config = json.loads(model.to_json())
         edit(config)
         with pytest.raises(ValueError, match="lamina computes in float16, float32 or float64"):
             lamina.models.model_from_json(json.dumps(config))
+    config = json.loads(model.to_json())  # integer ids (an Embedding's) are an input's right
+    config["config"]["layers"][0]["config"]["dtype"] = "int64"
+    assert lamina.models.model_from_json(json.dumps(config)).inputs[0].dtype == "int64"
 
 
 def test_a_layer_made_in_code_with_an_integer_dtype_is_refused():
