@@ -37,16 +37,13 @@ def pearson_correlation(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) 
 
 def concordance_correlation(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) -> Tensor:
     """Lin's concordance correlation along ``axis``: ``2 * covariance / (var(y_true) +
-    var(y_pred) + (mean(y_true) - mean(y_pred))**2)``, with ``epsilon`` in the denominator.
-
-    The covariance term is Keras 3's: it centres ``y_true`` at the mean of ``y_pred``, not at its
-    own mean. lamina follows it so that numbers (and models selected on them) agree with Keras."""
+    var(y_pred) + (mean(y_true) - mean(y_pred))**2)``, with ``epsilon`` in the denominator."""
     y_true, y_pred = _aligned(y_true, y_pred)
     true_mean = ops.mean(y_true, axis=axis, keepdims=True)
     pred_mean = ops.mean(y_pred, axis=axis, keepdims=True)
     true_var = ops.var(y_true - true_mean, axis=axis, keepdims=True)
     pred_var = ops.var(y_pred - pred_mean, axis=axis, keepdims=True)
-    covariance = (y_true - pred_mean) * (y_pred - pred_mean)
+    covariance = (y_true - true_mean) * (y_pred - pred_mean)
     spread = true_var + pred_var + ops.square(true_mean - pred_mean)
     return ops.mean(2 * covariance / (spread + backend.epsilon()), axis=axis)
 
