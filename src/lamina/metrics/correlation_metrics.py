@@ -6,7 +6,7 @@ samples seen: ``pearson_correlation`` / ``PearsonCorrelation`` and ``concordance
 >>> y_true = np.array([[0, 1, 0.5], [1, 1, 0.2]])
 >>> y_pred = np.array([[0.1, 0.9, 0.5], [1, 0.9, 0.2]])
 >>> [round(float(v), 4) for v in pearson_correlation(y_true, y_pred)]
-[0.9966, 0.9966]
+[1.0, 0.9934]
 """
 from __future__ import annotations
 
