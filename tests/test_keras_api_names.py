@@ -29,6 +29,7 @@ NAMES = {
     "models": ["save_model"],
     "losses": ["serialize", "deserialize"],
     "optimizers": ["serialize", "deserialize"],
+    "initializers": ["serialize", "deserialize"],
 }
 
 
@@ -139,6 +140,9 @@ SERIALIZE_CASES = {
     "loss_class": ("losses", "K.losses.CategoricalCrossentropy(label_smoothing=0.2, name='cce')"),
     "loss_bce": ("losses", "K.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1)"),
     "optimizer_adam": ("optimizers", "K.optimizers.Adam(learning_rate=0.01)"),
+    # not the Glorot/He family: Keras 3.15 adds input_axes/output_axes to their configs
+    "initializer_normal": ("initializers", "K.initializers.RandomNormal(mean=0.1, stddev=0.2, seed=4)"),
+    "initializer_orthogonal": ("initializers", "K.initializers.Orthogonal(gain=2.0, seed=1)"),
     # named: Keras 3.15 names an SGD "sgd" by default, lamina "SGD" (left to the optimizers' owners)
     "optimizer_sgd": ("optimizers", "K.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True, name='s')"),
 }
@@ -158,7 +162,8 @@ names = {"metric": [type(K.metrics.deserialize(n)).__name__ for n in ("mse", "me
                   for n in ("mean_squared_error", "MeanSquaredError", "huber")],
          "optimizer": type(K.optimizers.deserialize({"module": "keras.optimizers", "class_name": "sgd",
                                                      "config": {"learning_rate": 0.5}, "registered_name": None})
-                           ).__name__}
+                           ).__name__,
+         "initializer": [type(K.initializers.deserialize(n)).__name__ for n in ("he_normal", "HeNormal", "zeros")]}
 result = names
 """
 
@@ -170,7 +175,7 @@ def test_deserialize_resolves_names_as_keras_does(keras_oracle):
 
 def test_deserialize_refuses_what_is_not_its_kind():
     dense = lamina.saving.serialize_keras_object(lamina.layers.Dense(2))
-    for module in (lamina.metrics, lamina.losses, lamina.optimizers):
+    for module in (lamina.metrics, lamina.losses, lamina.optimizers, lamina.initializers):
         with pytest.raises(ValueError, match="deserialize built a Dense"):
             module.deserialize(dense)
     with pytest.raises(ValueError, match="Unknown metric 'no_such_metric'"):

@@ -1,4 +1,4 @@
-"""``keras.metrics``/``keras.losses``/``keras.optimizers``'s ``serialize`` and ``deserialize``:
+"""``keras.metrics``/``losses``/``optimizers``/``initializers``' ``serialize`` and ``deserialize``:
 ``serialize_keras_object`` and ``deserialize_keras_object`` under the rules of a model file
 (only lamina's classes and the user's registered or passed ones are built), plus what each of
 Keras's takes besides a config dict: a name, and for optimizers a class name in any case.
@@ -83,4 +83,16 @@ def deserialize_optimizer(config: Any, custom_objects: dict | None = None) -> An
         if builtin is not None:
             config = {**config, "class_name": builtin.__name__}
     return _checked(_build(config, custom_objects, "optimizer"), optimizers.Optimizer, "optimizer",
+                    functions_ok=False)
+
+
+def deserialize_initializer(config: Any, custom_objects: dict | None = None) -> Any:
+    """An initializer from ``serialize``'s dict, or a new one from a name (``"he_normal"`` or
+    ``"HeNormal"``), as Keras's ``initializers.deserialize``."""
+    from .. import initializers
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        return initializers.get(config)
+    return _checked(_build(config, custom_objects, "initializer"), initializers.Initializer, "initializer",
                     functions_ok=False)
