@@ -49,6 +49,18 @@ METRICS = {
     "CategoricalCrossentropy": ("K.metrics.CategoricalCrossentropy()", "probabilities"),
     "SparseCategoricalCrossentropy": ("K.metrics.SparseCategoricalCrossentropy(from_logits=True)",
                                       "sparse_logits"),
+    # the counts, the rates at a target and the correlations (tests/test_keras_confusion_counts.py
+    # and test_keras_api_names.py hold them to Keras in more cases)
+    "TruePositives": ("K.metrics.TruePositives()", "binary"),
+    "FalsePositives": ("K.metrics.FalsePositives(thresholds=[0.1, 0.3, 0.6])", "binary"),
+    "TrueNegatives": ("K.metrics.TrueNegatives(thresholds=0.2)", "multilabel"),
+    "FalseNegatives": ("K.metrics.FalseNegatives()", "multilabel"),
+    "SensitivityAtSpecificity": ("K.metrics.SensitivityAtSpecificity(0.5)", "binary"),
+    "SpecificityAtSensitivity": ("K.metrics.SpecificityAtSensitivity(0.4, num_thresholds=50)", "binary"),
+    "PrecisionAtRecall": ("K.metrics.PrecisionAtRecall(0.3, class_id=1)", "multilabel"),
+    "RecallAtPrecision": ("K.metrics.RecallAtPrecision(0.2)", "binary"),
+    "PearsonCorrelation": ("K.metrics.PearsonCorrelation()", "regression"),
+    "ConcordanceCorrelation": ("K.metrics.ConcordanceCorrelation()", "regression"),
 }
 EXTRA_KINDS = {
     "values": "yt = None; yp = targets[:, 0]",
@@ -82,7 +94,9 @@ result = {{"first": first, "second": second, "after_reset": after_reset, "again"
 #   R2Score keep their state in arrays too. Precision and Recall hold Keras's variables exactly.
 # - after reset_state, with nothing seen, R2Score gives 0.0 where Keras
 #   gives nan (0/0); every other metric gives Keras's 0.0.
-WITH_KERAS_VARIABLES = {"Precision", "Precision_thresholds_top_k", "Recall", "Recall_class_id"}
+WITH_KERAS_VARIABLES = {"Precision", "Precision_thresholds_top_k", "Recall", "Recall_class_id", "TruePositives",
+                        "FalsePositives", "TrueNegatives", "FalseNegatives", "SensitivityAtSpecificity",
+                        "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision"}
 ZERO_NOT_NAN_WHEN_EMPTY = {"R2Score", "R2Score_adjusted"}
 
 

@@ -313,6 +313,9 @@ def serialize(initializer) -> dict:
     return serialize_keras_object(initializer)
 
 
+from .saving.kind_configs import deserialize_initializer as deserialize  # noqa: E402,F401  (keras's; loads at use)
+
+
 def get(identifier) -> Initializer:
     """Resolve a name (``"he_normal"``), a config dict, a class or an instance.
 

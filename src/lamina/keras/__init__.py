@@ -10,6 +10,14 @@ from ..models import Model, Sequential
 from ..ops import GradientTape
 from ..variables import Variable
 from .. import ops
+from .._about import version
+from ..backend.keras_tensor import KerasTensor
+from ..initializers import Initializer
+from ..layers import Layer
+from ..losses import Loss
+from ..metrics import Metric
+from ..optimizers import Optimizer
+from ..regularizers import Regularizer
 
 for _name in ("ops", "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
               "metrics", "models", "optimizers", "random", "saving", "utils", "constraints", "regularizers", "config",
@@ -19,4 +27,5 @@ for _name in ("ops", "activations", "backend", "callbacks", "datasets", "initial
 __all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "ops", "activations", "backend",
            "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers", "random",
            "saving", "utils",
-           "constraints", "regularizers", "config", "wrappers"]
+           "constraints", "regularizers", "config", "wrappers",
+           "Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version"]

@@ -27,6 +27,8 @@ from .accuracy_metrics import (
     top_k_categorical_accuracy,
 )
 from .confusion_metrics import AUC, F1Score, FBetaScore, Precision, Recall
+from .correlation_metrics import (ConcordanceCorrelation, PearsonCorrelation, concordance_correlation,
+                                  pearson_correlation)
 from .metric import Mean, MeanMetricWrapper, Metric, MetricVariable, Sum
 from .regression_metrics import (
     BinaryCrossentropy,
@@ -46,6 +48,22 @@ from .regression_metrics import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
+from .threshold_metrics import (
+    FalseNegatives,
+    FalsePositives,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+)
+# keras.metrics names the loss functions too (the very same functions as keras.losses)
+from ..losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+                      categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+                      mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                      mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
+from ..saving.kind_configs import deserialize_metric as deserialize, serialize
 
 # --- names ---------------------------------------------------------------------------------------
 _FUNCTION_CLASSES = {
@@ -55,18 +73,26 @@ _FUNCTION_CLASSES = {
     binary_accuracy: BinaryAccuracy,
     top_k_categorical_accuracy: TopKCategoricalAccuracy,
     sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy,
+    pearson_correlation: PearsonCorrelation,
+    concordance_correlation: ConcordanceCorrelation,
 }
 _CLASSES = (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
             TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall, AUC, F1Score, FBetaScore,
             MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
             RootMeanSquaredError, R2Score, CosineSimilarity, LogCoshError, Hinge, SquaredHinge, CategoricalHinge,
-            KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)
+            KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+            TruePositives, FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity,
+            SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, PearsonCorrelation,
+            ConcordanceCorrelation)
 _ALIASES = {"mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
             "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
             "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
             "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "auc": AUC, "fbeta_score": FBetaScore}
-_REGISTRY = ({cls.__name__: cls for cls in _CLASSES} | {backend.snake_case(cls.__name__): cls for cls in _CLASSES}
-             | {fn.__name__: cls for fn, cls in _FUNCTION_CLASSES.items()} | _ALIASES)
+# typed as plain classes: some (SensitivityAtSpecificity...) need an argument, so a name alone
+# cannot build them (as in Keras)
+_REGISTRY: dict[str, type] = (
+    {cls.__name__: cls for cls in _CLASSES} | {backend.snake_case(cls.__name__): cls for cls in _CLASSES}
+    | {fn.__name__: cls for fn, cls in _FUNCTION_CLASSES.items()} | _ALIASES)
 
 
 def register(name: str, cls: type, function: Callable | None = None) -> None:
@@ -134,4 +160,12 @@ __all__ = ["Metric", "MetricVariable", "Mean", "Sum", "MeanMetricWrapper", "Accu
            "CategoricalHinge", "KLDivergence", "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy",
            "SparseCategoricalCrossentropy", "accuracy", "binary_accuracy", "categorical_accuracy",
            "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
-           "get", "register", "resolve_accuracy"]
+           "get", "register", "resolve_accuracy",
+           "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "SensitivityAtSpecificity",
+           "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision", "PearsonCorrelation",
+           "ConcordanceCorrelation", "pearson_correlation", "concordance_correlation",
+           "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+           "mean_squared_logarithmic_error", "binary_crossentropy", "categorical_crossentropy",
+           "sparse_categorical_crossentropy", "binary_focal_crossentropy", "categorical_focal_crossentropy",
+           "hinge", "squared_hinge", "categorical_hinge", "huber", "kl_divergence", "log_cosh", "poisson",
+           "serialize", "deserialize"]

@@ -6,6 +6,7 @@
 """
 from .._resolve import UNRESOLVED, from_registry
 from . import schedules
+from ..saving.kind_configs import deserialize_optimizer as deserialize, serialize
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -40,4 +41,4 @@ def get(identifier) -> Optimizer:
 
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "Adamax", "RMSprop", "Adagrad", "Adadelta", "Lion",
-           "Ftrl", "schedules", "get", "register"]
+           "Ftrl", "schedules", "get", "register", "serialize", "deserialize"]
