@@ -43,7 +43,8 @@ def test_the_walk_finds_the_api():
     names = {name for name, _ in PUBLIC}
     assert len(PUBLIC) > 1000
     for expected in ("lamina.models.sequential.Sequential", "lamina.layers.dense.Dense", "lamina.ops.shape_ops.reshape",
-                     "lamina.callbacks.early_stopping.EarlyStopping", "lamina.saving.saving_lib.load_model"):
+                     "lamina.callbacks.early_stopping.EarlyStopping", "lamina.saving.saving_lib.load_model",
+                     "lamina.data.dataset.Dataset"):
         assert expected in names, expected
 
 

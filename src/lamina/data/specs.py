@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
 from . import structure
 
 
 def spec(shape: tuple, dtype: Any) -> Any:
     """A ``TensorSpec`` of ``shape`` (None for a dimension that varies) and ``dtype``'s name."""
     from ..tf.execution import TensorSpec
-    return TensorSpec(shape, str(dtype))
+    return TensorSpec(shape, np.dtype(dtype).name)  # TensorFlow's dtype names are NumPy's
 
 
 def of_element(element: Any) -> Any:
