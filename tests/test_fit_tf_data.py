@@ -45,6 +45,19 @@ def test_fit_on_a_dataset_gives_exactly_the_weights_of_fit_on_the_arrays(kind):
     assert ha.history == hd.history and hd.params["steps"] == 6
 
 
+def test_batches_built_element_by_element_and_batches_straddling_a_repeat_train_as_the_arrays():
+    arrays = model()
+    arrays.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    mapped = model()  # map after batch: ready batches, each checked as a generator's are
+    mapped.fit(Dataset.from_tensor_slices((X, Y)).batch(16).map(lambda x, y: (x, y)), epochs=2, verbose=0)
+    same_weights(arrays, mapped)
+    twice = model()
+    twice.fit(np.concatenate([X, X]), np.concatenate([Y, Y]), batch_size=64, shuffle=False, verbose=0)
+    straddled = model()  # the second batch is rows 64-95 then 0-31
+    straddled.fit(Dataset.from_tensor_slices((X, Y)).repeat(2).batch(64), verbose=0)
+    same_weights(twice, straddled)
+
+
 def test_sample_weights_in_the_dataset_and_class_weight_match_the_arrays():
     arrays = model()
     arrays.fit(X, Y, sample_weight=W, batch_size=32, epochs=2, shuffle=False, verbose=0)
@@ -155,3 +168,22 @@ def test_the_guides_gradient_tape_loop_over_a_dataset_matches_the_loop_over_arra
     by_arrays, expected = train(lambda: ((X[i:i + 32], Y[i:i + 32]) for i in range(0, 96, 32)))
     same_weights(by_dataset, by_arrays)
     assert losses == expected and len(losses) == 6
+
+
+def test_gathering_ahead_on_a_second_thread_gives_the_same_numbers_for_a_shuffled_dataset(monkeypatch):
+    from lamina.backend import threads
+    from lamina.trainers import prefetch
+
+    def run():
+        m = model()
+        tf.random.set_seed(4)
+        m.fit(Dataset.from_tensor_slices((X, Y)).shuffle(40).batch(16), epochs=2, verbose=0)
+        return m
+    plain = run()
+    gathered = []
+    original = prefetch.Gather.run
+    monkeypatch.setattr(threads, "spare_core", lambda now=None: True)
+    monkeypatch.setattr(prefetch, "MIN_VALUES", 1)
+    monkeypatch.setattr(prefetch.Gather, "run", lambda job: gathered.append(1) or original(job))
+    same_weights(plain, run())
+    assert gathered  # the dataset's batches did go through the prefetcher

@@ -55,6 +55,12 @@ class Dataset:
         numbers alone (so ``batch`` can read them with one index per array), else None."""
         return None
 
+    def _batch_rows(self) -> Any:
+        """For batches of rows of source arrays (``batch`` over a row plan): ``(arrays, batches)``
+        where ``batches()`` gives one iteration's batches as row numbers (a slice or an int64
+        array each), so ``fit`` can index the arrays itself as it does arrays given to it; else None."""
+        return None
+
     def _cardinality(self) -> int:
         return UNKNOWN_CARDINALITY
 

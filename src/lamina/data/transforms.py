@@ -24,6 +24,12 @@ class BatchDataset(Dataset):
             return plan.batches(self.batch_size, self.drop_remainder)
         return self._stacked()
 
+    def _batch_rows(self) -> Any:
+        plan = self.upstream._row_plan()
+        if plan is None:
+            return None
+        return plan.arrays, lambda: rows.batch_rows(plan.chunks(), self.batch_size, self.drop_remainder)
+
     def _stacked(self) -> Iterator[Any]:
         elements = self.upstream._iterate()
         while True:

@@ -174,10 +174,35 @@ class DatasetData(BatchData):
         self.iterator = None
         self.seen = 0  # batches read from the current iteration
         self.sample_shape = None
+        self.batch_rows = dataset._batch_rows()
+        if self.batch_rows is not None:
+            self._check_arrays(self.batch_rows[0])
+
+    def _check_arrays(self, arrays) -> None:
+        """Batches of rows of ``from_tensor_slices`` arrays: the arrays checked once, as ``ArrayData``'s,
+        and each batch handed to the step as those arrays and its row numbers (the fused plan gathers
+        the rows itself, as from arrays given to fit)."""
+        x, y, sample_weight = unpack_batch(arrays)
+        self.x = data.features(x, self.what)
+        self.n = structures.n_samples(self.x)
+        self.y = self.prepare(self.x, None if y is None else data.targets(y, self.n))
+        self.sample_weight = data.sample_weights(sample_weight, self.n)
+        if self.class_weight is not None:
+            self.sample_weight = data.class_sample_weights(self.class_weight, self.y, self.sample_weight,
+                                                           self.output_units())
+        self.batch_size = self.source.batch_size  # the prefetcher reads it as ArrayData's
+
+    def _fresh_iteration(self):
+        return self.batch_rows[1]() if self.batch_rows is not None else self.source._iterate()
+
+    def _emit(self, step: int, batch) -> tuple:
+        if self.batch_rows is not None:  # ``batch`` is row numbers
+            return self.x, self.y, batch, self.sample_weight
+        return self._checked(step, batch)
 
     def epoch(self, rng=None):
         if self.iterator is None or self.given_steps is None:
-            self.iterator, self.seen = self.source._iterate(), 0
+            self.iterator, self.seen = self._fresh_iteration(), 0
         for step in range(self.given_steps) if self.given_steps is not None else itertools.count():
             batch = None
             if self.batches_in_dataset is None or self.seen < self.batches_in_dataset:
@@ -190,7 +215,7 @@ class DatasetData(BatchData):
                                   "(repeat() it); the next epoch starts it again", stacklevel=4)
                 return
             self.seen += 1
-            yield self._checked(step, batch)
+            yield self._emit(step, batch)
         if self.batches_in_dataset is not None and self.seen >= self.batches_in_dataset:
             self.iterator = None  # read to its end: the next epoch starts a fresh iteration
 
