@@ -51,6 +51,8 @@ def test_from_tensors_is_one_element_and_batch_of_its_rows_after_unbatch():
     assert len(ds) == 1 and values(ds)[0][0] == [0, 1, 2, 3]
     assert values(ds.unbatch().batch(3)) == [([0, 1, 2], [[1.0, 1.0]] * 3), ([3], [[1.0, 1.0]])]
     assert values(Dataset.range(7).batch(3).unbatch()) == list(range(7))
+    assert len(ds.unbatch()) == 4 and len(Dataset.range(7).batch(3, drop_remainder=True).unbatch()) == 6
+    assert int(Dataset.range(7).batch(3).unbatch().cardinality()) == tf.data.UNKNOWN_CARDINALITY
 
 
 def test_repeat_take_skip():

@@ -65,12 +65,19 @@ class UnbatchDataset(Dataset):
                 yield structure.pack_as(element, [leaf[row, ...] for leaf in leaves])
 
     def _cardinality(self) -> int:
+        # known when the rows per element are known without running anything, as TensorFlow's
+        # static shapes tell it: batches of a fixed size, or the one element of from_tensors
         count = self.upstream._cardinality()
         if count < 0:
             return count
-        sizes = {s.shape[0] if s.shape else None for s in structure.flatten(self.upstream._spec())}
-        known = sizes.pop() if len(sizes) == 1 else None
-        return UNKNOWN_CARDINALITY if known is None else count * known
+        from .sources import TensorsDataset
+        if isinstance(self.upstream, BatchDataset) and self.upstream.drop_remainder:
+            return count * self.upstream.batch_size
+        if isinstance(self.upstream, TensorsDataset):
+            sizes = {len(leaf) if leaf.ndim else None for leaf in structure.flatten(self.upstream.element)}
+            size = sizes.pop() if len(sizes) == 1 else None
+            return UNKNOWN_CARDINALITY if size is None else size
+        return UNKNOWN_CARDINALITY
 
     def _spec(self) -> Any:
         return specs.reshape(self.upstream._spec(), lambda shape: shape[1:])
