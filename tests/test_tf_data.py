@@ -33,6 +33,8 @@ def test_from_tensor_slices_of_tuples_dicts_nested_and_lists():
     assert isinstance(as_tensors["b"][0], tf.Tensor)
     listed = Dataset.from_tensor_slices([[1, 2], [3, 4]])  # a list is one array, as in TensorFlow
     assert values(listed) == [[1, 2], [3, 4]]
+    stacked = Dataset.from_tensor_slices([np.zeros((3, 2)), np.ones((3, 2))])  # a list of arrays: one array
+    assert len(stacked) == 2 and stacked.element_spec.shape == (3, 2)
     spec = nested.element_spec
     assert spec["a"].shape == (2,) and spec["a"].dtype == "float64"  # NumPy's dtype is kept
     assert spec["b"][1].dtype == "float32" and listed.element_spec.dtype == "int32"  # Python data: TF's dtypes

@@ -61,15 +61,17 @@ def to_array(value: Any) -> np.ndarray:
     return array
 
 
-def to_arrays(value: Any) -> Any:
-    """``value`` with every leaf an array; a list returned by a ``map`` function is a tuple
-    (as TensorFlow reads it) when its items are not plain numbers."""
-    if isinstance(value, list) and value and (is_structure(value[0]) or hasattr(value[0], "shape")):
+def to_arrays(value: Any, lists_are_tuples: bool = False) -> Any:
+    """``value`` with every leaf an array. A list is one array's data (``from_tensor_slices``'s
+    rule), except with ``lists_are_tuples``: a list a ``map`` function returns is a tuple when its
+    items are tensors or structures, as TensorFlow reads it."""
+    if lists_are_tuples and isinstance(value, list) and value and (is_structure(value[0])
+                                                                    or hasattr(value[0], "shape")):
         value = tuple(value)
     if isinstance(value, dict):
-        return {key: to_arrays(item) for key, item in value.items()}
+        return {key: to_arrays(item, lists_are_tuples) for key, item in value.items()}
     if isinstance(value, tuple):
-        items = [to_arrays(item) for item in value]
+        items = [to_arrays(item, lists_are_tuples) for item in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
     if value is None:
         raise TypeError("a Dataset element cannot hold None")

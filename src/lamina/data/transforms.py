@@ -100,7 +100,7 @@ class MapDataset(Dataset):
 
     def _elements(self) -> Iterator[Any]:
         for element in self.upstream._iterate():
-            yield structure.to_arrays(call_with_element(self.fn, element))
+            yield structure.to_arrays(call_with_element(self.fn, element), lists_are_tuples=True)
 
     def _cardinality(self) -> int:
         return self.upstream._cardinality()
