@@ -10,7 +10,7 @@ of ``from_tensor_slices`` arrays is read with one index per array.
 
 >>> import numpy as np, lamina as tf
 >>> ds = tf.data.Dataset.range(10).filter(lambda x: x % 3 == 0).map(lambda x: x * 10)
->>> list(ds.as_numpy_iterator())
+>>> [int(x) for x in ds]
 [0, 30, 60, 90]
 """
 from . import experimental
