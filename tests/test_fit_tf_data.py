@@ -134,6 +134,8 @@ def test_batch_size_with_a_dataset_is_an_error():
             call()
     with pytest.raises(ValueError, match="batches carry the targets"):
         m.fit(ds, Y, verbose=0)
+    with pytest.raises(ValueError, match=r"single rows, not of batches: call \.batch"):
+        m.fit(Dataset.from_tensor_slices((X, Y)), verbose=0)
 
 
 def test_a_shuffled_dataset_reshuffles_each_epoch_repeatably_under_the_global_seed():

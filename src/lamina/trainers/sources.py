@@ -198,7 +198,14 @@ class DatasetData(BatchData):
     def _emit(self, step: int, batch) -> tuple:
         if self.batch_rows is not None:  # ``batch`` is row numbers
             return self.x, self.y, batch, self.sample_weight
-        return self._checked(step, batch)
+        try:
+            return self._checked(step, batch)
+        except ValueError as error:
+            if self.source._row_plan() is None:
+                raise
+            # single rows of from_tensor_slices, the commonest slip: say so rather than only the shapes
+            raise ValueError(f"{error}. {self.what} is a dataset of single rows, not of batches: "
+                             "call .batch(batch_size) on it, as fit expects") from None
 
     def epoch(self, rng=None):
         if self.iterator is None or self.given_steps is None:
