@@ -1,8 +1,10 @@
 """One epoch of ``from_tensor_slices((x, y)).shuffle(60000).batch(32)`` iterated (Tensors
-built, as a GradientTape loop gets them) against slicing the same arrays in NumPy directly.
+built, as a GradientTape loop gets them) against slicing the same arrays in NumPy directly; with
+``--fit``, also one epoch of ``fit`` on that dataset against ``fit`` on the arrays (784-128-10).
 
-    PYTHONPATH=src python bench/tf_data_epoch.py
+    PYTHONPATH=src python bench/tf_data_epoch.py [--fit]
 """
+import sys
 import time
 
 import numpy as np
@@ -47,5 +49,25 @@ def main(n=60000, features=784, batch_size=32) -> None:
     print(f"  NumPy slices:                          {best_of(numpy_ordered) * 1e3:7.1f} ms")
 
 
+def fit_epochs(n=60000, features=784) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((n, features), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+
+    def model():
+        tf.random.set_seed(1)
+        m = tf.keras.Sequential([tf.keras.layers.Input((features,)), tf.keras.layers.Dense(128, activation="relu"),
+                                 tf.keras.layers.Dense(10, activation="softmax")])
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return m
+    for batch_size in (32, 128):
+        dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n).batch(batch_size)
+        arrays = best_of(lambda: model().fit(x, y, batch_size=batch_size, verbose=0), 3)  # noqa: B023
+        shuffled = best_of(lambda: model().fit(dataset, verbose=0), 3)  # noqa: B023
+        print(f"  fit, batch {batch_size}: arrays {arrays:.2f} s, dataset {shuffled:.2f} s (best of 3)")
+
+
 if __name__ == "__main__":
     main()
+    if "--fit" in sys.argv:
+        fit_epochs()
