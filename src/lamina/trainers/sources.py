@@ -8,6 +8,8 @@ batch at a time, so a file far larger than memory trains with flat memory use.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import inspect
 import itertools
 import sys
@@ -32,7 +34,8 @@ def is_batch_source(x) -> bool:
 class ArrayData:
     """``x``, ``y`` and optional sample weights as arrays; batches index into them."""
 
-    def __init__(self, x, y, sample_weight, batch_size: int, shuffle, steps=None):
+    def __init__(self, x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: bool | str,
+                 steps: int | None = None):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size, self.shuffle = batch_size, shuffle
         self.n = structures.n_samples(x)
@@ -63,7 +66,7 @@ class BatchData:
     """Ready-made batches; ``prepare(x, y)`` checks each against the model and returns ``y``
     ready for the loss. A batch that disagrees with the first one is named in the error."""
 
-    def __init__(self, source, steps, prepare, what: str = "x"):
+    def __init__(self, source: Any, steps: int | None, prepare: Callable, what: str = "x"):
         self.source, self.prepare, self.what = source, prepare, what
         if steps is None:
             if not hasattr(source, "__len__"):
@@ -156,7 +159,8 @@ class DatasetData(BatchData):
     starts a fresh iteration each time, as Keras's ``evaluate`` does. ``class_weight`` weighs each
     batch's samples by their class (times the batch's own weights), as for arrays."""
 
-    def __init__(self, dataset, steps, prepare, what: str = "x", class_weight=None, output_units=None):
+    def __init__(self, dataset: Any, steps: int | None, prepare: Callable, what: str = "x",
+                 class_weight: dict | None = None, output_units: Callable | None = None):
         from ..data.dataset import INFINITE_CARDINALITY
         self.source, self.prepare, self.what = dataset, prepare, what
         self.class_weight, self.output_units = class_weight, output_units
@@ -189,7 +193,7 @@ class DatasetData(BatchData):
         self.sample_weight = data.sample_weights(sample_weight, self.n)
         if self.class_weight is not None:
             self.sample_weight = data.class_sample_weights(self.class_weight, self.y, self.sample_weight,
-                                                           self.output_units())
+                                                           self._units())
         self.batch_size = self.source.batch_size  # the prefetcher reads it as ArrayData's
 
     def _fresh_iteration(self):
@@ -231,8 +235,12 @@ class DatasetData(BatchData):
         if self.class_weight is not None:
             if y is None:
                 raise ValueError(f"class_weight needs targets: the batches of {self.what} have no y")
-            sample_weight = data.class_sample_weights(self.class_weight, y, sample_weight, self.output_units())
+            sample_weight = data.class_sample_weights(self.class_weight, y, sample_weight, self._units())
         return x, y, rows, sample_weight
+
+    def _units(self) -> int | None:
+        """The model's output units (class_weight's classes), asked when the model is built."""
+        return None if self.output_units is None else self.output_units()
 
     def inference(self, blocked: bool):
         self.iterator = None  # evaluation reads from the dataset's start every time
