@@ -193,3 +193,34 @@ def test_gathering_ahead_on_a_second_thread_gives_the_same_numbers_for_a_dataset
     assert bool(gathered) == shuffled  # shuffled batches did go through the prefetcher
     arrays = model()
     arrays.fit(X, Y, batch_size=16, shuffle=False, epochs=1, verbose=0)  # slices: crashed on len(slice)
+
+
+def test_the_guides_tf_function_step_over_a_shuffled_batched_prefetched_dataset():
+    # "Writing a training loop from scratch": a tf.function step fed by tf.data, then validation
+    m = model()  # seeds lamina's global generator, from which the shuffle draws
+    optimizer = tf.keras.optimizers.SGD(learning_rate=0.5)
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy()
+    train_acc, val_acc = tf.keras.metrics.SparseCategoricalAccuracy(), tf.keras.metrics.SparseCategoricalAccuracy()
+    train_dataset = Dataset.from_tensor_slices((X, Y)).shuffle(buffer_size=1024).batch(20).prefetch(tf.data.AUTOTUNE)
+    val_dataset = Dataset.from_tensor_slices((X, Y)).batch(32)
+
+    @tf.function
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            logits = m(x, training=True)
+            loss_value = loss_fn(y, logits)
+        grads = tape.gradient(loss_value, m.trainable_weights)
+        optimizer.apply_gradients(zip(grads, m.trainable_weights))
+        train_acc.update_state(y, logits)
+        return loss_value
+
+    accuracy = []
+    for _ in range(15):
+        steps = sum(1 for x_batch, y_batch in train_dataset if train_step(x_batch, y_batch) is not None)
+        train_acc.reset_state()
+        for x_batch, y_batch in val_dataset:
+            val_acc.update_state(y_batch, m(x_batch, training=False))
+        accuracy.append(float(val_acc.result()))
+        val_acc.reset_state()
+    assert steps == 5 and accuracy[-1] > accuracy[0] + 0.2  # 96 rows: 4 batches of 20 and one of 16
+    assert accuracy[-1] == pytest.approx(m.evaluate(val_dataset, verbose=0)[1])
