@@ -162,6 +162,8 @@ class DatasetData(BatchData):
     def __init__(self, dataset: Any, steps: int | None, prepare: Callable, what: str = "x",
                  class_weight: dict | None = None, output_units: Callable | None = None):
         from ..data.dataset import INFINITE_CARDINALITY
+        # BatchData.__init__ is not run: it sizes an epoch by len(), which a Dataset refuses when its
+        # length is infinite or unknown; the attributes BatchData's methods read are set here
         self.source, self.prepare, self.what = dataset, prepare, what
         self.class_weight, self.output_units = class_weight, output_units
         count = dataset._cardinality()
