@@ -107,7 +107,9 @@ class Dataset:
     @property
     def element_spec(self) -> Any:
         """Each element's structure of ``TensorSpec`` (shape with None for a dimension that may
-        vary, such as a batch without ``drop_remainder``, and dtype)."""
+        vary, such as a batch without ``drop_remainder``, and dtype). After a ``map`` or from a
+        generator it is read off the first element, so the pipeline runs up to it (TensorFlow
+        traces the function instead)."""
         return self._spec()
 
     def __repr__(self) -> str:
