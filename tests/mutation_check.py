@@ -137,6 +137,15 @@ MUTATIONS = [
     Mutation("top_level_name_missing", "lamina.KerasTensor no longer resolves",
              "__init__.py", '"KerasTensor": "backend.keras_tensor",', "",
              ("tests/test_keras_api_names.py::test_every_listed_keras_name_resolves_in_lamina",)),
+    Mutation("tf_data_shuffle_window", "Dataset.shuffle fills one element more than its buffer",
+             "data/shuffle.py", "buffer = list(itertools.islice(items, buffer_size))",
+             "buffer = list(itertools.islice(items, buffer_size + 1))", ("tests/test_tf_data_shuffle.py",)),
+    Mutation("tf_data_steps_restart", "fit restarts a Dataset every epoch despite steps_per_epoch",
+             "trainers/sources.py", "        if self.iterator is None or self.given_steps is None:\n",
+             "        if True:\n", ("tests/test_fit_tf_data.py",)),
+    Mutation("tf_data_batch_straddle", "a batch of dataset rows never spans two passes of a repeat",
+             "data/rows.py", "            if count == batch_size:\n",
+             "            if count == batch_size or start == size:\n", ("tests/test_tf_data.py",)),
 ]
 
 

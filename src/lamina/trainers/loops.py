@@ -107,6 +107,7 @@ class Loops:
         """
         self._require_compiled("fit")
         data.check_fit_arguments(validation_split, initial_epoch, validation_freq)
+        sources.refuse_batch_size(x, batch_size)
         batch_size = data.check_batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -149,12 +150,13 @@ class Loops:
                      validation_split, validation_data, validation_steps, validation_batch_size):
         """The training and validation data as ``ArrayData`` or ``BatchData``, checked."""
         if sources.is_batch_source(x):
-            if y is not None or sample_weight is not None or class_weight is not None:
+            if y is not None or sample_weight is not None or (class_weight is not None and not sources.is_dataset(x)):
                 raise ValueError("when x is a generator or dataset its batches carry the targets and weights: "
                                  "pass y=None, sample_weight=None and class_weight=None")
             if validation_split:
                 raise ValueError("validation_split needs arrays; with a generator or dataset pass validation_data")
-            train = sources.BatchData(x, steps_per_epoch, self._prepare, "x")
+            # a Dataset may take class_weight, as in Keras: its batches are weighed as they come
+            train = sources.batch_source(x, steps_per_epoch, self._prepare, "x", class_weight, self._output_units)
         else:
             x = data.features(x)
             n = structures.n_samples(x)
@@ -175,7 +177,7 @@ class Loops:
         if isinstance(x, (tuple, list)) and what == "validation_data" and not sources.is_batch_source(x):
             x, y, sample_weight = data.unpack_validation_data(x)
         if sources.is_batch_source(x):
-            return sources.BatchData(x, steps, self._prepare, what)
+            return sources.batch_source(x, steps, self._prepare, what)
         prefix = "validation " if what == "validation_data" else ""
         x = data.features(x, f"{prefix}x")
         n = structures.n_samples(x)
@@ -252,6 +254,7 @@ class Loops:
         """The loss and metrics on ``(x, y)``: a scalar without metrics, else ``[loss, ...]`` in
         Keras's order (or a dict with ``return_dict=True``). ``x`` may also be a source of batches."""
         self._require_compiled("evaluate")
+        sources.refuse_batch_size(x, batch_size)
         batch_size = data.check_batch_size(batch_size)
         if sources.is_batch_source(x) and (y is not None or sample_weight is not None):
             raise ValueError("when x is a generator or dataset its batches carry the targets: pass y=None")
@@ -280,9 +283,10 @@ class Loops:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` (arrays or a source of batches), in batches of
         ``batch_size`` (default 32), as one array (a list or dict for several outputs)."""
+        sources.refuse_batch_size(x, batch_size)
         batch_size = data.check_batch_size(batch_size)
         if sources.is_batch_source(x):
-            source = sources.BatchData(x, steps, lambda xb, yb: self._prepare_features(xb), "x")
+            source = sources.batch_source(x, steps, lambda xb, yb: self._prepare_features(xb), "x")
         else:
             x = data.features(x)
             self._prepare_features(x)

@@ -105,6 +105,8 @@ class Prefetcher:
         batch before it (``after``, or the plan's current one) is not training on; None when this
         batch is left to the plan."""
         x, _, index, sample_weight = batch
+        if isinstance(index, slice):  # contiguous rows (no shuffle): a plain copy the plan does itself
+            return None
         if sample_weight is not None or not isinstance(x, np.ndarray) or len(index) * x[0].size < MIN_VALUES:
             return None
         if not self._spare_core():
