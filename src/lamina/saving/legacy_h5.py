@@ -85,8 +85,7 @@ def load_model(file, path: str, custom_objects: dict | None, compile: bool, safe
     optimizer state unless ``compile=False``."""
     from .object_registration import CustomObjectScope
     from .serialization_lib import deserialize_keras_object
-    h5py = require("h5py", "Reading .h5 files")
-    with h5py.File(file, "r") as h5file:
+    with _open(file, path) as h5file:
         reader = legacy_h5_store.LegacyReader(h5file, path)
         config = _json_attr(reader, "model_config")
         if config is None:
@@ -105,6 +104,17 @@ def load_model(file, path: str, custom_objects: dict | None, compile: bool, safe
             with CustomObjectScope(custom_objects or {}):
                 _compile(reader, model)
     return model
+
+
+def _open(file, path: str):
+    """The open binary ``file`` as an HDF5 file, or a ValueError naming ``path`` (HDF5's own
+    message says only that a signature or an end of file is wrong)."""
+    h5py = require("h5py", "Reading .h5 files")
+    try:
+        return h5py.File(file, "r")
+    except OSError as error:
+        raise ValueError(f"'{path}' is not a readable HDF5 file (it is damaged, truncated, or not HDF5 at all): "
+                         f"{error}") from None
 
 
 def _json_attr(reader, name: str):
@@ -150,8 +160,7 @@ def _compile(reader, model) -> None:
 def load_weights(model, file, path: str) -> None:
     """Set ``model``'s weights from a legacy HDF5 file: a whole model's (its ``model_weights``)
     or one written by Keras 2's ``save_weights`` (layers at the root); all or nothing."""
-    h5py = require("h5py", "Reading .h5 files")
-    with h5py.File(file, "r") as h5file:
+    with _open(file, path) as h5file:
         reader = legacy_h5_store.LegacyReader(h5file, path)
         group = h5file
         if "layer_names" not in h5file.attrs and "model_weights" in h5file:
