@@ -250,3 +250,70 @@ def test_the_file_layout_is_keras_s(tmp_path):
         assert weights["dense/sequential/dense/kernel"].shape == (4, 8)
         names = [n.decode() for n in f["optimizer_weights"].attrs["weight_names"]]
         assert names[:2] == ["adam/iteration", "adam/learning_rate"] and len(names) == 2 + 2 * 6
+
+
+def _write_keras2_file(path, rng):
+    """An .h5 file in the layout tf.keras 2.x wrote (as its published model configs show): an
+    InputLayer with ``batch_input_shape``, dtypes as strings, initializers without a module, an
+    ``axis`` as a list, ``activity_regularizer``, weights named ``dense/kernel:0``. Keras 3's own
+    loader is the reference for what it means."""
+    import h5py
+    init = {"kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": None,
+            "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+    layers_config = [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32", "sparse": False,
+                                                "ragged": False, "name": "dense_input"}},
+        {"class_name": "Dense", "config": {"name": "dense", "trainable": True, "batch_input_shape": [None, 4],
+                                           "dtype": "float32", "units": 5, "activation": "relu", "use_bias": True,
+                                           **init}},
+        {"class_name": "BatchNormalization", "config": {
+            "name": "batch_normalization", "trainable": True, "dtype": "float32", "axis": [1], "momentum": 0.99,
+            "epsilon": 0.001, "center": True, "scale": True,
+            **{f"{w}_initializer": {"class_name": c, "config": {}} for w, c in (
+                ("beta", "Zeros"), ("gamma", "Ones"), ("moving_mean", "Zeros"), ("moving_variance", "Ones"))},
+            "beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None}},
+        {"class_name": "Dropout", "config": {"name": "dropout", "trainable": True, "dtype": "float32", "rate": 0.2,
+                                             "noise_shape": None, "seed": None}},
+        {"class_name": "Dense", "config": {"name": "dense_1", "trainable": True, "dtype": "float32", "units": 3,
+                                           "activation": "softmax", "use_bias": True, **init}}]
+    weights = {"dense": {"kernel:0": (4, 5), "bias:0": (5,)},
+               "batch_normalization": {"gamma:0": (5,), "beta:0": (5,), "moving_mean:0": (5,),
+                                       "moving_variance:0": (5,)},
+               "dropout": {}, "dense_1": {"kernel:0": (5, 3), "bias:0": (3,)}}
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"], f.attrs["backend"] = "2.12.0", "tensorflow"
+        f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {
+            "name": "sequential", "layers": layers_config}})
+        group = f.create_group("model_weights")
+        group.attrs["layer_names"] = [name.encode() for name in weights]
+        for layer, arrays in weights.items():
+            layer_group = group.create_group(layer)
+            layer_group.attrs["weight_names"] = [f"{layer}/{w}".encode() for w in arrays]
+            for w, shape in arrays.items():
+                value = np.abs(rng.normal(size=shape)) + 0.5 if "variance" in w else rng.normal(size=shape)
+                layer_group[f"{layer}/{w}"] = value.astype("float32")
+
+
+_PREDICT_IN_KERAS = """
+import json, sys, numpy as np, keras
+model = keras.saving.load_model(sys.argv[1], compile=False)
+x = np.load(sys.argv[2])
+print(json.dumps({"y": model.predict(x, verbose=0).tolist()}))
+"""
+
+
+@pytest.mark.parametrize("python", _PYTHONS)
+def test_a_tf_keras_2_file_loads_as_keras_3_loads_it(tmp_path, python):
+    rng = np.random.default_rng(3)
+    path = tmp_path / "tf2.h5"
+    _write_keras2_file(path, rng)
+    x = rng.normal(size=(6, 4)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    theirs = _keras(python, _PREDICT_IN_KERAS, str(path), str(tmp_path / "x.npy"))["y"]
+    model = lamina.models.load_model(path, compile=False)
+    np.testing.assert_allclose(model.predict(x, verbose=0), theirs, rtol=1e-5, atol=1e-6)
+    fresh = lamina.Sequential([lamina.Input((4,)), layers.Dense(5, activation="relu"), layers.BatchNormalization(),
+                               layers.Dropout(0.2), layers.Dense(3, activation="softmax")])
+    fresh.load_weights(path)
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), theirs, rtol=1e-5, atol=1e-6)

@@ -4,9 +4,10 @@ Keras writes an ``.h5`` model's ``model_config`` with its legacy serializer: the
 layer are ``{"class_name": <registered name>, "config": <get_config()>}`` (a Functional model's
 layers also keep ``name`` and ``inbound_nodes``), with no ``module`` or ``registered_name``; the
 objects inside a layer's config (initializers, dtype policies) stay as the layer's ``get_config``
-returns them, in the native layout. ``training_config`` holds the compile arguments with the
-optimizer as ``optimizer_config``. Going back, each legacy entry gets the ``module`` under which
-lamina's registries look its class up, so loading builds only what ``.keras`` loading builds.
+returns them, in the native layout (tf.keras 2 wrote them without a module: they are looked up).
+``training_config`` holds the compile arguments with the optimizer as ``optimizer_config``. Going
+back, each legacy entry gets the ``module`` under which lamina's registries look its class up, so
+loading builds only what ``.keras`` loading builds.
 
 >>> to_legacy({"module": "keras.layers", "class_name": "Dense", "config": {"units": 2},
 ...            "registered_name": None, "build_config": {"input_shape": [None, 3]}})
@@ -90,8 +91,25 @@ def from_legacy(entry: Any, module: str = "keras.layers") -> Any:
     elif ">" in class_name or registries.find_class(module, class_name) is None:
         module, registered, class_name = None, class_name, class_name.split(">")[-1]  # type: ignore[assignment]
     if isinstance(config, dict) and class_name not in _MODEL_MODULES:
-        config = {key: _passive(value) for key, value in config.items()}
+        config = _keras2_layer_config(class_name, {key: _moduleless(value) for key, value in config.items()})
     return {"module": module, "class_name": class_name, "config": config, "registered_name": registered}
+
+
+def _keras2_layer_config(class_name: str, config: dict) -> dict:
+    """What Keras 2 (tf.keras) wrote differently in a layer's config, as Keras 3's loader reads it:
+    ``batch_input_shape`` (an InputLayer's ``batch_shape``, another layer's input shape with the
+    batch), and an ``axis`` of one element as a list."""
+    config = dict(config)
+    batch_input_shape = config.pop("batch_input_shape", None)
+    if isinstance(batch_input_shape, list) and batch_input_shape:
+        if class_name == "InputLayer":
+            config.setdefault("batch_shape", batch_input_shape)
+        else:
+            config.setdefault("input_shape", batch_input_shape[1:])
+    axis = config.get("axis")
+    if isinstance(axis, list) and len(axis) == 1 and isinstance(axis[0], int):
+        config["axis"] = axis[0]
+    return config
 
 
 def _native_layer(layer: Any) -> Any:
@@ -101,10 +119,11 @@ def _native_layer(layer: Any) -> Any:
     return native
 
 
-def _passive(value: Any) -> Any:
-    """An object Keras's legacy serializer wrote inside a config, marked passive and without a
-    module: the first of lamina's modules that has its class."""
-    if not (_is_entry(value) and value.get(_PASSIVE) and "module" not in value):
+def _moduleless(value: Any) -> Any:
+    """An object written inside a config without a module (Keras's legacy serializer marks it
+    passive; Keras 2 wrote initializers so): found in the first of lamina's modules that has its
+    class."""
+    if not (_is_entry(value) and "module" not in value):
         return value
     unmarked = {key: item for key, item in value.items() if key != _PASSIVE}
     name = unmarked["class_name"]
