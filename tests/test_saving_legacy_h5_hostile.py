@@ -233,3 +233,14 @@ def test_hdf5_suffix_and_a_copy_elsewhere_load(saved, tmp_path):
     x = np.ones((2, 4))
     np.testing.assert_array_equal(lamina.models.load_model(copy).predict(x, verbose=0),
                                   lamina.models.load_model(saved).predict(x, verbose=0))
+
+
+def test_names_past_hdf5_s_header_limit_are_split_as_keras_splits_them(tmp_path):
+    # 300 names of 224 bytes: over the 64,512 bytes an attribute may take in an object header
+    model = lamina.Sequential([lamina.Input((3,))] + [layers.Dense(3, name="n" * 220 + f"{i:04d}") for i in range(300)])
+    path = tmp_path / "long.h5"
+    model.save(path)
+    with h5py.File(path) as f:
+        assert sorted(f["model_weights"].attrs) == ["backend", "keras_version", "layer_names0", "layer_names1"]
+    restored, x = lamina.models.load_model(path, compile=False), np.ones((2, 3))
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
