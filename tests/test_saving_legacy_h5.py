@@ -317,3 +317,40 @@ def test_a_tf_keras_2_file_loads_as_keras_3_loads_it(tmp_path, python):
                                layers.Dropout(0.2), layers.Dense(3, activation="softmax")])
     fresh.load_weights(path)
     np.testing.assert_allclose(fresh.predict(x, verbose=0), theirs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("python", _PYTHONS)
+def test_load_weights_by_name_and_skip_mismatch_as_in_keras(tmp_path, python):
+    path = _keras(python, _SAVE_IN_KERAS, str(tmp_path))["models"]["sequential"]["path"]
+    full = lamina.models.load_model(path, compile=False)
+    dense, head = full.layers[1], full.layers[-1]
+    # by_name: the layers named as saved ones take their weights, the others keep theirs
+    partial = lamina.Sequential([lamina.Input((4,)), layers.Dense(8, activation="relu", name=dense.name),
+                                 layers.Dense(3, name="new_head")])
+    kept = partial.layers[-1].kernel.value.copy()
+    partial.load_weights(path, by_name=True)
+    np.testing.assert_array_equal(partial.layers[0].kernel.value, dense.kernel.value)
+    np.testing.assert_array_equal(partial.layers[-1].kernel.value, kept)
+    # skip_mismatch: a head of another shape is skipped with a warning, everything else loads
+    other = lamina.Sequential([lamina.Input((4,)), layers.Normalization(), layers.Dense(8, activation="relu"),
+                               layers.BatchNormalization(), layers.Dropout(0.3), layers.Dense(4)])
+    with pytest.raises(ValueError, match=r"sequential\.h5'.*shape mismatch in layer #3 .*\(8, 4\).*\(8, 3\)"):
+        other.load_weights(path)
+    with pytest.warns(UserWarning, match=r"Skipping loading weights for layer #3 .*shape mismatch"):
+        other.load_weights(path, skip_mismatch=True)
+    np.testing.assert_array_equal(other.layers[1].kernel.value, dense.kernel.value)
+    assert other.layers[-1].kernel.shape == (8, 4) and head.kernel.shape == (8, 3)
+    with pytest.warns(UserWarning, match=r"Skipping loading of weights for layer #\d \(named dense\) due to mismatch"):
+        lamina.Sequential([lamina.Input((4,)), layers.Dense(8, use_bias=False, name=dense.name)]).load_weights(
+            path, by_name=True, skip_mismatch=True)
+
+
+def test_by_name_and_skip_mismatch_are_refused_for_other_files(tmp_path):
+    model = lamina.Sequential([lamina.Input((2,)), layers.Dense(1)])
+    model.save_weights(tmp_path / "w.weights.h5")
+    with pytest.raises(ValueError, match=r"`by_name` and `skip_mismatch` only support loading legacy '\.h5'"):
+        model.load_weights(tmp_path / "w.weights.h5", by_name=True)
+    with pytest.raises(ValueError, match=r"only support loading legacy"):
+        model.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
+    with pytest.raises(ValueError, match=r"Invalid keyword arguments: \{'by_nam': True\}"):
+        model.load_weights(tmp_path / "w.weights.h5", by_nam=True)

@@ -157,14 +157,16 @@ def _compile(reader, model) -> None:
     legacy_h5_store.assign(pairs, [])
 
 
-def load_weights(model, file, path: str) -> None:
+def load_weights(model, file, path: str, by_name: bool = False, skip_mismatch: bool = False) -> None:
     """Set ``model``'s weights from a legacy HDF5 file: a whole model's (its ``model_weights``)
-    or one written by Keras 2's ``save_weights`` (layers at the root); all or nothing."""
+    or one written by Keras 2's ``save_weights`` (layers at the root), layer by layer in order or,
+    ``by_name``, to the layers of the same name; all or nothing, unless ``skip_mismatch``."""
     with _open(file, path) as h5file:
         reader = legacy_h5_store.LegacyReader(h5file, path)
         group = h5file
         if "layer_names" not in h5file.attrs and "model_weights" in h5file:
             group = reader.group(h5file, "model_weights")
         reader.check_all(group)
-        pairs = legacy_h5_store.read_model_weights(reader, group, model)
+        read = legacy_h5_store.read_weights_by_name if by_name else legacy_h5_store.read_model_weights
+        pairs = read(reader, group, model, skip_mismatch)
         legacy_h5_store.assign(pairs, list(model.layers))

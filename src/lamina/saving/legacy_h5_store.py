@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -149,18 +150,23 @@ class LegacyReader:
         values = np.atleast_1d(group.attrs[name])
         return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
 
-    def arrays(self, group, variables: list, what: str) -> list:
-        """``(variable, dataset)`` for each name ``group`` lists, after checking count and shapes."""
+    def arrays(self, group, variables: list, what: str, skip_mismatch: bool = False) -> list:
+        """``(variable, dataset)`` for each name ``group`` lists, after checking count and shapes;
+        with ``skip_mismatch`` a weight whose shape differs is left out, with Keras's warning."""
         names = self.names(group, "weight_names")
         if len(names) != len(variables):
             raise self.fail(f"{what} expects {len(variables)} weight(s), the file saves {len(names)}")
         pairs = []
         for name, variable in zip(names, variables):
             dataset = self._dataset(group, name)
-            if tuple(dataset.shape) != tuple(variable.shape):
-                raise self.fail(f"shape mismatch in {what} for weight {variable.path}: the weight has shape "
-                                f"{tuple(variable.shape)}, the file's '{name}' has {tuple(dataset.shape)}")
-            pairs.append((variable, dataset))
+            if tuple(dataset.shape) == tuple(variable.shape):
+                pairs.append((variable, dataset))
+                continue
+            message = (f"shape mismatch in {what} for weight {variable.path}: the weight has shape "
+                       f"{tuple(variable.shape)}, the file's '{name}' has {tuple(dataset.shape)}")
+            if not skip_mismatch:
+                raise self.fail(message)
+            warnings.warn(f"Skipping loading weights for {what}: {message}", UserWarning, stacklevel=2)
         return pairs
 
     def _dataset(self, group, name: str):
@@ -171,8 +177,9 @@ class LegacyReader:
         return node  # checked with every other array of the file by check_all, which loading runs first
 
 
-def read_model_weights(reader: LegacyReader, group, model) -> list:
-    """``(variable, dataset)`` pairs for every weight of ``model``, in Keras's positional order."""
+def read_model_weights(reader: LegacyReader, group, model, skip_mismatch: bool = False) -> list:
+    """``(variable, dataset)`` pairs for every weight of ``model``, in Keras's positional order
+    (``skip_mismatch``: leaving out weights of another shape)."""
     layers = [layer for layer in model.layers if legacy_weights(layer)]
     saved = []
     for name in reader.names(group, "layer_names"):
@@ -187,11 +194,44 @@ def read_model_weights(reader: LegacyReader, group, model) -> list:
     pairs = []
     for k, ((name, layer_group), layer) in enumerate(zip(saved, layers)):
         pairs += reader.arrays(layer_group, legacy_weights(layer),
-                               f"layer #{k} (named {layer.name} in the model, {name} in the file)")
+                               f"layer #{k} (named {layer.name} in the model, {name} in the file)", skip_mismatch)
+    return pairs + _top_level(reader, group, model, skip_mismatch)
+
+
+def _top_level(reader: LegacyReader, group, model, skip_mismatch: bool) -> list:
     top = reader.group(group, TOP_LEVEL, required=False)
-    if top is not None:
-        pairs += reader.arrays(top, top_level_weights(model), f"the top-level weights of model '{model.name}'")
-    return pairs
+    if top is None:
+        return []
+    saved, expected = len(reader.names(top, "weight_names")), len(top_level_weights(model))
+    if skip_mismatch and saved != expected:
+        warnings.warn(f"Skipping loading top-level weights for model '{model.name}' due to mismatch in number of "
+                      f"weights: the model expects {expected}, the file saves {saved}", UserWarning, stacklevel=3)
+        return []
+    return reader.arrays(top, top_level_weights(model), f"the top-level weights of model '{model.name}'",
+                         skip_mismatch)
+
+
+def read_weights_by_name(reader: LegacyReader, group, model, skip_mismatch: bool = False) -> list:
+    """``(variable, dataset)`` pairs for the layers of ``model`` named as a saved layer (Keras's
+    ``by_name=True``: the others keep their weights); with ``skip_mismatch`` a layer whose weights
+    differ in number, or a weight in shape, is left out with Keras's warning."""
+    by_name: dict[str, list] = {}
+    for layer in model.layers:
+        by_name.setdefault(layer.name, []).append(layer)
+    pairs = []
+    for k, name in enumerate(reader.names(group, "layer_names")):
+        for layer in by_name.get(name, []):
+            what = f"layer #{k} (named {layer.name})"
+            layer_group = reader.group(group, name)
+            variables = legacy_weights(layer)
+            saved = len(reader.names(layer_group, "weight_names"))
+            if saved != len(variables) and skip_mismatch:
+                warnings.warn(f"Skipping loading of weights for {what} due to mismatch in number of weights: the "
+                              f"layer expects {len(variables)} weight(s), the file saves {saved}", UserWarning,
+                              stacklevel=2)
+                continue
+            pairs += reader.arrays(layer_group, variables, what, skip_mismatch)
+    return pairs + _top_level(reader, group, model, skip_mismatch)
 
 
 def assign(pairs: list, layers: list) -> None:

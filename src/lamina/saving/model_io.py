@@ -60,12 +60,13 @@ class ModelIO:
 
         saving_lib.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath) -> None:
+    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs: Any) -> None:
         """Load weights saved by ``save_weights`` (or from a ``.keras`` or legacy ``.h5`` file) into
-        this model."""
+        this model; for a legacy ``.h5`` file ``by_name=True`` matches layers by name and
+        ``skip_mismatch=True`` skips, with a warning, what does not fit (as in Keras)."""
         from . import saving_lib
 
-        saving_lib.load_weights(self, filepath)
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     # --- configs -------------------------------------------------------------------------------
     def get_config(self) -> dict:

@@ -214,21 +214,31 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         file.write(data)
 
 
-def load_weights(model, filepath) -> None:
+def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs) -> None:
     """Set ``model``'s weights (and optimizer state, when compiled) from a ``.weights.h5`` file,
     the weights inside a ``.keras`` file, or a legacy ``.h5`` / ``.hdf5`` file (a whole model's or
-    Keras 2's weights, matched layer by layer in order); nothing changes if any array does not fit."""
+    Keras 2's weights, matched layer by layer in order, or by name with ``by_name=True``); nothing
+    changes if any array does not fit, unless ``skip_mismatch=True`` (legacy files only) skips it."""
     path = _path(filepath)
     from . import legacy_h5
+    by_name = kwargs.pop("by_name", None)
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
+    if (by_name is not None or skip_mismatch) and not legacy_h5.is_legacy_path(path):
+        # Keras refuses by_name there too; its skip_mismatch for native files lamina does not have
+        raise ValueError(f"`by_name` and `skip_mismatch` only support loading legacy '.h5' or '.hdf5' files in "
+                         f"lamina. Received: {path}")
     if not path.endswith((".weights.h5", ".keras", *legacy_h5.SUFFIXES)):
         raise ValueError(f"load_weights reads a file ending in '.weights.h5' (or '.keras', or a legacy '.h5' / "
                          f"'.hdf5'), got {path!r}")
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built, so it has no weights to load into: give it an "
                          "input shape (or call it on data) first")
-    load = legacy_h5.load_weights if legacy_h5.is_legacy_path(path) else _load_weights_from_file
     with _guarded_open(path, "load_weights") as file:
-        _guarded(path, load, model, file, path)
+        if legacy_h5.is_legacy_path(path):
+            _guarded(path, legacy_h5.load_weights, model, file, path, bool(by_name), skip_mismatch)
+        else:
+            _guarded(path, _load_weights_from_file, model, file, path)
 
 
 def _load_weights_from_file(model, file, path) -> None:
