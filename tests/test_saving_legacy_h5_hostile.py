@@ -244,3 +244,21 @@ def test_names_past_hdf5_s_header_limit_are_split_as_keras_splits_them(tmp_path)
         assert sorted(f["model_weights"].attrs) == ["backend", "keras_version", "layer_names0", "layer_names1"]
     restored, x = lamina.models.load_model(path, compile=False), np.ones((2, 3))
     np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def my_loss(y_true, y_pred):
+    return lamina.ops.mean((y_true - y_pred) ** 2, axis=-1)
+
+
+def test_a_custom_loss_comes_back_only_through_custom_objects(tmp_path):
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer=lamina.optimizers.SGD(0.1, momentum=0.5), loss=my_loss,
+                  metrics=[lamina.metrics.MeanAbsoluteError()])
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    path = tmp_path / "loss.h5"
+    model.save(path)
+    with pytest.raises(ValueError, match=r"loss\.h5'.*Refusing to use function .*my_loss"):
+        lamina.models.load_model(path)
+    restored = lamina.models.load_model(path, custom_objects={"my_loss": my_loss})
+    assert restored.loss is my_loss and int(restored.optimizer.iterations.value) == 1
+    np.testing.assert_array_equal(restored.optimizer.variables[-1].value, model.optimizer.variables[-1].value)
