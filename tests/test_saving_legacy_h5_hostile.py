@@ -80,6 +80,27 @@ def test_a_config_that_is_not_json_is_refused(saved):
         lamina.models.load_model(saved)
 
 
+def test_a_training_config_that_cannot_compile_says_compile_false_loads_the_model(saved):
+    with h5py.File(saved, "a") as f:
+        training = json.loads(f.attrs["training_config"])
+        training["optimizer_config"]["class_name"] = "NoSuchOptimizer"
+        f.attrs["training_config"] = json.dumps(training).encode()
+    with pytest.raises(ValueError, match=r"m\.h5': its training_config cannot compile the model .*NoSuchOptimizer"
+                                         r".*compile=False\) loads it without compiling"):
+        lamina.models.load_model(saved)
+    assert not lamina.models.load_model(saved, compile=False).compiled
+
+
+def test_a_config_attribute_past_the_bound_is_refused_before_it_is_read(saved, monkeypatch):
+    # a fixed-length string declares its size (a variable-length one, as h5py writes, is bounded by
+    # the file, then by its length once read)
+    with h5py.File(saved, "a") as f:
+        f.attrs["model_config"] = np.array(f.attrs["model_config"].encode())
+    monkeypatch.setattr(lamina.saving.limits, "MAX_CONFIG_BYTES", 100)
+    with pytest.raises(ValueError, match=r"m\.h5': attribute model_config stores [\d,]+ bytes, more than 100"):
+        lamina.models.load_model(saved)
+
+
 def test_a_class_outside_lamina_is_never_built(saved):
     _edit_config(saved, lambda c: c["config"]["layers"][1].update(class_name="os>system"))
     with pytest.raises(ValueError, match=r"m\.h5'.*Refusing to build .*system"):

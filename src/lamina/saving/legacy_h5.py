@@ -122,6 +122,11 @@ def _json_attr(reader, name: str):
     attrs = reader.file.attrs
     if name not in attrs:
         return None
+    stored = require("h5py", "Reading .h5 files").h5a.open(reader.file.id, name.encode()).get_storage_size()
+    # a fixed-length string is refused before it is read; a variable-length one (as h5py writes
+    # it) declares only its pointer, is bounded by the file's size, and is checked once read
+    if stored > limits.MAX_CONFIG_BYTES:
+        raise reader.fail(f"attribute {name} stores {stored:,} bytes, more than {limits.MAX_CONFIG_BYTES:,}")
     value = attrs[name]
     if hasattr(value, "decode"):
         value = value.decode("utf8")
@@ -142,7 +147,12 @@ def _compile(reader, model) -> None:
     if training is None:
         warnings.warn(_NOT_COMPILED, UserWarning, stacklevel=5)  # the caller of load_model
         return
-    model.compile_from_config(legacy_h5_config.compile_config(training))
+    try:
+        model.compile_from_config(legacy_h5_config.compile_config(training))
+    except (ValueError, TypeError) as error:
+        # what the file asks for is the problem, and the weights are fine: say how to get them
+        raise reader.fail(f"its training_config cannot compile the model ({error}); "
+                          "load_model(..., compile=False) loads it without compiling") from error
     group = reader.group(reader.file, "optimizer_weights", required=False)
     if group is None or not model.built:
         return
