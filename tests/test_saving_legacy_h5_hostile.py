@@ -283,3 +283,13 @@ def test_a_custom_loss_comes_back_only_through_custom_objects(tmp_path):
     restored = lamina.models.load_model(path, custom_objects={"my_loss": my_loss})
     assert restored.loss is my_loss and int(restored.optimizer.iterations.value) == 1
     np.testing.assert_array_equal(restored.optimizer.variables[-1].value, model.optimizer.variables[-1].value)
+
+
+def test_save_format_is_deprecated_as_in_keras_3(tmp_path):
+    model = lamina.Sequential([lamina.Input((2,)), layers.Dense(1)])
+    with pytest.warns(UserWarning, match=r"`save_format` argument is deprecated in Keras 3.*save_format=h5"):
+        model.save(tmp_path / "m.h5", save_format="h5")
+    assert h5py.is_hdf5(tmp_path / "m.h5")
+    with pytest.raises(ValueError, match=r"pass a file path with either `\.keras` or `\.h5` extension"):
+        model.save(tmp_path / "m", save_format="h5")
+    assert sorted(os.listdir(tmp_path)) == ["m.h5"]

@@ -48,6 +48,20 @@ def is_legacy_path(path: str) -> bool:
 
 
 # --- saving ------------------------------------------------------------------------------------
+def check_save_format(save_format: str | None, path: str) -> None:
+    """Keras 3's rule for tf.keras's ``save_format``: deprecated, a warning when the name already
+    says the format (``.keras``, ``.h5``, ``.hdf5``), else an error (the name decides)."""
+    if not save_format:
+        return
+    message = ("The `save_format` argument is deprecated in Keras 3. We recommend removing this argument as it "
+               f"can be inferred from the file path. Received: save_format={save_format}")
+    if not path.endswith((".keras", *SUFFIXES)):
+        raise ValueError("The `save_format` argument is deprecated in Keras 3. Please remove this argument and pass "
+                         f"a file path with either `.keras` or `.h5` extension. Received: save_format={save_format}")
+    warnings.warn(message, UserWarning, stacklevel=4)
+
+
+
 def save_model(model, path: str, include_optimizer: bool = True) -> None:
     """Write ``model`` to the legacy HDF5 file ``path`` (atomically), warning as Keras does."""
     warnings.warn(SAVE_WARNING, UserWarning, stacklevel=4)  # the caller of model.save

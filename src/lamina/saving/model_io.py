@@ -41,10 +41,12 @@ class ModelIO:
             ...
 
     # --- files ---------------------------------------------------------------------------------
-    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True,
+             save_format: str | None = None) -> None:
         """Save architecture, weights, compile settings and optimizer state to a ``.keras`` file,
         or to Keras's legacy HDF5 format for a name ending in ``.h5`` / ``.hdf5`` (Keras warns
-        that it is legacy; ``include_optimizer=False`` leaves the optimizer out of it).
+        that it is legacy; ``include_optimizer=False`` leaves the optimizer out of it; tf.keras's
+        ``save_format`` is deprecated as in Keras 3: the name decides).
 
         >>> import os, tempfile, lamina
         >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
@@ -52,7 +54,8 @@ class ModelIO:
         """
         from . import saving_lib  # zipfile and the archive code: loaded when a file is first written or read
 
-        saving_lib.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        saving_lib.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                              save_format=save_format)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
         """Save the weights (and optimizer state) to a file whose name ends in ``.weights.h5``."""

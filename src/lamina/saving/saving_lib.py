@@ -60,10 +60,12 @@ def _weights_bytes(model) -> bytes:
 
 
 # --- .keras --------------------------------------------------------------------------------------
-def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
+def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True,
+               save_format: str | None = None) -> None:
     """Write ``model`` to a ``.keras`` file that lamina and Keras 3 (3.8 on) both load, or, for a
     name ending in ``.h5`` / ``.hdf5``, to Keras's legacy HDF5 format (``legacy_h5``, with Keras's
     warning that it is legacy; ``include_optimizer=False`` leaves the optimizer out of it).
+    ``save_format`` (tf.keras's) is deprecated, as in Keras 3: the name decides the format.
 
     >>> import lamina
     >>> save_model(lamina.Sequential([lamina.layers.Dense(1)]), "m.json")
@@ -73,6 +75,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     """  # noqa: E501  (a doctest's expected error message is one line)
     path = _path(filepath)
     from . import legacy_h5
+    legacy_h5.check_save_format(save_format, path)
     if not path.endswith(".keras") and not path.endswith(legacy_h5.SUFFIXES):
         raise ValueError("Invalid filepath extension for saving: add '.keras' for Keras's native format "
                          f"(recommended) or '.h5' for its legacy HDF5 format, got {path!r}")
