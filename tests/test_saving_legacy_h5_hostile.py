@@ -293,3 +293,12 @@ def test_save_format_is_deprecated_as_in_keras_3(tmp_path):
     with pytest.raises(ValueError, match=r"pass a file path with either `\.keras` or `\.h5` extension"):
         model.save(tmp_path / "m", save_format="h5")
     assert sorted(os.listdir(tmp_path)) == ["m.h5"]
+
+
+def test_keras_models_save_model_writes_h5_as_tf_keras_programs_call_it(tmp_path):
+    import lamina as tf
+    model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    tf.keras.models.save_model(model, tmp_path / "m.h5")
+    x = np.ones((1, 2))
+    np.testing.assert_array_equal(tf.keras.models.load_model(tmp_path / "m.h5", compile=False).predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
