@@ -8,17 +8,18 @@ from lamina import layers
 from lamina.callbacks import ModelCheckpoint
 
 
-@pytest.mark.parametrize("filepath, weights_only", [("ckpt.h5", False), ("ckpt.hdf5", False), ("ckpt", False),
+@pytest.mark.parametrize("filepath, weights_only", [("ckpt.hdf5", False), ("ckpt", False),
                                                     ("ckpt.keras", True), ("ckpt.h5", True)])
 def test_a_filepath_lamina_cannot_write_is_refused_when_the_callback_is_made(filepath, weights_only):
+    # Keras's rules: ".keras" or ".h5" for the model (not ".hdf5"), ".weights.h5" for weights only
     expected = r"\.weights\.h5" if weights_only else r"must end in `\.keras`"
     with pytest.raises(ValueError, match=rf"{expected}.*Received: filepath={filepath}"):
         ModelCheckpoint(filepath, save_weights_only=weights_only)
 
 
-def test_the_message_names_both_right_suffixes():
-    with pytest.raises(ValueError, match=r"`\.keras`.*or in `\.weights\.h5` with save_weights_only=True"):
-        ModelCheckpoint("ckpt.h5")
+def test_the_message_names_every_right_suffix():
+    with pytest.raises(ValueError, match=r"`\.keras`.*`\.h5`.*or in `\.weights\.h5` with save_weights_only=True"):
+        ModelCheckpoint("ckpt.hdf5")
 
 
 def _fit_with(checkpoint, val_losses):

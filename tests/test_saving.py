@@ -178,11 +178,11 @@ def test_weights_file_names_are_checked(tmp_path):
     with pytest.raises(ValueError, match=r"must end in '\.weights\.h5', got '.*m\.h5'"):
         model.save_weights(tmp_path / "m.h5")
     with pytest.raises(ValueError, match=r"load_weights reads a file ending in '\.weights\.h5'"):
-        model.load_weights(tmp_path / "m.h5")
-    with pytest.raises(ValueError, match=r"filepath must end in '\.keras'"):
-        model.save(tmp_path / "m.h5")
-    with pytest.raises(ValueError, match=r"load_model reads '\.keras' files"):
-        lamina.saving.load_model(tmp_path / "m.weights.h5")
+        model.load_weights(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"add '\.keras' for Keras's native format .* or '\.h5'"):
+        model.save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"load_model reads '\.keras' files and legacy '\.h5'"):
+        lamina.saving.load_model(tmp_path / "m.npz")
     with pytest.raises(TypeError, match="custom_objects must be a dict"):
         lamina.saving.load_model(tmp_path / "m.keras", custom_objects=["Dense"])
     with pytest.raises(TypeError, match="filepath must be a path"):

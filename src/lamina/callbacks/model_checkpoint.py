@@ -1,4 +1,5 @@
-"""``ModelCheckpoint``: save the model (``.keras``) or its weights (``.weights.h5``) as it trains."""
+"""``ModelCheckpoint``: save the model (``.keras``, or legacy ``.h5``) or its weights (``.weights.h5``) as it
+trains."""
 from __future__ import annotations
 
 import os
@@ -56,9 +57,10 @@ class ModelCheckpoint(Callback):
     ``filepath`` may hold format fields filled from ``epoch`` (1-based, as in Keras), ``batch``
     and the logs: ``"ckpt/{epoch:02d}-{val_loss:.2f}.keras"``. It must end in ``.keras`` to save
     the whole model with ``model.save``, or in ``.weights.h5`` with ``save_weights_only=True``
-    (``model.save_weights``); Keras's legacy ``.h5`` model format is refused when the callback is
-    made. With ``save_best_only`` a file is written only when ``monitor`` improves on the best so
-    far (or on ``initial_value_threshold``); a NaN never improves on anything, so a NaN first
+    (``model.save_weights``), or in ``.h5`` for Keras's legacy HDF5 model format (``.hdf5`` and,
+    with ``save_weights_only``, a plain ``.h5`` are refused when the callback is made, as in Keras).
+    With ``save_best_only`` a file is written only when ``monitor`` improves on the best so far (or
+    on ``initial_value_threshold``); a NaN never improves on anything, so a NaN first
     epoch does not stop later saves (Keras keeps the NaN as its best and never saves again).
 
     >>> import lamina
@@ -84,11 +86,12 @@ class ModelCheckpoint(Callback):
         if save_weights_only and not self.filepath.endswith(".weights.h5"):
             raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
                              f"must end in `.weights.h5` (Keras weights format). Received: filepath={self.filepath}")
-        if not save_weights_only and not self.filepath.endswith(".keras"):
-            # Keras also takes ".h5" (its legacy HDF5 model format), which lamina does not write:
-            # refused now rather than after the first epoch's training.
-            raise ValueError("The filepath provided must end in `.keras` (Keras model format), or in "
-                             f"`.weights.h5` with save_weights_only=True. Received: filepath={self.filepath}")
+        if not save_weights_only and not self.filepath.endswith((".keras", ".h5")):
+            # Keras's rule (".hdf5", which model.save takes, is refused here), checked now rather
+            # than after the first epoch's training.
+            raise ValueError("The filepath provided must end in `.keras` (Keras model format) or `.h5` (its legacy "
+                             "HDF5 format), or in `.weights.h5` with save_weights_only=True. Received: "
+                             f"filepath={self.filepath}")
         if self.save_freq != "epoch":
             self._batches = BatchCounter(self.save_freq)
             # An instance attribute, so fit builds per-batch logs only when batches matter.

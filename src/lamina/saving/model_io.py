@@ -41,8 +41,12 @@ class ModelIO:
             ...
 
     # --- files ---------------------------------------------------------------------------------
-    def save(self, filepath, overwrite: bool = True) -> None:
-        """Save architecture, weights, compile settings and optimizer state to a ``.keras`` file.
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True,
+             save_format: str | None = None) -> None:
+        """Save architecture, weights, compile settings and optimizer state to a ``.keras`` file,
+        or to Keras's legacy HDF5 format for a name ending in ``.h5`` / ``.hdf5`` (Keras warns
+        that it is legacy; ``include_optimizer=False`` leaves the optimizer out of it; tf.keras's
+        ``save_format`` is deprecated as in Keras 3: the name decides).
 
         >>> import os, tempfile, lamina
         >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(2)])
@@ -50,7 +54,8 @@ class ModelIO:
         """
         from . import saving_lib  # zipfile and the archive code: loaded when a file is first written or read
 
-        saving_lib.save_model(self, filepath, overwrite=overwrite)
+        saving_lib.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                              save_format=save_format)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
         """Save the weights (and optimizer state) to a file whose name ends in ``.weights.h5``."""
@@ -58,11 +63,13 @@ class ModelIO:
 
         saving_lib.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath) -> None:
-        """Load weights saved by ``save_weights`` (or from a ``.keras`` file) into this model."""
+    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        """Load weights saved by ``save_weights`` (or from a ``.keras`` or legacy ``.h5`` file) into
+        this model; for a legacy ``.h5`` file ``by_name=True`` matches layers by name and
+        ``skip_mismatch=True`` skips, with a warning, what does not fit (as in Keras)."""
         from . import saving_lib
 
-        saving_lib.load_weights(self, filepath)
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     # --- configs -------------------------------------------------------------------------------
     def get_config(self) -> dict:

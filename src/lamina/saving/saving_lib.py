@@ -1,5 +1,6 @@
 """``save_model`` / ``load_model`` (the ``.keras`` zip) and ``save_weights`` / ``load_weights``
-(a ``.weights.h5`` file), in Keras 3's native format.
+(a ``.weights.h5`` file), in Keras 3's native format; ``.h5`` / ``.hdf5`` names go to Keras's
+legacy HDF5 format (``legacy_h5``).
 
 A ``.keras`` file is a zip of ``metadata.json``, ``config.json`` (the model serialized by
 ``serialize_keras_object``) and ``model.weights.h5`` (``weights_store``), stored uncompressed
@@ -59,19 +60,29 @@ def _weights_bytes(model) -> bytes:
 
 
 # --- .keras --------------------------------------------------------------------------------------
-def save_model(model, filepath, overwrite: bool = True) -> None:
-    """Write ``model`` to a ``.keras`` file that lamina and Keras 3 (3.8 on) both load.
+def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True,
+               save_format: str | None = None) -> None:
+    """Write ``model`` to a ``.keras`` file that lamina and Keras 3 (3.8 on) both load, or, for a
+    name ending in ``.h5`` / ``.hdf5``, to Keras's legacy HDF5 format (``legacy_h5``, with Keras's
+    warning that it is legacy; ``include_optimizer=False`` leaves the optimizer out of it).
+    ``save_format`` (tf.keras's) is deprecated, as in Keras 3: the name decides the format.
 
     >>> import lamina
-    >>> save_model(lamina.Sequential([lamina.layers.Dense(1)]), "m.h5")
+    >>> save_model(lamina.Sequential([lamina.layers.Dense(1)]), "m.json")
     Traceback (most recent call last):
     ...
-    ValueError: save_model writes Keras's native format: filepath must end in '.keras', got 'm.h5'
-    """
+    ValueError: Invalid filepath extension for saving: add '.keras' for Keras's native format (recommended) or '.h5' for its legacy HDF5 format, got 'm.json'
+    """  # noqa: E501  (a doctest's expected error message is one line)
     path = _path(filepath)
-    if not path.endswith(".keras"):
-        raise ValueError(f"save_model writes Keras's native format: filepath must end in '.keras', got {path!r}")
+    from . import legacy_h5
+    legacy_h5.check_save_format(save_format, path)
+    if not path.endswith(".keras") and not path.endswith(legacy_h5.SUFFIXES):
+        raise ValueError("Invalid filepath extension for saving: add '.keras' for Keras's native format "
+                         f"(recommended) or '.h5' for its legacy HDF5 format, got {path!r}")
     _check_overwrite(path, overwrite)
+    if path.endswith(legacy_h5.SUFFIXES):
+        legacy_h5.save_model(model, path, include_optimizer=include_optimizer)
+        return
     with atomic_write(path) as file:
         _write_archive(model, file)
 
@@ -107,22 +118,25 @@ def model_from_bytes(data: bytes):
 
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
-    """The model saved in a ``.keras`` file (by lamina or Keras 3), compiled as it was saved,
-    with its optimizer state, unless ``compile=False``. ``custom_objects`` maps names to the
-    user's own classes and functions; nothing else outside lamina is ever built.
+    """The model saved in a ``.keras`` file (by lamina or Keras 3), or in Keras's legacy HDF5
+    format (``.h5`` / ``.hdf5``), compiled as it was saved, with its optimizer state, unless
+    ``compile=False``. ``custom_objects`` maps names to the user's own classes and functions;
+    nothing else outside lamina is ever built.
 
-    >>> load_model("weights.h5")
+    >>> load_model("model.json")
     Traceback (most recent call last):
     ...
-    ValueError: load_model reads '.keras' files, got 'weights.h5' (use model.load_weights for '.weights.h5')
+    ValueError: load_model reads '.keras' files and legacy '.h5' / '.hdf5' files, got 'model.json'
     """
     path = _path(filepath)
-    if not path.endswith(".keras"):
-        raise ValueError(f"load_model reads '.keras' files, got {path!r} (use model.load_weights for '.weights.h5')")
+    from . import legacy_h5
+    if not path.endswith(".keras") and not path.endswith(legacy_h5.SUFFIXES):
+        raise ValueError(f"load_model reads '.keras' files and legacy '.h5' / '.hdf5' files, got {path!r}")
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"custom_objects must be a dict, got {custom_objects!r}")
+    load = legacy_h5.load_model if path.endswith(legacy_h5.SUFFIXES) else _load_from_file
     with _guarded_open(path, "load_model") as file:
-        return _guarded(path, _load_from_file, file, path, custom_objects, compile, safe_mode)
+        return _guarded(path, load, file, path, custom_objects, compile, safe_mode)
 
 
 def _load_from_file(file, path, custom_objects, compile, safe_mode):
@@ -203,17 +217,31 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         file.write(data)
 
 
-def load_weights(model, filepath) -> None:
-    """Set ``model``'s weights (and optimizer state, when compiled) from a ``.weights.h5`` file
-    or the weights inside a ``.keras`` file; nothing changes if any array does not fit."""
+def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs) -> None:
+    """Set ``model``'s weights (and optimizer state, when compiled) from a ``.weights.h5`` file,
+    the weights inside a ``.keras`` file, or a legacy ``.h5`` / ``.hdf5`` file (a whole model's or
+    Keras 2's weights, matched layer by layer in order, or by name with ``by_name=True``); nothing
+    changes if any array does not fit, unless ``skip_mismatch=True`` (legacy files only) skips it."""
     path = _path(filepath)
-    if not (path.endswith(".weights.h5") or path.endswith(".keras")):
-        raise ValueError(f"load_weights reads a file ending in '.weights.h5' (or '.keras'), got {path!r}")
+    from . import legacy_h5
+    by_name = kwargs.pop("by_name", None)
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
+    if (by_name is not None or skip_mismatch) and not legacy_h5.is_legacy_path(path):
+        # Keras refuses by_name there too; its skip_mismatch for native files lamina does not have
+        raise ValueError(f"`by_name` and `skip_mismatch` only support loading legacy '.h5' or '.hdf5' files in "
+                         f"lamina. Received: {path}")
+    if not path.endswith((".weights.h5", ".keras", *legacy_h5.SUFFIXES)):
+        raise ValueError(f"load_weights reads a file ending in '.weights.h5' (or '.keras', or a legacy '.h5' / "
+                         f"'.hdf5'), got {path!r}")
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built, so it has no weights to load into: give it an "
                          "input shape (or call it on data) first")
     with _guarded_open(path, "load_weights") as file:
-        _guarded(path, _load_weights_from_file, model, file, path)
+        if legacy_h5.is_legacy_path(path):
+            _guarded(path, legacy_h5.load_weights, model, file, path, bool(by_name), skip_mismatch)
+        else:
+            _guarded(path, _load_weights_from_file, model, file, path)
 
 
 def _load_weights_from_file(model, file, path) -> None:
