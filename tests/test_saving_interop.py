@@ -7,15 +7,15 @@ interpreters tried are this one and any listed in ``LAMINA_KERAS_PYTHONS`` (sepa
 import importlib.util
 import json
 import os
-import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import lamina
 from lamina import layers
+
+from keras_subprocess import run_keras
 
 # activations where Keras 3.15 is wrong and lamina is not (tests/test_ops_grad.py holds them to a reference)
 KERAS_BUGS = {"sparsemax"}
@@ -32,17 +32,6 @@ _OPTIMIZERS = {"sgd_momentum": lambda: lamina.optimizers.SGD(0.05, momentum=0.9)
                "adam": lambda: lamina.optimizers.Adam(0.01),
                "adamw": lambda: lamina.optimizers.AdamW(0.01),
                "rmsprop": lambda: lamina.optimizers.RMSprop(0.01, momentum=0.5, centered=True)}
-
-
-def _keras(python, script, *args, timeout=300):
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([python, "-c", textwrap.dedent(script), *args], capture_output=True, text=True,
-                            env=env, timeout=timeout)
-    if result.returncode != 0:
-        if "No module named 'keras'" in result.stderr or "No module named 'jax'" in result.stderr:
-            pytest.skip(f"{python} cannot import keras with jax: CI must install keras and jax")
-        raise AssertionError(f"Keras subprocess failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _lamina_models():
@@ -104,7 +93,7 @@ def test_keras_loads_lamina_files(tmp_path, python):
                       "expected": str(tmp_path / f"{name}_y.npy"), "optimizer": str(tmp_path / f"{name}_opt.npz"),
                       "activation": name.removeprefix("activation_") if name.startswith("activation_") else None}
     (tmp_path / "spec.json").write_text(json.dumps(spec))
-    results = _keras(python, _LOAD_IN_KERAS, str(tmp_path / "spec.json"))
+    results = run_keras(python, _LOAD_IN_KERAS, str(tmp_path / "spec.json"))
     version = results.pop("version")
     checked = {name: r for name, r in results.items() if r != "unknown activation"}
     assert {f"stack_{o}" for o in _OPTIMIZERS} <= set(checked), f"Keras {version}"
@@ -160,7 +149,7 @@ _SAVE_IN_KERAS = """
 @pytest.mark.parametrize("python", _PYTHONS)
 def test_lamina_loads_keras_files(tmp_path, python):
     names = sorted({a.name for a in lamina.activations._REGISTRY.values() if a is not None} - KERAS_BUGS)
-    results = _keras(python, _SAVE_IN_KERAS, str(tmp_path), json.dumps(names))
+    results = run_keras(python, _SAVE_IN_KERAS, str(tmp_path), json.dumps(names))
     version, spec = results["version"], results["models"]
     assert len(spec) >= len(_OPTIMIZERS) + 10
     for name, path in spec.items():
@@ -194,7 +183,7 @@ _SAVE_UNTRAINED_IN_KERAS = """
 
 @pytest.mark.parametrize("python", _PYTHONS)
 def test_a_keras_model_compiled_but_never_trained_loads_with_a_fresh_optimizer(tmp_path, python):
-    results = _keras(python, _SAVE_UNTRAINED_IN_KERAS, str(tmp_path / "untrained.keras"))
+    results = run_keras(python, _SAVE_UNTRAINED_IN_KERAS, str(tmp_path / "untrained.keras"))
     assert results["saved"] == 2, results  # Keras's optimizer before a step: iteration and learning rate
     with pytest.warns(UserWarning, match=r"Skipping variable loading for optimizer 'adam', because it has 10 "
                                          r"variables whereas the saved optimizer has 2 variables"):

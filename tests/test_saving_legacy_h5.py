@@ -9,9 +9,7 @@ with Adam and metrics.
 import importlib.util
 import json
 import os
-import subprocess
 import sys
-import textwrap
 import warnings
 
 import numpy as np
@@ -20,6 +18,8 @@ import pytest
 import lamina
 from lamina import layers
 
+from keras_subprocess import run_keras
+
 pytest.importorskip("h5py")
 
 _MISSING = [m for m in ("keras", "jax") if importlib.util.find_spec(m) is None]
@@ -27,17 +27,6 @@ _PYTHONS = [sys.executable] + [p for p in os.environ.get("LAMINA_KERAS_PYTHONS",
 pytestmark = pytest.mark.skipif(bool(_MISSING) and len(_PYTHONS) == 1, reason=(
     f"Keras interop tests need {' and '.join(_MISSING)}: CI must install them "
     "(pip install 'keras>=3.8' jax, or the project's 'interop' extra)"))
-
-
-def _keras(python, script, *args, timeout=300):
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([python, "-c", textwrap.dedent(script), *args], capture_output=True, text=True,
-                            env=env, timeout=timeout)
-    if result.returncode != 0:
-        if "No module named 'keras'" in result.stderr or "No module named 'jax'" in result.stderr:
-            pytest.skip(f"{python} cannot import keras with jax: CI must install keras and jax")
-        raise AssertionError(f"Keras subprocess failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 # The same models, written once over a module K (lamina or keras): the data, then the models.
@@ -112,7 +101,7 @@ def _data(name):
 
 @pytest.mark.parametrize("python", _PYTHONS)
 def test_lamina_loads_keras_h5_files_and_trains_on(tmp_path, python):
-    results = _keras(python, _SAVE_IN_KERAS, str(tmp_path))
+    results = run_keras(python, _SAVE_IN_KERAS, str(tmp_path))
     version = results["version"]
     for name, expected in results["models"].items():
         _, _, x, train = _data(name)
@@ -124,7 +113,7 @@ def test_lamina_loads_keras_h5_files_and_trains_on(tmp_path, python):
 
 @pytest.mark.parametrize("python", _PYTHONS)
 def test_keras_h5_weights_load_into_a_lamina_model(tmp_path, python):
-    results = _keras(python, _SAVE_IN_KERAS, str(tmp_path))
+    results = run_keras(python, _SAVE_IN_KERAS, str(tmp_path))
     for name, expected in results["models"].items():
         _, fresh, x, _ = _data(name)  # same architecture, other weights
         fresh.load_weights(expected["path"])
@@ -172,7 +161,7 @@ def _lamina_spec(tmp_path):
 def test_keras_loads_lamina_h5_files(tmp_path, python):
     spec, expected = _lamina_spec(tmp_path)
     (tmp_path / "spec.json").write_text(json.dumps(spec))
-    results = _keras(python, _LOAD_IN_KERAS, str(tmp_path / "spec.json"))
+    results = run_keras(python, _LOAD_IN_KERAS, str(tmp_path / "spec.json"))
     version = results.pop("version")
     assert sorted(results) == ["functional", "sequential"]
     for name, theirs in results.items():
@@ -195,7 +184,7 @@ def test_model_checkpoint_writes_h5_files_keras_loads(tmp_path, python):
     assert saved and all(name.endswith(".h5") for name in saved)
     last = str(tmp_path / saved[-1])
     (tmp_path / "spec.json").write_text(json.dumps({"sequential": {"path": last, "x": x.tolist()}}))
-    theirs = _keras(python, _LOAD_IN_KERAS, str(tmp_path / "spec.json"))["sequential"]
+    theirs = run_keras(python, _LOAD_IN_KERAS, str(tmp_path / "spec.json"))["sequential"]
     np.testing.assert_allclose(theirs["y"], lamina.models.load_model(last).predict(x, verbose=0), rtol=1e-5,
                                atol=1e-5)
     assert theirs["compiled"]
@@ -310,7 +299,7 @@ def test_a_tf_keras_2_file_loads_as_keras_3_loads_it(tmp_path, python):
     _write_keras2_file(path, rng)
     x = rng.normal(size=(6, 4)).astype("float32")
     np.save(tmp_path / "x.npy", x)
-    theirs = _keras(python, _PREDICT_IN_KERAS, str(path), str(tmp_path / "x.npy"))["y"]
+    theirs = run_keras(python, _PREDICT_IN_KERAS, str(path), str(tmp_path / "x.npy"))["y"]
     model = lamina.models.load_model(path, compile=False)
     np.testing.assert_allclose(model.predict(x, verbose=0), theirs, rtol=1e-5, atol=1e-6)
     fresh = lamina.Sequential([lamina.Input((4,)), layers.Dense(5, activation="relu"), layers.BatchNormalization(),
@@ -321,7 +310,7 @@ def test_a_tf_keras_2_file_loads_as_keras_3_loads_it(tmp_path, python):
 
 @pytest.mark.parametrize("python", _PYTHONS)
 def test_load_weights_by_name_and_skip_mismatch_as_in_keras(tmp_path, python):
-    path = _keras(python, _SAVE_IN_KERAS, str(tmp_path))["models"]["sequential"]["path"]
+    path = run_keras(python, _SAVE_IN_KERAS, str(tmp_path))["models"]["sequential"]["path"]
     full = lamina.models.load_model(path, compile=False)
     dense, head = full.layers[1], full.layers[-1]
     # by_name: the layers named as saved ones take their weights, the others keep theirs
