@@ -48,6 +48,12 @@ def test_from_tensor_slices_refuses_different_lengths_naming_the_shapes():
         Dataset.from_tensor_slices(np.float32(1.0))
 
 
+def test_a_bare_dataset_says_how_to_make_one():
+    with pytest.raises(TypeError, match=r"Dataset\(\) holds no elements: make a dataset with "
+                                        r"Dataset.from_tensor_slices"):
+        list(tf.data.Dataset())
+
+
 def test_from_tensors_is_one_element_and_batch_of_its_rows_after_unbatch():
     ds = Dataset.from_tensors((np.arange(4), np.ones((4, 2))))
     assert len(ds) == 1 and values(ds)[0][0] == [0, 1, 2, 3]

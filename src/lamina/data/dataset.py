@@ -47,8 +47,10 @@ class Dataset:
 
     # --- what each kind of dataset provides ----------------------------------------------------
     def _elements(self) -> Iterator[Any]:
-        """One iteration's elements (structures of arrays), one at a time."""
-        raise NotImplementedError
+        """One iteration's elements (structures of arrays), one at a time. Every kind of dataset
+        gives them (or a row plan); only ``Dataset()`` itself, which holds nothing, reaches here."""
+        raise TypeError("Dataset() holds no elements: make a dataset with Dataset.from_tensor_slices, "
+                        "from_tensors, range, zip or from_generator, as in TensorFlow")
 
     def _row_plan(self) -> Any:
         """A ``rows.RowPlan`` when the elements are rows of source arrays in an order of row
