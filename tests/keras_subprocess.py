@@ -1,11 +1,22 @@
 """A Keras 3 (JAX backend) script run in a Python of its own, its last stdout line read as JSON:
 the interop tests save a file on one side and load it on the other."""
+import importlib.util
 import json
 import os
 import subprocess
+import sys
 import textwrap
 
 import pytest
+
+_MISSING = [m for m in ("keras", "jax") if importlib.util.find_spec(m) is None]
+# the Pythons the interop tests run Keras in: this one, and any in LAMINA_KERAS_PYTHONS
+PYTHONS = [sys.executable] + [p for p in os.environ.get("LAMINA_KERAS_PYTHONS", "").split(os.pathsep) if p]
+# the interop files' pytestmark: without keras and jax in any of those Pythons they skip (the test
+# extra installs both, so CI runs them)
+NEEDS_KERAS = pytest.mark.skipif(bool(_MISSING) and len(PYTHONS) == 1, reason=(
+    f"Keras interop tests need {' and '.join(_MISSING)}: CI must install them "
+    "(pip install 'keras>=3.8' jax, or the project's 'interop' extra)"))
 
 
 def run_keras(python: str, script: str, *args: str, timeout: int = 300):

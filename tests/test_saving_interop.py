@@ -1,13 +1,10 @@
 """lamina's files in real Keras 3 and Keras's files in lamina, compared to 1e-5.
 
 Keras runs in a subprocess (JAX backend), so lamina's tests never import it in-process. The
-interpreters tried are this one and any listed in ``LAMINA_KERAS_PYTHONS`` (separated by
+interpreters tried are this one and any listed in ``LAMINA_KERASPYTHONS`` (separated by
 ``os.pathsep``; e.g. a virtual environment holding ``keras==3.8.0``).
 """
-import importlib.util
 import json
-import os
-import sys
 
 import numpy as np
 import pytest
@@ -15,18 +12,14 @@ import pytest
 import lamina
 from lamina import layers
 
-from keras_subprocess import run_keras
+from keras_subprocess import NEEDS_KERAS, PYTHONS, run_keras
 
 # activations where Keras 3.15 is wrong and lamina is not (tests/test_ops_grad.py holds them to a reference)
 KERAS_BUGS = {"sparsemax"}
 
 pytest.importorskip("h5py")
 
-_MISSING = [m for m in ("keras", "jax") if importlib.util.find_spec(m) is None]
-_PYTHONS = [sys.executable] + [p for p in os.environ.get("LAMINA_KERAS_PYTHONS", "").split(os.pathsep) if p]
-pytestmark = pytest.mark.skipif(bool(_MISSING) and len(_PYTHONS) == 1, reason=(
-    f"Keras interop tests need {' and '.join(_MISSING)}: CI must install them "
-    "(pip install 'keras>=3.8' jax, or the project's 'interop' extra)"))
+pytestmark = NEEDS_KERAS
 
 _OPTIMIZERS = {"sgd_momentum": lambda: lamina.optimizers.SGD(0.05, momentum=0.9),
                "adam": lambda: lamina.optimizers.Adam(0.01),
@@ -79,7 +72,7 @@ _LOAD_IN_KERAS = """
 """
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_keras_loads_lamina_files(tmp_path, python):
     spec = {}
     for name, (model, x) in _lamina_models().items():
@@ -146,7 +139,7 @@ _SAVE_IN_KERAS = """
 """
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_lamina_loads_keras_files(tmp_path, python):
     names = sorted({a.name for a in lamina.activations._REGISTRY.values() if a is not None} - KERAS_BUGS)
     results = run_keras(python, _SAVE_IN_KERAS, str(tmp_path), json.dumps(names))
@@ -181,7 +174,7 @@ _SAVE_UNTRAINED_IN_KERAS = """
 """
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_a_keras_model_compiled_but_never_trained_loads_with_a_fresh_optimizer(tmp_path, python):
     results = run_keras(python, _SAVE_UNTRAINED_IN_KERAS, str(tmp_path / "untrained.keras"))
     assert results["saved"] == 2, results  # Keras's optimizer before a step: iteration and learning rate

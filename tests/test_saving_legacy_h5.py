@@ -6,10 +6,7 @@ step; lamina loads each and must agree to 1e-5 (and the other way round). The mo
 Sequential (Normalization, BatchNormalization, Dropout) and a two-input Functional model, compiled
 with Adam and metrics.
 """
-import importlib.util
 import json
-import os
-import sys
 import warnings
 
 import numpy as np
@@ -18,15 +15,11 @@ import pytest
 import lamina
 from lamina import layers
 
-from keras_subprocess import run_keras
+from keras_subprocess import NEEDS_KERAS, PYTHONS, run_keras
 
 pytest.importorskip("h5py")
 
-_MISSING = [m for m in ("keras", "jax") if importlib.util.find_spec(m) is None]
-_PYTHONS = [sys.executable] + [p for p in os.environ.get("LAMINA_KERAS_PYTHONS", "").split(os.pathsep) if p]
-pytestmark = pytest.mark.skipif(bool(_MISSING) and len(_PYTHONS) == 1, reason=(
-    f"Keras interop tests need {' and '.join(_MISSING)}: CI must install them "
-    "(pip install 'keras>=3.8' jax, or the project's 'interop' extra)"))
+pytestmark = NEEDS_KERAS
 
 
 # The same models, written once over a module K (lamina or keras): the data, then the models.
@@ -99,7 +92,7 @@ def _data(name):
     return namespace, model, x, train
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_lamina_loads_keras_h5_files_and_trains_on(tmp_path, python):
     results = run_keras(python, _SAVE_IN_KERAS, str(tmp_path))
     version = results["version"]
@@ -111,7 +104,7 @@ def test_lamina_loads_keras_h5_files_and_trains_on(tmp_path, python):
         assert "accuracy" in str(model.get_compile_config()["metrics"]) or name == "functional"
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_keras_h5_weights_load_into_a_lamina_model(tmp_path, python):
     results = run_keras(python, _SAVE_IN_KERAS, str(tmp_path))
     for name, expected in results["models"].items():
@@ -157,7 +150,7 @@ def _lamina_spec(tmp_path):
     return spec, expected
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_keras_loads_lamina_h5_files(tmp_path, python):
     spec, expected = _lamina_spec(tmp_path)
     (tmp_path / "spec.json").write_text(json.dumps(spec))
@@ -172,7 +165,7 @@ def test_keras_loads_lamina_h5_files(tmp_path, python):
         assert theirs["learning_rate"] == pytest.approx(0.01), where
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_model_checkpoint_writes_h5_files_keras_loads(tmp_path, python):
     _, model, x, train = _data("sequential")
     path = tmp_path / "best-{epoch}.h5"
@@ -292,7 +285,7 @@ print(json.dumps({"y": model.predict(x, verbose=0).tolist()}))
 """
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_a_tf_keras_2_file_loads_as_keras_3_loads_it(tmp_path, python):
     rng = np.random.default_rng(3)
     path = tmp_path / "tf2.h5"
@@ -308,7 +301,7 @@ def test_a_tf_keras_2_file_loads_as_keras_3_loads_it(tmp_path, python):
     np.testing.assert_allclose(fresh.predict(x, verbose=0), theirs, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("python", _PYTHONS)
+@pytest.mark.parametrize("python", PYTHONS)
 def test_load_weights_by_name_and_skip_mismatch_as_in_keras(tmp_path, python):
     path = run_keras(python, _SAVE_IN_KERAS, str(tmp_path))["models"]["sequential"]["path"]
     full = lamina.models.load_model(path, compile=False)
