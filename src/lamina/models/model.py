@@ -215,12 +215,11 @@ class Model(Trainer, ModelIO, Layer):
         listed = isinstance(inputs, (list, tuple)) and (len(graph.inputs) > 1 or (
             len(inputs) == 1 and isinstance(graph.input_structure, (list, tuple))))  # Model([x], ...) given [array]
         if not listed and isinstance(inputs, (list, tuple)) and len(inputs) == 1 and len(graph.inputs) == 1:
-            # a model of one input given (x,): what fit hands a train_step when there is no y. Keras
-            # flattens the structure and warns; the VAE example's train_step calls its encoder so
+            # a model of one input given (x,) or [x]: Keras flattens the structure and warns
             warnings.warn(f"Model '{self.name}' has one input and was called with a {type(inputs).__name__} "
                           f"of one; it takes the tensor inside. Pass the tensor itself to silence this.",
                           UserWarning, stacklevel=3)
-            inputs, listed = inputs[0], False
+            inputs = inputs[0]
         values = list(inputs) if listed else [inputs]
         if len(values) != len(graph.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(graph.inputs)} inputs {expected}, got "
