@@ -87,8 +87,9 @@ def _max_items(key):
 def read_idx_gz(path, ndim, key=None):
     """Read and verify a gzipped unsigned-byte IDX file (labels: ndim=1, images: ndim=3).
 
-    Example:
-        >>> y = read_idx_gz("train-labels-idx1-ubyte.gz", ndim=1)  # doctest: +SKIP
+    Example (on a file of the dataset's, so not a doctest)::
+
+        y = read_idx_gz("train-labels-idx1-ubyte.gz", ndim=1)
     """
     key = key or os.path.basename(path)
     try:
@@ -206,9 +207,9 @@ def fetch(what, candidates, url, dest, reader, hints):
     noticed, not papered over.  When nothing works, raises
     :class:`DataNotFoundError` listing every place looked and ``hints``.
 
-    Example:
-        >>> fetch("MNIST", ["/data/mnist.npz"], BASE_URL + "mnist.npz",
-        ...       "/tmp/mnist.npz", read_mnist_npz, [])  # doctest: +SKIP
+    Example (it may download, so it is not run as a doctest)::
+
+        fetch("MNIST", ["/data/mnist.npz"], BASE_URL + "mnist.npz", "/tmp/mnist.npz", read_mnist_npz, [])
     """
     looked = []
     for cand in candidates:

@@ -17,10 +17,10 @@ def load_data(path: str = "mnist.npz") -> tuple:
     ``((x_train, y_train), (x_test, y_test))`` with shapes (60000, 28, 28),
     (60000,), (10000, 28, 28), (10000,).
 
-    Example:
-        >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
-        >>> x_train.shape, x_train.dtype  # doctest: +SKIP
-        ((60000, 28, 28), dtype('uint8'))
+    Example (it may download, so it is not run as a doctest)::
+
+        (x_train, y_train), (x_test, y_test) = load_data()
+        x_train.shape, x_train.dtype  # ((60000, 28, 28), dtype('uint8'))
     """
     data = _loader.lamina_data_dir()
     cached = os.path.join(_loader.keras_cache_dir(), path)

@@ -74,8 +74,9 @@ def plot_model(model, to_file: str | os.PathLike | None = "model.png", show_shap
     >>> import lamina
     >>> model = lamina.Sequential([lamina.layers.Flatten(input_shape=[28, 28]),
     ...                            lamina.layers.Dense(10, activation="softmax")])
-    >>> lamina.utils.plot_model(model, "model.svg", show_shapes=True)  # doctest: +SKIP
-    <ModelPlot format='svg', ... bytes, filename='model.svg'>
+    >>> plot = lamina.utils.plot_model(model, None, show_shapes=True, format="svg")  # in memory
+    >>> plot.format, b"<svg" in plot.data, plot.filename
+    ('svg', True, None)
     """
     if kwargs.pop("layer_range", None) is not None:
         raise ValueError("plot_model does not support layer_range (Keras 3 does not either)")
