@@ -164,8 +164,8 @@ steps = np.arange(1000)
 if K.__name__ == "keras":  # one vectorized call: 1000 eager calls take minutes on a busy machine
     import jax
     values = numpy(jax.vmap(schedule)(steps))
-else:
-    values = [numpy(schedule(int(step))) for step in steps]
+else:  # lamina's schedules take the array itself, as the TF tutorials plot them
+    values = numpy(schedule(steps))
 result = np.asarray(values, np.float64)
 """
 
@@ -173,6 +173,22 @@ result = np.asarray(values, np.float64)
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
 def test_schedule_values_over_1000_steps_match_keras(keras_oracle, name):
     keras_oracle.compare(SCHEDULE_VALUES.format(schedule=SCHEDULES[name]))
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_schedule_of_an_array_is_its_value_at_each_step(name):
+    """The optimizers call a schedule with one step (a Python float back, fast); a user plotting
+    it calls it with an array: a float32 Tensor of the same values, step by step."""
+    schedule = eval(SCHEDULES[name].replace("K.", "lamina."))
+    steps = np.arange(0, 1000, 7)
+    one_by_one = [schedule(int(step)) for step in steps]
+    assert all(type(value) is float for value in one_by_one)
+    at_once = schedule(steps)
+    assert isinstance(at_once, lamina.ops.Tensor) and at_once.dtype == "float32" and at_once.shape == steps.shape
+    np.testing.assert_allclose(np.asarray(at_once), one_by_one, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(schedule(np.float64(steps[3]))), one_by_one[3], rtol=1e-12)
+    with pytest.raises(TypeError, match="step number"):
+        schedule("ten")
 
 
 # the merging layers on two branches of a Functional model (Dot of 6-vectors: one number)

@@ -12,6 +12,43 @@ Pass one as any optimizer's ``learning_rate``; the optimizer evaluates it at its
 from __future__ import annotations
 
 import math
+from typing import Any
+
+import numpy as np
+
+
+class _OneStep:
+    """NumPy's functions the schedules use, for one Python float: the optimizers evaluate their
+    schedule every step, where NumPy's calls on scalars cost ~2-6 us against ~0.3-0.7 us."""
+
+    floor, ceil, cos, log, pi = math.floor, math.ceil, math.cos, math.log, math.pi
+    minimum, maximum, power = staticmethod(min), staticmethod(max), staticmethod(pow)
+
+    @staticmethod
+    def where(condition, if_true, if_false):
+        return if_true if condition else if_false
+
+
+def _steps(step) -> tuple[Any, Any]:
+    """``step`` (a number, an array of steps, a Variable or Tensor) as float64 values, and the
+    namespace of functions for them (NumPy, or ``_OneStep`` for a single number)."""
+    if isinstance(step, (int, float, np.integer, np.floating)) and not isinstance(step, bool):
+        return float(step), _OneStep
+    try:
+        steps = np.asarray(step, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"A learning rate schedule takes a step number or an array of them, got "
+                        f"{type(step).__name__} {step!r}") from None
+    return (float(steps), _OneStep) if steps.ndim == 0 else (steps, np)
+
+
+def _rates(values) -> Any:
+    """A Python float for one step (what the optimizers read), else a float32 Tensor of the rates,
+    one per step given (as Keras's schedules give for an array, e.g. to plot them)."""
+    if not isinstance(values, np.ndarray):
+        return float(values)
+    from ..ops.tensor import Tensor
+    return Tensor(values.astype(np.float32))
 
 
 class LearningRateSchedule:
@@ -53,11 +90,12 @@ class _RateDecay(LearningRateSchedule):
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase, self.name = decay_rate, staircase, name or type(self).__name__
 
-    def __call__(self, step: int) -> float:
-        progress = float(step) / self.decay_steps
+    def __call__(self, step: Any) -> Any:
+        step, xp = _steps(step)
+        progress = step / self.decay_steps
         if self.staircase:
-            progress = math.floor(progress)
-        return float(self.at(progress))  # type: ignore[attr-defined]  # every subclass defines at()
+            progress = xp.floor(progress)
+        return _rates(self.at(progress))  # type: ignore[attr-defined]  # every subclass defines at()
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -72,8 +110,8 @@ class ExponentialDecay(_RateDecay):
     0.5
     """
 
-    def at(self, progress: float) -> float:
-        return self.initial_learning_rate * self.decay_rate ** progress
+    def at(self, progress: Any) -> Any:
+        return self.initial_learning_rate * float(self.decay_rate) ** progress
 
 
 class InverseTimeDecay(_RateDecay):
@@ -84,7 +122,7 @@ class InverseTimeDecay(_RateDecay):
     0.5
     """
 
-    def at(self, progress: float) -> float:
+    def at(self, progress: Any) -> Any:
         return self.initial_learning_rate / (1 + self.decay_rate * progress)
 
 
@@ -104,11 +142,13 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                              f"(length {len(values)})")
         self.boundaries, self.values, self.name = boundaries, values, name
 
-    def __call__(self, step: int) -> float:
-        for boundary, value in zip(self.boundaries, self.values):
-            if step <= boundary:
-                return float(value)
-        return float(self.values[-1])
+    def __call__(self, step: Any) -> Any:
+        # the first boundary at or after the step picks the value: step <= boundaries[i]
+        step, xp = _steps(step)
+        if xp is _OneStep:
+            return float(next((v for b, v in zip(self.boundaries, self.values) if step <= b), self.values[-1]))
+        piece = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), step, side="left")
+        return _rates(np.asarray(self.values, dtype=np.float64)[piece])
 
     def get_config(self) -> dict:
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
@@ -129,15 +169,15 @@ class PolynomialDecay(LearningRateSchedule):
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.end_learning_rate, self.power, self.cycle, self.name = end_learning_rate, power, cycle, name
 
-    def __call__(self, step: float) -> float:
-        step, horizon = float(step), float(self.decay_steps)
+    def __call__(self, step: Any) -> Any:
+        (step, xp), horizon = _steps(step), float(self.decay_steps)
         if self.cycle:
-            horizon *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
+            horizon = horizon * xp.where(step == 0, 1.0, xp.ceil(step / self.decay_steps))
         else:
-            step = min(step, horizon)
+            step = xp.minimum(step, horizon)
         p = step / horizon
-        return float((self.initial_learning_rate - self.end_learning_rate) * (1 - p) ** self.power
-                     + self.end_learning_rate)
+        return _rates((self.initial_learning_rate - self.end_learning_rate) * (1 - p) ** self.power
+                      + self.end_learning_rate)
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -161,19 +201,19 @@ class CosineDecay(LearningRateSchedule):
         self.initial_learning_rate, self.decay_steps, self.alpha = initial_learning_rate, decay_steps, alpha
         self.name, self.warmup_target, self.warmup_steps = name, warmup_target, warmup_steps
 
-    def _decay(self, step: float, start: float) -> float:
-        cosine = 0.5 * (1.0 + math.cos(math.pi * step / self.decay_steps))
+    def _decay(self, step: Any, start: float, xp: Any) -> Any:
+        cosine = 0.5 * (1.0 + xp.cos(xp.pi * step / self.decay_steps))
         return start * ((1 - self.alpha) * cosine + self.alpha)
 
-    def __call__(self, step: float) -> float:
-        step = float(step)
+    def __call__(self, step: Any) -> Any:
+        step, xp = _steps(step)
         if self.warmup_target is None:
-            return float(self._decay(min(step, self.decay_steps), self.initial_learning_rate))
-        step = min(step, self.decay_steps + self.warmup_steps)
-        if step < self.warmup_steps:
-            delta = self.warmup_target - self.initial_learning_rate
-            return float(delta * step / self.warmup_steps + self.initial_learning_rate)
-        return float(self._decay(step - self.warmup_steps, self.warmup_target))
+            return _rates(self._decay(xp.minimum(step, self.decay_steps), self.initial_learning_rate, xp))
+        step = xp.minimum(step, self.decay_steps + self.warmup_steps)
+        delta = self.warmup_target - self.initial_learning_rate
+        warming = delta * step / max(self.warmup_steps, 1) + self.initial_learning_rate
+        decayed = self._decay(xp.maximum(step - self.warmup_steps, 0.0), self.warmup_target, xp)
+        return _rates(xp.where(step < self.warmup_steps, warming, decayed))
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -196,17 +236,18 @@ class CosineDecayRestarts(LearningRateSchedule):
         self.initial_learning_rate, self.first_decay_steps = initial_learning_rate, first_decay_steps
         self._t_mul, self._m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
 
-    def __call__(self, step: int) -> float:
-        fraction = float(step) / self.first_decay_steps
+    def __call__(self, step: Any) -> Any:
+        step, xp = _steps(step)
+        fraction = step / self.first_decay_steps
         if self._t_mul == 1.0:
-            restart = math.floor(fraction)
-            fraction -= restart
+            restart = xp.floor(fraction)
+            fraction = fraction - restart
         else:  # periods grow geometrically: find the period, then the fraction within it
-            restart = math.floor(math.log(1.0 - fraction * (1.0 - self._t_mul)) / math.log(self._t_mul))
+            restart = xp.floor(xp.log(1.0 - fraction * (1.0 - self._t_mul)) / math.log(self._t_mul))
             done = (1.0 - self._t_mul ** restart) / (1.0 - self._t_mul)
             fraction = (fraction - done) / self._t_mul ** restart
-        cosine = 0.5 * self._m_mul ** restart * (1.0 + math.cos(math.pi * fraction))
-        return float(self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha))
+        cosine = 0.5 * self._m_mul ** restart * (1.0 + xp.cos(xp.pi * fraction))
+        return _rates(self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha))
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
