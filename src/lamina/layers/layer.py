@@ -276,11 +276,11 @@ class Layer(GraphSide):
     def _maybe_build(self, args: tuple) -> None:
         if self.built:
             return
-        from .shapes import shapes_for_build
+        from .shapes import ShapesByArgument, shapes_for_build
         shapes = shapes_for_build(self, args)
         self._build_shapes = shapes
         with scopes.scope(self):  # its weights' paths name it, and the layers around it
-            if isinstance(shapes, dict):
+            if isinstance(shapes, ShapesByArgument):
                 self.build(**shapes)
             else:
                 self.build(shapes)

@@ -31,13 +31,18 @@ def shape_of(value) -> Any:
     return None
 
 
+class ShapesByArgument(dict):
+    """``build``'s keyword arguments, one ``name_shape`` per call argument: told apart from the
+    shapes of one dict input (``{"age": (None, 1), ...}``), which go to ``build`` whole."""
+
+
 def shapes_for_build(layer, args: tuple):
-    """``build``'s argument: the first input's shape, or ``{"x_shape": ..., "y_shape": ...}``
-    when ``build`` names one parameter per call argument (Keras's convention)."""
+    """``build``'s argument: the first input's shape (a dict of shapes for a dict input), or a
+    ``ShapesByArgument`` when ``build`` names one parameter per call argument (Keras's convention)."""
     params = [p for p in inspect.signature(layer.build).parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(params) > 1 and len(args) > 1 and all(p.name.endswith("_shape") for p in params):
-        return {p.name: shape_of(a) for p, a in zip(params, args)}
+        return ShapesByArgument({p.name: shape_of(a) for p, a in zip(params, args)})
     if not args:
         return None
     shape = shape_of(args[0])

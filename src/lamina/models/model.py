@@ -211,22 +211,29 @@ class Model(Trainer, ModelIO, Layer):
             unknown = sorted(set(inputs) - set(expected))
             if missing or unknown:
                 raise ValueError(f"Model '{self.name}' expects inputs named {expected}, got {sorted(inputs)}")
-            return [inputs[name] for name in expected]
+            values = [inputs[name] for name in expected]
+        else:
+            values = self._listed_inputs(inputs, graph, expected)
+        # the rank rule holds for inputs given by name too: a DataFrame's columns (1-D) feed (None, 1)
+        values = [adjust_rank(value, tensor.shape) for tensor, value in zip(graph.inputs, values)]
+        for tensor, value, name in zip(graph.inputs, values, expected):
+            _check_input_shape(self.name, name, tensor.shape, getattr(value, "shape", None))
+        return values
+
+    def _listed_inputs(self, inputs, graph, expected: list) -> list:
+        """One tensor or a list/tuple of them as the list of the graph's inputs."""
         listed = isinstance(inputs, (list, tuple)) and (len(graph.inputs) > 1 or (
             len(inputs) == 1 and isinstance(graph.input_structure, (list, tuple))))  # Model([x], ...) given [array]
         if not listed and isinstance(inputs, (list, tuple)) and len(inputs) == 1 and len(graph.inputs) == 1:
             # a model of one input given (x,) or [x]: Keras flattens the structure and warns
             warnings.warn(f"Model '{self.name}' has one input and was called with a {type(inputs).__name__} "
                           f"of one; it takes the tensor inside. Pass the tensor itself to silence this.",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=4)
             inputs = inputs[0]
         values = list(inputs) if listed else [inputs]
         if len(values) != len(graph.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(graph.inputs)} inputs {expected}, got "
                              f"{len(values)}")
-        values = [adjust_rank(value, tensor.shape) for tensor, value in zip(graph.inputs, values)]
-        for tensor, value, name in zip(graph.inputs, values, expected):
-            _check_input_shape(self.name, name, tensor.shape, getattr(value, "shape", None))
         return values
 
     # --- what fit needs of the model -------------------------------------------------------------

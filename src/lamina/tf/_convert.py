@@ -11,6 +11,7 @@ import builtins
 import numpy as np
 
 from .. import ops
+from ..backend.keras_tensor import KerasTensor
 from ..ops.dtypes import standardize_dtype
 from ..ops.tensor import Tensor
 
@@ -50,10 +51,14 @@ def _unwrap(value):
 
 def tensor(value, dtype=None) -> Tensor:
     """``value`` as a lamina tensor: tensors and Variables through ``ops`` (a tape sees them),
-    Python data with TensorFlow's dtypes."""
+    Python data with TensorFlow's dtypes. A Functional model's symbolic inputs (KerasTensors)
+    stay symbolic: the op becomes a node of the model, as tf.keras's TFOpLambda layers did."""
     if isinstance(value, Tensor):
         return ops.convert_to_tensor(value, dtype)
-    if isinstance(value, (list, tuple)) and value and builtins.all(isinstance(v, Tensor) for v in value):
+    if isinstance(value, KerasTensor):
+        return value if dtype is None else ops.cast(value, dtype)  # type: ignore[return-value]
+    if isinstance(value, (list, tuple)) and value and builtins.all(isinstance(v, (Tensor, KerasTensor))
+                                                                  for v in value):
         out = ops.stack(list(value))  # a list of tensors packs, differentiably
         return out if dtype is None else ops.cast(out, dtype)
     array = python_array(value)
