@@ -148,3 +148,16 @@ def test_backup_and_restore_sweeps_what_a_killed_backup_left(tmp_path):
     backup = lamina.callbacks.BackupAndRestore(tmp_path / "backup", delete_checkpoint=False)
     model.fit(np.ones((4, 2)), np.ones(4), epochs=1, verbose=0, callbacks=[backup])
     assert os.listdir(tmp_path / "backup") == ["backup.npz"]
+
+
+def test_a_missing_folder_is_named_not_the_temporary(tmp_path):
+    """Keras refuses a save into a folder that is not there too; the error names that folder and
+    the fix, not the hidden temporary file, and creates nothing."""
+    target = tmp_path / "training_2" / "cp-0000.weights.h5"
+    with pytest.raises(FileNotFoundError, match=r"the folder '.*training_2' does not exist; create it first"):
+        with atomic_write(target) as file:
+            file.write(b"never")
+    assert os.listdir(tmp_path) == []
+    model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+    with pytest.raises(FileNotFoundError, match="training_2"):
+        model.save_weights(str(target))

@@ -71,10 +71,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
 
 
 def _check_writable(target: str, given: str) -> os.stat_result | None:
-    """The target's status when it exists, after refusing a folder or a read-only file."""
+    """The target's status when it exists, after refusing a folder, a read-only file, or a
+    folder that is not there (named, not the temporary file the write would have made in it)."""
     try:
         existing = os.stat(target)
     except FileNotFoundError:
+        folder = os.path.dirname(given) or "."
+        if not os.path.isdir(os.path.dirname(target)):
+            raise FileNotFoundError(errno.ENOENT, f"Cannot write '{given}': the folder '{folder}' does not exist; "
+                                                  f"create it first (os.makedirs({folder!r}, exist_ok=True))",
+                                    given) from None
         return None
     if stat.S_ISDIR(existing.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", given)
