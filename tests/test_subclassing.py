@@ -236,3 +236,41 @@ def test_a_model_without_call_says_so():
         pass
     with pytest.raises(TypeError, match="Empty subclasses Model: define call"):
         Empty()(np.ones((1, 2)))
+
+
+class Tf2Dense(layers.Layer):
+    """TensorFlow's custom-layer tutorial, tf.keras 2 style: the weight's name first."""
+
+    def __init__(self, num_outputs, form):
+        super().__init__()
+        self.num_outputs, self.form = num_outputs, form
+
+    def build(self, input_shape):
+        shape = [int(input_shape[-1]), self.num_outputs]
+        if self.form == "name, shape=":
+            self.kernel = self.add_weight("kernel", shape=shape, initializer="ones", trainable=False)
+        elif self.form == "name, shape":
+            self.kernel = self.add_weight("kernel", shape, "float32", "ones", "l2", False)
+        else:
+            self.kernel = self.add_weight(shape=shape, initializer="ones", trainable=False, regularizer="l2",
+                                          name="kernel")
+
+    def call(self, inputs):
+        return ops.matmul(inputs, self.kernel)
+
+
+@pytest.mark.parametrize("form", ["name, shape=", "name, shape", "keywords"])
+def test_add_weight_takes_tf_keras_2s_order_and_keras_3s(form):
+    layer = Tf2Dense(3, form)
+    out = layer(np.ones((2, 5), "float32"))
+    assert [v.name for v in layer.non_trainable_variables] == ["kernel"] and layer.kernel.shape == (5, 3)
+    np.testing.assert_array_equal(np.asarray(out), np.full((2, 3), 5.0))  # ones, by position or keyword
+    assert (layer.kernel.regularizer is None) == (form == "name, shape=")
+
+
+def test_add_weight_refuses_two_shapes_and_unknown_keywords():
+    layer = layers.Layer(name="custom")
+    with pytest.raises(TypeError, match=r"'custom'.*two shapes"):
+        layer.add_weight((2,), shape=(3,))
+    with pytest.raises(TypeError, match=r"'custom'.*unexpected keyword arguments \['use_resource'\]"):
+        layer.add_weight(shape=(3,), use_resource=True)

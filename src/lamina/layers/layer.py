@@ -126,15 +126,19 @@ class Layer(GraphSide):
         object.__delattr__(self, name)
 
     # --- weights ---------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
-                   constraint=None, aggregation="none", overwrite_with_gradient=False, name=None):
+    # ``shape`` is positional-only so that tf.keras 2's ``add_weight("kernel", shape=...)`` reaches
+    # the body (Python would refuse "multiple values for 'shape'"); ``shape=`` comes in ``keywords``
+    def add_weight(self, shape=None, /, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none", overwrite_with_gradient=False,
+                   name=None, **keywords):
         """Create a weight of ``shape``, initialized now (``glorot_uniform`` for floats by
-        default), and track it on this layer. tf.keras's order (``add_weight("name", shape)``)
-        is accepted too."""
+        default), and track it on this layer. tf.keras 2's order (``add_weight("name", shape)``,
+        ``add_weight("name", shape=...)``) is accepted too."""
         from .. import constraints, initializers
         from ..variables import Variable
-        if isinstance(shape, str):  # tf.keras 2: add_weight(name, shape, ...)
-            shape, name, initializer = initializer, shape, None
+        from ._weight_arguments import keras_3_order
+        shape, initializer, trainable, regularizer, name = keras_3_order(
+            self.name, shape, initializer, trainable, autocast, regularizer, name, keywords)
         shape = () if shape is None else tuple(int(d) for d in shape)
         limits.claim(self, shape)  # while loading a file: within what the file stores
         dtype = self.dtype if dtype is None else np.dtype(dtype).name
@@ -385,3 +389,4 @@ class Layer(GraphSide):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
