@@ -131,8 +131,8 @@ def test_creation_functions():
     np.testing.assert_array_equal(tf.eye(2, 3, batch_shape=[4]).numpy(), np.broadcast_to(np.eye(2, 3), (4, 2, 3)))
     np.testing.assert_allclose(tf.linspace(10.0, 12.0, 3).numpy(), [10.0, 11.0, 12.0])
     np.testing.assert_allclose(tf.linspace([0.0, 1.0], [1.0, 3.0], 3, axis=1).numpy(), [[0, 0.5, 1], [1, 2, 3]])
-    with pytest.raises(TypeError, match="float start"):
-        tf.linspace(0, 1, 3)
+    integers = tf.linspace(0, 100, 5)  # TensorFlow: float64, its integers' true division
+    assert integers.dtype == "float64" and integers.numpy().tolist() == [0.0, 25.0, 50.0, 75.0, 100.0]
     np.testing.assert_array_equal(tf.one_hot([0, 2, -1, 5], 3).numpy(), [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]])
     np.testing.assert_array_equal(tf.one_hot([1], 2, on_value=5, off_value=-1, axis=0).numpy(), [[-1], [5]])
 

@@ -32,8 +32,9 @@ from .math_ops import (abs, add, add_n, clip_by_global_norm, clip_by_norm, clip_
                        sigmoid, sign, sin, sqrt, square, subtract, tanh, tensordot, truediv)
 from .reductions import (argmax, argmin, cumprod, cumsum, reduce_all, reduce_any, reduce_logsumexp, reduce_max,
                          reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
+from .module import Module
 from .variable import Variable, VariableAggregation, VariableSynchronization
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
-    "array_ops", "creation", "devices", "execution", "math_ops", "reductions", "variable", "nn_ops",
+    "array_ops", "creation", "devices", "execution", "math_ops", "module", "reductions", "variable", "nn_ops",
     "compiled_function", "fused_function"))

@@ -144,11 +144,14 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
 
 def linspace(start, stop, num, name=None, axis=0) -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop`` (both included), in ``start``'s float
-    dtype; tensors ``start``/``stop`` give one sequence per element, laid along ``axis``."""
+    dtype (float64 for integers, as TensorFlow's division of integers gives: ``tf.linspace(-2, 2, 201)``
+    in its "Basic training loops" guide); tensors ``start``/``stop`` give one sequence per element,
+    laid along ``axis``."""
     first, last = tensor(start), tensor(stop)
-    if first.dtype.kind != "f":
-        raise TypeError(f"linspace expects a float start (float16, float32 or float64), got {first.dtype}; write "
-                        f"{float(first._value.flat[0]) if first.size else 0.0} instead")
+    if first.dtype.kind in "iub":
+        first = ops.cast(first, "float64")
+    elif first.dtype.kind != "f":
+        raise TypeError(f"linspace expects a number start, got dtype {first.dtype}")
     count = int(num)
     steps = ops.cast(ops.arange(count), first.dtype) / float(max(count - 1, 1))
     shape = np.broadcast_shapes(first.shape, last.shape)
