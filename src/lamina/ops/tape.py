@@ -240,6 +240,10 @@ class GradientTape:
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
         targets = _flatten(target)
+        if self._watch_variables:  # a Variable given as the target is read by this call, as in TensorFlow
+            for leaf in targets:
+                if getattr(leaf, "_is_variable", False) and leaf.trainable:
+                    self._tracked.setdefault(id(leaf), leaf)
         seeds = None if output_gradients is None else _flatten(output_gradients)
         if seeds is not None and len(seeds) != len(targets):
             raise ValueError(f"output_gradients has {len(seeds)} entries for {len(targets)} targets")
@@ -250,8 +254,8 @@ class GradientTape:
             from . import zeros_like
             grads = [zeros_like(s) if g is None else g for g, s in zip(grads, leaves)]
         self._used = True
-        if not self._persistent:
-            self._nodes, self._tracked = [], {}
+        if not self._persistent:  # the record goes; what it watched stays for watched_variables()
+            self._nodes = []
         return _pack_like(sources, grads)
 
     def jacobian(self, target, sources, unconnected_gradients="none", parallel_iterations=None,

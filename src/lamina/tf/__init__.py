@@ -24,8 +24,8 @@ from .creation import (cast, constant, convert_to_tensor, eye, fill, identity, i
 from .dtypes import (DType, as_dtype, bfloat16, bool, double, float16, float32, float64, half, int8, int16, int32,
                      int64, uint8, uint16, uint32, uint64)
 from ..ops.tensor_types import TensorShape
-from .execution import (GradientTape, TensorSpec, custom_gradient, device, executing_eagerly, function, get_logger,
-                       name_scope, print, stop_gradient)
+from .execution import (GradientTape, TensorSpec, UnconnectedGradients, custom_gradient, device, executing_eagerly,
+                        function, get_logger, name_scope, print, stop_gradient)
 from .math_ops import (abs, add, add_n, clip_by_global_norm, clip_by_norm, clip_by_value, cos, divide, equal, exp,
                        global_norm, greater, greater_equal, less, less_equal, log, logical_and, logical_not,
                        logical_or, matmul, maximum, minimum, multiply, negative, norm, not_equal, pow, round, rsqrt,

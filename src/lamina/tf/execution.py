@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import contextlib
+import enum
 import functools
 import logging
 import sys
@@ -165,5 +166,12 @@ def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None
     stream.write(sep.join(_format(v, summarize) for v in inputs) + end)
 
 
-__all__ = ["GradientTape", "TensorSpec", "custom_gradient", "device", "executing_eagerly", "function", "name_scope",
-           "print", "stop_gradient"]
+class UnconnectedGradients(str, enum.Enum):
+    """``GradientTape.gradient``'s ``unconnected_gradients``: None (``NONE``) or zeros (``ZERO``) for a
+    source the target does not depend on. Each member equals its string (``"none"``, ``"zero"``)."""
+    NONE = "none"
+    ZERO = "zero"
+
+
+__all__ = ["GradientTape", "TensorSpec", "UnconnectedGradients", "custom_gradient", "device", "executing_eagerly",
+           "function", "name_scope", "print", "stop_gradient"]
