@@ -17,7 +17,8 @@ KINDS = {
     "ids": HITS + "yt = labels; yp = np.argmax(scores, -1)",
     "ids_column": HITS + "yt = labels[:, None]; yp = np.argmax(scores, -1)[:, None]",
     "ids_scores": HITS + "yt = labels; yp = scores",
-    "ids_out_of_range": HITS + "yt = np.where(labels == 3, 7, labels); yp = np.where(labels == 1, -1, np.argmax(scores, -1))",
+    "ids_out_of_range": HITS + ("yt = np.where(labels == 3, 7, labels); "
+                                "yp = np.where(labels == 1, -1, np.argmax(scores, -1))"),
     "one_hot": HITS + "yt = np.eye(4)[labels]; yp = scores",
     "one_hot_ids": HITS + "yt = np.eye(4)[labels]; yp = np.argmax(scores, -1)",
     "binary": "yt = (labels % 2).astype(floatx)[:, None]; yp = (probabilities[:, :1] + yt) / 2",
@@ -104,7 +105,8 @@ def test_float_weights_for_an_int_metric_warn_and_count_whole():
 
 
 TRAIN = """
-model = K.Sequential([K.Input((4,)), K.layers.Dense(6, activation="tanh"), K.layers.Dense(UNITS, activation=ACTIVATION)])
+model = K.Sequential([K.Input((4,)), K.layers.Dense(6, activation="tanh"),
+                     K.layers.Dense(UNITS, activation=ACTIVATION)])
 model.compile(optimizer=K.optimizers.SGD(0.3), loss=LOSS, metrics={metrics}, weighted_metrics={weighted})
 model.set_weights([draw(w.shape, i) for i, w in enumerate(model.get_weights())])
 y = {y}
@@ -149,7 +151,8 @@ result = refusals
 """
 # what Keras refuses, lamina refuses with the same kind of error (lamina's messages name the argument)
 REFUSALS = {
-    "target_out_of_range": ("K.metrics.IoU(num_classes=3, target_class_ids=[0, 3])", "target class id 3 is out of range"),
+    "target_out_of_range": ("K.metrics.IoU(num_classes=3, target_class_ids=[0, 3])",
+                            "target class id 3 is out of range"),
     "no_target": ("K.metrics.IoU(num_classes=3, target_class_ids=[])", "must name at least one class"),
     "no_classes": ("K.metrics.MeanIoU(num_classes=0)", "num_classes must be an integer >= 1, got 0"),
     "fractional_classes": ("K.metrics.MeanIoU(num_classes=2.5)", "num_classes must be an integer, got 2.5"),
@@ -192,7 +195,8 @@ def test_mismatched_labels_and_weights_are_refused():
 NAMES = """
 import json
 serialized = json.loads(json.dumps(K.metrics.serialize(K.metrics.OneHotIoU(3, (0, 2), ignore_class=1))))
-result = {"serialized": serialized, "back": json.loads(json.dumps(K.metrics.serialize(K.metrics.deserialize(serialized)))),
+back = K.metrics.deserialize(serialized)
+result = {"serialized": serialized, "back": json.loads(json.dumps(K.metrics.serialize(back))),
           "by_name": json.loads(json.dumps(K.metrics.deserialize("BinaryIoU").get_config()))}
 """
 

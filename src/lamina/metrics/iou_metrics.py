@@ -188,7 +188,7 @@ class BinaryIoU(IoU):
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
             raise TypeError(f"BinaryIoU threshold must be a number, got {threshold!r}")
         super().__init__(2, target_class_ids, name, dtype)
-        self.threshold = threshold
+        self.threshold: float = threshold
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         # compared in float32, as Keras compares them (a float64 0.3 against threshold 0.3 included)
