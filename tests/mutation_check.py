@@ -178,6 +178,22 @@ MUTATIONS = [
     Mutation("tf_data_batch_straddle", "a batch of dataset rows never spans two passes of a repeat",
              "data/rows.py", "            if count == batch_size:\n",
              "            if count == batch_size or start == size:\n", ("tests/test_tf_data.py",)),
+    Mutation("dice_smoothing", "dice smooths its ratio by 1 instead of epsilon",
+             "losses/functions.py", "return 1.0 - 2.0 * overlap / (total + _eps())",
+             "return 1.0 - 2.0 * overlap / (total + 1.0)",
+             ("tests/test_keras_losses.py::test_loss_values_and_reductions_match_keras",)),
+    Mutation("tversky_weights_swapped", "Tversky's alpha weighs the added positives, beta the missed ones",
+             "losses/functions.py", "hits + alpha * missed + beta * added", "hits + alpha * added + beta * missed",
+             ("tests/test_keras_losses.py::test_loss_values_and_reductions_match_keras",)),
+    Mutation("circle_unmasked", "Circle's samples without a pair count in the mean (its output mask dropped)",
+             "losses/functions.py", "OUTPUT_MASKS[circle] = circle_mask\n", "\n",
+             ("tests/test_keras_losses_segmentation.py",)),
+    Mutation("iou_ignore_class_on_predictions", "the IoU metrics leave out predictions of ignore_class, not labels",
+             "metrics/iou_metrics.py", "counted &= labels != np.asarray", "counted &= predicted != np.asarray",
+             ("tests/test_keras_iou_metrics.py",)),
+    Mutation("iou_union_axis", "an IoU's union adds the predicted totals twice (one sum on the wrong axis)",
+             "metrics/iou_metrics.py", "matrix.sum(axis=0) + matrix.sum(axis=1) - hits",
+             "matrix.sum(axis=0) + matrix.sum(axis=0) - hits", ("tests/test_keras_iou_metrics.py",)),
 ]
 
 

@@ -18,6 +18,7 @@ KINDS = {
     "regression": "yt = targets; yp = logits",
     "positive": "yt = np.abs(targets); yp = probabilities",
     "signs": "yt = np.sign(targets); yp = logits",
+    "embeddings": "yt = labels; yp = logits / np.linalg.norm(logits, axis=-1, keepdims=True)",
 }
 
 LOSSES = {
@@ -53,6 +54,17 @@ LOSSES = {
     "hinge": ("K.losses.Hinge()", "signs"),
     "squared_hinge": ("K.losses.SquaredHinge()", "signs"),
     "categorical_hinge": ("K.losses.CategoricalHinge()", "probabilities"),
+    # axis=None (Dice's and Tversky's default) gives one value for the whole batch
+    "dice": ("K.losses.Dice()", "multilabel"),
+    "dice_per_sample": ("K.losses.Dice(axis=-1)", "multilabel"),
+    "tversky": ("K.losses.Tversky()", "multilabel"),
+    "tversky_weighted_per_sample": ("K.losses.Tversky(alpha=0.8, beta=0.2, axis=(1,))", "multilabel"),
+    # the labels of inputs() leave some samples without a pair: Circle's mask drops them
+    # (gamma=80, the default, blows a few SGD steps up: tests/test_keras_losses_segmentation.py has its values)
+    "circle": ("K.losses.Circle(gamma=8.0)", "embeddings"),
+    "circle_options": ("K.losses.Circle(gamma=4.0, margin=0.25, remove_diagonal=False)", "embeddings"),
+    "categorical_generalized_cross_entropy": ("K.losses.CategoricalGeneralizedCrossEntropy()", "sparse"),
+    "categorical_generalized_cross_entropy_q": ("K.losses.CategoricalGeneralizedCrossEntropy(q=0.8)", "sparse"),
 }
 
 DIRECT = """

@@ -61,6 +61,13 @@ METRICS = {
     "RecallAtPrecision": ("K.metrics.RecallAtPrecision(0.2)", "binary"),
     "PearsonCorrelation": ("K.metrics.PearsonCorrelation()", "regression"),
     "ConcordanceCorrelation": ("K.metrics.ConcordanceCorrelation()", "regression"),
+    # the IoU metrics (tests/test_keras_iou_metrics.py holds them to Keras in more cases); float32:
+    # Keras's int default truncates these fractional weights
+    "IoU": ("K.metrics.IoU(num_classes=4, target_class_ids=[0, 3], dtype='float32')", "sparse_predicted"),
+    "MeanIoU": ("K.metrics.MeanIoU(num_classes=4, dtype='float32')", "sparse_predicted"),
+    "BinaryIoU": ("K.metrics.BinaryIoU(threshold=0.2, dtype='float32')", "binary"),
+    "OneHotIoU": ("K.metrics.OneHotIoU(num_classes=4, target_class_ids=[1, 2], dtype='float32')", "probabilities"),
+    "OneHotMeanIoU": ("K.metrics.OneHotMeanIoU(num_classes=4, dtype='float32')", "probabilities"),
 }
 EXTRA_KINDS = {
     "values": "yt = None; yp = targets[:, 0]",
@@ -96,7 +103,8 @@ result = {{"first": first, "second": second, "after_reset": after_reset, "again"
 #   gives nan (0/0); every other metric gives Keras's 0.0.
 WITH_KERAS_VARIABLES = {"Precision", "Precision_thresholds_top_k", "Recall", "Recall_class_id", "TruePositives",
                         "FalsePositives", "TrueNegatives", "FalseNegatives", "SensitivityAtSpecificity",
-                        "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision"}
+                        "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision", "IoU", "MeanIoU",
+                        "BinaryIoU", "OneHotIoU", "OneHotMeanIoU"}
 ZERO_NOT_NAN_WHEN_EMPTY = {"R2Score", "R2Score_adjusted"}
 
 

@@ -21,7 +21,7 @@ _SAMPLE_ARGS = {"units": 3, "scale": 0.5, "target_shape": (2, 2), "rate": 0.25, 
                 "values": [0.1, 0.01], "first_decay_steps": 10, "activation": "tanh", "value": 0.5,
                 "thresholds": 0.5, "num_classes": 3, "axes": 1, "input_dim": 4, "output_dim": 2,
                 "num_tokens": 3,
-                "recall": 0.6, "precision": 0.7, "sensitivity": 0.8, "specificity": 0.9}
+                "recall": 0.6, "precision": 0.7, "sensitivity": 0.8, "specificity": 0.9, "target_class_ids": [0, 2]}
 # wrappers around a Python function: their config cannot hold the function (Keras saves those
 # only for registered functions), so they have no from_config round trip
 _FUNCTION_WRAPPERS = {"CustomLoss", "LossFunctionWrapper", "MeanMetricWrapper"}

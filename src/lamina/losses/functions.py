@@ -10,7 +10,7 @@ from .. import backend, ops
 from ..backend.keras_tensor import any_symbolic
 from ..ops.primitive import Primitive
 from ..ops.tensor import Tensor, TensorLike
-from .loss import squeeze_or_expand_to_same_rank
+from .loss import OUTPUT_MASKS, squeeze_or_expand_to_same_rank
 
 
 def _eps():
@@ -226,3 +226,91 @@ def categorical_hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     pos = ops.sum(y_true * y_pred, axis=-1)
     neg = ops.max((1.0 - y_true) * y_pred, axis=-1)
     return ops.maximum(neg - pos + 1.0, 0.0)
+
+
+# --- overlap (segmentation), embedding pairs, noise-robust classification ------------------------
+def dice(y_true: TensorLike, y_pred: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
+    """``1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + epsilon)`` over ``axis``; the
+    default (None) sums over every axis, the batch's included, so the batch gets one value."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, y_pred.dtype)
+    overlap = ops.sum(y_true * y_pred, axis=axis)
+    total = ops.sum(y_true, axis=axis) + ops.sum(y_pred, axis=axis)
+    return 1.0 - 2.0 * overlap / (total + _eps())
+
+
+def tversky(y_true: TensorLike, y_pred: TensorLike, alpha: float = 0.5, beta: float = 0.5,
+            axis: int | Sequence[int] | None = None) -> Tensor:
+    """``1 - tp / (tp + alpha * sum(y_true * (1 - y_pred)) + beta * sum((1 - y_true) * y_pred) + epsilon)``
+    with ``tp = sum(y_true * y_pred)`` over ``axis`` (None: every axis); ``alpha = beta = 0.5`` is
+    the Dice loss. The weights sit where Keras's formula puts them: ``alpha`` on the positives the
+    prediction misses, ``beta`` on the ones it adds."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, y_pred.dtype)
+    hits = ops.sum(y_true * y_pred, axis=axis)
+    missed = ops.sum(y_true * (1.0 - y_pred), axis=axis)
+    added = ops.sum((1.0 - y_true) * y_pred, axis=axis)
+    return 1.0 - hits / (hits + alpha * missed + beta * added + _eps())
+
+
+def _pair_masks(labels, ref_labels, remove_diagonal: bool):
+    """``positive[i, j]``: sample ``i`` and reference ``j`` share a label (not ``i == j`` with
+    ``remove_diagonal``); ``negative``: they do not."""
+    if labels.ndim == 1:
+        labels = ops.reshape(labels, (-1, 1))
+    if ref_labels.ndim == 1:
+        ref_labels = ops.reshape(ref_labels, (-1, 1))
+    positive = ops.equal(labels, ops.transpose(ref_labels))
+    negative = ops.logical_not(positive)
+    if remove_diagonal:
+        n, m = int(np.prod(labels.shape)), int(np.prod(ref_labels.shape))
+        positive = ops.logical_and(positive, ops.logical_not(ops.eye(n, m, dtype="bool")))
+    return positive, negative
+
+
+def circle(y_true: TensorLike, y_pred: TensorLike, ref_labels: TensorLike | None = None,
+           ref_embeddings: TensorLike | None = None, remove_diagonal: bool = True, gamma: float = 80.0,
+           margin: float = 0.4) -> Tensor:
+    """Circle loss of L2-normalized embeddings ``y_pred`` with integer labels ``y_true``, against
+    the references (default: the batch itself): ``softplus(logsumexp(positive scores) +
+    logsumexp(negative scores))`` per sample, the scores being the pairs' cosine distances
+    weighted as Sun et al. (2020) and Keras weigh them. A sample with no positive (or no
+    negative) pair gives 0, and a ``Loss`` leaves it out of the mean, as Keras's mask does."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    labels = ops.cast(y_true, "int32")
+    references = y_pred if ref_embeddings is None else ops.convert_to_tensor(ref_embeddings)
+    ref_labels = labels if ref_labels is None else ops.cast(ref_labels, "int32")
+    distances = ops.maximum(1.0 - ops.matmul(y_pred, ops.transpose(references)), 0.0)
+    positive, negative = _pair_masks(labels, ref_labels, remove_diagonal)
+    pos_weights = ops.maximum((margin + distances) * ops.cast(positive, distances.dtype), 0.0)
+    neg_weights = ops.maximum((1.0 + margin - distances) * ops.cast(negative, distances.dtype), 0.0)
+    pos_scores = -gamma * pos_weights * (margin - distances)
+    neg_scores = gamma * neg_weights * ((1.0 - margin) - distances)
+    # Keras fills the pairs left out with -inf; a finite floor gives the same values (its exp is 0)
+    # without the NaN that an all -inf row's logsumexp puts into the backward pass
+    floor = float(np.finfo(distances.dtype).min) / 4
+    pos_loss = ops.logsumexp(ops.where(positive, pos_scores, floor), axis=1)
+    neg_loss = ops.logsumexp(ops.where(negative, neg_scores, floor), axis=1)
+    return ops.softplus(pos_loss + neg_loss)
+
+
+def circle_mask(values: Tensor) -> Tensor:
+    """The samples ``circle`` counts: those whose loss is above 0 (Keras's mask on its output)."""
+    return ops.greater(values, 0.0)
+
+
+OUTPUT_MASKS[circle] = circle_mask
+
+
+def categorical_generalized_cross_entropy(y_true: TensorLike, y_pred: TensorLike, q: float) -> Tensor:
+    """``(1 - p ** q) / q`` per sample, ``p`` the predicted probability of the integer label
+    (labels of shape ``(batch,)`` or ``(batch, 1)``; a label outside the classes gives ``p = 0``)."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    labels = ops.convert_to_tensor(y_true)
+    # Keras one-hot encodes a (batch, 1) label array as it is and broadcasts it against the
+    # predictions into a (batch, batch) loss; the documented (batch, 1) form means one label each
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = ops.squeeze(labels, axis=-1)
+    one_hot = ops.one_hot(ops.cast(labels, "int32"), y_pred.shape[-1], dtype=y_pred.dtype)
+    p = ops.sum(y_pred * one_hot, axis=-1)
+    return (1.0 - ops.power(p, q)) / q

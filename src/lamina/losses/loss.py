@@ -16,6 +16,9 @@ from .. import backend, ops
 from ..ops.tensor import Tensor
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+# loss function -> which of its values count: what Keras marks with a mask on a function's output
+# (circle's samples without a pair), so that a LossFunctionWrapper of the function leaves them out
+OUTPUT_MASKS: dict[Callable, Callable] = {}
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
@@ -101,6 +104,10 @@ class Loss:
         """Which samples count (None: all), as Keras's mask on the per-sample losses."""
         return None
 
+    def output_mask(self, values):
+        """Which of the per-sample ``values`` count (None: all), decided from the values themselves."""
+        return None
+
     def canonical_link(self, activation: str):
         """The link this loss has with the output ``activation`` (see ``links.py``), or None."""
         return None
@@ -110,7 +117,10 @@ class Loss:
         y_pred = _as_tensor(y_pred, dtype)
         y_true = _as_tensor(y_true, dtype)
         values = self.call(y_true, y_pred)
-        return reduce_weighted_values(values, sample_weight, self.mask(y_true, y_pred), self.reduction, dtype)
+        mask, produced = self.mask(y_true, y_pred), self.output_mask(values)
+        if produced is not None:
+            mask = produced if mask is None else ops.logical_and(mask, produced)
+        return reduce_weighted_values(values, sample_weight, mask, self.reduction, dtype)
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}
@@ -143,6 +153,10 @@ class LossFunctionWrapper(Loss):
 
     def call(self, y_true, y_pred):
         return self.fn(y_true, y_pred, **self.kwargs)
+
+    def output_mask(self, values):
+        masking = OUTPUT_MASKS.get(self.fn)
+        return None if masking is None else masking(values)
 
     def get_config(self) -> dict:
         return {**super().get_config(), **self.kwargs}

@@ -29,6 +29,7 @@ from .accuracy_metrics import (
 from .confusion_metrics import AUC, F1Score, FBetaScore, Precision, Recall
 from .correlation_metrics import (ConcordanceCorrelation, PearsonCorrelation, concordance_correlation,
                                   pearson_correlation)
+from .iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .metric import Mean, MeanMetricWrapper, Metric, MetricVariable, Sum
 from .regression_metrics import (
     BinaryCrossentropy,
@@ -83,7 +84,7 @@ _CLASSES = (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCate
             KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
             TruePositives, FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity,
             SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, PearsonCorrelation,
-            ConcordanceCorrelation)
+            ConcordanceCorrelation, IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU)
 _ALIASES = {"mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
             "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
             "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
@@ -163,7 +164,8 @@ __all__ = ["Metric", "MetricVariable", "Mean", "Sum", "MeanMetricWrapper", "Accu
            "get", "register", "resolve_accuracy",
            "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "SensitivityAtSpecificity",
            "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision", "PearsonCorrelation",
-           "ConcordanceCorrelation", "pearson_correlation", "concordance_correlation",
+           "ConcordanceCorrelation", "IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU",
+           "pearson_correlation", "concordance_correlation",
            "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
            "mean_squared_logarithmic_error", "binary_crossentropy", "categorical_crossentropy",
            "sparse_categorical_crossentropy", "binary_focal_crossentropy", "categorical_focal_crossentropy",

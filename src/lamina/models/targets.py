@@ -46,7 +46,12 @@ def _is_builtin(loss) -> bool:
 def _check_one(y, output_shape: tuple, loss) -> None:
     if not _is_builtin(loss):  # a user's function or Loss decides its own shapes
         return
-    sparse = isinstance(loss, losses.SparseCategoricalCrossentropy)
+    if isinstance(loss, losses.Circle):  # one integer label per embedding, of any width (1 too)
+        if output_shape[-1] != 1:
+            data.check_target_shape(np.asarray(y), output_shape, True, loss.name)
+        return
+    # the generalized crossentropy takes integer labels too; one outside the classes counts as p = 0
+    sparse = isinstance(loss, (losses.SparseCategoricalCrossentropy, losses.CategoricalGeneralizedCrossEntropy))
     data.check_target_shape(np.asarray(y), output_shape, sparse, loss.name)
-    if sparse and output_shape[-1] is not None:
+    if isinstance(loss, losses.SparseCategoricalCrossentropy) and output_shape[-1] is not None:
         losses.check_sparse_labels(y, output_shape[-1], ignore_class=loss.ignore_class)
