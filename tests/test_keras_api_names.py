@@ -28,7 +28,8 @@ NAMES = {
     "": ["Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version"],
     "models": ["save_model"],
     "losses": ["serialize", "deserialize"],
-    "optimizers": ["serialize", "deserialize"],
+    "optimizers": ["serialize", "deserialize", "Lamb", "Adafactor"],
+    "callbacks": ["SwapEMAWeights"],
     "initializers": ["serialize", "deserialize"],
 }
 
