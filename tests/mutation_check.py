@@ -194,6 +194,16 @@ MUTATIONS = [
     Mutation("iou_union_axis", "an IoU's union adds the predicted totals twice (one sum on the wrong axis)",
              "metrics/iou_metrics.py", "matrix.sum(axis=0) + matrix.sum(axis=1) - hits",
              "matrix.sum(axis=0) + matrix.sum(axis=0) - hits", ("tests/test_keras_iou_metrics.py",)),
+    Mutation("adafactor_decay_default", "Adafactor's beta_2_decay defaults to -0.5 (Keras: -0.8)",
+             "optimizers/adafactor.py", "beta_2_decay: float = -0.8,", "beta_2_decay: float = -0.5,",
+             ("tests/test_keras_optimizers_factored.py", "tests/test_optimizer_state.py")),
+    Mutation("adafactor_clip_threshold", "Adafactor clips its update at rms(u) * clip_threshold, not rms(u) / it",
+             "optimizers/adafactor.py", "_rms(update) / dtype(self.clip_threshold)",
+             "_rms(update) * dtype(self.clip_threshold)",
+             ("tests/test_keras_optimizers_factored.py", "tests/test_keras_optimizers.py")),
+    Mutation("lamb_trust_ratio", "Lamb's trust ratio inverted: the update's norm over the weights'",
+             "optimizers/lamb.py", "ratio = weight_norm / update_norm if", "ratio = update_norm / weight_norm if",
+             ("tests/test_keras_optimizers_factored.py", "tests/test_keras_optimizers.py")),
 ]
 
 

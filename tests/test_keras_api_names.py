@@ -29,7 +29,8 @@ NAMES = {
     "models": ["save_model"],
     "losses": ["serialize", "deserialize", "Dice", "Tversky", "Circle", "CategoricalGeneralizedCrossEntropy", "dice",
                "tversky", "circle", "categorical_generalized_cross_entropy"],
-    "optimizers": ["serialize", "deserialize"],
+    "optimizers": ["serialize", "deserialize", "Lamb", "Adafactor"],
+    "callbacks": ["SwapEMAWeights"],
     "initializers": ["serialize", "deserialize"],
 }
 

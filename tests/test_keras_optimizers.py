@@ -25,6 +25,17 @@ OPTIMIZERS = {
     "ftrl_regularized": ("K.optimizers.Ftrl(0.1, learning_rate_power=-0.7, initial_accumulator_value=0.2, "
                          "l1_regularization_strength=0.01, l2_regularization_strength=0.02, "
                          "l2_shrinkage_regularization_strength=0.03, beta=0.5)"),
+    "lamb": "K.optimizers.Lamb(0.05)",
+    "lamb_options": "K.optimizers.Lamb(0.05, beta_1=0.8, beta_2=0.9, epsilon=1e-3, weight_decay=0.1)",
+    "lamb_global_clipnorm": "K.optimizers.Lamb(K.optimizers.schedules.CosineDecay(0.05, 4), global_clipnorm=0.7)",
+    "adafactor": "K.optimizers.Adafactor(0.05)",
+    "adafactor_options": ("K.optimizers.Adafactor(0.5, beta_2_decay=-0.5, epsilon_1=1e-20, epsilon_2=0.1, "
+                          "clip_threshold=0.3, relative_step=False)"),
+    "adafactor_weight_decay_clipvalue": "K.optimizers.Adafactor(0.2, weight_decay=0.05, clipvalue=0.3)",
+    "adafactor_schedule_clipnorm": ("K.optimizers.Adafactor(K.optimizers.schedules.ExponentialDecay(0.5, 2, 0.5), "
+                                    "clipnorm=0.5)"),
+    "adafactor_ema_accumulation": ("K.optimizers.Adafactor(0.3, use_ema=True, ema_momentum=0.6, "
+                                   "gradient_accumulation_steps=2)"),
     "clipnorm": "K.optimizers.SGD(0.1, clipnorm=0.5)",
     "clipvalue": "K.optimizers.Adam(0.05, clipvalue=0.3)",
     "global_clipnorm": "K.optimizers.RMSprop(0.05, global_clipnorm=0.7)",
@@ -66,8 +77,10 @@ if optimizer.use_ema:
 
 
 # Keras computes these schedules in float32 even under floatx float64 (its constants, such as pi,
-# are float32 tensors), so in float64 the two agree to float32's rounding only
-FLOAT32_IN_KERAS = {"schedule_cosine", "schedule_restarts", "schedule_warmup"}
+# are float32 tensors), and Adafactor's means (Keras's ops.mean on JAX reduces float64 in float32),
+# so in float64 the two agree to float32's rounding only
+FLOAT32_IN_KERAS = {"schedule_cosine", "schedule_restarts", "schedule_warmup", "lamb_global_clipnorm",
+                    *(name for name in OPTIMIZERS if name.startswith("adafactor"))}
 
 
 @pytest.mark.parametrize("floatx", ["float32", "float64"])
@@ -88,7 +101,8 @@ result = {{"weights": model.get_weights(), "logs": logs,
 
 # one model per optimizer class, default options but a learning rate that moves the weights
 TRAINED = ["sgd_momentum", "sgd_nesterov", "adam", "adam_amsgrad", "adamw", "nadam", "adamax", "rmsprop",
-           "rmsprop_momentum_centered", "adagrad", "adadelta", "lion", "ftrl_regularized", "clipnorm",
+           "rmsprop_momentum_centered", "adagrad", "adadelta", "lion", "ftrl_regularized", "lamb", "lamb_options",
+           "adafactor", "adafactor_options", "adafactor_weight_decay_clipvalue", "clipnorm",
            "global_clipnorm", "use_ema", "gradient_accumulation", "schedule_exponential"]
 
 

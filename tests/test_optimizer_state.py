@@ -32,11 +32,27 @@ def slot_names(optimizer):
                              "b_accumulated_grad", "b_accumulated_delta_var"]),
     (optimizers.Lion(), ["a_momentum", "b_momentum"]),
     (optimizers.Ftrl(), ["a_accumulator", "a_linear", "b_accumulator", "b_linear"]),
+    (optimizers.Lamb(), ["a_momentum", "a_velocity", "b_momentum", "b_velocity"]),
+    # rank < 2: two int32 placeholders for the row and column statistics, named as the variable
+    (optimizers.Adafactor(), ["a", "a", "a_velocity", "b", "b", "b_velocity"]),
     (optimizers.SGD(momentum=0.5, use_ema=True, gradient_accumulation_steps=2),
      ["a_average", "a_gradient_accumulator", "b_average", "b_gradient_accumulator", "a_momentum", "b_momentum"]),
 ])
 def test_state_order_matches_keras(optimizer, expected):
     assert slot_names(optimizer) == ["iteration", "learning_rate"] + expected
+
+
+def test_adafactor_factors_the_last_two_axes_as_keras():
+    kernel = lamina.Variable(np.zeros((2, 3, 4)), name="kernel")
+    bias = lamina.Variable(np.zeros(4), name="bias")
+    opt = optimizers.Adafactor()
+    opt.build([kernel, bias])
+    # what Keras 3.15 holds for the same variables
+    assert [(v.name, v.path, v.shape, v.value.dtype.name) for v in opt.variables[2:]] == [
+        ("kernel", "adafactor/kernel", (2, 3), "float64"), ("kernel", "adafactor/kernel", (2, 4), "float64"),
+        ("kernel_velocity", "adafactor/kernel_velocity", (2, 3, 4), "float64"),
+        ("bias", "bias", (), "int32"), ("bias", "bias", (), "int32"),
+        ("bias_velocity", "adafactor/bias_velocity", (4,), "float64")]
 
 
 def test_state_paths_sit_under_the_optimizers_name_as_in_keras():
@@ -80,6 +96,8 @@ def test_initial_accumulators():
                                "initial_accumulator_value": 0.1, "l1_regularization_strength": 0.0,
                                "l2_regularization_strength": 0.0, "l2_shrinkage_regularization_strength": 0.0,
                                "beta": 0.0}),
+    ("adafactor", optimizers.Adafactor, {"learning_rate": 0.001, "beta_2_decay": -0.8, "epsilon_1": 1e-30,
+                                         "epsilon_2": 1e-3, "clip_threshold": 1.0, "relative_step": True}),
 ])
 def test_get_by_name_and_keras_defaults(name, cls, defaults):
     opt = optimizers.get(name)
@@ -92,6 +110,18 @@ def test_get_by_name_and_keras_defaults(name, cls, defaults):
     assert type(optimizers.get({"class_name": cls.__name__, "config": config})) is cls
 
 
+def test_lamb_has_keras_defaults_but_no_name_as_in_keras():
+    config = optimizers.Lamb().get_config()
+    assert {k: config[k] for k in ("name", "learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay")} == {
+        "name": "lamb", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "weight_decay": None}
+    assert optimizers.Lamb.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="Unknown optimizer 'lamb'"):  # Keras's get("lamb") refuses it too
+        optimizers.get("lamb")
+    model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(1)])
+    model.compile(optimizer=optimizers.Lamb(), loss="mse")
+    assert type(optimizers.deserialize(optimizers.serialize(model.optimizer))) is optimizers.Lamb
+
+
 def test_config_round_trips_a_schedule():
     opt = optimizers.SGD(schedules.CosineDecay(0.1, 100, alpha=0.1))
     config = opt.get_config()
@@ -102,7 +132,7 @@ def test_config_round_trips_a_schedule():
 
 
 def test_unknown_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="Unknown optimizer 'adamm'. Valid names: adadelta, adagrad, adam"):
+    with pytest.raises(ValueError, match="Unknown optimizer 'adamm'. Valid names: adadelta, adafactor, adagrad, adam"):
         optimizers.get("adamm")
 
 
@@ -130,6 +160,12 @@ def test_unknown_name_lists_the_valid_ones():
      r"Ftrl expects l1_regularization_strength >= 0, got l1_regularization_strength=-1.0"),
     (lambda: optimizers.Ftrl(l2_shrinkage_regularization_strength=-1.0),
      r"Ftrl expects l2_shrinkage_regularization_strength >= 0"),
+    (lambda: optimizers.Lamb(beta_2=1.0), r"Lamb expects beta_2 in \[0, 1\), got beta_2=1.0"),
+    (lambda: optimizers.Lamb(epsilon=-1.0), r"Lamb expects epsilon >= 0, got epsilon=-1.0"),
+    (lambda: optimizers.Adafactor(epsilon_1=-1.0), r"Adafactor expects epsilon_1 >= 0, got epsilon_1=-1.0"),
+    (lambda: optimizers.Adafactor(epsilon_2=-1.0), r"Adafactor expects epsilon_2 >= 0, got epsilon_2=-1.0"),
+    (lambda: optimizers.Adafactor(clip_threshold=0.0), r"Adafactor expects clip_threshold > 0, got clip_threshold=0.0"),
+    (lambda: optimizers.Adafactor(beta_2_decay=0.5), r"Adafactor expects beta_2_decay <= 0, got beta_2_decay=0.5"),
     (lambda: optimizers.SGD(clipnorm=1.0, clipvalue=1.0), r"set at most one of clipnorm, clipvalue"),
     (lambda: optimizers.SGD(clipnorm=-1.0), r"SGD expects clipnorm >= 0, got clipnorm=-1.0"),
     (lambda: optimizers.SGD(weight_decay=-0.1), r"SGD expects weight_decay >= 0, got weight_decay=-0.1"),

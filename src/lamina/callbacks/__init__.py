@@ -10,8 +10,8 @@ __getattr__, __dir__ = lazy_names(__name__, {
     "BackupAndRestore": "backup_and_restore", "CSVLogger": "csv_logger", "EarlyStopping": "early_stopping",
     "LambdaCallback": "lambda_callback", "LearningRateScheduler": "learning_rate_scheduler",
     "ModelCheckpoint": "model_checkpoint", "ReduceLROnPlateau": "reduce_lr_on_plateau",
-    "TensorBoard": "tensorboard", "TerminateOnNaN": "terminate_on_nan"})
+    "SwapEMAWeights": "swap_ema_weights", "TensorBoard": "tensorboard", "TerminateOnNaN": "terminate_on_nan"})
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger",
            "BackupAndRestore", "CSVLogger", "EarlyStopping", "LambdaCallback", "LearningRateScheduler",
-           "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]
+           "ModelCheckpoint", "ReduceLROnPlateau", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN"]

@@ -8,11 +8,13 @@ from .._resolve import UNRESOLVED, from_registry
 from . import schedules
 from ..saving.kind_configs import deserialize_optimizer as deserialize, serialize
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
 from .ftrl import Ftrl
+from .lamb import Lamb
 from .lion import Lion
 from .nadam import Nadam
 from .optimizer import Optimizer
@@ -20,7 +22,8 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 _REGISTRY = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "nadam": Nadam,
-             "adamax": Adamax, "adagrad": Adagrad, "adadelta": Adadelta, "lion": Lion, "ftrl": Ftrl}
+             "adamax": Adamax, "adagrad": Adagrad, "adadelta": Adadelta, "lion": Lion, "ftrl": Ftrl,
+             "adafactor": Adafactor}  # not "lamb": Keras's get() does not know it either
 
 
 def register(name, cls) -> None:
@@ -41,4 +44,4 @@ def get(identifier) -> Optimizer:
 
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "Adamax", "RMSprop", "Adagrad", "Adadelta", "Lion",
-           "Ftrl", "schedules", "get", "register", "serialize", "deserialize"]
+           "Ftrl", "Lamb", "Adafactor", "schedules", "get", "register", "serialize", "deserialize"]
