@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend, regularizers
 from .._errors import named_layer_error
+from .._tracebacks import filter_traceback
 from ..backend.keras_tensor import any_symbolic
 from ..saving import limits
 from .. import _versions
@@ -313,6 +314,7 @@ class Layer(GraphSide):
         return default_output_spec(self, args, kwargs)
 
     # --- calling -----------------------------------------------------------------------------
+    @filter_traceback
     def __call__(self, *args, **kwargs):
         if any_symbolic(args, kwargs):
             from .node import symbolic_call
