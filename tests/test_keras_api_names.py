@@ -28,6 +28,8 @@ NAMES = {
               "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled"],
     "": ["Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version"],
     "models": ["save_model"],
+    "tree": ["map_structure", "flatten", "pack_sequence_as", "is_nested", "assert_same_structure", "traverse",
+             "map_structure_up_to", "lists_to_tuples", "MAP_TO_NONE"],
     "config": ["backend", "image_data_format", "set_image_data_format", "enable_interactive_logging",
                "disable_interactive_logging", "is_interactive_logging_enabled", "enable_traceback_filtering",
                "disable_traceback_filtering", "is_traceback_filtering_enabled", "max_epochs", "set_max_epochs",
