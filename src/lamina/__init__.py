@@ -32,12 +32,12 @@ _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models", "Gradien
           # Keras 3's top-level base classes and helpers
           "Layer": "layers", "Loss": "losses", "Metric": "metrics", "Optimizer": "optimizers",
           "Initializer": "initializers", "Regularizer": "regularizers", "KerasTensor": "backend.keras_tensor",
-          "version": "_about"}
+          "version": "_about", "InputSpec": "layers"}
 _OWN_ALL = ["Model", "Sequential", "Input", "Variable", "GradientTape", "Tensor", "ops", "activations", "backend",
             "callbacks", "datasets", "initializers", "keras", "layers", "losses", "metrics", "models", "optimizers",
             "random", "saving", "utils", "__version__", "config", "constraints", "regularizers", "wrappers",
             "Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version",
-            "data", "tree"]
+            "data", "tree", "InputSpec"]
 
 # ``from lamina.math import reduce_sum`` works too: lamina.math is lamina.tf.math
 _alias_modules({f"{__name__}.{name}": f"{__name__}.tf.{name}" for name in ("dtypes", "linalg", "math", "nn")})

@@ -5,7 +5,7 @@ import sys as _sys
 from .. import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
                 optimizers, random, saving, utils)
 from .. import config, constraints, regularizers, tree, wrappers
-from ..layers import Input
+from ..layers import Input, InputSpec
 from ..models import Model, Sequential
 from ..ops import GradientTape
 from ..variables import Variable
@@ -28,4 +28,5 @@ __all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "ops", "a
            "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers", "random",
            "saving", "utils",
            "constraints", "regularizers", "config", "wrappers", "tree",
-           "Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version"]
+           "Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version",
+           "InputSpec"]

@@ -23,6 +23,7 @@ from ..saving import limits
 from .. import _versions
 from .._types import DTypeLike, RegularizerLike
 from . import call_context, scopes
+from .input_spec import assert_input_compatibility
 from .conversion import _call_signature, _dtype_name, _resolve_training, _to_tensors, _wrap_outputs, as_shape, to_array
 from .layer_graph import GraphSide
 from .tracking import WatchedList, collect_weights, flatten_layers, track, untrack
@@ -69,6 +70,7 @@ class Layer(GraphSide):
     # set in __init__ and changed by build: None, one shape tuple, or a structure of them
     _build_shapes: Any
     activity_regularizer: Any
+    input_spec: Any = None  # an InputSpec (or a structure of them) that a subclass may set
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -275,6 +277,10 @@ class Layer(GraphSide):
         self.built = True
 
     def _maybe_build(self, args: tuple) -> None:
+        # every call, symbolic or not, passes here: the one place InputSpec is checked (again after
+        # build, which may set it, as Keras does)
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, args[0] if args else None, self.name)
         if self.built:
             return
         from .shapes import shapes_for_build
@@ -286,6 +292,8 @@ class Layer(GraphSide):
             else:
                 self.build(shapes)
         self.built = True
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, args[0] if args else None, self.name)
 
     @property
     def input_spec_shape(self) -> tuple | None:
