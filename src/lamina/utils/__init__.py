@@ -20,7 +20,8 @@ __getattr__, _ = lazy_names(__name__, {
     "deserialize_keras_object": "lamina.saving.serialization_lib",
     "is_keras_tensor": "lamina.backend.keras_names",
     "enable_interactive_logging": "io_utils", "disable_interactive_logging": "io_utils",
-    "is_interactive_logging_enabled": "io_utils",
+    "is_interactive_logging_enabled": "io_utils", "pad_sequences": "sequence_utils",
+    "timeseries_dataset_from_array": "timeseries",
     "standardize_dtype": "lamina.ops.dtypes",  # Keras's rules (``int`` is int32), not backend.config's
     "pack_x_y_sample_weight": "lamina.trainers.structures", "unpack_x_y_sample_weight": "lamina.trainers.structures"})
 
@@ -32,7 +33,7 @@ __all__ = ["ModelPlot", "Progbar", "PyDataset", "Sequence", "normalize", "plot_c
            "get_registered_name", "get_registered_object", "register_keras_serializable", "serialize_keras_object",
            "deserialize_keras_object", "is_keras_tensor", "standardize_dtype", "pack_x_y_sample_weight",
            "unpack_x_y_sample_weight", "enable_interactive_logging", "disable_interactive_logging",
-           "is_interactive_logging_enabled"]
+           "is_interactive_logging_enabled", "pad_sequences", "timeseries_dataset_from_array"]
 
 
 def __dir__() -> list:
