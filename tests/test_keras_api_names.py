@@ -26,7 +26,7 @@ NAMES = {
               "CustomObjectScope", "serialize_keras_object", "deserialize_keras_object", "get_registered_name",
               "get_registered_object", "is_keras_tensor", "get_source_inputs", "standardize_dtype",
               "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
-              "pad_sequences", "timeseries_dataset_from_array"],
+              "pad_sequences", "timeseries_dataset_from_array", "get_file"],
     "": ["Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version", "InputSpec"],
     "layers": ["InputSpec"],
     "models": ["save_model"],
