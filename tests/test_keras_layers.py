@@ -232,7 +232,8 @@ def test_every_activation_layer_regularizer_constraint_and_schedule_has_an_oracl
     excluded = {"Layer": "the base class (test_subclassing.py)", "InputLayer": "every model above starts with one",
                 "Input": "a function, used by every model above",
                 "Embedding": "tests/test_embedding.py trains one against Keras",
-                "CategoryEncoding": "tests/test_category_encoding.py holds every mode to Keras"}
+                "CategoryEncoding": "tests/test_category_encoding.py holds every mode to Keras",
+                "InputSpec": "not a layer; tests/test_input_spec.py holds its checks to Keras"}
     tested |= {name.split("_")[0] for name in MERGING}
     assert layer_names - tested - set(excluded) == set(), "a layer without a Keras oracle test"
     regularizers = {c.__name__ for c in lamina.regularizers._CLASSES} - {"Regularizer"}

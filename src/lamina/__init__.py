@@ -25,19 +25,19 @@ datasets = _lazy_module(__name__ + ".datasets")  # its downloader pulls in http,
 # the subpackages ``lamina.X`` names (besides any other submodule, found on demand)
 _SUBMODULES = ("activations", "backend", "ops", "callbacks", "initializers", "layers", "losses", "metrics", "models",
                "optimizers", "random", "saving", "utils", "constraints", "regularizers", "wrappers", "config", "keras",
-               "tf", "data")
+               "tf", "data", "tree")
 # top-level names and the module each comes from; TensorFlow's names (``lamina.tf.__all__``) come from lamina.tf
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models", "GradientTape": "ops", "Tensor": "ops",
           "dtypes": "tf", "linalg": "tf", "math": "tf", "nn": "tf",
           # Keras 3's top-level base classes and helpers
           "Layer": "layers", "Loss": "losses", "Metric": "metrics", "Optimizer": "optimizers",
           "Initializer": "initializers", "Regularizer": "regularizers", "KerasTensor": "backend.keras_tensor",
-          "version": "_about"}
+          "version": "_about", "InputSpec": "layers"}
 _OWN_ALL = ["Model", "Sequential", "Input", "Variable", "GradientTape", "Tensor", "ops", "activations", "backend",
             "callbacks", "datasets", "initializers", "keras", "layers", "losses", "metrics", "models", "optimizers",
             "random", "saving", "utils", "__version__", "config", "constraints", "regularizers", "wrappers",
             "Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version",
-            "data"]
+            "data", "tree", "InputSpec"]
 
 # ``from lamina.math import reduce_sum`` works too: lamina.math is lamina.tf.math
 _alias_modules({f"{__name__}.{name}": f"{__name__}.tf.{name}" for name in ("dtypes", "linalg", "math", "nn")})

@@ -62,6 +62,16 @@ def set_image_data_format(data_format: str) -> None:
     _IMAGE_DATA_FORMAT = data_format
 
 
+def int_shape(x) -> tuple | None:
+    """tf.keras 2's ``K.int_shape``: the shape of a tensor, Variable, symbolic tensor or array
+    as a tuple of ints (None for an unknown size, such as a symbolic batch); None when even the
+    rank is unknown. Something without a shape raises AttributeError, as in tf.keras."""
+    try:
+        return tuple(None if d is None else int(d) for d in x.shape)
+    except ValueError:  # a TensorShape of unknown rank cannot be listed
+        return None
+
+
 def get_uid(prefix: str = "") -> int:
     """1, 2, 3... for each call with the same ``prefix``."""
     _UIDS[prefix] = _UIDS.get(prefix, 0) + 1

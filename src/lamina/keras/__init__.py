@@ -4,8 +4,8 @@ import sys as _sys
 
 from .. import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
                 optimizers, random, saving, utils)
-from .. import config, constraints, regularizers, wrappers
-from ..layers import Input
+from .. import config, constraints, regularizers, tree, wrappers
+from ..layers import Input, InputSpec
 from ..models import Model, Sequential
 from ..ops import GradientTape
 from ..variables import Variable
@@ -21,11 +21,12 @@ from ..regularizers import Regularizer
 
 for _name in ("ops", "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
               "metrics", "models", "optimizers", "random", "saving", "utils", "constraints", "regularizers", "config",
-              "wrappers"):
+              "wrappers", "tree"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]
 
 __all__ = ["Model", "Sequential", "Input", "Variable", "GradientTape", "ops", "activations", "backend",
            "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers", "random",
            "saving", "utils",
-           "constraints", "regularizers", "config", "wrappers",
-           "Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version"]
+           "constraints", "regularizers", "config", "wrappers", "tree",
+           "Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer", "KerasTensor", "version",
+           "InputSpec"]

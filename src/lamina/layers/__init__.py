@@ -8,6 +8,7 @@ from .category_encoding import CategoryEncoding
 from .dense import Dense
 from .embedding import Embedding
 from .input_layer import Input, InputLayer
+from .input_spec import InputSpec
 from .layer import Layer
 from .reshaping import Flatten
 from .core import Activation, Identity
@@ -21,7 +22,7 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
                       concatenate, dot, maximum, minimum, multiply, subtract)
 from ..saving.serialization_lib import deserialize_layer as deserialize, serialize_layer as serialize  # noqa: E402
 
-__all__ = ["Layer", "InputLayer", "Input", "Dense", "Embedding", "Flatten"]
+__all__ = ["Layer", "InputLayer", "Input", "InputSpec", "Dense", "Embedding", "Flatten"]
 __all__ += ["Activation", "Identity", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout",
             "ActivityRegularization", "BatchNormalization", "LayerNormalization", "UnitNormalization",
             "Normalization", "Rescaling", "Reshape", "CategoryEncoding"]

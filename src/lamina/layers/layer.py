@@ -17,11 +17,13 @@ import numpy as np
 
 from .. import backend, regularizers
 from .._errors import named_layer_error
+from .._tracebacks import filter_traceback
 from ..backend.keras_tensor import any_symbolic
 from ..saving import limits
 from .. import _versions
 from .._types import DTypeLike, RegularizerLike
 from . import call_context, scopes
+from .input_spec import assert_input_compatibility
 from .conversion import _call_signature, _dtype_name, _resolve_training, _to_tensors, _wrap_outputs, as_shape, to_array
 from .layer_graph import GraphSide
 from .tracking import WatchedList, collect_weights, flatten_layers, track, untrack
@@ -68,6 +70,7 @@ class Layer(GraphSide):
     # set in __init__ and changed by build: None, one shape tuple, or a structure of them
     _build_shapes: Any
     activity_regularizer: Any
+    input_spec: Any = None  # an InputSpec (or a structure of them) that a subclass may set
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -278,6 +281,10 @@ class Layer(GraphSide):
         self.built = True
 
     def _maybe_build(self, args: tuple) -> None:
+        # every call, symbolic or not, passes here: the one place InputSpec is checked (again after
+        # build, which may set it, as Keras does)
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, args[0] if args else None, self.name)
         if self.built:
             return
         from .shapes import ShapesByArgument, shapes_for_build
@@ -289,6 +296,8 @@ class Layer(GraphSide):
             else:
                 self.build(shapes)
         self.built = True
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, args[0] if args else None, self.name)
 
     @property
     def input_spec_shape(self) -> tuple | None:
@@ -317,6 +326,7 @@ class Layer(GraphSide):
         return default_output_spec(self, args, kwargs)
 
     # --- calling -----------------------------------------------------------------------------
+    @filter_traceback
     def __call__(self, *args, **kwargs):
         if any_symbolic(args, kwargs):
             from .node import symbolic_call

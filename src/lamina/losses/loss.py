@@ -91,6 +91,8 @@ class Loss:
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
                  dtype: str | np.dtype | None = None):
+        if reduction == "auto":  # tf.keras 2's Reduction.AUTO: sum_over_batch_size outside a distribution strategy
+            reduction = "sum_over_batch_size"
         if reduction not in self.reductions:
             raise ValueError(f"{type(self).__name__} reduction must be one of {self.reductions}, got {reduction!r}")
         self.name = name or backend.snake_case(type(self).__name__)

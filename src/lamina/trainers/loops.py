@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from .._tracebacks import filter_traceback
+from ..backend import run_config
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
@@ -88,6 +90,7 @@ class Loops:
         return compiled.train(batch) if compiled else self.train_step(batch)
 
     # --- fit -----------------------------------------------------------------------------------
+    @filter_traceback
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -111,6 +114,11 @@ class Loops:
         batch_size = data.check_batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+        # keras.config.set_max_epochs / set_max_steps_per_epoch (a quick trial run of a long script)
+        epochs = run_config.capped_epochs(epochs)
+        steps_per_epoch = run_config.capped_steps(steps_per_epoch)
+        if validation_data is not None or validation_split:
+            validation_steps = run_config.capped_steps(validation_steps)
         train, val = self._fit_sources(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
                                        validation_split, validation_data, validation_steps,
                                        data.check_batch_size(validation_batch_size or batch_size,
@@ -249,6 +257,7 @@ class Loops:
         callback_list.on_test_end(logs)
         return logs
 
+    @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """The loss and metrics on ``(x, y)``: a scalar without metrics, else ``[loss, ...]`` in
@@ -258,7 +267,7 @@ class Loops:
         batch_size = data.check_batch_size(batch_size)
         if sources.is_batch_source(x) and (y is not None or sample_weight is not None):
             raise ValueError("when x is a generator or dataset its batches carry the targets: pass y=None")
-        source = self._evaluation_source(x, y, sample_weight, batch_size, steps, "x")
+        source = self._evaluation_source(x, y, sample_weight, batch_size, run_config.capped_steps(steps), "x")
         verbose = data.verbosity(verbose)
         progbar = ProgbarLogger() if verbose else None
         callback_list = CallbackList([*([progbar] if progbar else []), *data.callback_list(callbacks)], self,
@@ -280,11 +289,13 @@ class Loops:
         values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` (arrays or a source of batches), in batches of
         ``batch_size`` (default 32), as one array (a list or dict for several outputs)."""
         sources.refuse_batch_size(x, batch_size)
         batch_size = data.check_batch_size(batch_size)
+        steps = run_config.capped_steps(steps)
         if sources.is_batch_source(x):
             source = sources.batch_source(x, steps, lambda xb, yb: self._prepare_features(xb), "x")
         else:

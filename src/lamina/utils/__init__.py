@@ -19,6 +19,9 @@ __getattr__, _ = lazy_names(__name__, {
     "serialize_keras_object": "lamina.saving.serialization_lib",
     "deserialize_keras_object": "lamina.saving.serialization_lib",
     "is_keras_tensor": "lamina.backend.keras_names",
+    "enable_interactive_logging": "io_utils", "disable_interactive_logging": "io_utils",
+    "is_interactive_logging_enabled": "io_utils", "pad_sequences": "sequence_utils",
+    "timeseries_dataset_from_array": "timeseries", "get_file": "file_utils",
     "standardize_dtype": "lamina.ops.dtypes",  # Keras's rules (``int`` is int32), not backend.config's
     "pack_x_y_sample_weight": "lamina.trainers.structures", "unpack_x_y_sample_weight": "lamina.trainers.structures"})
 
@@ -29,7 +32,9 @@ __all__ = ["ModelPlot", "Progbar", "PyDataset", "Sequence", "normalize", "plot_c
            "clear_session", "get_source_inputs", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_name", "get_registered_object", "register_keras_serializable", "serialize_keras_object",
            "deserialize_keras_object", "is_keras_tensor", "standardize_dtype", "pack_x_y_sample_weight",
-           "unpack_x_y_sample_weight"]
+           "unpack_x_y_sample_weight", "enable_interactive_logging", "disable_interactive_logging",
+           "is_interactive_logging_enabled", "pad_sequences", "timeseries_dataset_from_array",
+           "get_file"]
 
 
 def __dir__() -> list:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .._types import Writable
+from . import io_utils
 
 __all__ = ["Progbar"]
 
@@ -144,9 +145,10 @@ class Progbar:
                 return
             dynamic = self._dynamic_display
             if dynamic is None:
+                # a log gets whole lines, never a redraw
                 dynamic = self._dynamic_display = _stream_is_dynamic(
                     self._stream()
-                )
+                ) and not self._logging()
             if not dynamic and not finalize:
                 # Off a terminal: a whole line now and then, never a redraw.
                 if now - self._last_line < LOG_INTERVAL:
@@ -183,7 +185,13 @@ class Progbar:
     def _stream(self):
         return self.file if self.file is not None else sys.stdout
 
+    def _logging(self):
+        return self.file is None and not io_utils.is_interactive_logging_enabled()
+
     def _write(self, message):
+        if self._logging():
+            io_utils.print_msg(message.strip("\r\n"))  # one log record per line of the bar
+            return
         stream = self._stream()
         stream.write(message)
         try:

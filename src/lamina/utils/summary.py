@@ -16,6 +16,7 @@ import shutil
 import sys
 from typing import Any
 
+from . import io_utils
 from .summary_graph import graph_view, sublayers, type_name
 from .summary_table import _BOLD, _NONE, _NUMBER, _SYMBOL, _ansi, _console_width, _is_tty, _render_table, _Text
 
@@ -288,6 +289,8 @@ def print_summary(
                                  optimizer_size))
 
     console_width = _console_width()
+    if print_fn is None and not io_utils.is_interactive_logging_enabled():
+        print_fn = io_utils.print_msg  # Keras: the table goes to the log then
     if print_fn is not None:
         print_fn("".join(line.chars[:console_width] + "\n" for line in lines))
         return
