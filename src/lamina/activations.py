@@ -231,19 +231,26 @@ del _name
 
 
 # --- lookup -------------------------------------------------------------------------------------------
-def serialize(activation) -> str:
-    """The name Keras stores in a config for ``activation``.
+def serialize(activation) -> str | dict:
+    """What Keras stores in a config for ``activation``: a built-in's name, or a user's function
+    as Keras's ``function`` object naming it (by its registered name when it has one).
 
     >>> serialize(swish)
     'silu'
+    >>> serialize(lambda x: x)["class_name"]
+    'function'
     """
-    return get(activation).name
+    name = get(activation).name
+    if name in _REGISTRY:
+        return name
+    return {"module": "builtins", "class_name": "function", "config": name, "registered_name": "function"}
 
 
 def deserialize(name, custom_objects=None) -> Activation:
     """The activation a config names (``get`` for a name)."""
-    if custom_objects and isinstance(name, str) and name in custom_objects:
-        return get(custom_objects[name])
+    key = name.get("config") if isinstance(name, dict) else name
+    if custom_objects and isinstance(key, str) and key in custom_objects:
+        return get(custom_objects[key])
     return get(name)
 
 
@@ -257,6 +264,10 @@ def get(identifier) -> Activation:
         return identifier
     if isinstance(identifier, dict) and isinstance(identifier.get("config"), str):
         identifier = identifier["config"]  # {"class_name": "function", "config": "relu", ...}
+        from .saving.object_registration import get_registered_object
+        registered = get_registered_object(identifier)  # a user's function saved by its registered name
+        if identifier not in _REGISTRY and callable(registered):
+            return get(registered)
     if isinstance(identifier, str) or identifier is None:
         if identifier in _REGISTRY:
             return _REGISTRY[identifier]

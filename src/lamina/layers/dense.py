@@ -22,6 +22,8 @@ class Dense(FusedCall, Layer):
     [(784, 300), (300,)]
     """
 
+    _FUSED_WEIGHTS = ("kernel", "bias")  # what backward gives gradients for (FusedCall)
+
     def __init__(self, units: int, activation: ActivationLike = None, use_bias: bool = True,
                  kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
                  kernel_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
@@ -66,11 +68,13 @@ class Dense(FusedCall, Layer):
 
     def fused_role(self) -> str | None:
         """``"dense"`` when the fused training plan may run this layer as written (no
-        regularizer, constraint or override of its computation)."""
+        regularizer, constraint or override of its computation, no weights but its kernel and bias:
+        a subclass's own Variable would be left out of the plan's packed weights)."""
         plain = type(self).call is Dense.call and type(self).forward is Dense.forward and self.fused and all(
             getattr(self, attr) is None for attr in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
                                                      "kernel_constraint", "bias_constraint"))
-        return "dense" if plain else None
+        own_weights = [self.kernel] + ([self.bias] if self.bias is not None else [])
+        return "dense" if plain and [id(w) for w in self.weights] == [id(w) for w in own_weights] else None
 
     def call(self, inputs, training=None):
         if inputs.shape[-1] != self.kernel.shape[0]:
@@ -116,7 +120,7 @@ class Dense(FusedCall, Layer):
 
     def get_config(self):
         config = {**super().get_config(), "units": self.units,
-                  "activation": self.activation.name, "use_bias": self.use_bias,
+                  "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                   "kernel_initializer": initializers.serialize(self.kernel_initializer),
                   "bias_initializer": initializers.serialize(self.bias_initializer),
                   "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),

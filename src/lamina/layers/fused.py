@@ -2,7 +2,7 @@
 
 A layer that mixes in ``FusedCall`` writes three things: ``forward(x, training) -> (y, ctx)``
 and ``backward(ctx, dy, needs) -> (dx, grads)`` on NumPy arrays (``grads``: one per variable
-of ``_trainable_variables``, in order; ``needs`` says which of the input and the variables the
+of ``fused_variables()``, in order; ``needs`` says which of the input and the variables the
 tape wants, so the others may be None; ``backward`` must not change ``dy``, which other nodes
 may share), and ``composite(x, training)``, the same computation in ``lamina.ops``. The tape calls
 ``backward`` for first-order gradients; when a tape records the backward pass itself (second
@@ -36,7 +36,15 @@ class FusedCall:
     def call(self, inputs, training=None):
         if not self.fused:
             return self.composite(inputs, training)
-        return LAYER_CALL(inputs, *self._trainable_variables, layer=self, training=bool(training))
+        return LAYER_CALL(inputs, *self.fused_variables(), layer=self, training=bool(training))
+
+    def fused_variables(self) -> list:
+        """The Variables ``backward`` gives gradients for, in its order: the layer's own weights
+        (``gamma``/``beta``, ``kernel``/``bias``), not a Variable a subclass adds beside them (it
+        gets no gradient from this node, as in Keras, where such a Variable is unused)."""
+        return [v for v in (getattr(self, name, None) for name in self._FUSED_WEIGHTS) if v is not None]
+
+    _FUSED_WEIGHTS: tuple = ("gamma", "beta")
 
     @property
     def fused(self) -> bool:

@@ -23,7 +23,7 @@ from ..saving import limits
 from .. import _versions
 from .._types import DTypeLike, RegularizerLike
 from . import call_context, scopes
-from .input_spec import assert_input_compatibility
+from .building import Building
 from .conversion import _call_signature, _dtype_name, _resolve_training, _to_tensors, _wrap_outputs, as_shape, to_array
 from .layer_graph import GraphSide
 from .tracking import WatchedList, collect_weights, flatten_layers, track, untrack
@@ -37,7 +37,7 @@ _INTERNAL = frozenset(("_layers", "_trainable_variables", "_non_trainable_variab
 _WATCHED = frozenset(("_layers", "_trainable_variables", "_non_trainable_variables"))
 
 
-class Layer(GraphSide):
+class Layer(Building, GraphSide):
     """Base class for layers: subclass it with ``__init__``, optionally ``build``, and ``call``.
 
     >>> import lamina
@@ -275,46 +275,7 @@ class Layer(GraphSide):
         for layer in self._flatten_layers():
             layer._losses.clear()
 
-    # --- building ----------------------------------------------------------------------------
-    def build(self, input_shape) -> None:
-        """Create the weights for inputs of ``input_shape`` (batch dimension included)."""
-        self.built = True
-
-    def _maybe_build(self, args: tuple) -> None:
-        # every call, symbolic or not, passes here: the one place InputSpec is checked (again after
-        # build, which may set it, as Keras does)
-        if self.input_spec is not None:
-            assert_input_compatibility(self.input_spec, args[0] if args else None, self.name)
-        if self.built:
-            return
-        from .shapes import ShapesByArgument, shapes_for_build
-        shapes = shapes_for_build(self, args)
-        self._build_shapes = shapes
-        with scopes.scope(self):  # its weights' paths name it, and the layers around it
-            if isinstance(shapes, ShapesByArgument):
-                self.build(**shapes)
-            else:
-                self.build(shapes)
-        self.built = True
-        if self.input_spec is not None:
-            assert_input_compatibility(self.input_spec, args[0] if args else None, self.name)
-
-    @property
-    def input_spec_shape(self) -> tuple | None:
-        """The per-sample input shape the layer was built for (None before, or for several inputs)."""
-        shapes = self._build_shapes
-        if isinstance(shapes, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in shapes):
-            return tuple(shapes[1:])
-        return None
-
-    def build_for(self, sample_shape) -> None:
-        """Build for inputs whose per-sample shape is ``sample_shape`` (batch dimension excluded)."""
-        if not self.built:
-            shape = (None, *sample_shape)
-            self._build_shapes = shape
-            self.build(shape)
-            self.built = True
-
+    # --- building: building.py ---------------------------------------------------------
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape``: found by running ``call`` on stand-in inputs
         when a layer does not say."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import json
 
 from . import limits
-from .serialization_lib import deserialize_keras_object, serialize_keras_object
+from .serialization_lib import build_from_config, deserialize_keras_object, serialize_keras_object
 
 
 class ModelIO:
@@ -229,6 +229,7 @@ def _deserialize_layers(owner: str, configs: list, custom_objects):
     """The InputLayer (or None), the other layers (unbuilt) and the first one's build shape."""
     from ..layers.input_layer import InputLayer
     from ..layers.layer import Layer
+    from ..layers.layer_graph import GraphSide
     layers: list = []
     input_layer, first_build_shape = None, None
     for layer_config in configs:
@@ -240,6 +241,10 @@ def _deserialize_layers(owner: str, configs: list, custom_objects):
         layer = deserialize_keras_object(unbuilt, custom_objects)
         if not isinstance(layer, Layer):
             raise ValueError(f"{owner}.from_config: each layer must be a layer, got {type(layer).__name__}")
+        if type(layer).build_from_config is not GraphSide.build_from_config:
+            # a layer with its own build_from_config (a build that takes more than a shape) builds
+            # from its build_config, as Keras builds every layer; the others build in the chain below
+            build_from_config(layer, layer_config.get("build_config"))
         if isinstance(layer, InputLayer):
             if input_layer is not None or layers:
                 raise ValueError(f"{owner} can take an InputLayer only as its first layer")

@@ -195,7 +195,7 @@ def _deserialize_value(config, custom_objects, budget):
     else:
         inner = _without_newer_defaults(cls, {key: _nested(value, custom_objects) for key, value in inner.items()})
         instance = cls.from_config(inner)
-    _build_from_config(instance, config.get("build_config"))
+    build_from_config(instance, config.get("build_config"))
     compile_config = config.get("compile_config")
     if compile_config and hasattr(instance, "compile_from_config"):
         instance.compile_from_config(compile_config)
@@ -245,8 +245,8 @@ def _find(module, name, registered_name, custom_objects, find_in_lamina, refusal
     for key in (registered_name, name):
         if isinstance(key, str) and key in custom_objects:
             return custom_objects[key]
-    if isinstance(registered_name, str):
-        found = object_registration.get_registered_object(registered_name)
+    for key in (registered_name, name):  # a function's registered name is its config ("package>name")
+        found = object_registration.get_registered_object(key) if isinstance(key, str) else None
         if found is not None:
             return found
     found = find_in_lamina(module, name)
@@ -291,7 +291,9 @@ def _init_parameters(cls) -> frozenset | None:
         return None
 
 
-def _build_from_config(instance, build_config) -> None:
+def build_from_config(instance, build_config) -> None:
+    """Build a deserialized layer from its ``build_config`` (its own ``build_from_config`` if it has
+    one), unless there is none or it is built already."""
     from ..layers.layer import Layer
     if not build_config or not isinstance(instance, Layer) or instance.built:
         return
