@@ -151,6 +151,12 @@ GRADIENT_CASES = [
     (losses.Hinge(), BINARY, REAL),
     (losses.SquaredHinge(), BINARY * 2 - 1, REAL),
     (losses.CategoricalHinge(), ONE_HOT, RNG.normal(size=(5, 4))),
+    (losses.Dice(), BINARY, UNIT),
+    (losses.Dice(axis=1), BINARY, UNIT),
+    (losses.Tversky(alpha=0.3, beta=0.7), BINARY, UNIT),
+    (losses.Tversky(axis=1), BINARY, UNIT),
+    (losses.Circle(gamma=2.0), np.array([0, 1, 0, 1, 2]), RNG.normal(size=(5, 4))),
+    (losses.CategoricalGeneralizedCrossEntropy(q=0.5), LABELS, PROBS),
 ]
 
 
