@@ -171,12 +171,13 @@ def test_disabled_interactive_logging_sends_fit_and_summary_to_logging(capsys, c
     lamina.utils.disable_interactive_logging()
     assert not lamina.config.is_interactive_logging_enabled()
     with caplog.at_level(logging.INFO, logger="lamina"):
-        model.fit(np.ones((16, 3)), np.ones((16, 2)), batch_size=8, epochs=1, verbose=verbose)
+        model.fit(np.ones((16, 3)), np.ones((16, 2)), batch_size=8, epochs=2, verbose=verbose)
         model.evaluate(np.ones((16, 3)), np.ones((16, 2)), verbose=verbose)
         model.summary()
     assert capsys.readouterr().out == ""
     logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "lamina")
     assert "2/2" in logged and "loss:" in logged and "Total params: 8" in logged and "out (Dense)" in logged
+    assert "Epoch 2/2" in logged
     assert "\r" not in logged and "\x1b[" not in logged
 
 
@@ -231,3 +232,13 @@ def test_a_layer_call_error_is_filtered_too():
     with pytest.raises(ValueError) as caught:
         layer(np.ones((1, 4)))
     assert len(_lamina_frames(caught.value)) <= 2
+
+
+def test_the_callbacks_messages_follow_interactive_logging(capsys, caplog):
+    model = _trained_model()
+    lamina.config.disable_interactive_logging()
+    stop = lamina.callbacks.EarlyStopping(monitor="loss", patience=0, verbose=1, min_delta=1e9)
+    with caplog.at_level(logging.INFO, logger="lamina"):
+        model.fit(np.ones((16, 3)), np.ones((16, 2)), batch_size=8, epochs=3, verbose=0, callbacks=[stop])
+    assert capsys.readouterr().out == ""
+    assert "Epoch 2: early stopping" in "\n".join(record.getMessage() for record in caplog.records)

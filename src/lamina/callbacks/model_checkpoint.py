@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ..utils.io_utils import print_msg
 from .callback import Callback
 from .monitor_callback import check_mode, improves_upward
 
@@ -127,7 +128,7 @@ class ModelCheckpoint(Callback):
     def _should_save(self, epoch: int, logs: dict, filepath: str) -> bool:
         if not self.save_best_only:
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+                print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
             return True
         current = logs.get(self.monitor)
         if current is None:
@@ -142,11 +143,11 @@ class ModelCheckpoint(Callback):
             better = self.best is None or (current > self.best if self._upward else current < self.best)
         if better:
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_text} to {current:.5f}, "
+                print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_text} to {current:.5f}, "
                       f"saving model to {filepath}")
             self.best = current
         elif self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_text}")
+            print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_text}")
         return better
 
     def _save(self, epoch: int, batch: int | None, logs) -> None:
@@ -163,4 +164,4 @@ class ModelCheckpoint(Callback):
         else:
             self.model.save(filepath)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+            print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")

@@ -1,6 +1,7 @@
 """``ProgbarLogger``: the ``Epoch 1/30`` line and the progress bar that ``fit`` prints."""
 from __future__ import annotations
 
+from ..utils.io_utils import print_msg
 from ..utils.progbar import Progbar
 from .callback import Callback
 
@@ -24,7 +25,7 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}")
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}")
         self.progbar = Progbar(self.target, verbose=self.verbose, unit_name="step")
         self.seen = 0
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from ..utils.io_utils import print_msg
 from .callback import Callback
 from .monitor_callback import MonitorWarning, check_mode, improves_upward
 
@@ -80,6 +81,6 @@ class ReduceLROnPlateau(Callback):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     optimizer.learning_rate = new_lr
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                        print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0

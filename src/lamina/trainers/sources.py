@@ -32,22 +32,41 @@ def is_batch_source(x) -> bool:
 
 
 class ArrayData:
-    """``x``, ``y`` and optional sample weights as arrays; batches index into them."""
+    """``x``, ``y`` and optional sample weights as arrays; batches index into them.
+
+    With ``steps`` below the number of batches, an epoch takes the next ``steps`` batches of the
+    current pass over the data, as Keras's epoch iterator does: the following epoch goes on where
+    this one stopped, and a pass that runs out ends its epoch early (with Keras's warning); the
+    next epoch starts a new pass, in a new order when shuffling."""
 
     def __init__(self, x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: bool | str,
                  steps: int | None = None):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size, self.shuffle = batch_size, shuffle
         self.n = structures.n_samples(x)
-        self.slices = data.batch_slices(self.n, batch_size)
+        self.pass_slices = data.batch_slices(self.n, batch_size)
+        self.slices = self.pass_slices
         if steps is not None:
             self.slices = self.slices[:data.positive_int(steps, "steps")]
         self.steps = len(self.slices)
+        self._next_batch, self._order = 0, None  # where the current pass is, and its row order
 
     def epoch(self, rng):
-        order = epoch_order(self.n, self.batch_size, self.shuffle, rng)
-        for rows in self.slices:
-            yield self.x, self.y, rows if order is None else order[rows], self.sample_weight
+        if self.steps == len(self.pass_slices):
+            order = epoch_order(self.n, self.batch_size, self.shuffle, rng)
+            for rows in self.slices:
+                yield self.x, self.y, rows if order is None else order[rows], self.sample_weight
+            return
+        if self._next_batch == 0:
+            self._order = epoch_order(self.n, self.batch_size, self.shuffle, rng)
+        start = self._next_batch
+        chunk = self.pass_slices[start:start + self.steps]
+        self._next_batch = 0 if start + self.steps >= len(self.pass_slices) else start + self.steps
+        for rows in chunk:
+            yield self.x, self.y, rows if self._order is None else self._order[rows], self.sample_weight
+        if len(chunk) < self.steps:
+            warnings.warn(f"Your input ran out of data: this epoch took {len(chunk)} of its {self.steps} "
+                          "batches; the next one starts a new pass over the data (as in Keras)", stacklevel=4)
 
     def inference(self, blocked: bool):
         """``(steps done, x, y, rows, sample_weight)`` in order; in blocks of whole batches when
