@@ -22,7 +22,6 @@ class Dense(FusedCall, Layer):
     [(784, 300), (300,)]
     """
 
-    _FUSED_WEIGHTS = ("kernel", "bias")  # what backward gives gradients for (FusedCall)
 
     def __init__(self, units: int, activation: ActivationLike = None, use_bias: bool = True,
                  kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
@@ -65,6 +64,10 @@ class Dense(FusedCall, Layer):
     @property
     def fused(self) -> bool:
         return self.activation.kernel is not None
+
+    def fused_variables(self) -> tuple:
+        """The kernel and bias, which backward gives gradients for (FusedCall's, for the hot call path)."""
+        return (self.kernel,) if self.bias is None else (self.kernel, self.bias)
 
     def fused_role(self) -> str | None:
         """``"dense"`` when the fused training plan may run this layer as written (no

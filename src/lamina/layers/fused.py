@@ -11,6 +11,8 @@ gradient of ``composite``.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from ..ops.primitive import Primitive
 
 
@@ -38,13 +40,11 @@ class FusedCall:
             return self.composite(inputs, training)
         return LAYER_CALL(inputs, *self.fused_variables(), layer=self, training=bool(training))
 
-    def fused_variables(self) -> list:
+    def fused_variables(self) -> Sequence:
         """The Variables ``backward`` gives gradients for, in its order: the layer's own weights
-        (``gamma``/``beta``, ``kernel``/``bias``), not a Variable a subclass adds beside them (it
-        gets no gradient from this node, as in Keras, where such a Variable is unused)."""
-        return [v for v in (getattr(self, name, None) for name in self._FUSED_WEIGHTS) if v is not None]
-
-    _FUSED_WEIGHTS: tuple = ("gamma", "beta")
+        (here ``gamma`` and ``beta``; Dense has its own), not a Variable a subclass adds beside
+        them (it gets no gradient from this node, as in Keras, where such a Variable is unused)."""
+        return [v for v in (getattr(self, "gamma", None), getattr(self, "beta", None)) if v is not None]
 
     @property
     def fused(self) -> bool:
