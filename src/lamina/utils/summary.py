@@ -217,6 +217,24 @@ def print_summary(
     """
     view = graph_view(model)
     layers = list(model.layers) if view is None else view.operations
+    header, alignment, positions, default_line_length = _columns(view, positions, show_trainable)
+    default_line_length = min(default_line_length, shutil.get_terminal_size().columns - 4)
+    line_length = line_length or default_line_length
+    column_widths = _column_widths(positions, line_length)[:len(header)]  # Keras: a column per header
+    bounds = get_layer_index_bound_by_layer_name(layers, layer_range)
+    rows = []
+    for layer in layers[bounds[0]:bounds[1]]:
+        rows.extend(_layer_rows(layer, expand_nested, show_trainable, view=view))
+    title = f'Model: "{model.name}"'
+    lines = [_Text(title, [_BOLD] * len(title))]
+    lines += _render_table(header, alignment, column_widths, line_length, rows)
+    lines += _count_lines(model)
+    _write(lines, print_fn)
+
+
+def _columns(view, positions, show_trainable: bool) -> tuple:
+    """The header, alignments, right edges and default width: three columns for a Sequential-like
+    model, four (with "Connected to") for a graph, and "Trainable" when asked."""
     if view is None or view.sequential_like:
         default_line_length = 88
         positions = list(positions or [0.45, 0.80, 1.0])
@@ -232,62 +250,41 @@ def print_summary(
         positions = [p * 0.90 for p in positions] + [1.0]
         header.append("Trainable")
         alignment.append("center")
+    return header, alignment, positions, default_line_length
 
-    default_line_length = min(
-        default_line_length, shutil.get_terminal_size().columns - 4
-    )
-    line_length = line_length or default_line_length
-    column_widths = []
-    current = 0
+
+def _column_widths(positions, line_length: int) -> list:
+    widths, current = [], 0
     for pos in positions:
         width = int(pos * line_length) - current
         if width < 4:
             raise ValueError("Insufficient console width to print summary.")
-        column_widths.append(width)
+        widths.append(width)
         current += width
-    column_widths = column_widths[:len(header)]  # Keras gives a column only to each header
+    return widths
 
-    bounds = get_layer_index_bound_by_layer_name(layers, layer_range)
-    rows = []
-    for layer in layers[bounds[0]:bounds[1]]:
-        rows.extend(_layer_rows(layer, expand_nested, show_trainable, view=view))
 
+def _count_lines(model) -> list:
+    """The footer: total, trainable, non-trainable and (once built) optimizer parameters."""
     trainable = _model_weights(model, "trainable_weights")
     non_trainable = _model_weights(model, "non_trainable_weights")
-    trainable_count = count_params(trainable)
-    trainable_size = weight_memory_size(trainable)
-    non_trainable_count = count_params(non_trainable)
-    non_trainable_size = weight_memory_size(non_trainable)
-
+    counts = [(count_params(trainable), weight_memory_size(trainable)),
+              (count_params(non_trainable), weight_memory_size(non_trainable))]
     optimizer: Any = getattr(model, "optimizer", None)
-    optimizer_built = bool(
-        getattr(model, "compiled", False)
-        and optimizer is not None
-        and getattr(optimizer, "built", False)
-    )
-    if optimizer_built:
-        opt_vars = list(optimizer.variables)
-        optimizer_count = count_params(opt_vars)
-        optimizer_size = weight_memory_size(opt_vars)
-    else:
-        optimizer_count = optimizer_size = 0
+    if getattr(model, "compiled", False) and optimizer is not None and getattr(optimizer, "built", False):
+        variables = list(optimizer.variables)
+        counts.append((count_params(variables), weight_memory_size(variables)))
+    lines = [_count_line(" Total params: ", sum(c for c, _ in counts), sum(size for _, size in counts)),
+             _count_line(" Trainable params: ", *counts[0]),
+             _count_line(" Non-trainable params: ", *counts[1])]
+    if len(counts) == 3:
+        lines.append(_count_line(" Optimizer params: ", *counts[2]))
+    return lines
 
-    title = f'Model: "{model.name}"'
-    lines = [_Text(title, [_BOLD] * len(title))]
-    lines += _render_table(header, alignment, column_widths, line_length, rows)
-    lines.append(_count_line(
-        " Total params: ",
-        trainable_count + non_trainable_count + optimizer_count,
-        trainable_size + non_trainable_size + optimizer_size,
-    ))
-    lines.append(_count_line(" Trainable params: ", trainable_count,
-                             trainable_size))
-    lines.append(_count_line(" Non-trainable params: ", non_trainable_count,
-                             non_trainable_size))
-    if optimizer_built:
-        lines.append(_count_line(" Optimizer params: ", optimizer_count,
-                                 optimizer_size))
 
+def _write(lines: list, print_fn) -> None:
+    """To ``print_fn`` (the log when interactive logging is off, as Keras), else to stdout,
+    styled when it is a terminal."""
     console_width = _console_width()
     if print_fn is None and not io_utils.is_interactive_logging_enabled():
         print_fn = io_utils.print_msg  # Keras: the table goes to the log then
@@ -297,9 +294,7 @@ def print_summary(
     stream = sys.stdout
     if _is_tty(stream) and os.environ.get("TERM") != "dumb":
         color_ok = "NO_COLOR" not in os.environ
-        text = "".join(
-            _ansi(line.slice(0, console_width), color_ok) + "\n" for line in lines
-        )
+        text = "".join(_ansi(line.slice(0, console_width), color_ok) + "\n" for line in lines)
     else:
         text = "".join(line.chars[:console_width] + "\n" for line in lines)
     stream.write(text)
