@@ -36,10 +36,26 @@ def slot_names(optimizer):
     # rank < 2: two int32 placeholders for the row and column statistics, named as the variable
     (optimizers.Adafactor(), ["a", "a", "a_velocity", "b", "b", "b_velocity"]),
     (optimizers.SGD(momentum=0.5, use_ema=True, gradient_accumulation_steps=2),
-     ["a_average", "a_gradient_accumulator", "b_average", "b_gradient_accumulator", "a_momentum", "b_momentum"]),
+     ["a_average", "b_average", "a_gradient_accumulator", "b_gradient_accumulator", "a_momentum", "b_momentum"]),
 ])
 def test_state_order_matches_keras(optimizer, expected):
     assert slot_names(optimizer) == ["iteration", "learning_rate"] + expected
+
+
+ORDER = """
+names = []
+for make in (lambda: K.optimizers.SGD(momentum=0.5, use_ema=True, gradient_accumulation_steps=2),
+             lambda: K.optimizers.Adam(amsgrad=True, use_ema=True),
+             lambda: K.optimizers.RMSprop(centered=True, momentum=0.5, gradient_accumulation_steps=3)):
+    optimizer = make()
+    optimizer.build([K.Variable(np.zeros(2), name="a"), K.Variable(np.zeros(3), name="b")])
+    names.append([v.name for v in optimizer.variables])
+result = names
+"""
+
+
+def test_state_order_with_averages_and_accumulators_is_keras_s(keras_oracle):
+    keras_oracle.compare("import numpy as np\n" + ORDER)
 
 
 def test_adafactor_factors_the_last_two_axes_as_keras():

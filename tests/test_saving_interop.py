@@ -24,7 +24,10 @@ pytestmark = NEEDS_KERAS
 _OPTIMIZERS = {"sgd_momentum": lambda: lamina.optimizers.SGD(0.05, momentum=0.9),
                "adam": lambda: lamina.optimizers.Adam(0.01),
                "adamw": lambda: lamina.optimizers.AdamW(0.01),
-               "rmsprop": lambda: lamina.optimizers.RMSprop(0.01, momentum=0.5, centered=True)}
+               "rmsprop": lambda: lamina.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+               # the base's own state: every average, then every accumulator, in Keras's order
+               "adam_ema_accumulated": lambda: lamina.optimizers.Adam(0.01, use_ema=True,
+                                                                      gradient_accumulation_steps=2)}
 
 
 def _lamina_models():
@@ -106,7 +109,9 @@ _SAVE_IN_KERAS = """
     rng = np.random.default_rng(0)
     optimizers = {"sgd_momentum": lambda: keras.optimizers.SGD(0.05, momentum=0.9),
                   "adam": lambda: keras.optimizers.Adam(0.01), "adamw": lambda: keras.optimizers.AdamW(0.01),
-                  "rmsprop": lambda: keras.optimizers.RMSprop(0.01, momentum=0.5, centered=True)}
+                  "rmsprop": lambda: keras.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+                  "adam_ema_accumulated": lambda: keras.optimizers.Adam(0.01, use_ema=True,
+                                                                        gradient_accumulation_steps=2)}
     activations = json.loads(sys.argv[2])
     models = {}
     for opt_name, make in optimizers.items():
@@ -129,10 +134,11 @@ _SAVE_IN_KERAS = """
     for name, (model, x) in models.items():
         path = os.path.join(folder, name + ".keras")
         model.save(path)
-        np.save(os.path.join(folder, name + "_x.npy"), x)
-        np.save(os.path.join(folder, name + "_y.npy"), model.predict(x, verbose=0))
+        # read before predict: Keras 3.15 on JAX frees an EMA model's optimizer arrays in predict
         has_optimizer = getattr(model, "optimizer", None) is not None
         state = [np.asarray(v) for v in model.optimizer.variables] if has_optimizer else []
+        np.save(os.path.join(folder, name + "_x.npy"), x)
+        np.save(os.path.join(folder, name + "_y.npy"), model.predict(x, verbose=0))
         np.savez(os.path.join(folder, name + "_opt.npz"), *state)
         spec[name] = path
     print(json.dumps({"version": keras.__version__, "models": spec}))

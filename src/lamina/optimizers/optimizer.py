@@ -8,8 +8,8 @@ subclass creates its slots in ``build_slots`` and writes one update rule in
 
 ``variables`` lists the state in Keras's order, which is the order of ``optimizer/vars/<i>``
 in a saved file: ``iteration``, then ``learning_rate`` (only while the rate is a float, not a
-schedule), then per model variable its ``average`` (``use_ema``) and ``gradient_accumulator``
-(``gradient_accumulation_steps``), then the subclass's slots.
+schedule), then every model variable's ``average`` (``use_ema``), then every one's
+``gradient_accumulator`` (``gradient_accumulation_steps``), then the subclass's slots.
 """
 from __future__ import annotations
 
@@ -155,12 +155,12 @@ class Optimizer:
         then the subclass's from ``build_slots``, in Keras's order."""
         if self.built:
             return
-        for i, variable in enumerate(variables):
-            self._index[id(variable)] = i
-            if self.use_ema:
-                self._averages.append(self.add_slot(variable, "average"))
-            if self.gradient_accumulation_steps:
-                self._accumulators.append(self.add_slot(variable, "gradient_accumulator"))
+        self._index.update((id(variable), i) for i, variable in enumerate(variables))
+        # Keras creates every average, then every accumulator: the order of a saved file's vars
+        if self.use_ema:
+            self._averages.extend(self.add_slot(variable, "average") for variable in variables)
+        if self.gradient_accumulation_steps:
+            self._accumulators.extend(self.add_slot(variable, "gradient_accumulator") for variable in variables)
         self._trainable_variables = list(variables)
         self.build_slots(variables)
         self.built = True
