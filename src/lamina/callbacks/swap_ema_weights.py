@@ -11,9 +11,9 @@ class SwapEMAWeights(Callback):
     the averages. At the last epoch's end the averages are set to what the model then holds, so
     ``fit``'s final write of the averages leaves the model as it is.
 
-    As in Keras 3, the swap back after ``predict`` never happens (Keras tests the wrong flag in
-    ``on_predict_end``): after ``predict(..., callbacks=[SwapEMAWeights()])`` the model holds the
-    averages until the next ``on_test_end`` swaps them out again.
+    ``predict`` swaps back at its end too. (Keras 3.15 does not: it tests the wrong flag in
+    ``on_predict_end`` and leaves the averages in the model; see the README, "Where lamina
+    differs from Keras on purpose".)
 
     >>> import lamina
     >>> callback = lamina.callbacks.SwapEMAWeights(swap_on_epoch=True)
@@ -72,6 +72,6 @@ class SwapEMAWeights(Callback):
             self._ema_weights_in_model = True
 
     def on_predict_end(self, logs=None):
-        if not self._ema_weights_in_model:  # Keras's condition (see the class docstring)
+        if self._ema_weights_in_model:
             self._swap_variables()
             self._ema_weights_in_model = False
