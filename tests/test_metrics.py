@@ -210,10 +210,19 @@ def test_f1_averages_and_weights_by_hand():
     ("categorical_accuracy", metrics.CategoricalAccuracy), ("mean", metrics.Mean), ("sum", metrics.Sum),
     ("hinge", metrics.Hinge), ("kl_divergence", metrics.KLDivergence), ("poisson", metrics.Poisson),
 ])
-def test_metric_names_resolve_and_log_as_given(name, cls):
+def test_metric_names_resolve_to_the_class_and_compile_logs_them_as_given(name, cls):
+    from lamina.trainers.compile_utils import get_metric
     metric = metrics.get(name)
     assert type(metric) is cls
-    assert metric.name == name
+    assert metric.name == cls().name  # metrics.get keeps the class's own name, as Keras's
+    assert get_metric(name, np.zeros((2, 3)), np.zeros((2, 3))).name == name
+
+
+def test_metrics_get_names_as_keras(keras_oracle):
+    keras_oracle.compare("""
+result = [K.metrics.get(name).name for name in ["TruePositives", "AUC", "mse", "mae", "msle", "BinaryAccuracy",
+                                                "categorical_accuracy", "R2Score", "precision"]]
+""")
 
 
 def test_losses_as_metrics():

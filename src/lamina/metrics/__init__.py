@@ -115,11 +115,12 @@ def resolve_accuracy(name: str, y_true_shape: tuple, y_pred_shape: tuple) -> Met
 
 def get(identifier, y_true_shape=None, y_pred_shape=None) -> Metric:
     """Resolve a metric name, function, class, config dict or object; a loss (name, function or
-    ``Loss``) becomes the mean of its per-sample values. A name given as a string is the name
-    the metric is logged under, as in Keras. ``"accuracy"`` needs the shapes to pick its kind.
+    ``Loss``) becomes the mean of its per-sample values. A metric class found by name keeps its
+    own default name, as Keras's ``metrics.get`` (``compile`` logs it under the string given).
+    ``"accuracy"`` needs the shapes to pick its kind.
 
     >>> get("mae").name, type(get("mae")).__name__
-    ('mae', 'MeanAbsoluteError')
+    ('mean_absolute_error', 'MeanAbsoluteError')
     >>> type(get("huber")).__name__
     'MeanMetricWrapper'
     """
@@ -143,9 +144,7 @@ def _from_name(name: str, y_true_shape, y_pred_shape) -> Metric:
             return Accuracy(name=name)
         return resolve_accuracy(name, y_true_shape, y_pred_shape)
     if name in _REGISTRY:
-        metric = _REGISTRY[name]()
-        metric.name = name
-        return metric
+        return _REGISTRY[name]()
     if name in losses._REGISTRY:
         return MeanMetricWrapper(losses.get(name).call, name=name)
     names = sorted({"accuracy", "acc", *(k for k in _REGISTRY if k[0].islower()),
