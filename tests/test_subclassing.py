@@ -274,3 +274,16 @@ def test_add_weight_refuses_two_shapes_and_unknown_keywords():
         layer.add_weight((2,), shape=(3,))
     with pytest.raises(TypeError, match=r"'custom'.*unexpected keyword arguments \['use_resource'\]"):
         layer.add_weight(shape=(3,), use_resource=True)
+
+
+def test_a_model_s_symbolic_tensor_given_to_add_loss_is_refused_not_left_out():
+    # tf.keras 2's Functional VAE: model.add_loss(<KerasTensor>) after building the graph. Keras 3
+    # raises; lamina once took it and then left it out of every step, silently
+    inputs = keras.Input((4,))
+    hidden = layers.Dense(3)(inputs)
+    model = keras.Model(inputs, layers.Dense(1)(hidden))
+    with pytest.raises(ValueError, match=r"'.*'\.add_loss got a symbolic tensor.*self\.add_loss"):
+        model.add_loss(ops.mean(ops.square(hidden)))
+    sequential = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+    with pytest.raises(ValueError, match="symbolic tensor"):
+        sequential.add_loss([ops.sum(sequential.output)])

@@ -254,6 +254,12 @@ class Layer(Building, GraphSide):
         """Add a scalar (or tensors to sum) to the losses of this call (``layer.losses``)."""
         from .. import ops
         values = loss if isinstance(loss, (list, tuple)) else [loss]
+        if call_context.current() is None and any_symbolic(values):
+            # tf.keras 2 made such a loss part of a Functional graph; Keras 3 refuses it, and
+            # taking it here would leave it out of every step, silently
+            raise ValueError(f"{type(self).__name__} '{self.name}'.add_loss got a symbolic tensor (from Input(...)) "
+                             "outside a call: Keras 3 does not take a loss on a model's symbolic tensors. Compute "
+                             "it in a layer's call() with self.add_loss(...) and use that layer in the model")
         self._losses.extend(ops.convert_to_tensor(v) for v in values)
 
     @property
