@@ -30,3 +30,10 @@ __all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Lambda", "Add", "Su
             "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average", "maximum", "minimum",
             "concatenate", "dot"]
 __all__ += ["serialize", "deserialize"]
+
+
+def __getattr__(name: str):
+    from ._absent import missing_layer
+    if name.startswith("__"):  # dunder probes (copy, doctest) get the plain error
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise missing_layer(name)
