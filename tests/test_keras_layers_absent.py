@@ -32,4 +32,4 @@ def test_an_out_of_scope_layer_says_why(name, family):
 def test_an_unknown_name_is_a_plain_attribute_error():
     assert not hasattr(lamina.layers, "NoSuchLayer")
     with pytest.raises(AttributeError, match="'NoSuchLayer'"):
-        getattr(lamina.layers, "NoSuchLayer")
+        _ = lamina.layers.NoSuchLayer
