@@ -215,3 +215,15 @@ def test_dense_with_orthogonal_kernel():
     k = layer.kernel.value.astype("float64")
     np.testing.assert_allclose(k.T @ k, np.eye(3), atol=1e-5)
     assert layer.get_config()["kernel_initializer"]["class_name"] == "Orthogonal"
+
+
+def test_none_initializers_take_add_weight_s_defaults_as_keras(keras_oracle):
+    ours, _ = keras_oracle.compare("""
+K.utils.set_random_seed(3)
+dense = K.layers.Dense(3, kernel_initializer=None, bias_initializer=None)
+dense.build((None, 4000))
+config = dense.get_config()
+result = {"configs": [config["kernel_initializer"], config["bias_initializer"]], "none": K.initializers.get(None),
+          "bias_spread": float(numpy(dense.bias).std() > 0), "kernel_limit": float(abs(numpy(dense.kernel)).max())}
+""", rtol=0.05)
+    assert ours["kernel_limit"] <= (6 / 4003) ** 0.5  # glorot_uniform's limit

@@ -316,15 +316,26 @@ def serialize(initializer) -> dict:
 from .saving.kind_configs import deserialize_initializer as deserialize  # noqa: E402,F401  (keras's; loads at use)
 
 
-def get(identifier) -> Initializer:
-    """Resolve a name (``"he_normal"``), a config dict, a class or an instance.
+def get(identifier) -> Initializer | None:
+    """Resolve a name (``"he_normal"``), a config dict, a class or an instance; None stays None,
+    as in Keras (``add_weight`` then picks its default: glorot_uniform for floats, else zeros).
 
     >>> type(get("zeros")).__name__
     'Zeros'
     """
+    if identifier is None:
+        return None
     resolved = from_registry(identifier, Initializer, _REGISTRY, "initializer")
     if resolved is not UNRESOLVED:
         return resolved
     if callable(identifier) and not isinstance(identifier, type):
         return identifier
     raise TypeError(f"initializer must be a name, a dict or an Initializer, got {identifier!r}")
+
+
+def required(identifier, owner: str) -> Initializer:
+    """``get(identifier)`` where an initializer must be given (None has no default there)."""
+    initializer = get(identifier)
+    if initializer is None:
+        raise ValueError(f"{owner} needs an initializer (a name such as 'zeros', or an Initializer), got None")
+    return initializer

@@ -168,7 +168,7 @@ def _initial_value(initializer, shape, dtype) -> np.ndarray:
         if shape is None:
             raise ValueError(f"Variable with initializer {initializer!r} needs a shape")
         from . import initializers
-        value = initializers.get(initializer)(tuple(shape), standardize_dtype(dtype))
+        value = initializers.required(initializer, "Variable")(tuple(shape), standardize_dtype(dtype))
         return np.array(to_array(value), order="C", copy=True)
     array = to_array(initializer, dtype)
     return np.array(array, order="C", copy=True)  # the variable owns its buffer

@@ -147,7 +147,7 @@ class Layer(Building, GraphSide):
         dtype = self.dtype if dtype is None else np.dtype(dtype).name
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
-        value = initializers.get(initializer)(shape, dtype)
+        value = initializers.required(initializer, f"{type(self).__name__} '{self.name}'.add_weight")(shape, dtype)
         count = len(self._trainable_variables) + len(self._non_trainable_variables)
         name = name or ("variable" if count == 0 else f"variable_{count}")
         variable = Variable(np.asarray(value, dtype), name=name, trainable=trainable,

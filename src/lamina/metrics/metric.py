@@ -45,7 +45,7 @@ class Metric:
     def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None) -> MetricVariable:
         """A state variable (zeroed by ``reset_state``)."""
         shape = tuple(shape)
-        value = initializers.get(initializer)(shape, dtype or self.dtype)
+        value = initializers.required(initializer, f"{type(self).__name__}.add_variable")(shape, dtype or self.dtype)
         variable = Variable(np.array(value), name=name or f"variable_{len(self._variables)}",
                             trainable=False, path=f"{self.name}/{name}")
         self._variables.append(variable)

@@ -189,7 +189,8 @@ class Optimizer:
         slot = self.add_slot(reference_variable, name or "slot")
         if initializer != "zeros":
             from .. import initializers
-            slot.assign(initializers.get(initializer)(slot.shape, slot.dtype))
+            owner = f"{type(self).__name__}.add_variable_from_reference"
+            slot.assign(initializers.required(initializer, owner)(slot.shape, slot.dtype))
         return slot
 
     def assign(self, variable: Variable, value) -> None:
