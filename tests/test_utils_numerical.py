@@ -40,28 +40,46 @@ def test_normalize_l2_and_l1_along_an_axis():
         normalize(x, axis=2)
 
 
+def _rows(dataset):
+    """A dataset's samples back as an array, or a tuple of arrays for tuple samples."""
+    samples = list(dataset.as_numpy_iterator())
+    return tuple(np.stack(part) for part in zip(*samples)) if isinstance(samples[0], tuple) else np.stack(samples)
+
+
 def test_split_dataset_array_fraction_and_count():
     data = np.arange(20).reshape(10, 2)
     left, right = split_dataset(data, left_size=0.8)
-    np.testing.assert_array_equal(left, data[:8])
-    np.testing.assert_array_equal(right, data[8:])
+    assert isinstance(left, lamina.data.Dataset) and isinstance(right, lamina.data.Dataset)  # as Keras's
+    np.testing.assert_array_equal(_rows(left), data[:8])
+    np.testing.assert_array_equal(_rows(right), data[8:])
     left, right = split_dataset(data, right_size=3)
-    assert len(left) == 7 and len(right) == 3
+    assert len(_rows(left)) == 7 and len(_rows(right)) == 3
     left, right = split_dataset(data, left_size=2, right_size=3)  # the middle is left out, as in Keras
-    np.testing.assert_array_equal(left, data[:2])
-    np.testing.assert_array_equal(right, data[7:])
+    np.testing.assert_array_equal(_rows(left), data[:2])
+    np.testing.assert_array_equal(_rows(right), data[7:])
 
 
 def test_split_dataset_tuple_keeps_pairs_together_when_shuffled():
     x = np.arange(10)
     y = x * 10
-    (x_left, y_left), (x_right, y_right) = split_dataset((x, y), left_size=0.6, shuffle=True, seed=1)
+    left, right = split_dataset((x, y), left_size=0.6, shuffle=True, seed=1)
+    (x_left, y_left), (x_right, y_right) = _rows(left), _rows(right)
     assert len(x_left) == 6 and len(x_right) == 4
     np.testing.assert_array_equal(y_left, x_left * 10)
     np.testing.assert_array_equal(y_right, x_right * 10)
     assert sorted(np.concatenate([x_left, x_right]).tolist()) == list(range(10))
     again = split_dataset((x, y), left_size=0.6, shuffle=True, seed=1)
-    np.testing.assert_array_equal(again[0][0], x_left)
+    np.testing.assert_array_equal(_rows(again[0])[0], x_left)
+
+
+def test_split_dataset_takes_a_dataset_and_its_halves_batch_for_fit():
+    x, y = np.arange(20, dtype="float32").reshape(10, 2), np.arange(10, dtype="float32")
+    train, validation = split_dataset(lamina.data.Dataset.from_tensor_slices((x, y)), right_size=0.2)
+    np.testing.assert_array_equal(_rows(validation)[1], y[8:])
+    model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(train.batch(4), validation_data=validation.batch(4), epochs=1, verbose=0)
+    assert sorted(history.history) == ["loss", "val_loss"]
 
 
 @pytest.mark.parametrize("kwargs,error,match", [
@@ -78,7 +96,7 @@ def test_split_dataset_bad_sizes(kwargs, error, match):
 
 
 def test_split_dataset_bad_datasets():
-    with pytest.raises(TypeError, match=r"NumPy array or a non-empty tuple/list of NumPy arrays, got dict"):
+    with pytest.raises(TypeError, match=r"tuple/list of NumPy arrays or a lamina.data.Dataset, got dict"):
         split_dataset({"x": np.arange(3)}, left_size=1)
     with pytest.raises(ValueError, match=r"same number of samples, got shapes \[\(3,\), \(4,\)\]"):
         split_dataset((np.arange(3), np.arange(4)), left_size=1)

@@ -1,7 +1,5 @@
-"""``split_dataset``: cut arrays into a left and a right part (e.g. train / validation).
-
-Keras returns two ``tf.data.Dataset`` objects; lamina has no dataset type, so it returns the
-arrays themselves: two arrays for an array, two tuples of arrays for a tuple (or list) of arrays.
+"""``split_dataset``: cut a dataset into a left and a right part (e.g. train / validation), as
+two ``tf.data`` datasets (``lamina.data``), as Keras does.
 """
 from __future__ import annotations
 
@@ -11,17 +9,20 @@ from .. import backend
 
 
 def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = False, seed: int | None = None):
-    """Split along the first axis: the first ``left_size`` samples, and the last ``right_size``.
+    """Split along the first axis: the first ``left_size`` samples, and the last ``right_size``,
+    each as a ``lamina.data.Dataset`` of samples (of tuples, for a tuple or list of arrays).
 
+    ``dataset``: an array, a tuple or list of arrays, or an unbatched ``lamina.data.Dataset``.
     A float size is a fraction of the samples (rounded), an int a count; a missing size is the
     complement of the other. With ``shuffle`` the samples are permuted first (by ``seed``, else
     by lamina's global random state; the order differs from Keras's).
 
     >>> left, right = split_dataset(np.arange(10), left_size=0.8)
-    >>> left.tolist(), right.tolist()
+    >>> [int(v) for v in left], [int(v) for v in right]
     ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
     """
-    arrays, is_sequence = _as_arrays(dataset)
+    from ..data import Dataset
+    arrays, is_sequence = _as_arrays(_dataset_arrays(dataset) if isinstance(dataset, Dataset) else dataset)
     total = len(arrays[0])
     left_size, right_size = _split_sizes(left_size, right_size, total)
     order = np.arange(total)
@@ -30,7 +31,21 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = Fals
     left_index, right_index = order[:left_size], order[total - right_size:]
     left = tuple(a[left_index] for a in arrays)
     right = tuple(a[right_index] for a in arrays)
-    return (left, right) if is_sequence else (left[0], right[0])
+    if not is_sequence:
+        return Dataset.from_tensor_slices(left[0]), Dataset.from_tensor_slices(right[0])
+    return Dataset.from_tensor_slices(left), Dataset.from_tensor_slices(right)
+
+
+def _dataset_arrays(dataset):
+    """A dataset's samples stacked back into an array (or a tuple of arrays, for tuple samples)."""
+    samples = list(dataset.as_numpy_iterator())
+    if not samples:
+        raise ValueError("split_dataset got an empty dataset")
+    if isinstance(samples[0], tuple):
+        return tuple(np.stack([sample[i] for sample in samples]) for i in range(len(samples[0])))
+    if isinstance(samples[0], dict):
+        raise TypeError("split_dataset takes a dataset of arrays or of tuples of arrays, not of dicts")
+    return np.stack(samples)
 
 
 def _as_arrays(dataset):
@@ -39,8 +54,8 @@ def _as_arrays(dataset):
     elif isinstance(dataset, (tuple, list)) and dataset and all(isinstance(a, np.ndarray) for a in dataset):
         arrays, is_sequence = list(dataset), True
     else:
-        raise TypeError(f"split_dataset expects a NumPy array or a non-empty tuple/list of NumPy arrays, "
-                        f"got {type(dataset).__name__}")
+        raise TypeError(f"split_dataset expects a NumPy array, a non-empty tuple/list of NumPy arrays or a "
+                        f"lamina.data.Dataset, got {type(dataset).__name__}")
     lengths = [len(a) if a.ndim else None for a in arrays]
     if None in lengths or len(set(lengths)) != 1 or lengths[0] == 0:
         raise ValueError(f"split_dataset expects non-empty arrays with the same number of samples, "
