@@ -50,8 +50,10 @@ dense = K.layers.Dense(2, name="dense_2")
 dense.build((None, 5))
 scaled = Scaled(2, name="scaled")
 scaled.build([None, 5])
-configs = [dense.get_build_config(), scaled.get_build_config()]
-result = {"built": [dense.built, scaled.built],
+activation = K.layers.Activation("relu")  # no build of its own: the base's marks it too
+activation.build((None, 3))
+configs = [dense.get_build_config(), scaled.get_build_config(), activation.get_build_config()]
+result = {"built": [dense.built, scaled.built, activation.built],
           "build_configs": [{key: list(shape) for key, shape in config.items()} for config in configs],
           "paths": [w.path for w in dense.weights + scaled.weights]}
 """

@@ -53,9 +53,10 @@ class Building:
         if callable(build) and not getattr(build, "marks_built", False):
             cls.build = _marking_built(build)  # type: ignore[method-assign]
 
+    @_marking_built
     def build(self, input_shape) -> None:
-        """Create the weights for inputs of ``input_shape`` (batch dimension included)."""
-        self.built = True
+        """Create the weights for inputs of ``input_shape`` (batch dimension included): a layer
+        without weights has nothing to create; being built is what the wrapper records."""
 
     def _maybe_build(self, args: tuple) -> None:
         # every call, symbolic or not, passes here: the one place InputSpec is checked (again after
