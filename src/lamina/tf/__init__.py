@@ -15,7 +15,7 @@ and ``lamina.config`` as ``tf.config`` (its device functions come from ``devices
 >>> tape.gradient(loss, w).numpy().tolist()
 [[6.0], [6.0]]
 """
-from . import devices, dtypes, linalg, math, nn, summary
+from . import devices, dtypes, linalg, math, nn, summary, train
 from .array_ops import (argsort, boolean_mask, broadcast_to, concat, expand_dims, gather, gather_nd, newaxis, pad,
                         rank, repeat, reshape, reverse, roll, shape, size, sort, split, squeeze, stack, tile, transpose,
                         unstack, where)
@@ -37,4 +37,5 @@ from .variable import Variable, VariableAggregation, VariableSynchronization
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
     "array_ops", "creation", "devices", "execution", "math_ops", "module", "reductions", "variable", "nn_ops",
-    "compiled_function", "fused_function"))
+    "compiled_function", "fused_function", "checkpoint", "checkpoint_file", "checkpoint_graph",
+    "checkpoint_manager"))
