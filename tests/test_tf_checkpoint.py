@@ -89,6 +89,24 @@ def test_deferred_restore_fills_layers_and_slots_at_the_first_training_step(tmp_
     assert [train_step(net2, opt2, i) for i in range(3, 6)] == pytest.approx(straight, rel=1e-6)
 
 
+def test_a_deferred_restore_lives_with_the_layer_not_the_checkpoint(tmp_path):
+    import copy
+    import gc
+    net = Net()
+    net.build((None, 3))
+    for i, weight in enumerate(net.weights):
+        weight.assign(np.full(weight.shape, i + 2.0, "float32"))
+    path = tf.train.Checkpoint(net=net).write(str(tmp_path / "life"))
+    waiting = Net()
+    tf.train.Checkpoint(net=waiting).restore(path)  # neither the Checkpoint nor the status kept
+    gc.collect()
+    twin = copy.deepcopy(waiting)  # a copy waits for nothing
+    waiting.build((None, 3))
+    twin.build((None, 3))
+    assert_same([v.numpy() for v in waiting.weights], [v.numpy() for v in net.weights])
+    assert float(twin.l1.bias.numpy().max()) == 0.0 and float(twin.l1.kernel.numpy().max()) == 1.0
+
+
 def test_restore_into_built_objects_is_immediate_and_consumed(tmp_path):
     model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2), tf.keras.layers.Dense(1)])
     opt = tf.keras.optimizers.Adam(0.1)

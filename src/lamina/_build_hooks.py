@@ -3,32 +3,40 @@ restoration (a checkpoint restored into a layer not built yet fills its weights 
 made; an optimizer's slots when its first step makes them).
 
 ``wait(obj, callback)`` asks for ``callback(obj)`` after ``obj``'s next build; ``built(obj)`` is
-called by the builders (``layers/building.py``, ``Optimizer.build``). Nothing waits in a program
-that never restores a checkpoint, and ``built`` then costs one dict test.
+called by the builders (``layers/building.py``, ``Optimizer.build``). The callbacks are kept on
+the object itself, as TensorFlow keeps its deferred restorations: they live as long as the object
+(whoever holds the Checkpoint), and go with it. A copy of the object (``copy.deepcopy``, pickling)
+carries none. Building an object nothing waits for costs one dict lookup.
 """
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
-WAITING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # object -> callbacks for its build
+_ATTRIBUTE = "_lamina_waiting_for_build"
+
+
+class _Waiting(list):
+    """The callbacks waiting for one object's build (copies of the object wait for nothing)."""
+
+    def __deepcopy__(self, memo: dict) -> _Waiting:
+        return _Waiting()
+
+    def __reduce__(self):
+        return (_Waiting, ())
 
 
 def wait(obj: Any, callback: Callable[[Any], None]) -> None:
     """Call ``callback(obj)`` once, after ``obj`` next finishes building (each callback once)."""
-    callbacks = WAITING.setdefault(obj, [])
-    if callback not in callbacks:
-        callbacks.append(callback)
+    waiting = obj.__dict__.get(_ATTRIBUTE)
+    if waiting is None:
+        waiting = obj.__dict__[_ATTRIBUTE] = _Waiting()  # (not setattr: a layer would track it)
+    if callback not in waiting:
+        waiting.append(callback)
 
 
 def built(obj: Any) -> None:
     """``obj`` has finished building: run what waited for it."""
-    if not WAITING:
-        return
-    try:
-        callbacks = WAITING.pop(obj, None)
-    except TypeError:  # not weakly referenceable: nothing can wait for it
-        return
-    for callback in callbacks or ():
+    waiting = obj.__dict__.pop(_ATTRIBUTE, None)
+    for callback in waiting or ():
         callback(obj)
