@@ -185,6 +185,32 @@ def test_modules_nested_checkpoints_lists_and_dicts_are_tracked(tmp_path):
     assert float(new.again.numpy()) == 7.0
 
 
+def test_sequential_layers_and_weights_no_attribute_holds(tmp_path):
+    class Own(tf.keras.layers.Layer):
+        def build(self, shape):
+            self._w = self.add_weight(shape=(shape[-1], 2), name="w")
+            self.add_weight(shape=(2,), name="hidden", initializer="ones")
+
+        def call(self, x):
+            return x @ self._w
+
+    def make():
+        return tf.keras.Sequential([tf.keras.layers.Dense(4), tf.keras.layers.BatchNormalization(), Own()])
+    model = make()
+    model(X, training=True)
+    for i, weight in enumerate(model.weights):
+        weight.assign(np.full(weight.shape, 0.5 + i, "float32"))
+    path = tf.train.Checkpoint(model=model).write(str(tmp_path / "seq"))
+    assert [key for key, _ in tf.train.list_variables(path)] == [k + KEY for k in (
+        "model/layer-0/bias", "model/layer-0/kernel", "model/layer-1/beta", "model/layer-1/gamma",
+        "model/layer-1/moving_mean", "model/layer-1/moving_variance", "model/layer-2/_w", "model/layer-2/weight-1")]
+    fresh = make()
+    status = tf.train.Checkpoint(model=fresh).restore(path)
+    fresh(X)  # builds each layer, each then takes its values
+    status.assert_consumed()
+    assert_same([v.numpy() for v in fresh.weights], [v.numpy() for v in model.weights])
+
+
 def test_attribute_assigned_after_restore_is_restored_then(tmp_path):
     path = tf.train.Checkpoint(a=tf.Variable(1.0), b=tf.Variable([2.0, 3.0])).write(str(tmp_path / "late"))
     ckpt = tf.train.Checkpoint(a=tf.Variable(0.0))
@@ -247,7 +273,7 @@ def test_bad_objects_are_refused_by_name():
     with pytest.raises(ValueError, match=r"Checkpoint\(iterator=\.\.\.\): lamina cannot save an iterator"):
         tf.train.Checkpoint(iterator=iter(tf.data.Dataset.range(3)))
     ckpt = tf.train.Checkpoint()
-    with pytest.raises(ValueError, match=r"Checkpoint\(mixed=\.\.\.\)"):
+    with pytest.raises(ValueError, match=r"Checkpoint attribute 'mixed' expects a trackable object.*list"):
         ckpt.mixed = [tf.Variable(1.0), "text"]
     with pytest.raises(ValueError, match="save_counter"):
         tf.train.Checkpoint(save_counter=tf.Variable(1))
@@ -289,6 +315,10 @@ def test_missing_foreign_and_tensorflow_files_are_refused(tmp_path):
     for given in (tf_prefix, tf_prefix + ".index"):
         with pytest.raises(ValueError, match=r"'.*tf_ckpt-3.*' is a TensorFlow checkpoint.*lamina cannot read"):
             ckpt.restore(given)
+    (tmp_path / "checkpoint").write_text('model_checkpoint_path: "tf_ckpt-3"\n')  # TensorFlow's own folder
+    assert tf.train.latest_checkpoint(str(tmp_path)) == tf_prefix
+    with pytest.raises(ValueError, match="is a TensorFlow checkpoint"):
+        ckpt.restore(tf.train.latest_checkpoint(str(tmp_path)))
     np.savez(str(tmp_path / "other.npz"), a=np.zeros(3))
     with pytest.raises(ValueError, match=r"'.*other\.npz' is not a lamina checkpoint"):
         ckpt.restore(str(tmp_path / "other"))

@@ -42,15 +42,16 @@ def _shown(keys) -> str:
     return ", ".join(keys[:_SHOWN]) + (f", ... ({len(keys)} in all)" if len(keys) > _SHOWN else "")
 
 
-def _check_value(name: str, value: Any) -> None:
+def _check_value(where: str, value: Any) -> None:
+    """Refuse what a Checkpoint cannot save; ``where`` names the argument (``Checkpoint(net=...)``)."""
     if is_trackable(value):
         return
     if hasattr(value, "__next__"):
-        raise ValueError(f"Checkpoint({name}=...): lamina cannot save an iterator ({type(value).__name__}): a "
+        raise ValueError(f"{where}: lamina cannot save an iterator ({type(value).__name__}): a "
                          "dataset iterator is a Python generator whose position cannot be stored. Leave it out of "
                          "the Checkpoint; to resume at the same place, skip the batches already seen "
                          "(dataset.skip(n)) with n computed from a saved step Variable")
-    raise ValueError(f"Checkpoint({name}=...) expects a trackable object: a Variable, a Keras layer or model, an "
+    raise ValueError(f"{where} expects a trackable object: a Variable, a Keras layer or model, an "
                      f"optimizer, a tf.Module, a Checkpoint, or a list or dict of these; got "
                      f"{type(value).__name__} {repr(value)[:80]}")
 
@@ -68,12 +69,13 @@ class Checkpoint:
         object.__setattr__(self, "_counter", None)
         object.__setattr__(self, "_restorations", [])
         if root is not None:
-            _check_value("root", root)
+            _check_value("Checkpoint(root=...)", root)
             if isinstance(root, Variable):
                 raise ValueError("Checkpoint(root=...) expects an object holding variables (a model, a tf.Module, "
                                  "...), got a Variable; pass it by name: Checkpoint(v=variable)")
             object.__setattr__(self, "_root", root)
         for name, value in kwargs.items():
+            _check_value(f"Checkpoint({name}=...)", value)
             setattr(self, name, value)
         from ..saving.keras_walk import _skipped
         _skipped(True), _skipped(False)  # made now, not inside a layer's build (where a restore may walk)
@@ -85,7 +87,7 @@ class Checkpoint:
             return
         if name == _COUNTER:
             raise ValueError("Checkpoint: 'save_counter' is the Checkpoint's own counter; choose another name")
-        _check_value(name, value)
+        _check_value(f"Checkpoint attribute {name!r}", value)
         self._objects[name] = value
         self._restore_pending()
 
