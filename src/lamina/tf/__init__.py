@@ -4,8 +4,9 @@ Each name has TensorFlow's argument names and rules (``tf.reduce_mean``'s ``axis
 ``keepdims``, ``tf.argmax``'s ``axis=0`` default, ``tf.split``'s sizes with a -1, ``tf.gather``'s
 ``batch_dims``, ``tf.range``'s dtype inference...) and is written in ``lamina.ops``, so a
 ``GradientTape`` differentiates it. ``lamina`` exports all of them at the top level, with the
-namespaces ``math``, ``nn``, ``linalg`` and ``dtypes``; ``lamina.random`` serves as ``tf.random``
-and ``lamina.config`` as ``tf.config`` (its device functions come from ``devices.py``).
+namespaces ``math``, ``nn``, ``linalg``, ``dtypes`` and ``train`` (checkpoints: ``train.py``);
+``lamina.random`` serves as ``tf.random`` and ``lamina.config`` as ``tf.config`` (its device
+functions come from ``devices.py``).
 
 >>> import lamina as tf
 >>> w = tf.Variable([[1.0], [2.0]])
