@@ -31,6 +31,7 @@ class Mutation(NamedTuple):
     tests: tuple
 
 
+_CHECKPOINT = ("tests/test_tf_checkpoint.py", "tests/test_tf_checkpoint_manager.py")
 MUTATIONS = [
     Mutation("dense_backward_sign", "Dense's kernel gradient negated (a sign in a backward pass)",
              "layers/dense.py", "kernel_grad = x.reshape(-1, x.shape[-1]).T @ dz2",
@@ -225,6 +226,30 @@ MUTATIONS = [
     Mutation("auto_reduction_refused", "losses refuse tf.keras 2's Reduction.AUTO",
              "losses/loss.py", '        if reduction == "auto":', '        if reduction == "AUTO":',
              ("tests/test_tf_keras2_names.py",)),
+    Mutation("checkpoint_skips_slots", "tf.train.Checkpoint saves no optimizer slots",
+             "tf/checkpoint_graph.py", "    for optimizer_path, optimizer in optimizers:",
+             "    for optimizer_path, optimizer in optimizers[:0]:", _CHECKPOINT),
+    Mutation("checkpoint_skips_iterations", "tf.train.Checkpoint saves no optimizer step count",
+             "tf/checkpoint_graph.py", "        found.append((name, variable))\n    return found\n",
+             "        found.append((name, variable))\n    return found[1:]\n", _CHECKPOINT),
+    Mutation("checkpoint_counter_stuck", "Checkpoint.save does not advance save_counter",
+             "tf/checkpoint.py", "        number = int(counter._value) + 1\n        counter.assign(number)\n",
+             "        number = int(counter._value) + 1\n", _CHECKPOINT),
+    Mutation("manager_keeps_one_more", "CheckpointManager keeps max_to_keep + 1 checkpoints",
+             "tf/checkpoint_manager.py", "while len(self._kept) > self._max_to_keep:",
+             "while len(self._kept) > self._max_to_keep + 1:", _CHECKPOINT),
+    Mutation("checkpoint_no_deferred_restore", "a restore into unbuilt layers and optimizers is dropped",
+             "tf/checkpoint.py", "                _build_hooks.wait(obj, self.apply)", "                pass",
+             _CHECKPOINT),
+    Mutation("checkpoint_not_atomic", "a checkpoint written in place",
+             "tf/checkpoint_file.py", "    with atomic_write(data_path(prefix)) as file:",
+             '    with open(data_path(prefix), "wb") as file:', _CHECKPOINT),
+    Mutation("checkpoint_reads_tensorflow", "a TensorFlow checkpoint is not told apart from a missing one",
+             "tf/checkpoint_file.py", "    _refuse_tensorflow(path)\n    if os.path.isdir", "    if os.path.isdir",
+             _CHECKPOINT),
+    Mutation("checkpoint_shapes_unchecked", "a restore writes values without checking their shapes first",
+             "tf/checkpoint.py", "            _check_fits(key, variable, self.values[key], self.path)",
+             "            pass", _CHECKPOINT),
 ]
 
 

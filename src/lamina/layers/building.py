@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _build_hooks
 from . import scopes
 from .input_spec import assert_input_compatibility
 
@@ -35,6 +36,7 @@ def _marking_built(build):
             shape = args[0]
             self._build_shapes = tuple(shape) if isinstance(shape, list) else shape
         self.built = True
+        _build_hooks.built(self)  # a checkpoint restored before the weights existed fills them now
     build_and_mark.marks_built = True
     return build_and_mark
 
@@ -74,6 +76,7 @@ class Building:
             else:
                 self.build(shapes)
         self.built = True
+        _build_hooks.built(self)
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, args[0] if args else None, self.name)
 
@@ -92,3 +95,4 @@ class Building:
             self._build_shapes = shape
             self.build(shape)
             self.built = True
+            _build_hooks.built(self)

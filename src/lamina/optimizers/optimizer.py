@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from .. import _macros, backend
+from .. import _build_hooks, _macros, backend
 from .._types import LearningRateLike
 from ..variables import Variable
 from . import state_copy
@@ -151,8 +151,7 @@ class Optimizer:
 
     # --- slots -------------------------------------------------------------------------------
     def build(self, variables: list[Variable]) -> None:
-        """Create the state for ``variables`` once: the base's own slots (EMA, accumulation),
-        then the subclass's from ``build_slots``, in Keras's order."""
+        """Create the state for ``variables`` once: the base's slots (EMA, accumulation), then build_slots's."""
         if self.built:
             return
         self._index.update((id(variable), i) for i, variable in enumerate(variables))
@@ -164,6 +163,7 @@ class Optimizer:
         self._trainable_variables = list(variables)
         self.build_slots(variables)
         self.built = True
+        _build_hooks.built(self)  # a checkpoint restored before the slots existed fills them now
 
     def build_slots(self, variables: list[Variable]) -> None:
         """Subclasses create their slots here with ``add_slot`` (plain SGD has none)."""

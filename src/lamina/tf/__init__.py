@@ -4,8 +4,9 @@ Each name has TensorFlow's argument names and rules (``tf.reduce_mean``'s ``axis
 ``keepdims``, ``tf.argmax``'s ``axis=0`` default, ``tf.split``'s sizes with a -1, ``tf.gather``'s
 ``batch_dims``, ``tf.range``'s dtype inference...) and is written in ``lamina.ops``, so a
 ``GradientTape`` differentiates it. ``lamina`` exports all of them at the top level, with the
-namespaces ``math``, ``nn``, ``linalg`` and ``dtypes``; ``lamina.random`` serves as ``tf.random``
-and ``lamina.config`` as ``tf.config`` (its device functions come from ``devices.py``).
+namespaces ``math``, ``nn``, ``linalg``, ``dtypes`` and ``train`` (checkpoints: ``train.py``);
+``lamina.random`` serves as ``tf.random`` and ``lamina.config`` as ``tf.config`` (its device
+functions come from ``devices.py``).
 
 >>> import lamina as tf
 >>> w = tf.Variable([[1.0], [2.0]])
@@ -15,7 +16,7 @@ and ``lamina.config`` as ``tf.config`` (its device functions come from ``devices
 >>> tape.gradient(loss, w).numpy().tolist()
 [[6.0], [6.0]]
 """
-from . import devices, dtypes, linalg, math, nn, summary
+from . import devices, dtypes, linalg, math, nn, summary, train
 from .array_ops import (argsort, boolean_mask, broadcast_to, concat, expand_dims, gather, gather_nd, newaxis, pad,
                         rank, repeat, reshape, reverse, roll, shape, size, sort, split, squeeze, stack, tile, transpose,
                         unstack, where)
@@ -37,4 +38,5 @@ from .variable import Variable, VariableAggregation, VariableSynchronization
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
     "array_ops", "creation", "devices", "execution", "math_ops", "module", "reductions", "variable", "nn_ops",
-    "compiled_function", "fused_function"))
+    "compiled_function", "fused_function", "checkpoint", "checkpoint_file", "checkpoint_graph",
+    "checkpoint_manager"))
