@@ -357,3 +357,13 @@ def test_a_save_that_fails_midway_leaves_the_previous_checkpoint_whole(tmp_path,
     tf.train.Checkpoint(v=fresh).restore(first).assert_consumed()
     assert fresh.numpy().tolist() == [1.0, 2.0]
     assert manager.save().endswith("ckpt-2")
+
+
+def test_options_are_refused_not_ignored(tmp_path):
+    checkpoint = tf.train.Checkpoint(step=tf.Variable(1))
+    for call in (lambda: checkpoint.save(str(tmp_path / "ckpt"), options=object()),
+                 lambda: checkpoint.write(str(tmp_path / "w"), options=object()),
+                 lambda: checkpoint.restore(None, options=object()),
+                 lambda: tf.train.CheckpointManager(checkpoint, str(tmp_path), 2).save(options=object())):
+        with pytest.raises(ValueError, match=r"takes no options .*leave it out"):
+            call()

@@ -126,6 +126,7 @@ class Checkpoint:
     def save(self, file_prefix: str | os.PathLike, options: Any = None) -> str:
         """Save under ``<file_prefix>-<n>``, n counting the saves (``save_counter``), name it in
         the folder's ``checkpoint`` file (for ``tf.train.latest_checkpoint``), return the path."""
+        refuse_options(options, "Checkpoint.save")
         prefix = _prefix_argument(file_prefix, "save", "file_prefix")
         counter = self.save_counter
         number = int(counter._value) + 1
@@ -141,6 +142,7 @@ class Checkpoint:
 
     def write(self, file_prefix: str | os.PathLike, options: Any = None) -> str:
         """Save under ``file_prefix`` exactly (no counter, no ``checkpoint`` file); return it."""
+        refuse_options(options, "Checkpoint.write")
         prefix = _prefix_argument(file_prefix, "write", "file_prefix")
         graph = collect(self)
         checkpoint_file.write(prefix, {key: variable._value for key, variable in graph.variables.items()},
@@ -152,12 +154,14 @@ class Checkpoint:
         """Restore the checkpoint ``save_path`` (what ``save`` or ``write`` returned) into the
         objects held now, and into those made later (see the module docstring); return a status
         to check the match with. ``None`` restores nothing (``InitializationOnlyStatus``)."""
+        refuse_options(options, "Checkpoint.restore")
         if save_path is None:
             return InitializationOnlyStatus()
-        return self.read(save_path, options)
+        return self.read(save_path)
 
     def read(self, save_path: str | os.PathLike, options: Any = None) -> CheckpointLoadStatus:
         """Restore the checkpoint at ``save_path`` (see ``restore``)."""
+        refuse_options(options, "Checkpoint.read")
         if save_path is None:
             raise ValueError("Checkpoint.read expects save_path to be a checkpoint path, got None")
         values = checkpoint_file.read(save_path)
@@ -169,6 +173,14 @@ class Checkpoint:
 
     def __repr__(self) -> str:
         return f"<lamina.tf.train.Checkpoint holding {sorted(self._objects)}>"
+
+
+def refuse_options(options: Any, method: str) -> None:
+    """TF's ``CheckpointOptions`` choose its I/O device and asynchronous writes: lamina's files
+    have neither, so an options object is refused rather than ignored."""
+    if options is not None:
+        raise ValueError(f"{method} takes no options (lamina's checkpoints have no I/O device or asynchronous "
+                         f"writing to choose), got options={options!r}: leave it out")
 
 
 def _prefix_argument(value: Any, method: str, name: str) -> str:

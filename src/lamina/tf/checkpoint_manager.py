@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import checkpoint_file
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, refuse_options
 
 
 def _positive_or_none(value: Any, name: str, allow_zero: bool = False) -> None:
@@ -106,6 +106,7 @@ class CheckpointManager:
              options: Any = None) -> str | None:
         """Save a numbered checkpoint and delete the ones beyond ``max_to_keep``; return its path
         (None when ``checkpoint_interval`` says it is not yet time)."""
+        refuse_options(options, "CheckpointManager.save")
         if checkpoint_number is not None and (isinstance(checkpoint_number, bool)
                                               or not isinstance(checkpoint_number, int)):
             raise TypeError(f"CheckpointManager.save expects checkpoint_number to be an int or None, got "
