@@ -79,6 +79,22 @@ result = {"every_layer": [numpy(f) for f in features], "one_layer": numpy(one_la
           "matches_end": bool(np.allclose(numpy(features[-1]), numpy(initial_model(x))))}
 """
 
+FREEZE_ALL_BUT_THE_LAST = """
+model = K.Sequential([K.Input(shape=(6,))] + [
+    K.layers.Dense(units, activation=activation, kernel_initializer=K.initializers.Constant(draw(shape, i)))
+    for i, (units, activation, shape) in enumerate([(5, "relu", (6, 5)), (4, "relu", (5, 4)), (2, None, (4, 2))])])
+for layer in model.layers[:-1]:
+    layer.trainable = False
+model.compile(optimizer="adam", loss="mse")
+history = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0).history
+built = K.Sequential([K.layers.Dense(3)])
+built.build((2, 6))  # an explicit build keeps the batch size too
+popped = model.pop()
+result = {"history": history, "weights": [numpy(w) for w in model.weights + popped.weights],
+          "trainable": [len(model.trainable_weights), len(popped.trainable_weights)],
+          "built": [list(built.input_shape), list(built.output_shape)], "after_pop": list(model.output_shape)}
+"""
+
 
 def _x(rows, cols):
     return np.random.default_rng(2).normal(size=(rows, cols)).astype("float32")
@@ -104,6 +120,11 @@ def test_a_model_started_with_an_input_as_in_keras(keras_oracle):
 def test_feature_extraction_from_a_sequential_as_in_keras(keras_oracle):
     ours, _ = keras_oracle.compare(FEATURE_EXTRACTION, {"x": _x(3, 6)})
     assert ours["matches_end"] and len(ours["shared"]) == 4
+
+
+def test_freezing_all_but_the_last_layer_then_fit_as_in_keras(keras_oracle):
+    ours, _ = keras_oracle.compare(FREEZE_ALL_BUT_THE_LAST, {"x": _x(6, 6), "y": _x(6, 2)})
+    assert ours["trainable"] == [0, 2] and ours["built"] == [[2, 6], [2, 3]]
 
 
 def test_an_input_shape_argument_builds_it_at_once():
