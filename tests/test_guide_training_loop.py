@@ -150,3 +150,50 @@ def test_the_guide_s_loop_over_a_dataset_learns_fashion_mnist(fashion):
         val_accuracy.append(float(val_acc_metric.result()))
         val_acc_metric.reset_state()
     assert val_accuracy[-1] > 0.78 and int(optimizer.iterations) == 2 * 125
+
+
+def test_the_guide_s_gan_with_dense_networks_trains_each_side_with_its_own_optimizer():
+    """The guide's end-to-end GAN (its networks are convolutional; Dense ones here): two tapes, two
+    optimizers, ``tf.random``, ``tf.concat`` and noisy labels in one ``tf.function``."""
+    import lamina as keras
+    import lamina as tf
+    from lamina import layers
+    latent_dim, batch_size = 8, 16
+    discriminator = keras.Sequential([keras.Input(shape=(36,)), layers.Dense(16), layers.LeakyReLU(negative_slope=0.2),
+                                      layers.Dense(1)], name="discriminator")
+    generator = keras.Sequential([keras.Input(shape=(latent_dim,)), layers.Dense(16),
+                                  layers.LeakyReLU(negative_slope=0.2), layers.Dense(36, activation="sigmoid")],
+                                 name="generator")
+    d_optimizer, g_optimizer = keras.optimizers.Adam(3e-3), keras.optimizers.Adam(4e-3)
+    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+    seen = {}
+
+    @tf.function
+    def train_step(real_images):
+        generated_images = generator(tf.random.normal(shape=(batch_size, latent_dim)))
+        combined_images = tf.concat([generated_images, real_images], axis=0)
+        labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((real_images.shape[0], 1))], axis=0)
+        labels += 0.05 * tf.random.uniform(tf.shape(labels))
+        with tf.GradientTape() as tape:
+            d_loss = loss_fn(labels, discriminator(combined_images))
+        grads = tape.gradient(d_loss, discriminator.trainable_weights)
+        d_optimizer.apply_gradients(zip(grads, discriminator.trainable_weights))
+        seen["discriminator"] = [w.numpy().copy() for w in discriminator.weights]
+        with tf.GradientTape() as tape:
+            predictions = discriminator(generator(tf.random.normal(shape=(batch_size, latent_dim))))
+            g_loss = loss_fn(tf.zeros((batch_size, 1)), predictions)
+        grads = tape.gradient(g_loss, generator.trainable_weights)
+        g_optimizer.apply_gradients(zip(grads, generator.trainable_weights))
+        return d_loss, g_loss, generated_images
+
+    rng = np.random.default_rng(7)
+    real = (rng.random((128, 1)) * np.linspace(0, 1, 36)).astype("float32")  # bright to the right
+    d_losses = []
+    for start in range(0, 128, batch_size):
+        d_loss, g_loss, generated_images = train_step(real[start:start + batch_size])
+        d_losses.append(float(d_loss))
+        # the generator's step leaves the discriminator as its own step left it
+        assert all(np.array_equal(a, w.numpy()) for a, w in zip(seen["discriminator"], discriminator.weights))
+    assert generated_images.shape == (batch_size, 36) and np.isfinite(float(g_loss))
+    assert d_losses[-1] < d_losses[0]
+    assert int(d_optimizer.iterations) == int(g_optimizer.iterations) == 8
