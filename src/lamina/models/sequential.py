@@ -119,8 +119,9 @@ class Sequential(Model):
             if input_shape is None:
                 raise ValueError(f"Sequential '{self.name}' cannot build without an input shape: pass "
                                  "build(input_shape) or start the model with Input(shape=...)")
-            # the batch size of the data that built it does not bind later calls
-            self._input_layer = InputLayer(batch_shape=(None, *tuple(input_shape)[1:]), dtype=self.dtype)
+            # Keras keeps the batch size it was built with in its shapes (model.input_shape, summary);
+            # it does not bind later calls: _input_values checks the per-sample shape only
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=self.dtype)
             self._symbolic_output = self._input_layer.output
             with scopes.scope(self):
                 for layer in self._chain:
@@ -137,7 +138,7 @@ class Sequential(Model):
         if not self._chain:
             raise ValueError(f"Sequential '{self.name}' has no layers")
         if self._input_layer is None:
-            self.build((None, *inputs.shape[1:]))
+            self.build(tuple(inputs.shape))  # as Keras's first call does, batch size and all
         return super().call(inputs, training=training, mask=mask)
 
     def _prepare_features(self, x) -> None:
