@@ -189,8 +189,7 @@ class Optimizer:
         slot = self.add_slot(reference_variable, name or "slot")
         if initializer != "zeros":
             from .. import initializers
-            owner = f"{type(self).__name__}.add_variable_from_reference"
-            slot.assign(initializers.required(initializer, owner)(slot.shape, slot.dtype))
+            slot.assign(initializers.required(initializer, "add_variable_from_reference")(slot.shape, slot.dtype))
         return slot
 
     def assign(self, variable: Variable, value) -> None:
