@@ -62,7 +62,7 @@ def __getattr__(name: str):
         elif importlib.util.find_spec(f"{__name__}.{name}") is not None:
             return importlib.import_module(f"{__name__}.{name}")  # lamina.variables, lamina.tuner, ...
         else:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+            raise tf._refusal(name)  # says why lamina lacks it (tf.strings, tf.ragged, ...) and what to use
     globals()[name] = value
     return value
 

@@ -16,4 +16,16 @@ of ``from_tensor_slices`` arrays is read with one index per array.
 from . import experimental
 from .dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 
+_FILE_DATASETS = ("TextLineDataset", "TFRecordDataset", "FixedLengthRecordDataset")
+
+
+def __getattr__(name: str):
+    """tf.data's file readers yield string tensors, which lamina has not: refused, saying what to use."""
+    if name in _FILE_DATASETS:
+        raise AttributeError(f"lamina has no tf.data.{name}: it yields string (bytes) tensors, which are out of "
+                             "lamina's scope; read the file with NumPy, pandas or Python, turn its text into "
+                             "numbers and use tf.data.Dataset.from_tensor_slices")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset", "experimental"]

@@ -131,6 +131,11 @@ class Tensor:
     def size(self) -> int:
         return self._value.size
 
+    @property
+    def device(self) -> str:
+        """TensorFlow's fully qualified device name: lamina computes on the CPU only, so always CPU:0."""
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
     def numpy(self) -> np.ndarray:
         """The value as a NumPy array (a copy, so changing it cannot change the tensor)."""
         if VALUE_READERS:

@@ -4,7 +4,7 @@ Each name has TensorFlow's argument names and rules (``tf.reduce_mean``'s ``axis
 ``keepdims``, ``tf.argmax``'s ``axis=0`` default, ``tf.split``'s sizes with a -1, ``tf.gather``'s
 ``batch_dims``, ``tf.range``'s dtype inference...) and is written in ``lamina.ops``, so a
 ``GradientTape`` differentiates it. ``lamina`` exports all of them at the top level, with the
-namespaces ``math``, ``nn``, ``linalg``, ``dtypes`` and ``train`` (checkpoints: ``train.py``);
+namespaces ``math``, ``nn``, ``linalg``, ``dtypes``, ``errors`` and ``train`` (checkpoints: ``train.py``);
 ``lamina.random`` serves as ``tf.random`` and ``lamina.config`` as ``tf.config`` (its device
 functions come from ``devices.py``).
 
@@ -16,7 +16,7 @@ functions come from ``devices.py``).
 >>> tape.gradient(loss, w).numpy().tolist()
 [[6.0], [6.0]]
 """
-from . import devices, dtypes, linalg, math, nn, summary, train
+from . import devices, dtypes, errors, linalg, math, nn, summary, train
 from .array_ops import (argsort, boolean_mask, broadcast_to, concat, expand_dims, gather, gather_nd, newaxis, pad,
                         rank, repeat, reshape, reverse, roll, shape, size, sort, split, squeeze, stack, tile, transpose,
                         unstack, where)
@@ -35,8 +35,16 @@ from .reductions import (argmax, argmin, cumprod, cumsum, reduce_all, reduce_any
                          reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
 from .module import Module
 from .variable import Variable, VariableAggregation, VariableSynchronization
+from ._refused import refusal as _refusal
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
     "array_ops", "creation", "devices", "execution", "math_ops", "module", "reductions", "variable", "nn_ops",
     "compiled_function", "fused_function", "checkpoint", "checkpoint_file", "checkpoint_graph",
     "checkpoint_manager"))
+
+
+def __getattr__(name: str):
+    """A TensorFlow name lamina does not have (``tf.strings``, ``tf.ragged``, ...): refused, saying why."""
+    if name.startswith("_"):  # dunder probes (pytest, doctest, copy) get Python's own error
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise _refusal(name)

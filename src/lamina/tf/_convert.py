@@ -22,7 +22,14 @@ def python_array(value) -> np.ndarray:
     """Python data (numbers, nested lists, tensors inside lists) as an array of TensorFlow's dtype."""
     if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in _leaves(value)):
         value = _unwrap(value)
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError:  # NumPy's words for rows of different lengths; TensorFlow's, and what to do
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor: every row along an axis "
+                         "needs the same length (lamina has no tf.ragged; pad the rows to one length with "
+                         "tf.keras.utils.pad_sequences)") from None
+    if array.dtype.kind in "USc":
+        raise TypeError(_refused_dtype(value, array.dtype))
     if isinstance(value, (np.ndarray, np.generic)):
         return array
     if array.dtype.kind == "f":
@@ -33,6 +40,37 @@ def python_array(value) -> np.ndarray:
     if array.dtype.kind not in "b":
         raise TypeError(f"Expected numeric or bool data, got {value!r} (an array of dtype {array.dtype})")
     return array
+
+
+def is_python(x) -> bool:
+    """Python numbers and (nested) lists of them: TensorFlow converts these to the other input's dtype."""
+    if isinstance(x, (list, tuple)):
+        return not any(isinstance(v, (Tensor, KerasTensor, np.ndarray, np.generic)) for v in x)
+    return not isinstance(x, (Tensor, KerasTensor, np.ndarray, np.generic))
+
+
+def python_as(op: str, value, dtype, whose: str = "the other input's") -> Tensor:
+    """Python data as a tensor of ``dtype`` (``whose`` dtype it is, for the message); refused where
+    the value does not fit an integer dtype, as TensorFlow refuses it, rather than wrapped or cut."""
+    array = python_array(value)
+    target = np.dtype(standardize_dtype(dtype))
+    if target.kind in "iu" and array.size and array.dtype.kind in "iuf":
+        limits = np.iinfo(target)
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
+            raise TypeError(f"{op}: cannot convert {value!r} to {target.name} ({whose} dtype) without losing the "
+                            f"fraction; pass {target.name} values, or tf.cast the tensor to a float dtype first")
+        if array.min() < limits.min or array.max() > limits.max:
+            raise TypeError(f"{op}: {value!r} does not fit {target.name} ({whose} dtype); use a wider dtype")
+    return Tensor(array.astype(target))
+
+
+def _refused_dtype(value, dtype: np.dtype) -> str:
+    """Why lamina makes no tensor of ``value``: strings and complex numbers are out of its scope."""
+    if dtype.kind == "c":
+        return (f"Expected numeric or bool data, got {value!r} (complex, dtype {dtype}): lamina has no complex "
+                "tensors; keep the real and imaginary parts as two float tensors")
+    return (f"Expected numeric or bool data, got {value!r}: lamina has no string tensors (tf.string, "
+            "tf.strings); turn text into numbers in Python or NumPy first and pass int or float arrays")
 
 
 def _leaves(value):

@@ -19,6 +19,7 @@ from .. import ops
 from ..ops.dtypes import standardize_dtype
 from ..ops.tensor import Tensor
 from ._convert import axes, int_list, tensor
+from .errors import invalid_argument
 
 newaxis = None
 
@@ -40,7 +41,22 @@ def rank(input, name=None) -> Tensor:  # noqa: A002
 
 def reshape(tensor_, shape, name=None) -> Tensor:
     """``tensor`` with the same elements in ``shape`` (one entry may be -1; entries may be scalar tensors)."""
-    return ops.reshape(tensor(tensor_), int_list(shape, "shape", "reshape"))
+    x, target = tensor(tensor_), int_list(shape, "shape", "reshape")
+    if isinstance(x, Tensor):  # a symbolic input's size is unknown; its layer checks at run time
+        _check_reshape(x.size, target)
+    return ops.reshape(x, target)
+
+
+def _check_reshape(size: int, target: tuple) -> None:
+    """TensorFlow's InvalidArgumentError (and its words) for a shape that cannot hold ``size`` values."""
+    if target.count(-1) > 1:
+        raise invalid_argument(f"reshape: only one entry of the shape {list(target)} may be -1 [Op:Reshape]")
+    known = int(np.prod([d for d in target if d != -1]))
+    fits = size == known if -1 not in target else size == 0 or (known > 0 and size % known == 0)
+    if not fits:
+        wanted = f"a multiple of {known}" if -1 in target else f"{known} values"
+        raise invalid_argument(f"Input to reshape is a tensor with {size} values, but the requested shape "
+                               f"{list(target)} requires {wanted} [Op:Reshape]")
 
 
 def transpose(a, perm=None, conjugate=False, name=None) -> Tensor:

@@ -47,3 +47,11 @@ def diag(diagonal, name=None) -> Tensor:
 
 __all__ = ["diag", "diag_part", "eye", "l2_normalize", "matmul", "matrix_transpose", "matvec", "norm", "tensordot",
            "trace"]
+
+
+def __getattr__(name: str):
+    """A tf.linalg name lamina does not have: refused, saying so (dunder probes get Python's own error)."""
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._refused import refusal
+    raise refusal(name, "tf.linalg")

@@ -21,3 +21,11 @@ from .reductions import (argmax, argmin, confusion_matrix, count_nonzero, cumpro
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in (
     "array_ops", "math_ops", "nn_ops", "reductions"))
+
+
+def __getattr__(name: str):
+    """A tf.math name lamina does not have: refused, saying so (dunder probes get Python's own error)."""
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._refused import refusal
+    raise refusal(name, "tf.math")

@@ -3,9 +3,11 @@
 ``tf.math`` functions that have no reduction in them, on ``lamina.ops`` (so a ``GradientTape``
 differentiates them).
 
-Inputs of different dtypes promote by Keras's rules where TensorFlow would raise (README, "Where
-lamina differs"); ``divide`` of integers follows TensorFlow (int8/int16 to float32, int32/int64 to
-float64).
+The two-argument ops take one dtype, as TensorFlow's do: two tensors (or NumPy arrays) of different
+dtypes raise ``tf.errors.InvalidArgumentError``, and Python data takes the tensor's dtype (a
+fraction or an out-of-range int for an integer tensor is a TypeError); ``divide`` of integers
+follows TensorFlow (int8/int16 to float32, int32/int64 to float64). The operators (``a + b``) are
+Keras's and promote (README, "Where lamina differs").
 
 >>> import lamina as tf
 >>> tf.divide(7, 2).dtype, float(tf.divide(7, 2))
@@ -23,7 +25,27 @@ import numpy as np
 
 from .. import ops
 from ..ops.tensor import Tensor
-from ._convert import axes, tensor
+from ._convert import axes, is_python, python_as, tensor
+from .errors import invalid_argument
+
+
+def _same_dtype(op: str, x, y) -> tuple:
+    """``x`` and ``y`` as tensors of one dtype, by TensorFlow's rule: the first tensor input's dtype
+    (the first input's, when both are Python data) for Python data; a tensor of another dtype raises."""
+    typed = [v for v in (x, y) if not is_python(v)]
+    dtype = tensor(typed[0] if typed else x).dtype
+    pair = []
+    for label, value in (("x", x), ("y", y)):
+        if is_python(value):
+            pair.append(python_as(op, value, dtype))
+            continue
+        value = tensor(value)
+        if value.dtype != dtype:
+            raise invalid_argument(f"{op}: cannot compute {op} of tensors of dtypes {dtype} and {value.dtype} "
+                                   f"(input {label}); TensorFlow's ops take one dtype: "
+                                   f"tf.cast one of them first, e.g. tf.cast({label}, {str(dtype)!r})")
+        pair.append(value)
+    return tuple(pair)
 
 
 def _operand(x):
@@ -41,7 +63,7 @@ def _unary(name: str, fn, doc: str):
 
 def _binary(name: str, fn, doc: str):
     def op(x, y, name=None) -> Tensor:
-        return fn(_operand(x), _operand(y))
+        return fn(*_same_dtype(op.__name__, x, y))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -100,22 +122,21 @@ logical_xor = _binary("logical_xor", ops.logical_xor, "``x != y`` for bools, ele
 
 def atan2(y, x, name=None) -> Tensor:
     """The angle of the point ``(x, y)`` from the x axis, in ``[-pi, pi]`` (TensorFlow's argument order)."""
-    return ops.arctan2(_operand(y), _operand(x))
+    y, x = _same_dtype("atan2", y, x)
+    return ops.arctan2(y, x)
 
 
 def pow(x, y, name=None) -> Tensor:  # noqa: A001
     """``x ** y``, element-wise with broadcasting."""
-    return ops.power(_operand(x), _operand(y))
+    return ops.power(*_same_dtype("pow", x, y))
 
 
 def _tf_true_division(x, y):
     """TensorFlow's ``truediv``: integer tensors divide in float32 (8 and 16 bits) or float64 (32, 64)."""
-    x, y = _operand(x), _operand(y)
-    kinds = [v.dtype for v in (x, y) if isinstance(v, Tensor)] or [tensor(x).dtype]
-    if all(k.kind in "iub" for k in kinds) and not any(isinstance(v, float) for v in (x, y)):
-        wide = max(np.dtype(k).itemsize for k in kinds)
-        target = "float32" if wide <= 2 else "float64"
-        x, y = ops.cast(tensor(x), target), ops.cast(tensor(y), target)
+    x, y = _same_dtype("divide", x, y)
+    if x.dtype.kind in "iub":
+        target = "float32" if np.dtype(x.dtype).itemsize <= 2 else "float64"
+        x, y = ops.cast(x, target), ops.cast(y, target)
     return ops.true_divide(x, y)
 
 
@@ -131,7 +152,7 @@ def truediv(x, y, name=None) -> Tensor:
 
 def squared_difference(x, y, name=None) -> Tensor:
     """``(x - y) ** 2``, element-wise."""
-    return ops.square(ops.subtract(_operand(x), _operand(y)))
+    return ops.square(ops.subtract(*_same_dtype("squared_difference", x, y)))
 
 
 def xlogy(x, y, name=None) -> Tensor:

@@ -13,3 +13,11 @@ from .nn_ops import (batch_normalization, bias_add, compute_average_loss, dropou
 from .reductions import in_top_k, top_k
 
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name not in ("nn_ops", "reductions"))
+
+
+def __getattr__(name: str):
+    """A tf.nn name lamina does not have: refused, saying so (dunder probes get Python's own error)."""
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._refused import refusal
+    raise refusal(name, "tf.nn")

@@ -24,7 +24,10 @@ import numpy as np
 
 from .. import ops
 from ..ops.tensor import Tensor, TensorLike
+from ..layers.call_context import inferring_shapes
 from ..variables import Variable as _KerasVariable
+from ._convert import is_python, python_as, python_array
+from .creation import constant, convert_to_tensor
 
 
 class VariableSynchronization:
@@ -82,6 +85,8 @@ class Variable(_KerasVariable, metaclass=_AnyVariable):
             dtype = cast("str | np.dtype | type", validate_shape) if validate_shape is not True else dtype
         if variable_def is not None or import_scope is not None:
             raise ValueError("Variable: variable_def and import_scope (TensorFlow 1 graphs) are not supported")
+        if isinstance(initial_value, (list, tuple, complex)):
+            python_array(initial_value)  # TensorFlow's refusals, and why, for ragged, string or complex data
         initializer = keras_kwargs.pop("initializer", initial_value)
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
@@ -101,17 +106,32 @@ class Variable(_KerasVariable, metaclass=_AnyVariable):
         """The current value as a tensor (a snapshot: later writes do not change it)."""
         return ops.convert_to_tensor(self)
 
+    def _own_dtype(self, value, op: str):
+        """``value`` in the Variable's dtype by TensorFlow's rule: Python data and NumPy arrays convert
+        (a fraction or an out-of-range int for an integer Variable is a TypeError), a tensor of
+        another dtype is a ValueError (TensorFlow does not cast it either; tf.cast it first)."""
+        if isinstance(value, Tensor):
+            out = convert_to_tensor(value, dtype=self.dtype)
+        elif is_python(value):
+            out = python_as(op, value, self.dtype, whose="the Variable's")
+        else:
+            out = constant(value, self.dtype)  # NumPy data: cast, but never a fraction into an integer
+        if out.shape != self.shape and not inferring_shapes():  # TensorFlow does not broadcast here
+            raise ValueError(f"{op}: cannot assign a value of shape {out.shape} to the Variable '{self.name}' of "
+                             f"shape {self.shape}: the shapes must match (tf.broadcast_to the value first)")
+        return out
+
     def assign(self, value, use_locking=None, name=None, read_value=True):
-        """Write ``value``; return the Variable (``read_value=False``: None), as TensorFlow does."""
-        super().assign(value)
+        """Write ``value`` (of the Variable's shape); return the Variable (``read_value=False``: None)."""
+        super().assign(self._own_dtype(value, "assign"))
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         """``v += delta``."""
-        super().assign_add(delta)
+        super().assign_add(self._own_dtype(delta, "assign_add"))
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         """``v -= delta``."""
-        super().assign_sub(delta)
+        super().assign_sub(self._own_dtype(delta, "assign_sub"))
         return self if read_value else None
